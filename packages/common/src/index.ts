@@ -1,0 +1,5 @@
+export { parseDuration } from "./duration";
+export { ConfigError, Env } from "./env";
+export { createLogger, type Logger } from "./log";
+export { createRegistry } from "./metrics";
+export { applyServerTimeouts, BodyTooLargeError, drainAndClose, listen, readBody, runMain, sendJson } from "./http";
