@@ -5,7 +5,8 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: {
     // Type-checking is `npm run typecheck` (tsc --noEmit over the whole tree); jest only transpiles.
-    "^.+\\.tsx?$": ["ts-jest", { isolatedModules: true, diagnostics: false }],
+    // CommonJS output so that `await import()` in tests goes through jest's module registry.
+    "^.+\\.tsx?$": ["ts-jest", { diagnostics: false, tsconfig: { module: "commonjs", moduleResolution: "node10", isolatedModules: true } }],
   },
   moduleNameMapper: {
     "^@istio-burst/common$": "<rootDir>/packages/common/src/index.ts",
