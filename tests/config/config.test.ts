@@ -1,0 +1,237 @@
+import * as pulumi from "@pulumi/pulumi";
+import { freshMocks } from "../helpers/pulumi-gke";
+import type * as ConfigModule from "../../config";
+
+/** Loads config.ts afresh with this stack config and returns `loadConfig` applied to it. */
+function load(config: Record<string, string>) {
+  freshMocks(config);
+  let mod!: typeof ConfigModule;
+  jest.isolateModules(() => {
+    mod = require("../../config");
+  });
+  return mod;
+}
+
+function loadError(config: Record<string, string>): string {
+  try {
+    load(config);
+  } catch (e) {
+    return (e as Error).message;
+  }
+  throw new Error("expected a configuration error");
+}
+
+describe("stack configuration", () => {
+  it("has the documented defaults", () => {
+    const { stackConfig, infraConfig, istioConfig, appsConfig, watcherConfig } = load({});
+    expect(stackConfig.infra).toBe(infraConfig);
+    expect(infraConfig).toMatchObject({
+      project: "burst-demo-123",
+      zone: "us-west1-a",
+      region: "us-west1",
+      network: "default",
+      releaseChannel: "REGULAR",
+      primary: { nodeCount: 4, machineType: "e2-standard-2", diskSizeGb: 50 },
+      burst: { nodeCount: 1, autoscaling: { minNodes: 1, maxNodes: 5 }, spot: false },
+      imagePlatform: "linux/amd64",
+    });
+    expect(infraConfig.primary.autoscaling).toBeUndefined();
+    expect(istioConfig).toMatchObject({
+      version: "1.28.0",
+      chartRepo: "https://istio-release.storage.googleapis.com/charts",
+      meshId: "mesh1",
+      network: "network1",
+      primaryClusterName: "primary",
+      burstClusterName: "burst",
+      eastWestInternal: true,
+    });
+    expect(appsConfig).toEqual({
+      namespace: "default",
+      frontendReplicas: 1,
+      primaryWorkerReplicas: 2,
+      burstWorkerReplicas: 2,
+      workerHashRounds: 1,
+      images: { frontend: undefined, worker: undefined, watcher: undefined },
+    });
+    expect(watcherConfig).toEqual({
+      highRps: 15,
+      lowRps: 10,
+      pollInterval: "1s",
+      pollIntervalMs: 1000,
+      minDwell: "30s",
+      minDwellMs: 30_000,
+      mode: "switch",
+      naturalWeights: [100, 0],
+      burstWeights: [0, 100],
+      primaryCapacityRps: 15,
+      stepWeight: 10,
+      maxBurstWeight: 100,
+      query:
+        'sum(rate(istio_requests_total{reporter="source",source_workload="frontend-deployment",destination_service="worker-service.default.svc.cluster.local"}[30s]))',
+      dryRun: false,
+    });
+  });
+
+  it("reads every key when set", () => {
+    const { stackConfig } = load({
+      project: "other-proj-1",
+      zone: "europe-west4-b",
+      network: "burst-net",
+      releaseChannel: "STABLE",
+      diskSizeGb: "100",
+      primaryNodeCount: "3",
+      primaryMachineType: "n2-standard-4",
+      burstMinNodes: "0",
+      burstMaxNodes: "10",
+      burstMachineType: "e2-highcpu-8",
+      burstSpot: "true",
+      imagePlatform: "linux/arm64",
+      istioVersion: "1.27.3",
+      meshId: "m2",
+      meshNetwork: "net2",
+      eastWestInternal: "false",
+      prometheusChartVersion: "27.1.0",
+      prometheusScrapeInterval: "15s",
+      appNamespace: "hashr",
+      frontendReplicas: "2",
+      primaryWorkerReplicas: "0",
+      burstWorkerReplicas: "4",
+      workerHashRounds: "1000",
+      frontendImage: "us-west1-docker.pkg.dev/p/r/frontend:v1",
+      workerImage: "ghcr.io/example/worker@sha256:" + "a".repeat(64),
+      watcherImage: "docker.io/example/watcher:1.2.3",
+      highRps: "100",
+      lowRps: "0",
+      pollInterval: "250ms",
+      minDwell: "0",
+      mode: "overflow",
+      naturalWeights: "[90, 10]",
+      burstWeights: '{"primary": 20, "burst": 80}',
+      primaryCapacityRps: "50.5",
+      stepWeight: "5",
+      maxBurstWeight: "60",
+      query: "sum(rate(x[1m]))",
+      dryRun: "true",
+    });
+    expect(stackConfig.infra).toMatchObject({
+      project: "other-proj-1",
+      zone: "europe-west4-b",
+      region: "europe-west4",
+      network: "burst-net",
+      releaseChannel: "STABLE",
+      primary: { nodeCount: 3, machineType: "n2-standard-4", diskSizeGb: 100 },
+      burst: { nodeCount: 1, autoscaling: { minNodes: 0, maxNodes: 10 }, machineType: "e2-highcpu-8", spot: true },
+      imagePlatform: "linux/arm64",
+    });
+    expect(stackConfig.istio).toMatchObject({ version: "1.27.3", meshId: "m2", network: "net2", eastWestInternal: false, prometheusChartVersion: "27.1.0", prometheusScrapeInterval: "15s" });
+    expect(stackConfig.apps).toMatchObject({
+      namespace: "hashr",
+      frontendReplicas: 2,
+      primaryWorkerReplicas: 0,
+      burstWorkerReplicas: 4,
+      workerHashRounds: 1000,
+      images: { frontend: "us-west1-docker.pkg.dev/p/r/frontend:v1", watcher: "docker.io/example/watcher:1.2.3" },
+    });
+    expect(stackConfig.watcher).toMatchObject({
+      highRps: 100,
+      lowRps: 0,
+      pollIntervalMs: 250,
+      minDwellMs: 0,
+      mode: "overflow",
+      naturalWeights: [90, 10],
+      burstWeights: [20, 80],
+      primaryCapacityRps: 50.5,
+      stepWeight: 5,
+      maxBurstWeight: 60,
+      query: "sum(rate(x[1m]))",
+      dryRun: true,
+    });
+  });
+
+  it("accepts the watcher's env form of weights and a deliberate 0", () => {
+    const { watcherConfig, appsConfig } = load({ naturalWeights: "100,0", burstWeights: "0, 100", primaryWorkerReplicas: "0" });
+    expect(watcherConfig.naturalWeights).toEqual([100, 0]);
+    expect(watcherConfig.burstWeights).toEqual([0, 100]);
+    expect(appsConfig.primaryWorkerReplicas).toBe(0);
+  });
+
+  it("defaults the query to the configured namespace", () => {
+    expect(load({ appNamespace: "hashr" }).watcherConfig.query).toContain('destination_service="worker-service.hashr.svc.cluster.local"');
+  });
+
+  it("takes istio-burst:project over gcp:project", () => {
+    expect(load({ project: "mine-12345" }).infraConfig.project).toBe("mine-12345");
+  });
+
+  // [config, message fragment naming the key]
+  const invalid: Array<[string, Record<string, string>, RegExp]> = [
+    ["max < min nodes", { burstMinNodes: "4", burstMaxNodes: "2" }, /istio-burst:burstMaxNodes \(2\) must be at least istio-burst:burstMinNodes \(4\)/],
+    ["zero primary nodes", { primaryNodeCount: "0" }, /istio-burst:primaryNodeCount \("0"\) must be an integer >= 1/],
+    ["fractional node count", { burstMaxNodes: "2.5" }, /istio-burst:burstMaxNodes \("2.5"\) must be an integer/],
+    ["non-numeric node count", { primaryNodeCount: "four" }, /istio-burst:primaryNodeCount \("four"\)/],
+    ["Istio version 'latest'", { istioVersion: "latest" }, /istio-burst:istioVersion \("latest"\) must be a pinned Istio release/],
+    ["Istio version range", { istioVersion: "1.28" }, /istio-burst:istioVersion \("1.28"\)/],
+    ["Istio version with v", { istioVersion: "v1.28.0" }, /istio-burst:istioVersion/],
+    ["lowRps >= highRps", { lowRps: "12", highRps: "10" }, /istio-burst:lowRps \(12\) must be below istio-burst:highRps \(10\)/],
+    ["lowRps == highRps", { lowRps: "15" }, /istio-burst:lowRps \(15\) must be below istio-burst:highRps \(15\)/],
+    ["negative highRps", { highRps: "-1" }, /istio-burst:highRps \("-1"\) must be a number > 0/],
+    ["weights not summing to 100", { naturalWeights: "[60, 30]" }, /istio-burst:naturalWeights \(\[60, 30\]\) weights must sum to 100, not 90/],
+    ["weights in env form not summing to 100", { burstWeights: "10,10" }, /istio-burst:burstWeights \(10,10\) weights must sum to 100/],
+    ["weights out of range", { burstWeights: "[-10, 110]" }, /istio-burst:burstWeights .* must be two integer weights/],
+    ["weights not a pair", { naturalWeights: "[100]" }, /istio-burst:naturalWeights .* must be two integer weights/],
+    ["weights not JSON", { naturalWeights: "all primary" }, /istio-burst:naturalWeights \(all primary\) must be two integer weights/],
+    ["fractional weights", { naturalWeights: "[99.5, 0.5]" }, /istio-burst:naturalWeights/],
+    ["same weights in switch mode", { naturalWeights: "[50,50]", burstWeights: "[50,50]" }, /istio-burst:burstWeights \(50,50\) must differ from istio-burst:naturalWeights/],
+    ["unknown mode", { mode: "burst" }, /istio-burst:mode \("burst"\) must be one of switch, overflow/],
+    ["bad poll interval", { pollInterval: "soon" }, /istio-burst:pollInterval \("soon"\) must be a positive duration/],
+    ["zero poll interval", { pollInterval: "0s" }, /istio-burst:pollInterval \("0s"\)/],
+    ["bad min dwell", { minDwell: "-5s" }, /istio-burst:minDwell \("-5s"\) must be a duration/],
+    ["step weight 0", { stepWeight: "0" }, /istio-burst:stepWeight \("0"\) must be an integer >= 1 and <= 100/],
+    ["max burst weight > 100", { maxBurstWeight: "150" }, /istio-burst:maxBurstWeight \("150"\)/],
+    ["capacity 0", { primaryCapacityRps: "0" }, /istio-burst:primaryCapacityRps \("0"\) must be a number > 0/],
+    ["dryRun not boolean", { dryRun: "yes" }, /istio-burst:dryRun \("yes"\) must be true or false/],
+    ["bad zone", { zone: "us-west1" }, /istio-burst:zone \("us-west1"\) must be a Compute Engine zone/],
+    ["bad release channel", { releaseChannel: "stable" }, /istio-burst:releaseChannel \("stable"\) must be one of RAPID, REGULAR, STABLE/],
+    ["bad namespace", { appNamespace: "Hashr_NS" }, /istio-burst:appNamespace \("Hashr_NS"\) must be a Kubernetes namespace name/],
+    ["system namespace", { appNamespace: "istio-system" }, /istio-burst:appNamespace \("istio-system"\) must not be a system namespace/],
+    ["bad image ref", { workerImage: "not an image" }, /istio-burst:workerImage \("not an image"\) must be an image reference/],
+    ["negative replicas", { burstWorkerReplicas: "-1" }, /istio-burst:burstWorkerReplicas/],
+    ["bad platform", { imagePlatform: "windows/amd64" }, /istio-burst:imagePlatform/],
+    ["bad machine type", { burstMachineType: "big" }, /istio-burst:burstMachineType \("big"\) must be a machine type/],
+    ["overflow cap below natural burst weight", { mode: "overflow", naturalWeights: "[80,20]", maxBurstWeight: "10" }, /istio-burst:maxBurstWeight \(10\) must be at least the burst weight of istio-burst:naturalWeights \(20\)/],
+  ];
+  it.each(invalid)("rejects %s with a message naming the key", (_what, config, message) => {
+    expect(loadError(config)).toMatch(message);
+  });
+
+  it("requires a project", () => {
+    const { loadConfig } = load({});
+    freshMocks({ "gcp:project": "" });
+    expect(() => loadConfig(new pulumi.Config("istio-burst"), new pulumi.Config("gcp"))).toThrow(
+      /istio-burst:project is required \(or set gcp:project\)/,
+    );
+  });
+
+  it("reports every problem at once, as a pulumi.RunError (no stack trace in the CLI)", () => {
+    const { loadConfig, ConfigError } = load({});
+    freshMocks({ lowRps: "20", mode: "x", burstMaxNodes: "0" });
+    let err: unknown;
+    try {
+      loadConfig(new pulumi.Config("istio-burst"));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(pulumi.RunError.isInstance(err)).toBe(true);
+    expect((err as InstanceType<typeof ConfigError>).problems).toHaveLength(3);
+  });
+
+  it("parses Prometheus-style durations", () => {
+    const { parseDurationMs } = load({});
+    expect(parseDurationMs("250ms")).toBe(250);
+    expect(parseDurationMs("1m30s")).toBe(90_000);
+    expect(parseDurationMs("2")).toBe(2000);
+    expect(parseDurationMs("1s2")).toBeUndefined();
+    expect(parseDurationMs("")).toBeUndefined();
+  });
+});
