@@ -1,0 +1,117 @@
+/**
+ * The built worker program (`node apps/worker/dist/index.js`, built by `npm test` before jest):
+ * graceful SIGTERM with a request in flight, and refusal of bad configuration.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { join } from "node:path";
+import { freePort, sleep, startRedis, stopChild, waitFor, type RedisServer } from "../../helpers/services";
+import { postJson, request, subscribe, waitForMessages, within } from "./helpers";
+
+const ROOT = join(__dirname, "..", "..", "..");
+const PROGRAM = join(ROOT, "apps", "worker", "dist", "index.js");
+
+let redis: RedisServer;
+beforeAll(async () => {
+  if (!existsSync(PROGRAM)) throw new Error(`${PROGRAM} is missing: run 'npm run build' first (npm test does)`);
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.dispose();
+});
+
+function run(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [PROGRAM], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+  return { child, output: () => out };
+}
+
+describe("worker program", () => {
+  it("on SIGTERM finishes the request in flight, refuses new ones, and exits 0 within 10 s", async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const { child, output } = run({ PORT: String(port), REDIS_URL: redis.hostPort, PREFIX: "bursty-" });
+    try {
+      await waitFor("worker ready", async () => (await request(`${url}/_healthz`)).status === 200);
+      const sub = await subscribe(redis.url);
+      try {
+        // A slow client: headers and half the body now, the rest after SIGTERM.
+        const body = JSON.stringify({ str: "in flight" });
+        let firstByte!: () => void;
+        const wrote = new Promise<void>((r) => (firstByte = r));
+        const inflight = new Promise<{ status: number; text: string }>((resolve, reject) => {
+          const req = httpRequest(`${url}/`, { method: "POST", agent: false, headers: { "content-length": Buffer.byteLength(body) } }, (res) => {
+            let text = "";
+            res.on("data", (c: Buffer) => (text += c.toString()));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+          });
+          req.on("error", reject);
+          req.write(body.slice(0, 5), () => firstByte());
+          setTimeout(() => req.end(body.slice(5)), 1_500);
+        });
+        await wrote;
+        await sleep(100);
+        const signalled = Date.now();
+        const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+        child.kill("SIGTERM");
+        await sleep(300);
+        // No longer accepting: a new connection is refused while the in-flight request is served.
+        await expect(postJson(`${url}/`, { str: "late" }, 2_000)).rejects.toThrow();
+
+        const res = await inflight;
+        const expected = `bursty-${createHash("sha256").update("in flight").digest("base64")}`;
+        expect(res.status).toBe(200);
+        expect(JSON.parse(res.text)).toEqual({ hash: expected });
+        await waitForMessages(sub.messages, 1);
+        expect(sub.messages).toEqual([expected]);
+
+        const code = await within(exited, 10_000, "still running");
+        expect(code).toBe(0);
+        expect(Date.now() - signalled).toBeLessThan(10_000);
+        expect(output()).toMatch(/"msg":"shutting down"/);
+        expect(output()).toMatch(/"msg":"stopped"/);
+      } finally {
+        await sub.close();
+      }
+    } finally {
+      await stopChild(child, "SIGKILL");
+    }
+  });
+
+  it("exits 0 promptly on SIGTERM when idle, also while Redis is unreachable", async () => {
+    const port = await freePort();
+    const { child } = run({ PORT: String(port), REDIS_URL: `127.0.0.1:${await freePort()}` });
+    try {
+      await waitFor("worker listening", async () => (await request(`http://127.0.0.1:${port}/`)).text === "ok");
+      expect((await request(`http://127.0.0.1:${port}/_healthz`)).status).toBe(503);
+      const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+      child.kill("SIGTERM");
+      expect(await within(exited, 10_000, "still running")).toBe(0);
+    } finally {
+      await stopChild(child, "SIGKILL");
+    }
+  });
+
+  it.each([
+    ["PORT", "http"],
+    ["PORT", "70000"],
+    ["REDIS_URL", "localhost"],
+    ["REDIS_URL", "http://redis:6379"],
+    ["HASH_ROUNDS", "0"],
+    ["HASH_ROUNDS", "1.5"],
+    ["HASH_ROUNDS", "many"],
+  ])("%s=%s exits non-zero at start with one line naming it", (name, value) => {
+    const env = { PATH: process.env.PATH ?? "", PORT: "0", REDIS_URL: "127.0.0.1:1", [name]: value };
+    const r = spawnSync(process.execPath, [PROGRAM], { cwd: ROOT, env, encoding: "utf8", timeout: 10_000 });
+    expect(r.status).not.toBe(0);
+    expect(r.status).not.toBeNull();
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`${name}=${JSON.stringify(value)} is invalid: must be`);
+    expect(r.stdout).toBe("");
+  });
+});
