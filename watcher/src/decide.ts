@@ -1,0 +1,259 @@
+/**
+ * The watcher's decision: a pure function of (state, sample, policy, now). Everything it remembers
+ * between polls (the current weights, hysteresis counters, the time of the last change) lives in the
+ * state it returns; there are no globals, so it can be replayed over a trace and tested as a table.
+ */
+import { sameWeights, type Weights } from "./weights";
+
+export type Mode = "switch" | "overflow";
+
+/** The burst-pool health guard (optional). */
+export interface HealthPolicy {
+  /** Off unless a health signal is configured (BURST_HEALTH_QUERY). */
+  readonly enabled: boolean;
+  /** A burst success ratio below this counts as a failing sample. */
+  readonly minSuccessRatio: number;
+  /** Failing samples in a row (while burst gets traffic) before traffic returns to primary. */
+  readonly unhealthySamples: number;
+  /** After a fallback, burst is not used again for this long (ms). */
+  readonly retryAfterMs: number;
+}
+
+export interface Policy {
+  readonly mode: Mode;
+  /** switch mode: go to the burst weights above this rate (requests/s). */
+  readonly highRps: number;
+  /** switch mode: return to the natural weights below this rate; must be < highRps. */
+  readonly lowRps: number;
+  /** Minimum time between two weight changes (ms); the health guard ignores it. */
+  readonly minDwellMs: number;
+  /** Samples in a row that must call for the same move before it is made (1 = act at once). */
+  readonly confirmSamples: number;
+  readonly natural: Weights;
+  readonly burst: Weights;
+  /** overflow mode: requests/s that primary keeps; only the excess goes to burst. */
+  readonly primaryCapacityRps: number;
+  /** overflow mode: the burst weight moves in multiples of this. */
+  readonly stepWeight: number;
+  /** overflow mode: the burst weight never exceeds this. */
+  readonly maxBurstWeight: number;
+  /** overflow mode: the burst weight only goes down once it would also go down at rps + this band. */
+  readonly overflowBandRps: number;
+  readonly health: HealthPolicy;
+}
+
+export type NoDataReason = "empty" | "nan" | "multiple-series";
+
+/** One poll's observation, as the metrics source typed it. */
+export type Sample =
+  | {
+      readonly kind: "value";
+      /** worker-service requests/s, as seen by the frontend's sidecar */
+      readonly rps: number;
+      /** success ratio (0..1) of the burst pool's answers; undefined when not measured or no data */
+      readonly burstSuccessRatio?: number;
+    }
+  | { readonly kind: "nodata"; readonly reason: NoDataReason }
+  | { readonly kind: "error"; readonly message: string };
+
+export type Phase = "natural" | "burst";
+
+export interface State {
+  /** The weights in effect (as far as the watcher knows). */
+  readonly weights: Weights;
+  /** burst when the burst weight is above the natural one. */
+  readonly phase: Phase;
+  /** Epoch ms of the last change this watcher made; null since start. */
+  readonly lastChangeAt: number | null;
+  readonly lastChangeReason: string | null;
+  /** Samples in a row that called for more burst / less burst. */
+  readonly upStreak: number;
+  readonly downStreak: number;
+  /** Polls in a row without data / with a failed query. */
+  readonly noDataStreak: number;
+  readonly errorStreak: number;
+  /** Samples in a row in which the burst pool failed the health guard. */
+  readonly unhealthyStreak: number;
+  /** Epoch ms until which burst is not used (after a health fallback); null when not blocked. */
+  readonly burstBlockedUntil: number | null;
+}
+
+export type Action =
+  | "hold"
+  | "to-burst"
+  | "to-natural"
+  | "step-up"
+  | "step-down"
+  | "health-fallback"
+  | "dwell"
+  | "burst-blocked"
+  | "no-data"
+  | "query-error";
+
+export const ACTIONS: readonly Action[] = [
+  "hold", "to-burst", "to-natural", "step-up", "step-down", "health-fallback", "dwell", "burst-blocked", "no-data", "query-error",
+];
+
+export interface Decision {
+  readonly state: State;
+  /** The weights to be in effect after this decision (= state.weights). */
+  readonly weights: Weights;
+  /** True when the weights differ from the previous state's. */
+  readonly changed: boolean;
+  readonly action: Action;
+  /** Why, in words (logged and written to the Kubernetes Event when the weights change). */
+  readonly reason: string;
+}
+
+export const PRIMARY_ONLY: Weights = { primary: 100, burst: 0 };
+
+export function phaseOf(weights: Weights, policy: Policy): Phase {
+  return weights.burst > policy.natural.burst ? "burst" : "natural";
+}
+
+/** The state a watcher starts in, given the weights it found (a restart in burst stays in burst). */
+export function initialState(weights: Weights, policy: Policy): State {
+  return {
+    weights,
+    phase: phaseOf(weights, policy),
+    lastChangeAt: null,
+    lastChangeReason: null,
+    upStreak: 0,
+    downStreak: 0,
+    noDataStreak: 0,
+    errorStreak: 0,
+    unhealthyStreak: 0,
+    burstBlockedUntil: null,
+  };
+}
+
+/**
+ * overflow mode: the burst weight that keeps primary at or under its capacity at `rps`, rounded up
+ * to a multiple of stepWeight, at least the natural burst weight and at most maxBurstWeight.
+ */
+export function overflowBurstWeight(rps: number, policy: Policy): number {
+  const c = policy.primaryCapacityRps;
+  const excess = rps > c && rps > 0 ? (rps - c) / rps : 0;
+  const steps = Math.ceil((excess * 100) / policy.stepWeight - 1e-9);
+  const share = Math.min(steps * policy.stepWeight, policy.maxBurstWeight, 100);
+  return Math.max(share, policy.natural.burst);
+}
+
+const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
+
+/**
+ * No data (empty result, NaN, several series) and failed queries hold the current weights: the
+ * counters that need consecutive evidence restart, and the streak of missing data is counted.
+ */
+export function decide(state: State, sample: Sample, policy: Policy, now: number): Decision {
+  if (sample.kind !== "value") {
+    const next: State = {
+      ...state,
+      upStreak: 0,
+      downStreak: 0,
+      noDataStreak: sample.kind === "nodata" ? state.noDataStreak + 1 : state.noDataStreak,
+      errorStreak: sample.kind === "error" ? state.errorStreak + 1 : state.errorStreak,
+    };
+    return sample.kind === "nodata"
+      ? hold(next, "no-data", `no data (${sample.reason}): holding weights`)
+      : hold(next, "query-error", `query failed (${sample.message}): holding weights`);
+  }
+
+  const rps = sample.rps;
+  let s: State = { ...state, noDataStreak: 0, errorStreak: 0 };
+  if (s.burstBlockedUntil !== null && now >= s.burstBlockedUntil) s = { ...s, burstBlockedUntil: null };
+
+  // Health guard: traffic on burst and burst failing -> everything back to primary, dwell or not.
+  if (policy.health.enabled && s.weights.burst > 0) {
+    const ratio = sample.burstSuccessRatio;
+    const failing = ratio !== undefined && ratio < policy.health.minSuccessRatio;
+    const unhealthyStreak = failing ? s.unhealthyStreak + 1 : ratio === undefined ? s.unhealthyStreak : 0;
+    s = { ...s, unhealthyStreak };
+    if (unhealthyStreak >= policy.health.unhealthySamples) {
+      const reason =
+        `burst pool unhealthy: success ratio ${fmt(ratio ?? NaN)} < ${fmt(policy.health.minSuccessRatio)} ` +
+        `for ${unhealthyStreak} samples; all traffic back to primary, no burst for ${fmt(policy.health.retryAfterMs / 1000)}s`;
+      return change({ ...s, burstBlockedUntil: now + policy.health.retryAfterMs }, PRIMARY_ONLY, "health-fallback", reason, policy, now);
+    }
+  } else if (s.unhealthyStreak !== 0) {
+    s = { ...s, unhealthyStreak: 0 };
+  }
+
+  // What the mode asks for.
+  let target: Weights | undefined;
+  let action: Action = "hold";
+  let why = "";
+  if (policy.mode === "switch") {
+    if (s.phase === "natural") {
+      const up = rps > policy.highRps;
+      s = { ...s, upStreak: up ? s.upStreak + 1 : 0, downStreak: 0 };
+      if (up && s.upStreak >= policy.confirmSamples) {
+        target = policy.burst;
+        action = "to-burst";
+        why = `observed ${fmt(rps)} rps > HIGH_RPS ${fmt(policy.highRps)}${streakText(s.upStreak)}`;
+      }
+    } else {
+      const down = rps < policy.lowRps;
+      s = { ...s, downStreak: down ? s.downStreak + 1 : 0, upStreak: 0 };
+      if (down && s.downStreak >= policy.confirmSamples) {
+        target = policy.natural;
+        action = "to-natural";
+        why = `observed ${fmt(rps)} rps < LOW_RPS ${fmt(policy.lowRps)}${streakText(s.downStreak)}`;
+      }
+    }
+  } else {
+    const current = s.weights.burst;
+    const upTo = overflowBurstWeight(rps, policy);
+    const downTo = overflowBurstWeight(rps + policy.overflowBandRps, policy);
+    if (upTo > current) {
+      s = { ...s, upStreak: s.upStreak + 1, downStreak: 0 };
+      if (s.upStreak >= policy.confirmSamples) {
+        target = { primary: 100 - upTo, burst: upTo };
+        action = "step-up";
+        why = `observed ${fmt(rps)} rps over PRIMARY_CAPACITY_RPS ${fmt(policy.primaryCapacityRps)}${streakText(s.upStreak)}: burst share ${upTo}%`;
+      }
+    } else if (downTo < current) {
+      s = { ...s, downStreak: s.downStreak + 1, upStreak: 0 };
+      if (s.downStreak >= policy.confirmSamples) {
+        target = { primary: 100 - downTo, burst: downTo };
+        action = "step-down";
+        why = `observed ${fmt(rps)} rps (+${fmt(policy.overflowBandRps)} band) needs less burst${streakText(s.downStreak)}: burst share ${downTo}%`;
+      }
+    } else {
+      s = { ...s, upStreak: 0, downStreak: 0 };
+    }
+  }
+
+  if (!target || sameWeights(target, s.weights)) return hold(s, "hold", `observed ${fmt(rps)} rps: holding weights`);
+
+  if (target.burst > s.weights.burst && s.burstBlockedUntil !== null) {
+    return hold(s, "burst-blocked", `${why}; burst not used until ${new Date(s.burstBlockedUntil).toISOString()} after a health fallback`);
+  }
+  if (s.lastChangeAt !== null && now - s.lastChangeAt < policy.minDwellMs) {
+    return hold(s, "dwell", `${why}; waiting for MIN_DWELL ${fmt(policy.minDwellMs / 1000)}s since the last change`);
+  }
+  return change(s, target, action, why, policy, now);
+}
+
+function streakText(n: number): string {
+  return n > 1 ? ` for ${n} samples` : "";
+}
+
+function hold(state: State, action: Action, reason: string): Decision {
+  return { state, weights: state.weights, changed: false, action, reason };
+}
+
+function change(state: State, weights: Weights, action: Action, why: string, policy: Policy, now: number): Decision {
+  const reason = `${why}: weights ${state.weights.primary},${state.weights.burst} -> ${weights.primary},${weights.burst}`;
+  const next: State = {
+    ...state,
+    weights,
+    phase: phaseOf(weights, policy),
+    lastChangeAt: now,
+    lastChangeReason: reason,
+    upStreak: 0,
+    downStreak: 0,
+    unhealthyStreak: 0,
+  };
+  return { state: next, weights, changed: !sameWeights(weights, state.weights), action, reason };
+}
