@@ -1,0 +1,144 @@
+/**
+ * Shared pieces of the String Hashr Kubernetes components: names that Istio, DNS and the watcher key
+ * on, the cluster-type labels, the restricted security context every container gets, and the
+ * validation helpers the components run before creating anything.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+
+/** Which cluster a component instance targets. */
+export type ClusterRole = "primary" | "burst";
+
+/** The `cluster-type` pod label per cluster (the DestinationRule subsets select on it). */
+export const CLUSTER_TYPE: Record<ClusterRole, string> = {
+  primary: "primary-cluster",
+  burst: "burst-cluster",
+};
+
+/** Fixed object names: Istio hosts, DNS names and the watcher's default query depend on them. */
+export const NAMES = {
+  frontendDeployment: "frontend-deployment",
+  frontendService: "frontend-service",
+  workerDeployment: "worker-deployment",
+  workerService: "worker-service",
+  redisDeployment: "redis-cache",
+  redisService: "redis-cache-service",
+  redisSecret: "redis-credentials",
+  workerVirtualService: "worker-virtual-service",
+  workerDestinationRule: "worker-destination-rule",
+  redisVirtualService: "redis-virtual-service",
+  frontendGateway: "frontend-gateway",
+  frontendVirtualService: "frontend-ingress-virtual-service",
+  peerAuthentication: "default",
+  watcher: "istio-watcher",
+} as const;
+
+/** Ports of the three programs and of Redis. */
+export const PORTS = {
+  frontend: 8080,
+  worker: 8081,
+  watcher: 8082,
+  redis: 6379,
+  /** the port both HTTP Services listen on (the 2018 codelab's 80 -> container port) */
+  service: 80,
+} as const;
+
+/** Keys inside the Redis credentials Secret. */
+export const REDIS_SECRET_KEYS = {
+  /** the bare password (Redis' `--requirepass`) */
+  password: "password",
+  /** `redis://:<password>@redis-cache-service:6379` for the frontend and the workers */
+  url: "url",
+} as const;
+
+/** Weights as two integers `[primary, burst]` summing to 100. */
+export type Weights = readonly [primary: number, burst: number];
+
+/** Why `w` is not a valid weight pair (naming `field`), or undefined when it is. */
+export function weightsError(field: string, w: unknown): string | undefined {
+  if (!Array.isArray(w) || w.length !== 2) {
+    return `${field} must be two integers [primary, burst] summing to 100, got ${JSON.stringify(w)}`;
+  }
+  const [p, b] = w as unknown[];
+  const ok = (n: unknown) => typeof n === "number" && Number.isInteger(n) && n >= 0 && n <= 100;
+  if (!ok(p) || !ok(b)) {
+    return `${field} must be two integers in 0..100, got ${JSON.stringify(w)}`;
+  }
+  if ((p as number) + (b as number) !== 100) {
+    return `${field} must sum to 100, got ${p}+${b}=${(p as number) + (b as number)}`;
+  }
+  return undefined;
+}
+
+/** Why `name` is not a DNS-1123 label (naming `field`), or undefined when it is. */
+export function dnsLabelError(field: string, name: unknown): string | undefined {
+  if (typeof name !== "string" || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) {
+    return `${field} must be a DNS-1123 label (lower-case letters, digits and '-', at most 63), got ${JSON.stringify(name)}`;
+  }
+  return undefined;
+}
+
+/** Why `n` is not an integer in [min, max] (naming `field`), or undefined when it is. */
+export function intError(field: string, n: unknown, min: number, max = Number.MAX_SAFE_INTEGER): string | undefined {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in ${min}..${max}`;
+    return `${field} must be an integer ${range}, got ${JSON.stringify(n)}`;
+  }
+  return undefined;
+}
+
+/** Default non-root user id (the `node` user of the official Node.js images). */
+export const DEFAULT_APP_UID = 1000;
+
+/**
+ * The container security context of every container these components create: non-root with a fixed
+ * uid, read-only root filesystem, no privilege escalation, every capability dropped, runtime seccomp.
+ */
+export function restrictedContainerSecurityContext(uid: number): k8s.types.input.core.v1.SecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/**
+ * The pod security context that goes with it. Istio's injected containers (istio-init, istio-proxy)
+ * set their own container-level contexts, which take precedence over these pod-level defaults.
+ */
+export function restrictedPodSecurityContext(uid: number): k8s.types.input.core.v1.PodSecurityContext {
+  return {
+    runAsNonRoot: true,
+    runAsUser: uid,
+    runAsGroup: uid,
+    fsGroup: uid,
+    seccompProfile: { type: "RuntimeDefault" },
+  };
+}
+
+/**
+ * Pod annotations for mesh workloads: start the app only once its sidecar is ready (the programs talk
+ * to Redis at start), and let Istio merge the app's `/metrics` into the sidecar's scrape endpoint.
+ */
+export function meshPodAnnotations(metricsPort: number): Record<string, string> {
+  return {
+    "proxy.istio.io/config": JSON.stringify({ holdApplicationUntilProxyStarts: true }),
+    "prometheus.io/scrape": "true",
+    "prometheus.io/port": String(metricsPort),
+    "prometheus.io/path": "/metrics",
+  };
+}
+
+/** An env var read from the Redis credentials Secret. */
+export function redisSecretEnv(envName: string, key: string, secretName: pulumi.Input<string>): k8s.types.input.core.v1.EnvVar {
+  return { name: envName, valueFrom: { secretKeyRef: { name: secretName, key } } };
+}
+
+/** A writable emptyDir at /tmp: the root filesystem is read-only. */
+export const TMP_VOLUME = { name: "tmp", emptyDir: { sizeLimit: "64Mi" } };
+export const TMP_MOUNT = { name: "tmp", mountPath: "/tmp" };
