@@ -1,0 +1,43 @@
+import { valueOf } from "../helpers/pulumi";
+import { clusterOf, makeProviders, objects, setupMocks, waitForResources } from "../stack/fixtures";
+
+describe("MeshNamespace", () => {
+  it("creates the namespace with sidecar injection, with the given provider", async () => {
+    const mocks = setupMocks();
+    const { MeshNamespace } = await import("../../apps/namespace");
+    const { primary, burst } = await makeProviders();
+    const p = new MeshNamespace("ns-p", { provider: primary, name: "hashr" });
+    const b = new MeshNamespace("ns-b", { provider: burst, name: "hashr", labels: { team: "demo", "istio-injection": "disabled" } });
+    expect(await valueOf(p.name)).toBe("hashr");
+    expect(await valueOf(b.name)).toBe("hashr");
+    await waitForResources(mocks);
+
+    const [inPrimary] = objects(mocks, "Namespace", "primary");
+    const [inBurst] = objects(mocks, "Namespace", "burst");
+    expect(objects(mocks, "Namespace")).toHaveLength(2);
+    expect(inPrimary.type).toBe("kubernetes:core/v1:Namespace");
+    expect(inPrimary.inputs.metadata).toEqual({ name: "hashr", labels: { "istio-injection": "enabled" } });
+    // extra labels are kept, injection cannot be switched off through them
+    expect(inBurst.inputs.metadata.labels).toEqual({ team: "demo", "istio-injection": "enabled" });
+    expect(clusterOf(inPrimary)).toBe("primary");
+    expect(clusterOf(inBurst)).toBe("burst");
+  });
+
+  it.each([
+    ["default", /existing namespace "default"/],
+    ["istio-system", /existing namespace "istio-system"/],
+    ["Hashr", /namespace must be a DNS-1123 label/],
+    ["", /namespace must be a DNS-1123 label/],
+  ])("refuses namespace %j", async (name, message) => {
+    setupMocks();
+    const { MeshNamespace } = await import("../../apps/namespace");
+    const { primary } = await makeProviders();
+    expect(() => new MeshNamespace(`bad-${name || "empty"}`, { provider: primary, name })).toThrow(message);
+  });
+
+  it("refuses a missing provider", async () => {
+    setupMocks();
+    const { MeshNamespace } = await import("../../apps/namespace");
+    expect(() => new MeshNamespace("no-provider", { provider: undefined as any, name: "hashr" })).toThrow(/provider is required/);
+  });
+});

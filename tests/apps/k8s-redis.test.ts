@@ -1,0 +1,162 @@
+import * as pulumi from "@pulumi/pulumi";
+import { isSecret, valueOf } from "../helpers/pulumi";
+import {
+  TEST_PASSWORD,
+  clusterOf,
+  containersOf,
+  envOf,
+  expectRestrictedContainer,
+  isSecretInput,
+  makeProviders,
+  object,
+  objects,
+  propsRecorder,
+  setupMocks,
+  plainStringsIn,
+  stringsIn,
+  unwrapSecret,
+  waitForResources,
+} from "../stack/fixtures";
+
+describe("RedisCredentials", () => {
+  it("generates one password and puts it, as a Pulumi secret, in a Secret in each cluster", async () => {
+    const mocks = setupMocks();
+    const { RedisCredentials } = await import("../../apps/redis");
+    const { primary, burst } = await makeProviders();
+    const recorder = propsRecorder();
+    const creds = new RedisCredentials(
+      "creds",
+      { targets: { primary: { provider: primary, namespace: "hashr" }, burst: { provider: burst, namespace: "hashr" } } },
+      { transformations: recorder.transformations },
+    );
+    expect(await isSecret(creds.password)).toBe(true);
+    expect(await isSecret(creds.url)).toBe(true);
+    expect(await valueOf(creds.password)).toBe(TEST_PASSWORD);
+    expect(await valueOf(creds.url)).toBe(`redis://:${TEST_PASSWORD}@redis-cache-service:6379`);
+    expect(creds.secretName).toBe("redis-credentials");
+    await waitForResources(mocks);
+
+    const passwords = mocks.ofType("random:index/randomPassword:RandomPassword");
+    expect(passwords).toHaveLength(1);
+    expect(passwords[0].inputs).toMatchObject({ length: 32, special: false });
+
+    const secrets = objects(mocks, "Secret");
+    expect(secrets.map(clusterOf).sort()).toEqual(["burst", "primary"]);
+    for (const s of secrets) {
+      expect(s.type).toBe("kubernetes:core/v1:Secret");
+      expect(s.inputs.metadata).toMatchObject({ name: "redis-credentials", namespace: "hashr" });
+      expect(s.inputs.type).toBe("Opaque");
+      // the values reach the engine inside Pulumi's secret envelope, never as plain inputs
+      expect(isSecretInput(s.inputs.stringData)).toBe(true);
+      expect(unwrapSecret(s.inputs.stringData)).toEqual({ password: TEST_PASSWORD, url: `redis://:${TEST_PASSWORD}@redis-cache-service:6379` });
+      expect(plainStringsIn(s.inputs)).not.toContain(TEST_PASSWORD);
+      expect(s.inputs.data).toBeUndefined();
+    }
+
+    // what the program hands the Secret resources is secret, key by key (not only the provider's additionalSecretOutputs)
+    const secretProps = recorder.seen.filter((s) => s.type === "kubernetes:core/v1:Secret");
+    expect(secretProps).toHaveLength(2);
+    for (const { props } of secretProps) {
+      expect(await isSecret(pulumi.output(props.stringData.password))).toBe(true);
+      expect(await isSecret(pulumi.output(props.stringData.url))).toBe(true);
+    }
+    // and the Secret resources' own stringData outputs are secret too
+    for (const secret of Object.values(creds.secrets)) {
+      expect(await isSecret(secret!.stringData)).toBe(true);
+    }
+  });
+
+  it("only creates the Secrets it is asked for", async () => {
+    const mocks = setupMocks();
+    const { RedisCredentials } = await import("../../apps/redis");
+    const { primary } = await makeProviders();
+    new RedisCredentials("only-primary", { targets: { primary: { provider: primary, namespace: "ns1" } }, secretName: "redis-auth", length: 48 });
+    await waitForResources(mocks);
+    const secrets = objects(mocks, "Secret");
+    expect(secrets).toHaveLength(1);
+    expect(clusterOf(secrets[0])).toBe("primary");
+    expect(secrets[0].inputs.metadata.name).toBe("redis-auth");
+    expect(mocks.ofType("random:index/randomPassword:RandomPassword")[0].inputs.length).toBe(48);
+  });
+
+  it.each([
+    [{ length: 8 }, /redis password length must be an integer in 16\.\.128/],
+    [{ length: 20.5 }, /redis password length/],
+    [{ targets: {} }, /targets must name at least one cluster/],
+  ])("refuses %j", async (override, message) => {
+    setupMocks();
+    const { RedisCredentials } = await import("../../apps/redis");
+    const { primary } = await makeProviders();
+    const args: any = { targets: { primary: { provider: primary, namespace: "hashr" } }, ...override };
+    expect(() => new RedisCredentials("bad-creds", args)).toThrow(message);
+  });
+});
+
+describe("RedisCache", () => {
+  it("runs Redis in the primary cluster: password from the Secret, probes, limits, non-root, ClusterIP only", async () => {
+    const mocks = setupMocks();
+    const { RedisCache } = await import("../../apps/redis");
+    const { primary } = await makeProviders();
+    const redis = new RedisCache("redis", { provider: primary, namespace: "hashr", cluster: "primary" });
+    expect(await valueOf(redis.serviceName)).toBe("redis-cache-service");
+    await waitForResources(mocks);
+
+    const dep = object(mocks, "Deployment", "redis-cache", "primary");
+    expect(dep.type).toBe("kubernetes:apps/v1:Deployment");
+    expect(dep.inputs.apiVersion).toBe("apps/v1");
+    expect(dep.inputs.spec.replicas).toBe(1);
+    expect(dep.inputs.spec.strategy).toEqual({ type: "Recreate" });
+    const pod = dep.inputs.spec.template.spec;
+    expect(dep.inputs.spec.template.metadata.labels).toEqual({ app: "redis-cache", version: "v1", "cluster-type": "primary-cluster" });
+    const [c] = containersOf(dep);
+    expect(c.args.slice(0, 2)).toEqual(["--requirepass", "$(REDIS_PASSWORD)"]);
+    expect(c.args).toEqual(expect.arrayContaining(["--save", "", "--appendonly", "no"]));
+    expect(envOf(c)).toEqual({
+      REDIS_PASSWORD: "secret:redis-credentials/password",
+      REDISCLI_AUTH: "secret:redis-credentials/password",
+    });
+    expect(c.ports).toEqual([{ name: "tcp-redis", containerPort: 6379 }]);
+    expect(c.readinessProbe.exec.command.join(" ")).toContain("redis-cli ping");
+    expect(c.livenessProbe.tcpSocket).toEqual({ port: 6379 });
+    expect(c.resources).toEqual({ requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } });
+    expectRestrictedContainer(c, pod);
+    expect(c.securityContext.runAsUser).toBe(999);
+    // the only writable path is the /data emptyDir
+    expect(c.volumeMounts).toEqual([{ name: "redis-data", mountPath: "/data" }]);
+    expect(pod.volumes[0].emptyDir).toBeDefined();
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(stringsIn(dep.inputs)).not.toContain(TEST_PASSWORD);
+
+    const svc = object(mocks, "Service", "redis-cache-service", "primary");
+    expect(svc.inputs.spec).toEqual({
+      type: "ClusterIP",
+      selector: { app: "redis-cache" },
+      ports: [{ name: "tcp-redis", port: 6379, targetPort: 6379, protocol: "TCP" }],
+    });
+  });
+
+  it("in the burst cluster creates the Service only (DNS resolves, the mesh reaches primary's Redis)", async () => {
+    const mocks = setupMocks();
+    const { RedisCache } = await import("../../apps/redis");
+    const { burst } = await makeProviders();
+    const stub = new RedisCache("redis-burst", { provider: burst, namespace: "hashr", cluster: "burst" });
+    expect(stub.deployment).toBeUndefined();
+    await waitForResources(mocks);
+    expect(objects(mocks, "Deployment")).toHaveLength(0);
+    const svc = object(mocks, "Service", "redis-cache-service", "burst");
+    expect(svc.inputs.spec.type).toBe("ClusterIP");
+    expect(svc.inputs.spec.ports).toEqual([{ name: "tcp-redis", port: 6379, targetPort: 6379, protocol: "TCP" }]);
+  });
+
+  it.each([
+    [{ runAsUser: 0 }, /redis runAsUser must be an integer >= 1/],
+    [{ cluster: "edge" }, /cluster must be "primary" or "burst"/],
+    [{ provider: undefined }, /provider is required/],
+  ])("refuses %j", async (override, message) => {
+    setupMocks();
+    const { RedisCache } = await import("../../apps/redis");
+    const { primary } = await makeProviders();
+    const args: any = { provider: primary, namespace: "hashr", cluster: "primary", ...override };
+    expect(() => new RedisCache("bad-redis", args)).toThrow(message);
+  });
+});
