@@ -1,0 +1,81 @@
+/**
+ * Local mode: `npm run local -- [flags]` or `node local/dist/index.js [flags]`.
+ * Importing this module starts nothing; use startLocal() to drive local mode from code.
+ */
+import { parseLocalConfig, usage, UsageError } from "./config";
+import { startLocal } from "./run";
+
+export { defaultQuery, parseLocalConfig, usage, UsageError, type LocalConfig, type Mode } from "./config";
+export { createMesh, parseWeights, type Mesh, type MeshOptions, type Weights } from "./mesh";
+export { renderPrometheusConfig, type PrometheusConfigOptions, type ScrapeJob } from "./prometheus-config";
+export {
+  formatWeightChange,
+  parseWeightChange,
+  REPO_ROOT,
+  startLocal,
+  type LocalExit,
+  type LocalRun,
+  type LocalUrls,
+  type StartLocalOptions,
+  type WeightChange,
+} from "./run";
+export { pidAlive } from "./supervisor";
+
+/** The CLI: parse once, start, wait for Ctrl-C or a child's death. Resolves to the exit code. */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseLocalConfig(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`local: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (parsed.help) {
+    process.stdout.write(usage());
+    return 0;
+  }
+
+  const abort = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      process.stdout.write(`\nlocal: ${signal}: stopping every part (again to force)\n`);
+      abort.abort();
+    } else {
+      process.stderr.write("local: forced exit; killing every part\n");
+      process.exit(130); // the supervisor's exit hook SIGKILLs the children
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  let run;
+  try {
+    run = await startLocal({ ...parsed.config, signal: abort.signal });
+  } catch (err) {
+    if (abort.signal.aborted) {
+      process.stdout.write("local: stopped during start-up\n");
+      return 0;
+    }
+    process.stderr.write(`local: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  const exit = await run.done;
+  if (exit.code === 0) process.stdout.write("local: every part stopped; temp files removed\n");
+  else process.stderr.write(`local: stopped because ${exit.death?.name ?? "a part"} died\n`);
+  return exit.code;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      process.stderr.write(`local: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,312 @@
+/**
+ * Spawns and tracks the child processes of local mode.
+ *
+ * Each child runs in its own process group (so a Ctrl-C in the terminal reaches only local mode,
+ * which then stops the children in order), with stdout and stderr appended to `<logDir>/<name>.log`
+ * and the last lines kept in memory for the death report. Readiness is an HTTP 200 (`/_healthz`,
+ * `/-/ready`) or a custom check. A child that exits while it is not being stopped is reported
+ * once through `onDeath`.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream, type WriteStream } from "node:fs";
+import http from "node:http";
+import { connect } from "node:net";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+
+export type Readiness = { http: string } | { redis: { host: string; port: number } } | { check: () => Promise<boolean> };
+
+export interface ChildSpec {
+  /** Unique name; also the log file name. */
+  name: string;
+  command: string;
+  args?: string[];
+  /** The complete environment of the child. */
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** What to show in the table of what runs where. */
+  url?: string;
+  ready: Readiness;
+  /** Default 30 s. */
+  readyTimeoutMs?: number;
+  /** Called with every stdout line. */
+  onLine?: (line: string) => void;
+  /** Shutdown phase: lower phases are stopped (and awaited) first; default 0. */
+  stopPhase?: number;
+}
+
+export interface Child {
+  readonly name: string;
+  readonly pid: number;
+  readonly url?: string;
+  readonly logPath: string;
+  readonly process: ChildProcess;
+  readonly stopPhase: number;
+  /** The last `n` lines the child wrote (stdout and stderr). */
+  lastLines(n?: number): string[];
+  /** True once the child has exited. */
+  exited(): boolean;
+}
+
+export interface DeathReport {
+  name: string;
+  pid: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  logPath: string;
+  lastLines: string[];
+}
+
+export function formatDeath(r: DeathReport): string {
+  const how = r.signal ? `was killed by ${r.signal}` : `exited with code ${r.code}`;
+  const lines = r.lastLines.length > 0 ? r.lastLines.map((l) => `  | ${l}`).join("\n") : "  | (no output)";
+  return `${r.name} (pid ${r.pid}) ${how}; its last log lines:\n${lines}`;
+}
+
+export class ChildStartError extends Error {
+  override name = "ChildStartError";
+  constructor(
+    message: string,
+    readonly report?: DeathReport,
+  ) {
+    super(message);
+  }
+}
+
+const KEEP_LINES = 200;
+
+class LineTap {
+  private partial = "";
+  constructor(
+    private readonly ring: string[],
+    private readonly onLine?: (line: string) => void,
+  ) {}
+  push(chunk: Buffer): void {
+    const text = this.partial + chunk.toString("utf8");
+    const parts = text.split("\n");
+    this.partial = parts.pop() ?? "";
+    for (const p of parts) this.line(p);
+    if (this.partial.length > 64 * 1024) {
+      this.line(this.partial);
+      this.partial = "";
+    }
+  }
+  flush(): void {
+    if (this.partial) this.line(this.partial);
+    this.partial = "";
+  }
+  private line(raw: string): void {
+    const l = raw.replace(/\r$/, "");
+    this.ring.push(l);
+    if (this.ring.length > KEEP_LINES) this.ring.splice(0, this.ring.length - KEEP_LINES);
+    try {
+      this.onLine?.(l);
+    } catch {
+      // a consumer's bug must not break log capture
+    }
+  }
+}
+
+function httpOk(url: string, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(false));
+  });
+}
+
+function redisPong(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port });
+    let buf = "";
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.on("connect", () => sock.write("PING\r\n"));
+    sock.on("data", (d) => {
+      buf += d.toString("utf8");
+      if (buf.includes("\r\n")) done(buf.startsWith("+PONG"));
+    });
+    sock.on("error", () => done(false));
+  });
+}
+
+export function isReady(r: Readiness): Promise<boolean> {
+  if ("http" in r) return httpOk(r.http);
+  if ("redis" in r) return redisPong(r.redis.host, r.redis.port);
+  return r.check().catch(() => false);
+}
+
+/** True while a process with this pid exists (signal 0). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export interface SupervisorOptions {
+  logDir: string;
+  /** SIGTERM, then SIGKILL after this long (default 10 s). */
+  graceMs?: number;
+  /** Called once per child that exits while not being stopped. */
+  onDeath?: (report: DeathReport) => void;
+}
+
+export class Supervisor {
+  private readonly list: (Child & { exitPromise: Promise<void> })[] = [];
+  private stopping = false;
+  private stopped?: Promise<void>;
+  private readonly graceMs: number;
+  private readonly killOnExit = () => {
+    for (const c of this.list) if (!c.exited()) signalGroup(c.pid, "SIGKILL");
+  };
+
+  constructor(private readonly opts: SupervisorOptions) {
+    this.graceMs = opts.graceMs ?? 10_000;
+    // If this process ends without stopping its children (an uncaught error), take them along.
+    process.on("exit", this.killOnExit);
+  }
+
+  children(): Child[] {
+    return [...this.list];
+  }
+
+  isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** Spawns a child and resolves once it is ready; rejects if it exits first or is not ready in time. */
+  async start(spec: ChildSpec): Promise<Child> {
+    if (this.stopping) throw new ChildStartError(`not starting ${spec.name}: local mode is stopping`);
+    if (this.list.some((c) => c.name === spec.name)) throw new Error(`child name ${spec.name} used twice`);
+    const logPath = join(this.opts.logDir, `${spec.name}.log`);
+    const log: WriteStream = createWriteStream(logPath, { flags: "a" });
+    log.on("error", () => undefined);
+    const ring: string[] = [];
+    const proc = spawn(spec.command, spec.args ?? [], {
+      cwd: spec.cwd,
+      env: spec.env,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    const spawnError = await new Promise<Error | undefined>((resolve) => {
+      proc.once("spawn", () => resolve(undefined));
+      proc.once("error", (err) => resolve(err));
+    });
+    if (spawnError || proc.pid === undefined) {
+      log.end();
+      throw new ChildStartError(`could not start ${spec.name} (${spec.command}): ${spawnError?.message ?? "no pid"}`);
+    }
+    const pid = proc.pid;
+    const tap = (stream: Readable, onLine?: (l: string) => void) => {
+      const t = new LineTap(ring, onLine);
+      stream.on("data", (chunk: Buffer) => {
+        log.write(chunk);
+        t.push(chunk);
+      });
+      stream.on("end", () => t.flush());
+      return new Promise<void>((r) => stream.once("close", () => r()));
+    };
+    const streamsClosed = Promise.all([tap(proc.stdout!, spec.onLine), tap(proc.stderr!)]);
+    let hasExited = false;
+    let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    const exitPromise = new Promise<void>((resolve) => {
+      proc.once("exit", (code, signal) => {
+        hasExited = true;
+        exitInfo = { code, signal };
+        // Let the last output arrive (bounded: a stray grandchild could hold the pipe).
+        void Promise.race([streamsClosed, new Promise((r) => setTimeout(r, 500))]).then(() => {
+          log.end();
+          resolve();
+        });
+      });
+    });
+    const child = {
+      name: spec.name,
+      pid,
+      url: spec.url,
+      logPath,
+      process: proc,
+      stopPhase: spec.stopPhase ?? 0,
+      exitPromise,
+      lastLines: (n = 20) => ring.slice(-n),
+      exited: () => hasExited,
+    };
+    this.list.push(child);
+    const report = (): DeathReport => ({ name: spec.name, pid, code: exitInfo?.code ?? null, signal: exitInfo?.signal ?? null, logPath, lastLines: ring.slice(-20) });
+    let ready = false;
+    void exitPromise.then(() => {
+      if (!this.stopping && ready) this.opts.onDeath?.(report());
+    });
+
+    const timeoutMs = spec.readyTimeoutMs ?? 30_000;
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (hasExited) {
+        await exitPromise;
+        const r = report();
+        throw new ChildStartError(`${spec.name} stopped while starting: ${formatDeath(r)}`, r);
+      }
+      if (this.stopping) throw new ChildStartError(`${spec.name}: start abandoned, local mode is stopping`);
+      if (await isReady(spec.ready)) break;
+      if (Date.now() > deadline) {
+        const lines = ring.slice(-20).map((l) => `  | ${l}`).join("\n");
+        throw new ChildStartError(`${spec.name} (pid ${pid}) was not ready within ${timeoutMs} ms; its last log lines:\n${lines || "  | (no output)"}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (hasExited) {
+      await exitPromise;
+      const r = report();
+      throw new ChildStartError(`${spec.name} stopped while starting: ${formatDeath(r)}`, r);
+    }
+    ready = true;
+    return child;
+  }
+
+  /**
+   * Stops every child: phase by phase (lowest first), SIGTERM to each process group of the phase,
+   * SIGKILL after the grace period. Idempotent.
+   */
+  stopAll(): Promise<void> {
+    this.stopping = true;
+    this.stopped ??= (async () => {
+      const phases = [...new Set(this.list.map((c) => c.stopPhase))].sort((a, b) => a - b);
+      for (const phase of phases) {
+        await Promise.all(this.list.filter((c) => c.stopPhase === phase).map((c) => this.stopOne(c)));
+      }
+      process.off("exit", this.killOnExit);
+    })();
+    return this.stopped;
+  }
+
+  private async stopOne(c: Child & { exitPromise: Promise<void> }): Promise<void> {
+    if (c.exited()) return c.exitPromise;
+    signalGroup(c.pid, "SIGTERM");
+    const timer = setTimeout(() => signalGroup(c.pid, "SIGKILL"), this.graceMs);
+    await c.exitPromise;
+    clearTimeout(timer);
+    // Anything left in its group (nothing, normally) goes too.
+    signalGroup(c.pid, "SIGKILL");
+  }
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
