@@ -1,0 +1,68 @@
+import * as gcp from "@pulumi/gcp";
+import * as pulumi from "@pulumi/pulumi";
+
+/** The protocols of the 2018 codelab's `istio-multicluster-test-pods` rule (`--allow=tcp,udp,icmp,esp,ah,sctp`). */
+export const CROSS_CLUSTER_PROTOCOLS = ["tcp", "udp", "icmp", "esp", "ah", "sctp"] as const;
+
+export interface CrossClusterFirewallArgs {
+  /** firewall rule name; unique per project (carries the stack's random suffix) */
+  ruleName: pulumi.Input<string>;
+  /** Google Cloud project id */
+  project: pulumi.Input<string>;
+  /** VPC network of both clusters */
+  network: pulumi.Input<string>;
+  /** pod ranges of every cluster (sources); never 0.0.0.0/0 */
+  sourceRanges: pulumi.Input<string>[];
+  /** node network tags of every cluster (targets) */
+  targetTags: pulumi.Input<string>[];
+  /** rule priority (default 900, as in the codelab) */
+  priority?: number;
+  /** the GCP provider */
+  gcpProvider: gcp.Provider;
+}
+
+/**
+ * Lets the pods of every cluster reach the nodes (and so the pods) of every cluster: one network for
+ * the mesh, so sidecars talk pod-to-pod across clusters. Sources are exactly the clusters' pod ranges.
+ */
+export class CrossClusterFirewall extends pulumi.ComponentResource {
+  public readonly firewall: gcp.compute.Firewall;
+  public readonly ruleName: pulumi.Output<string>;
+  public readonly sourceRanges: pulumi.Output<string[]>;
+  public readonly targetTags: pulumi.Output<string[]>;
+
+  constructor(name: string, args: CrossClusterFirewallArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("istio-burst:infra:CrossClusterFirewall", name, {}, opts);
+    if (args.sourceRanges.length === 0 || args.targetTags.length === 0)
+      throw new pulumi.ResourceError(`${name}: sourceRanges and targetTags must not be empty`, this);
+
+    this.sourceRanges = pulumi.all(args.sourceRanges).apply((ranges) => {
+      for (const r of ranges) {
+        if (/^0\.0\.0\.0\/0$|^::\/0$/.test(r.trim()))
+          throw new pulumi.ResourceError(`${name}: source range ${r} would open the nodes to everyone; only pod ranges are allowed`, this);
+      }
+      // Deterministic order, no duplicates: a re-run must not show a diff.
+      return [...new Set(ranges.filter((r) => r !== ""))].sort();
+    });
+    this.targetTags = pulumi.all(args.targetTags).apply((tags) => [...new Set(tags)].sort());
+
+    this.firewall = new gcp.compute.Firewall(
+      `${name}-rule`,
+      {
+        name: args.ruleName,
+        project: args.project,
+        network: args.network,
+        description: "istio-burst: pods of every mesh cluster to the nodes of every mesh cluster",
+        direction: "INGRESS",
+        priority: args.priority ?? 900,
+        allows: CROSS_CLUSTER_PROTOCOLS.map((protocol) => ({ protocol })),
+        sourceRanges: this.sourceRanges,
+        targetTags: this.targetTags,
+      },
+      { parent: this, provider: args.gcpProvider },
+    );
+    this.ruleName = this.firewall.name;
+
+    this.registerOutputs({ ruleName: this.ruleName, sourceRanges: this.sourceRanges, targetTags: this.targetTags });
+  }
+}

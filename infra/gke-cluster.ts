@@ -1,0 +1,180 @@
+import * as gcp from "@pulumi/gcp";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface GkeClusterArgs {
+  /** cluster name in GCP; unique per project (carries the stack's random suffix) */
+  clusterName: pulumi.Input<string>;
+  /** Google Cloud project id */
+  project: pulumi.Input<string>;
+  /** zone (zonal cluster), e.g. `us-west1-a` */
+  zone: pulumi.Input<string>;
+  /** VPC network name (default `default`) */
+  network?: pulumi.Input<string>;
+  /** GKE release channel: RAPID, REGULAR or STABLE (default REGULAR) */
+  releaseChannel?: pulumi.Input<string>;
+  /** node machine type, e.g. `e2-standard-2` */
+  machineType: pulumi.Input<string>;
+  /** node boot disk size in GB (default 50) */
+  diskSizeGb?: pulumi.Input<number>;
+  /** fixed node count; with `autoscaling`, the node pool's initial size */
+  nodeCount: number;
+  /** autoscaling bounds (per zone); absent = fixed size `nodeCount` */
+  autoscaling?: { minNodes: number; maxNodes: number };
+  /** Spot VMs (default false) */
+  spot?: boolean;
+  /** network tags of the nodes (firewall targets) */
+  nodeTags: pulumi.Input<string>[];
+  /** email of the nodes' service account */
+  nodeServiceAccount: pulumi.Input<string>;
+  /** Kubernetes node labels (e.g. `cluster-type`) */
+  nodeLabels?: Record<string, string>;
+  /** the GCP provider (default providers are disabled) */
+  gcpProvider: gcp.Provider;
+  /** resources the cluster must wait for (API enablement, node IAM) */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** An exec-credential kubeconfig for a GKE cluster (kubectl and the k8s provider run `gke-gcloud-auth-plugin`). */
+export function gkeKubeconfig(args: { name: pulumi.Input<string>; endpoint: pulumi.Input<string>; caCertificate: pulumi.Input<string> }): pulumi.Output<string> {
+  return pulumi.all([args.name, args.endpoint, args.caCertificate]).apply(([name, endpoint, ca]) =>
+    JSON.stringify(
+      {
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name, cluster: { server: `https://${endpoint}`, "certificate-authority-data": ca } }],
+        contexts: [{ name, context: { cluster: name, user: name } }],
+        "current-context": name,
+        users: [
+          {
+            name,
+            user: {
+              exec: {
+                apiVersion: "client.authentication.k8s.io/v1beta1",
+                command: "gke-gcloud-auth-plugin",
+                installHint: "Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin",
+                provideClusterInfo: true,
+                interactiveMode: "Never",
+              },
+            },
+          },
+        ],
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+/**
+ * A zonal, VPC-native GKE cluster with workload identity and one separately managed node pool (the
+ * default pool is removed), its kubeconfig and a Kubernetes provider bound to it. `deletionProtection`
+ * is off so `pulumi destroy` removes it.
+ */
+export class GkeCluster extends pulumi.ComponentResource {
+  public readonly cluster: gcp.container.Cluster;
+  public readonly nodePool: gcp.container.NodePool;
+  /** the cluster's name in GCP */
+  public readonly clusterName: pulumi.Output<string>;
+  /** API server address (IP, without scheme) */
+  public readonly endpoint: pulumi.Output<string>;
+  /** base64 PEM of the cluster CA */
+  public readonly caCertificate: pulumi.Output<string>;
+  /** the pod range (CIDR) GKE allocated */
+  public readonly podRange: pulumi.Output<string>;
+  /** network tags on the nodes */
+  public readonly nodeTags: pulumi.Output<string[]>;
+  /** kubeconfig (secret) using gke-gcloud-auth-plugin */
+  public readonly kubeconfig: pulumi.Output<string>;
+  /** Kubernetes provider for this cluster; ready once the node pool is */
+  public readonly provider: k8s.Provider;
+
+  constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("istio-burst:infra:GkeCluster", name, {}, opts);
+    if (!Number.isInteger(args.nodeCount) || args.nodeCount < 0)
+      throw new pulumi.ResourceError(`${name}: nodeCount (${args.nodeCount}) must be a non-negative integer`, this);
+    if (args.autoscaling && args.autoscaling.maxNodes < args.autoscaling.minNodes)
+      throw new pulumi.ResourceError(`${name}: autoscaling maxNodes (${args.autoscaling.maxNodes}) must be at least minNodes (${args.autoscaling.minNodes})`, this);
+    const gcpOpts = { parent: this, provider: args.gcpProvider };
+
+    this.cluster = new gcp.container.Cluster(
+      `${name}-cluster`,
+      {
+        name: args.clusterName,
+        project: args.project,
+        location: args.zone,
+        network: args.network ?? "default",
+        networkingMode: "VPC_NATIVE",
+        // GKE picks the pod and service ranges; the firewall reads the pod range back.
+        ipAllocationPolicy: {},
+        removeDefaultNodePool: true,
+        initialNodeCount: 1,
+        releaseChannel: { channel: args.releaseChannel ?? "REGULAR" },
+        workloadIdentityConfig: { workloadPool: pulumi.interpolate`${args.project}.svc.id.goog` },
+        deletionProtection: false,
+      },
+      { ...gcpOpts, dependsOn: args.dependsOn, ignoreChanges: ["initialNodeCount", "nodeConfig"] },
+    );
+
+    const autoscaled = args.autoscaling !== undefined;
+    this.nodePool = new gcp.container.NodePool(
+      `${name}-nodes`,
+      {
+        project: args.project,
+        location: args.zone,
+        cluster: this.cluster.name,
+        // Fixed pools set nodeCount; autoscaled pools only start at initialNodeCount and let the
+        // autoscaler own the size (a nodeCount would fight it on every update).
+        ...(autoscaled
+          ? { initialNodeCount: args.nodeCount, autoscaling: { minNodeCount: args.autoscaling!.minNodes, maxNodeCount: args.autoscaling!.maxNodes } }
+          : { nodeCount: args.nodeCount }),
+        management: { autoRepair: true, autoUpgrade: true },
+        nodeConfig: {
+          machineType: args.machineType,
+          diskSizeGb: args.diskSizeGb ?? 50,
+          diskType: "pd-balanced",
+          imageType: "COS_CONTAINERD",
+          spot: args.spot ?? false,
+          serviceAccount: args.nodeServiceAccount,
+          oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+          tags: args.nodeTags,
+          labels: args.nodeLabels,
+          workloadMetadataConfig: { mode: "GKE_METADATA" },
+          shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+        },
+      },
+      { ...gcpOpts, dependsOn: args.dependsOn, ignoreChanges: autoscaled ? ["initialNodeCount"] : [] },
+    );
+
+    this.clusterName = this.cluster.name;
+    this.endpoint = this.cluster.endpoint;
+    this.caCertificate = this.cluster.masterAuth.clusterCaCertificate.apply((ca) => ca ?? "");
+    this.podRange = this.cluster.ipAllocationPolicy.apply((p) => {
+      const cidr = p?.clusterIpv4CidrBlock;
+      if (!cidr && !pulumi.runtime.isDryRun()) throw new pulumi.ResourceError(`${name}: GKE reported no pod range (ipAllocationPolicy.clusterIpv4CidrBlock)`, this);
+      return cidr ?? "";
+    });
+    this.nodeTags = pulumi.output(args.nodeTags);
+    this.kubeconfig = pulumi.secret(
+      gkeKubeconfig({
+        name: pulumi.interpolate`gke_${args.project}_${args.zone}_${this.cluster.name}`,
+        endpoint: this.endpoint,
+        caCertificate: this.caCertificate,
+      }),
+    );
+    this.provider = new k8s.Provider(
+      `${name}-k8s`,
+      { kubeconfig: this.kubeconfig },
+      // Objects on this provider wait for nodes to exist, not just for the control plane.
+      { parent: this, dependsOn: [this.nodePool] },
+    );
+
+    this.registerOutputs({
+      clusterName: this.clusterName,
+      endpoint: this.endpoint,
+      podRange: this.podRange,
+      nodeTags: this.nodeTags,
+      kubeconfig: this.kubeconfig,
+    });
+  }
+}
