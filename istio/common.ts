@@ -1,0 +1,31 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+export const ISTIO_NAMESPACE = "istio-system";
+
+/** How long a Helm release may take to become ready (load balancers take a minute or two on GKE), seconds. */
+export const RELEASE_TIMEOUT_S = 600;
+
+/**
+ * The first address (IP, else hostname) of a LoadBalancer Service, read back after the Helm release that
+ * created it is ready (Helm's wait includes the load balancer's ingress address).
+ */
+export function loadBalancerAddress(
+  name: string,
+  serviceId: pulumi.Input<string>,
+  opts: { parent: pulumi.Resource; provider: k8s.Provider; dependsOn: pulumi.Input<pulumi.Resource>[] },
+): pulumi.Output<string> {
+  const svc = k8s.core.v1.Service.get(name, serviceId, opts);
+  return pulumi.all([svc.status, serviceId]).apply(([status, id]) => {
+    const ingress = status?.loadBalancer?.ingress?.[0];
+    const address = ingress?.ip || ingress?.hostname;
+    if (!address && !pulumi.runtime.isDryRun())
+      throw new pulumi.ResourceError(`Service ${id} has no load-balancer address yet; run pulumi up again once it has one`, opts.parent);
+    return address ?? "";
+  });
+}
+
+/** Common Helm release arguments for an Istio chart at a pinned version. */
+export function istioChart(chart: string, version: string, repo: string) {
+  return { chart, version, repositoryOpts: { repo }, namespace: ISTIO_NAMESPACE, timeout: RELEASE_TIMEOUT_S, cleanupOnFail: true };
+}

@@ -1,0 +1,169 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ISTIO_NAMESPACE, istioChart, loadBalancerAddress } from "./common";
+
+export interface IstioPrimaryArgs {
+  /** Kubernetes provider of the primary cluster */
+  provider: k8s.Provider;
+  /** pinned Istio release = chart version, e.g. `1.28.0` */
+  version: string;
+  /** Helm repository of the Istio charts */
+  chartRepo: string;
+  /** `global.meshID` */
+  meshId: string;
+  /** `global.network` (one network for both clusters) */
+  network: string;
+  /** `global.multiCluster.clusterName` of this cluster (default `primary`) */
+  clusterName?: string;
+  /** put the east-west gateway behind an internal (VPC-only) load balancer (default true) */
+  eastWestInternal?: boolean;
+}
+
+/**
+ * Istio on the primary cluster from the official Helm charts: `base`, `istiod` serving as external
+ * control plane for remote clusters, the ingress gateway, and an east-west gateway exposing istiod
+ * (15012 xDS/CA, 15017 webhooks) to the burst cluster with the expose-istiod Gateway/VirtualService.
+ */
+export class IstioPrimary extends pulumi.ComponentResource {
+  public readonly namespace: k8s.core.v1.Namespace;
+  public readonly base: k8s.helm.v3.Release;
+  public readonly istiod: k8s.helm.v3.Release;
+  public readonly ingressGateway: k8s.helm.v3.Release;
+  public readonly eastWestGateway: k8s.helm.v3.Release;
+  /** name of the istio-system namespace (depends on its creation) */
+  public readonly namespaceName: pulumi.Output<string>;
+  /** address (IP) of the east-west gateway's load balancer: the burst cluster's `remotePilotAddress` */
+  public readonly eastWestGatewayAddress: pulumi.Output<string>;
+  /** public address of the ingress gateway (the frontend's URL host) */
+  public readonly ingressGatewayAddress: pulumi.Output<string>;
+  /** label selector of the ingress gateway pods, for `Gateway.spec.selector` */
+  public readonly ingressGatewaySelector: { istio: string };
+
+  constructor(name: string, args: IstioPrimaryArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("istio-burst:istio:IstioPrimary", name, {}, opts);
+    if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(args.version))
+      throw new pulumi.ResourceError(`${name}: Istio version ${JSON.stringify(args.version)} must be pinned, like 1.28.0`, this);
+    const clusterName = args.clusterName ?? "primary";
+    const k = { parent: this, provider: args.provider };
+    const chart = (c: string) => istioChart(c, args.version, args.chartRepo);
+
+    this.namespace = new k8s.core.v1.Namespace(
+      `${name}-istio-system`,
+      { metadata: { name: ISTIO_NAMESPACE, labels: { "topology.istio.io/network": args.network } } },
+      k,
+    );
+    this.namespaceName = this.namespace.metadata.name;
+
+    this.base = new k8s.helm.v3.Release(
+      `${name}-base`,
+      { ...chart("base"), name: "istio-base", namespace: this.namespaceName, values: { defaultRevision: "default" } },
+      k,
+    );
+
+    this.istiod = new k8s.helm.v3.Release(
+      `${name}-istiod`,
+      {
+        ...chart("istiod"),
+        name: "istiod",
+        namespace: this.namespaceName,
+        values: {
+          global: {
+            meshID: args.meshId,
+            multiCluster: { clusterName },
+            network: args.network,
+            // This istiod also serves the remote (burst) cluster.
+            externalIstiod: true,
+          },
+        },
+      },
+      { ...k, dependsOn: [this.base] },
+    );
+
+    this.ingressGateway = new k8s.helm.v3.Release(
+      `${name}-ingressgateway`,
+      {
+        ...chart("gateway"),
+        name: "istio-ingressgateway",
+        namespace: this.namespaceName,
+        values: { service: { type: "LoadBalancer" } },
+      },
+      { ...k, dependsOn: [this.istiod] },
+    );
+    this.ingressGatewaySelector = { istio: "ingressgateway" };
+
+    const internal = args.eastWestInternal ?? true;
+    this.eastWestGateway = new k8s.helm.v3.Release(
+      `${name}-eastwestgateway`,
+      {
+        ...chart("gateway"),
+        name: "istio-eastwestgateway",
+        namespace: this.namespaceName,
+        values: {
+          // networkGateway gives the Service the east-west ports (15021, 15443, 15012, 15017)
+          // and the pods their network label and requested network view.
+          networkGateway: args.network,
+          labels: { istio: "eastwestgateway", app: "istio-eastwestgateway", "topology.istio.io/network": args.network },
+          service: {
+            type: "LoadBalancer",
+            // Both clusters share the VPC: istiod need not be reachable from the internet.
+            annotations: internal ? { "networking.gke.io/load-balancer-type": "Internal" } : {},
+          },
+        },
+      },
+      { ...k, dependsOn: [this.istiod] },
+    );
+
+    // samples/multicluster/expose-istiod.yaml: TLS passthrough of 15012 and 15017 to istiod.
+    const exposeGateway = new k8s.apiextensions.CustomResource(
+      `${name}-istiod-gateway`,
+      {
+        apiVersion: "networking.istio.io/v1",
+        kind: "Gateway",
+        metadata: { name: "istiod-gateway", namespace: this.namespaceName },
+        spec: {
+          selector: { istio: "eastwestgateway" },
+          servers: [
+            { port: { name: "tls-istiod", number: 15012, protocol: "tls" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] },
+            { port: { name: "tls-istiodwebhook", number: 15017, protocol: "tls" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] },
+          ],
+        },
+      },
+      { ...k, dependsOn: [this.base, this.istiod, this.eastWestGateway] },
+    );
+    const istiodHost = `istiod.${ISTIO_NAMESPACE}.svc.cluster.local`;
+    new k8s.apiextensions.CustomResource(
+      `${name}-istiod-vs`,
+      {
+        apiVersion: "networking.istio.io/v1",
+        kind: "VirtualService",
+        metadata: { name: "istiod-vs", namespace: this.namespaceName },
+        spec: {
+          hosts: ["*"],
+          gateways: ["istiod-gateway"],
+          tls: [
+            { match: [{ port: 15012, sniHosts: ["*"] }], route: [{ destination: { host: istiodHost, port: { number: 15012 } } }] },
+            { match: [{ port: 15017, sniHosts: ["*"] }], route: [{ destination: { host: istiodHost, port: { number: 443 } } }] },
+          ],
+        },
+      },
+      { ...k, dependsOn: [exposeGateway] },
+    );
+
+    this.eastWestGatewayAddress = loadBalancerAddress(
+      `${name}-eastwestgateway-svc`,
+      pulumi.interpolate`${this.eastWestGateway.status.namespace}/${this.eastWestGateway.status.name}`,
+      { ...k, dependsOn: [this.eastWestGateway] },
+    );
+    this.ingressGatewayAddress = loadBalancerAddress(
+      `${name}-ingressgateway-svc`,
+      pulumi.interpolate`${this.ingressGateway.status.namespace}/${this.ingressGateway.status.name}`,
+      { ...k, dependsOn: [this.ingressGateway] },
+    );
+
+    this.registerOutputs({
+      namespaceName: this.namespaceName,
+      eastWestGatewayAddress: this.eastWestGatewayAddress,
+      ingressGatewayAddress: this.ingressGatewayAddress,
+    });
+  }
+}

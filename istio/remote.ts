@@ -1,0 +1,83 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ISTIO_NAMESPACE, istioChart } from "./common";
+
+export interface IstioRemoteArgs {
+  /** Kubernetes provider of the remote (burst) cluster */
+  provider: k8s.Provider;
+  /** pinned Istio release = chart version; the same as the primary's */
+  version: string;
+  /** Helm repository of the Istio charts */
+  chartRepo: string;
+  /** `global.network` (the primary's network: one network for both clusters) */
+  network: string;
+  /** Istio cluster name of this cluster (default `burst`) */
+  clusterName?: string;
+  /** Istio cluster name of the cluster whose istiod controls this one (default `primary`) */
+  controlPlaneClusterName?: string;
+  /** address of the primary's east-west gateway (an output of IstioPrimary, never a pod IP) */
+  remotePilotAddress: pulumi.Input<string>;
+}
+
+/**
+ * Istio's `remote` profile on the burst cluster: no istiod of its own; sidecar injection and xDS come
+ * from the primary's istiod through the east-west gateway at `remotePilotAddress`.
+ */
+export class IstioRemote extends pulumi.ComponentResource {
+  public readonly namespace: k8s.core.v1.Namespace;
+  public readonly base: k8s.helm.v3.Release;
+  public readonly istiod: k8s.helm.v3.Release;
+  public readonly namespaceName: pulumi.Output<string>;
+  /** the injection webhook path on the primary's istiod */
+  public readonly injectionPath: string;
+
+  constructor(name: string, args: IstioRemoteArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("istio-burst:istio:IstioRemote", name, {}, opts);
+    const clusterName = args.clusterName ?? "burst";
+    const controlPlane = args.controlPlaneClusterName ?? "primary";
+    const k = { parent: this, provider: args.provider };
+    const chart = (c: string) => istioChart(c, args.version, args.chartRepo);
+
+    this.namespace = new k8s.core.v1.Namespace(
+      `${name}-istio-system`,
+      {
+        metadata: {
+          name: ISTIO_NAMESPACE,
+          labels: { "topology.istio.io/network": args.network },
+          annotations: { "topology.istio.io/controlPlaneClusters": controlPlane },
+        },
+      },
+      k,
+    );
+    this.namespaceName = this.namespace.metadata.name;
+
+    this.base = new k8s.helm.v3.Release(
+      `${name}-base`,
+      { ...chart("base"), name: "istio-base", namespace: this.namespaceName, values: { profile: "remote" } },
+      k,
+    );
+
+    this.injectionPath = `/inject/cluster/${clusterName}/net/${args.network}`;
+    this.istiod = new k8s.helm.v3.Release(
+      `${name}-istiod`,
+      {
+        ...chart("istiod"),
+        name: "istiod",
+        namespace: this.namespaceName,
+        values: {
+          profile: "remote",
+          global: {
+            multiCluster: { clusterName },
+            network: args.network,
+            configCluster: true,
+            remotePilotAddress: args.remotePilotAddress,
+          },
+          istiodRemote: { injectionPath: this.injectionPath },
+        },
+      },
+      { ...k, dependsOn: [this.base] },
+    );
+
+    this.registerOutputs({ namespaceName: this.namespaceName });
+  }
+}
