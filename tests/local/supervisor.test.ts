@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
-import { formatDeath, pidAlive, Supervisor, type DeathReport } from "../../local/src/supervisor";
+import { createServer as createTcpServer } from "node:net";
+import { formatDeath, isReady, pidAlive, Supervisor, type DeathReport } from "../../local/src/supervisor";
 import { freePort, makeTempDir, waitFor } from "../helpers/services";
 
 /** A node child serving /_healthz on `port`, printing a line, optionally ignoring SIGTERM. */
@@ -100,13 +101,16 @@ describe("supervisor", () => {
 
   it("checks Redis-style readiness with PING", async () => {
     const port = await freePort();
-    const srv = (await import("node:net")).createServer((s) => s.on("data", () => s.write("+PONG\r\n")));
+    const srv = createTcpServer((s) => s.on("data", () => s.write("+PONG\r\n")));
     await new Promise<void>((r) => srv.listen(port, "127.0.0.1", () => r()));
-    const { isReady } = await import("../../local/src/supervisor");
     expect(await isReady({ redis: { host: "127.0.0.1", port } })).toBe(true);
     srv.close();
-    const silent = http.createServer();
     expect(await isReady({ redis: { host: "127.0.0.1", port: await freePort() } })).toBe(false);
-    silent.close();
+    const web = http.createServer((_q, s) => s.end("ok"));
+    await new Promise<void>((r) => web.listen(0, "127.0.0.1", () => r()));
+    const webPort = (web.address() as import("node:net").AddressInfo).port;
+    expect(await isReady({ http: `http://127.0.0.1:${webPort}/` })).toBe(true);
+    expect(await isReady({ redis: { host: "127.0.0.1", port: webPort } })).toBe(false);
+    web.close();
   });
 });
