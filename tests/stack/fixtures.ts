@@ -82,9 +82,9 @@ export function envOf(container: any): Record<string, string> {
 
 /** Records the props and options every resource under a component is constructed with (transformations are inherited by children). */
 export function propsRecorder() {
-  const seen: { type: string; name: string; props: pulumi.Inputs; opts: pulumi.ResourceOptions }[] = [];
-  const transformation: pulumi.ResourceTransformation = ({ type, name, props, opts }) => {
-    seen.push({ type, name, props, opts });
+  const seen: { resource: pulumi.Resource; type: string; name: string; props: pulumi.Inputs; opts: pulumi.ResourceOptions }[] = [];
+  const transformation: pulumi.ResourceTransformation = ({ resource, type, name, props, opts }) => {
+    seen.push({ resource, type, name, props, opts });
     return undefined;
   };
   return { seen, transformations: [transformation] };
