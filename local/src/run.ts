@@ -28,6 +28,8 @@ export interface WeightChange {
   action?: string;
   /** Why, in the watcher's words. */
   reason: string;
+  /** The weights before, when the watcher logged them. */
+  from?: { primary: number; burst: number };
 }
 
 export interface StartLocalOptions extends Partial<LocalConfig> {
@@ -85,16 +87,21 @@ export interface LocalRun {
 
 const WEIGHT_ACTIONS = new Set(["to-burst", "to-natural", "step-up", "step-down", "health-fallback"]);
 
+/** `{primary, burst}` or the watcher's `"primary,burst"` text. */
 function asWeights(v: unknown): { primary: number; burst: number } | undefined {
+  if (typeof v === "string") {
+    const m = /^\s*(\d{1,3})\s*,\s*(\d{1,3})\s*$/.exec(v);
+    return m ? { primary: Number(m[1]), burst: Number(m[2]) } : undefined;
+  }
   if (typeof v !== "object" || v === null) return undefined;
   const o = v as Record<string, unknown>;
   return typeof o.primary === "number" && typeof o.burst === "number" ? { primary: o.primary, burst: o.burst } : undefined;
 }
 
 /**
- * Recognises the watcher's log line for a weight change: a JSON object with a `reason` and the new
- * weights (under `weights`, `to` or `newWeights`, or as `primary`/`burst`), that says the weights
- * changed (`changed: true` or a weight-moving `action`). Dry-run lines are not changes.
+ * Recognises the watcher's log line for a weight change: a JSON object with a `reason`, the new
+ * weights under `to` (`"primary,burst"` as the watcher logs them, or an object; also `weights`),
+ * and a weight-moving `action` (or `changed: true`). Dry-run lines and failed attempts are not changes.
  */
 export function parseWeightChange(line: string): WeightChange | undefined {
   if (!line.startsWith("{")) return undefined;
@@ -105,13 +112,15 @@ export function parseWeightChange(line: string): WeightChange | undefined {
     return undefined;
   }
   if (typeof o !== "object" || o === null || typeof o.reason !== "string") return undefined;
-  if (o.dryRun === true || o.dry_run === true) return undefined;
-  const w = asWeights(o.weights) ?? asWeights(o.to) ?? asWeights(o.newWeights) ?? asWeights(o);
+  // dry runs and failed attempts (logged with `err`) change nothing
+  if (o.dryRun === true || o.err !== undefined) return undefined;
+  const w = asWeights(o.to) ?? asWeights(o.weights);
   if (!w) return undefined;
   const action = typeof o.action === "string" ? o.action : undefined;
   if (!(o.changed === true || (action !== undefined && WEIGHT_ACTIONS.has(action)))) return undefined;
   const time = typeof o.time === "string" ? o.time : typeof o.time === "number" ? new Date(o.time).toISOString() : new Date().toISOString();
-  return { time, primary: w.primary, burst: w.burst, action, reason: o.reason };
+  const from = asWeights(o.from);
+  return { time, primary: w.primary, burst: w.burst, action, reason: o.reason, ...(from ? { from } : {}) };
 }
 
 export function formatWeightChange(c: WeightChange): string {

@@ -75,17 +75,22 @@ describe("local mode settings", () => {
 });
 
 describe("reading weight changes from the watcher's log", () => {
-  it("recognises a change line with its reason", () => {
-    const line = JSON.stringify({ level: 30, time: "2026-11-25T15:00:01.000Z", service: "watcher", msg: "weights changed", action: "to-burst", changed: true, weights: { primary: 0, burst: 100 }, reason: "17.2 req/s above HIGH_RPS 15" });
+  it("recognises the watcher's change line with its reason", () => {
+    // as watcher/src/controller.ts logs it (pino JSON)
+    const line = JSON.stringify({ level: 30, time: "2026-11-25T15:00:01.000Z", service: "watcher", action: "to-burst", reason: "17.2 req/s above HIGH_RPS 15", from: "100,0", to: "0,100", dryRun: false, msg: "changed weights" });
     const c = parseWeightChange(line);
-    expect(c).toEqual({ time: "2026-11-25T15:00:01.000Z", primary: 0, burst: 100, action: "to-burst", reason: "17.2 req/s above HIGH_RPS 15" });
+    expect(c).toEqual({ time: "2026-11-25T15:00:01.000Z", primary: 0, burst: 100, action: "to-burst", reason: "17.2 req/s above HIGH_RPS 15", from: { primary: 100, burst: 0 } });
     expect(formatWeightChange(c!)).toMatch(/weights primary {3}0 \/ burst 100 {2}to-burst: 17\.2 req\/s above HIGH_RPS 15$/);
+    const obj = parseWeightChange(JSON.stringify({ action: "step-up", reason: "r", to: { primary: 70, burst: 30 } }));
+    expect(obj).toMatchObject({ primary: 70, burst: 30, action: "step-up" });
   });
 
   it.each([
     ["not JSON", "starting up"],
-    ["a hold", JSON.stringify({ action: "hold", changed: false, weights: { primary: 100, burst: 0 }, reason: "8 req/s" })],
-    ["no reason", JSON.stringify({ action: "to-burst", weights: { primary: 0, burst: 100 } })],
-    ["a dry run", JSON.stringify({ action: "to-burst", dryRun: true, weights: { primary: 0, burst: 100 }, reason: "x" })],
+    ["a hold", JSON.stringify({ action: "hold", to: "100,0", reason: "8 req/s" })],
+    ["the start-up read", JSON.stringify({ msg: "found current weights", weights: { primary: 100, burst: 0 }, phase: "natural" })],
+    ["no reason", JSON.stringify({ action: "to-burst", to: "0,100" })],
+    ["a failed set", JSON.stringify({ action: "to-burst", reason: "x", from: "100,0", to: "0,100", err: "HTTP 400", msg: "failed to set weights" })],
+    ["a dry run", JSON.stringify({ action: "to-burst", dryRun: true, to: "0,100", reason: "x", msg: "would change weights (DRY_RUN)" })],
   ])("ignores %s", (_what, line) => expect(parseWeightChange(line)).toBeUndefined());
 });
