@@ -70,8 +70,10 @@ export interface IstioConfig {
   eastWestInternal: boolean;
   /** prometheus-community `prometheus` chart version */
   prometheusChartVersion: string;
-  /** Prometheus scrape interval (Prometheus duration string) */
+  /** Prometheus scrape interval, normalised to a Prometheus duration (`5s`, `500ms`) */
   prometheusScrapeInterval: string;
+  /** scrape timeout: the interval, at most 10s (Prometheus rejects a timeout above the interval) */
+  prometheusScrapeTimeout: string;
 }
 
 export interface AppsConfig {
@@ -194,6 +196,11 @@ export function parseDurationMs(text: string): number | undefined {
     consumed = part.lastIndex;
   }
   return consumed === s.length ? total : undefined;
+}
+
+/** Milliseconds as a Prometheus duration: whole seconds as `5s`, else `250ms`. */
+export function promDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${Math.round(ms)}ms`;
 }
 
 /** Reads keys of one namespace, collecting problems instead of throwing at the first. */
@@ -375,6 +382,7 @@ export function loadConfig(cfg: pulumi.Config, gcpCfg: pulumi.Config = new pulum
   };
 
   // --- istio ---------------------------------------------------------------------------------------
+  const scrapeMs = r.duration("prometheusScrapeInterval", DEFAULTS.prometheusScrapeInterval, { positive: true }).ms;
   const istio: IstioConfig = {
     version: r.matching("istioVersion", DEFAULTS.istioVersion, VERSION_RE, "a pinned Istio release like 1.28.0 (not a range or \"latest\")"),
     chartRepo: DEFAULTS.istioChartRepo,
@@ -384,7 +392,8 @@ export function loadConfig(cfg: pulumi.Config, gcpCfg: pulumi.Config = new pulum
     burstClusterName: "burst",
     eastWestInternal: r.boolean("eastWestInternal", DEFAULTS.eastWestInternal),
     prometheusChartVersion: r.matching("prometheusChartVersion", DEFAULTS.prometheusChartVersion, VERSION_RE, "a pinned chart version like 27.37.0"),
-    prometheusScrapeInterval: r.duration("prometheusScrapeInterval", DEFAULTS.prometheusScrapeInterval, { positive: true }).text,
+    prometheusScrapeInterval: promDuration(scrapeMs),
+    prometheusScrapeTimeout: promDuration(Math.min(scrapeMs, 10_000)),
   };
 
   // --- apps ----------------------------------------------------------------------------------------

@@ -44,6 +44,9 @@ describe("stack configuration", () => {
       primaryClusterName: "primary",
       burstClusterName: "burst",
       eastWestInternal: true,
+      prometheusChartVersion: "27.37.0",
+      prometheusScrapeInterval: "5s",
+      prometheusScrapeTimeout: "5s",
     });
     expect(appsConfig).toEqual({
       namespace: "default",
@@ -123,7 +126,7 @@ describe("stack configuration", () => {
       burst: { nodeCount: 1, autoscaling: { minNodes: 0, maxNodes: 10 }, machineType: "e2-highcpu-8", spot: true },
       imagePlatform: "linux/arm64",
     });
-    expect(stackConfig.istio).toMatchObject({ version: "1.27.3", meshId: "m2", network: "net2", eastWestInternal: false, prometheusChartVersion: "27.1.0", prometheusScrapeInterval: "15s" });
+    expect(stackConfig.istio).toMatchObject({ version: "1.27.3", meshId: "m2", network: "net2", eastWestInternal: false, prometheusChartVersion: "27.1.0", prometheusScrapeInterval: "15s", prometheusScrapeTimeout: "10s" });
     expect(stackConfig.apps).toMatchObject({
       namespace: "hashr",
       frontendReplicas: 2,
@@ -153,6 +156,12 @@ describe("stack configuration", () => {
     expect(watcherConfig.naturalWeights).toEqual([100, 0]);
     expect(watcherConfig.burstWeights).toEqual([0, 100]);
     expect(appsConfig.primaryWorkerReplicas).toBe(0);
+  });
+
+  it("normalises the scrape interval to a Prometheus duration", () => {
+    expect(load({ prometheusScrapeInterval: "2" }).istioConfig).toMatchObject({ prometheusScrapeInterval: "2s", prometheusScrapeTimeout: "2s" });
+    expect(load({ prometheusScrapeInterval: "1500ms" }).istioConfig).toMatchObject({ prometheusScrapeInterval: "1500ms", prometheusScrapeTimeout: "1500ms" });
+    expect(load({ prometheusScrapeInterval: "1m" }).istioConfig).toMatchObject({ prometheusScrapeInterval: "60s", prometheusScrapeTimeout: "10s" });
   });
 
   it("defaults the query to the configured namespace", () => {

@@ -35,6 +35,8 @@ export function gkeOutputs(extra: OutputsFor = () => undefined): OutputsFor {
           name: r.inputs.name,
         };
       }
+      case "kubernetes:helm.sh/v3:Release":
+        return { status: { name: r.inputs.name, namespace: r.inputs.namespace, status: "deployed", version: r.inputs.version } };
       case "random:index/randomString:RandomString":
         return { result: "a1b2c3" };
       case "docker-build:index:Image":
