@@ -1,0 +1,91 @@
+/**
+ * The built frontend program (`node apps/frontend/dist/index.js`): it serves the page and its
+ * assets from its own files and node_modules, shuts down cleanly on SIGTERM while sending, and
+ * refuses bad configuration with one line naming the variable.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { freePort, startRedis, stopChild, waitFor, type RedisServer } from "../../helpers/services";
+import { postJson, request, within } from "../worker/helpers";
+import { startCountingProcessor } from "./helpers";
+
+const ROOT = join(__dirname, "..", "..", "..");
+const PROGRAM = join(ROOT, "apps", "frontend", "dist", "index.js");
+
+let redis: RedisServer;
+beforeAll(async () => {
+  if (!existsSync(PROGRAM)) throw new Error(`${PROGRAM} is missing: run 'npm run build' first (npm test does)`);
+  redis = await startRedis();
+});
+afterAll(async () => {
+  await redis?.dispose();
+});
+
+function run(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [PROGRAM], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+  child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+  return { child, output: () => out };
+}
+
+describe("frontend program", () => {
+  it("serves the page and its local assets, then exits 0 on SIGTERM while sending", async () => {
+    const processor = await startCountingProcessor();
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const { child, output } = run({ PORT: String(port), REDIS_URL: redis.hostPort, PROCESSOR_URL: processor.url, INITIAL_FREQ: "30" });
+    try {
+      await waitFor("frontend ready", async () => (await request(`${url}/_healthz`)).status === 200);
+      const page = await request(`${url}/`);
+      expect(page.status).toBe(200);
+      expect(page.headers["content-type"]).toMatch(/^text\/html/);
+      expect(page.text).toContain("<title>String Hashr</title>");
+      const assets = [...page.text.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((m) => m[1]);
+      expect(assets).toEqual(expect.arrayContaining(["/vendor/bootstrap/css/bootstrap.min.css", "/vendor/chart.js/chart.umd.min.js", "/socket.io/socket.io.min.js", "/app.js", "/style.css"]));
+      for (const asset of assets) {
+        const res = await request(`${url}${asset}`);
+        expect([asset, res.status]).toEqual([asset, 200]);
+        expect(res.text.length).toBeGreaterThan(100);
+      }
+
+      await waitFor("sending at INITIAL_FREQ", () => processor.count() > 5);
+      expect(((await request(`${url}/api/stats`)).json() as { freq: number }).freq).toBe(30);
+
+      const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+      const signalled = Date.now();
+      child.kill("SIGTERM");
+      expect(await within(exited, 10_000, "still running")).toBe(0);
+      expect(Date.now() - signalled).toBeLessThan(10_000);
+      const sent = processor.count();
+      await expect(postJson(`${url}/api/frequency`, { freq: 1 }, 1_000)).rejects.toThrow();
+      expect(processor.count()).toBe(sent);
+      expect(output()).toMatch(/"msg":"stopped"/);
+    } finally {
+      await stopChild(child, "SIGKILL");
+      await processor.close();
+    }
+  });
+
+  it.each([
+    ["PORT", "-1"],
+    ["PROCESSOR_URL", "worker-service"],
+    ["PROCESSOR_URL", "ftp://worker"],
+    ["REDIS_URL", "redis"],
+    ["MAX_FREQ", "0"],
+    ["MAX_FREQ", "lots"],
+    ["INITIAL_FREQ", "6000"],
+    ["REQUEST_TIMEOUT", "soon"],
+    ["MAX_IN_FLIGHT", "0"],
+  ])("%s=%s exits non-zero at start with one line naming it", (name, value) => {
+    const env = { PATH: process.env.PATH ?? "", PORT: "0", REDIS_URL: "127.0.0.1:1", [name]: value };
+    const r = spawnSync(process.execPath, [PROGRAM], { cwd: ROOT, env, encoding: "utf8", timeout: 10_000 });
+    expect(r.status).not.toBe(0);
+    expect(r.status).not.toBeNull();
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^frontend: ${name}=".*" is invalid: must be`));
+    expect(r.stdout).toBe("");
+  });
+});
