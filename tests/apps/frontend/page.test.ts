@@ -56,6 +56,16 @@ afterAll(async () => {
   await redis?.dispose();
 });
 
+/** The browser globals the page functions below use (the test tree is compiled without the DOM lib). */
+interface Browser {
+  document: {
+    getElementById(id: string): { textContent: string | null } | null;
+    querySelectorAll(selector: string): { length: number };
+  };
+  getComputedStyle(el: unknown): { backgroundColor: string };
+  Chart: { getChart(id: string): { data: { labels: unknown[]; datasets: Array<{ label: string; data: number[] }> } } | undefined };
+}
+
 const count = async (page: Page, id: string) => Number((await page.textContent(`#${id}`))?.replace(/[^\d]/g, ""));
 
 it("sets the frequency from the page and shows hashes, burst ones marked, counters and the chart", async () => {
@@ -87,13 +97,16 @@ it("sets the frequency from the page and shows hashes, burst ones marked, counte
 
   await page.fill("#freq", "20");
   await page.click("#freq-submit");
-  await page.waitForFunction(() => document.getElementById("freq-current")?.textContent === "20");
+  await page.waitForFunction(() => (globalThis as unknown as Browser).document.getElementById("freq-current")?.textContent === "20");
   expect(await page.$("#freq.is-invalid")).toBeNull();
   expect(fe.frontend.pacer.rate).toBe(20);
 
   // Hashes from both pools arrive; burst ones are marked, primary ones are not.
   await page.waitForFunction(
-    () => document.querySelectorAll("#hashes li[data-pool=burst]").length >= 5 && document.querySelectorAll("#hashes li[data-pool=primary]").length >= 5,
+    () => {
+      const { document } = globalThis as unknown as Browser;
+      return document.querySelectorAll("#hashes li[data-pool=burst]").length >= 5 && document.querySelectorAll("#hashes li[data-pool=primary]").length >= 5;
+    },
     undefined,
     { timeout: 20_000 },
   );
@@ -113,14 +126,14 @@ it("sets the frequency from the page and shows hashes, burst ones marked, counte
       expect(item.text).toMatch(/^primary[A-Za-z0-9+/]{43}=$/);
     }
   }
-  const burstColour = await page.$eval("#hashes li[data-pool=burst]", (li) => getComputedStyle(li).backgroundColor);
-  const primaryColour = await page.$eval("#hashes li[data-pool=primary]", (li) => getComputedStyle(li).backgroundColor);
+  const burstColour = await page.$eval("#hashes li[data-pool=burst]", (li) => (globalThis as unknown as Browser).getComputedStyle(li).backgroundColor);
+  const primaryColour = await page.$eval("#hashes li[data-pool=primary]", (li) => (globalThis as unknown as Browser).getComputedStyle(li).backgroundColor);
   expect(burstColour).not.toBe(primaryColour);
 
   // Counters and the chart come from the periodic stats; give them two stats periods with data.
   await page.waitForFunction(
     () => {
-      const chart = (window as unknown as { Chart: { getChart(id: string): { data: { datasets: Array<{ data: number[] }> } } | undefined } }).Chart.getChart("rate-chart");
+      const chart = (globalThis as unknown as Browser).Chart.getChart("rate-chart");
       const [primary, burst] = chart?.data.datasets ?? [];
       return !!primary && primary.data.some((v) => v > 0) && burst.data.some((v) => v > 0);
     },
@@ -132,12 +145,12 @@ it("sets the frequency from the page and shows hashes, burst ones marked, counte
   expect(await count(page, "count-sent")).toBeGreaterThan(0);
   expect(await count(page, "count-errors")).toBe(0);
   const chart = await page.evaluate(() => {
-    const c = (window as unknown as { Chart: { getChart(id: string): { data: { labels: unknown[]; datasets: Array<{ label: string; data: number[] }> } } } }).Chart.getChart("rate-chart");
-    return { labels: c.data.labels.length, datasets: c.data.datasets.map((d) => ({ label: d.label, data: d.data })) };
+    const c = (globalThis as unknown as Browser).Chart.getChart("rate-chart");
+    return { labels: c?.data.labels.length ?? 0, datasets: (c?.data.datasets ?? []).map((d) => ({ label: d.label, data: d.data })) };
   });
   expect(chart.labels).toBeGreaterThan(0);
   expect(chart.datasets.map((d) => d.label)).toEqual(["primary", "burst", "errors"]);
-  const canvas = await page.$eval("#rate-chart", (c) => ({ w: (c as HTMLCanvasElement).width, h: (c as HTMLCanvasElement).height }));
+  const canvas = await page.$eval("#rate-chart", (c) => ({ w: (c as unknown as { width: number }).width, h: (c as unknown as { height: number }).height }));
   expect(canvas.w).toBeGreaterThan(100);
   expect(canvas.h).toBeGreaterThan(100);
 
@@ -145,7 +158,7 @@ it("sets the frequency from the page and shows hashes, burst ones marked, counte
 
   await page.fill("#freq", "0");
   await page.click("#freq-submit");
-  await page.waitForFunction(() => document.getElementById("freq-current")?.textContent === "0");
+  await page.waitForFunction(() => (globalThis as unknown as Browser).document.getElementById("freq-current")?.textContent === "0");
   expect(fe.frontend.pacer.rate).toBe(0);
 
   // Everything came from the frontend itself (works offline), and the page logged no errors.
