@@ -35,7 +35,7 @@ export interface HashrAppArgs {
   primaryProvider: k8s.Provider;
   /** Kubernetes provider of the burst cluster (burst workers, Service stubs). Required, and not the primary provider. */
   burstProvider: k8s.Provider;
-  /** Namespace, the same in both clusters, with sidecar injection. Default `hashr`; a DNS-1123 label, not `default`/`kube-*`/`istio-system`. */
+  /** Namespace, the same in both clusters, with sidecar injection. Default `default` (as config.ts and local mode: the watcher's default query names it); a DNS-1123 label, not `kube-*`/`istio-system`. `default` is labelled in place, any other is created. */
   namespace?: string;
   /** Image refs. Required (redis optional). */
   images: HashrImages;
@@ -96,7 +96,7 @@ export class HashrApp extends pulumi.ComponentResource {
     if (args.primaryProvider === args.burstProvider) {
       throw new pulumi.ResourceError("burstProvider must be the burst cluster's provider, not the primary one", this);
     }
-    const namespace = args.namespace ?? "hashr";
+    const namespace = args.namespace ?? "default";
     const badNs = dnsLabelError("namespace", namespace);
     if (badNs) throw new pulumi.ResourceError(badNs, this);
     if (!args.images?.frontend || !args.images.worker || !args.images.watcher) {

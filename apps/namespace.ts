@@ -2,13 +2,16 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { dnsLabelError } from "./k8s-common";
 
-/** Namespaces that exist before us (or belong to Istio): creating them would fail and destroying them must never happen. */
-const RESERVED_NAMESPACES = new Set(["default", "kube-system", "kube-public", "kube-node-lease", "istio-system", "istio-ingress"]);
+/** System and Istio namespaces: the demo must not run there. */
+const RESERVED_NAMESPACES = new Set(["kube-system", "kube-public", "kube-node-lease", "istio-system", "istio-ingress"]);
+
+/** Namespaces every cluster has: labelled in place (a patch), never created or deleted. */
+const EXISTING_NAMESPACES = new Set(["default"]);
 
 export interface MeshNamespaceArgs {
   /** Kubernetes provider of the cluster the namespace is created in. Required; no default provider is used. */
   provider: k8s.Provider;
-  /** Namespace name, the same in both clusters (Istio treats equal names as one namespace). Required; must be a DNS-1123 label, and not `default`, `kube-*`, `istio-system` or `istio-ingress`. */
+  /** Namespace name, the same in both clusters (Istio treats equal names as one namespace). Required; a DNS-1123 label, not `kube-*`, `istio-system` or `istio-ingress`. `default` is labelled in place (server-side apply patch; `pulumi destroy` removes only the label), any other name is created (and deleted on destroy). */
   name: string;
   /** Extra labels; `istio-injection: enabled` is always set and cannot be overridden. Default none. */
   labels?: Record<string, string>;
@@ -16,11 +19,14 @@ export interface MeshNamespaceArgs {
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
-/** A namespace with Istio sidecar injection (`istio-injection=enabled`). */
+/** A namespace with Istio sidecar injection (`istio-injection=enabled`): created, or for `default` labelled in place. */
 export class MeshNamespace extends pulumi.ComponentResource {
   /** the namespace name (resolves once the Namespace exists: use it to order children after it) */
   public readonly name: pulumi.Output<string>;
-  public readonly namespace: k8s.core.v1.Namespace;
+  /** the Namespace, or the patch labelling an existing one */
+  public readonly namespace: k8s.core.v1.Namespace | k8s.core.v1.NamespacePatch;
+  /** true when an existing namespace (`default`) was labelled rather than created */
+  public readonly adopted: boolean;
 
   constructor(name: string, args: MeshNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:apps:MeshNamespace", name, {}, opts);
@@ -28,22 +34,23 @@ export class MeshNamespace extends pulumi.ComponentResource {
     const bad = dnsLabelError("namespace", args.name);
     if (bad) throw new pulumi.ResourceError(bad, this);
     if (RESERVED_NAMESPACES.has(args.name)) {
-      throw new pulumi.ResourceError(`namespace must not be the existing namespace ${JSON.stringify(args.name)}: pulumi destroy would delete it`, this);
+      throw new pulumi.ResourceError(`namespace must not be the system namespace ${JSON.stringify(args.name)}`, this);
     }
     if (!args.provider) throw new pulumi.ResourceError("provider is required (no default Kubernetes provider is used)", this);
 
-    this.namespace = new k8s.core.v1.Namespace(
-      name,
-      {
-        metadata: {
-          name: args.name,
-          labels: { ...(args.labels ?? {}), "istio-injection": "enabled" },
-        },
-      },
-      { parent: this, provider: args.provider, dependsOn: args.dependsOn },
-    );
-    this.name = this.namespace.metadata.name;
+    const labels = { ...(args.labels ?? {}), "istio-injection": "enabled" };
+    const childOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
+    this.adopted = EXISTING_NAMESPACES.has(args.name);
+    this.namespace = this.adopted
+      ? new k8s.core.v1.NamespacePatch(
+          name,
+          // patchForce: take over the label even if someone set it with kubectl before
+          { metadata: { name: args.name, labels, annotations: { "pulumi.com/patchForce": "true" } } },
+          childOpts,
+        )
+      : new k8s.core.v1.Namespace(name, { metadata: { name: args.name, labels } }, childOpts);
+    this.name = this.namespace.metadata.apply((m) => m?.name ?? args.name);
 
-    this.registerOutputs({ name: this.name });
+    this.registerOutputs({ name: this.name, adopted: this.adopted });
   }
 }

@@ -33,7 +33,7 @@ export interface WatcherSettings {
   lowRps: number;
   /** `POLL_INTERVAL`: time between two Prometheus queries. Duration > 0. Default `1s`. */
   pollInterval: Duration;
-  /** `MIN_DWELL`: minimum time between two weight changes. Duration >= 0. Default `10s`. */
+  /** `MIN_DWELL`: minimum time between two weight changes. Duration >= 0. Default `30s`. */
   minDwell: Duration;
   /** `MODE`: `switch` or `overflow`. Default `switch`. */
   mode: WatcherMode;
@@ -41,7 +41,7 @@ export interface WatcherSettings {
   naturalWeights: Weights;
   /** `BURST_WEIGHTS`: `[primary, burst]` in switch mode when load is high. Integers summing to 100; must differ from naturalWeights in switch mode. Default `[0, 100]`. */
   burstWeights: Weights;
-  /** `PRIMARY_CAPACITY_RPS`: requests/s the primary pool takes before overflow mode sends the excess to burst. Finite, > 0. Default 15. */
+  /** `PRIMARY_CAPACITY_RPS`: requests/s the primary pool takes before overflow mode sends the excess to burst. Finite, > 0. Default 15 (= highRps). */
   primaryCapacityRps: number;
   /** `STEP_WEIGHT`: largest weight change per decision in overflow mode. Integer 1..100. Default 10. */
   stepWeight: number;
@@ -53,12 +53,12 @@ export interface WatcherSettings {
   dryRun: boolean;
 }
 
-/** The documented defaults (DESIGN.md: HIGH_RPS 15, LOW_RPS 10, POLL_INTERVAL 1s, weights 100,0 / 0,100). */
+/** The documented defaults (DESIGN.md: HIGH_RPS 15, LOW_RPS 10, POLL_INTERVAL 1s, weights 100,0 / 0,100; the rest as config.ts). */
 export const DEFAULT_WATCHER_SETTINGS: Readonly<WatcherSettings> = Object.freeze({
   highRps: 15,
   lowRps: 10,
   pollInterval: "1s",
-  minDwell: "10s",
+  minDwell: "30s",
   mode: "switch",
   naturalWeights: [100, 0] as const,
   burstWeights: [0, 100] as const,

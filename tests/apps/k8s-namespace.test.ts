@@ -7,6 +7,7 @@ describe("MeshNamespace", () => {
     const { MeshNamespace } = await import("../../apps/namespace");
     const { primary, burst } = await makeProviders();
     const p = new MeshNamespace("ns-p", { provider: primary, name: "hashr" });
+    expect(p.adopted).toBe(false);
     const b = new MeshNamespace("ns-b", { provider: burst, name: "hashr", labels: { team: "demo", "istio-injection": "disabled" } });
     expect(await valueOf(p.name)).toBe("hashr");
     expect(await valueOf(b.name)).toBe("hashr");
@@ -15,6 +16,7 @@ describe("MeshNamespace", () => {
     const [inPrimary] = objects(mocks, "Namespace", "primary");
     const [inBurst] = objects(mocks, "Namespace", "burst");
     expect(objects(mocks, "Namespace")).toHaveLength(2);
+    expect(mocks.ofType("kubernetes:core/v1:Namespace")).toHaveLength(2);
     expect(inPrimary.type).toBe("kubernetes:core/v1:Namespace");
     expect(inPrimary.inputs.metadata).toEqual({ name: "hashr", labels: { "istio-injection": "enabled" } });
     // extra labels are kept, injection cannot be switched off through them
@@ -23,9 +25,23 @@ describe("MeshNamespace", () => {
     expect(clusterOf(inBurst)).toBe("burst");
   });
 
+  it("labels the existing default namespace in place (a patch: destroy removes the label, not the namespace)", async () => {
+    const mocks = setupMocks();
+    const { MeshNamespace } = await import("../../apps/namespace");
+    const { primary } = await makeProviders();
+    const ns = new MeshNamespace("ns-default", { provider: primary, name: "default" });
+    expect(ns.adopted).toBe(true);
+    expect(await valueOf(ns.name)).toBe("default");
+    await waitForResources(mocks);
+    expect(mocks.ofType("kubernetes:core/v1:Namespace")).toHaveLength(0);
+    const [patch] = mocks.ofType("kubernetes:core/v1:NamespacePatch");
+    expect(clusterOf(patch)).toBe("primary");
+    expect(patch.inputs.metadata).toEqual({ name: "default", labels: { "istio-injection": "enabled" }, annotations: { "pulumi.com/patchForce": "true" } });
+  });
+
   it.each([
-    ["default", /existing namespace "default"/],
-    ["istio-system", /existing namespace "istio-system"/],
+    ["kube-system", /system namespace "kube-system"/],
+    ["istio-system", /system namespace "istio-system"/],
     ["Hashr", /namespace must be a DNS-1123 label/],
     ["", /namespace must be a DNS-1123 label/],
   ])("refuses namespace %j", async (name, message) => {

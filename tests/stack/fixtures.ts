@@ -10,8 +10,8 @@ import type { WatcherSettings } from "../../watcher/deployment";
 /** What the mocked RandomPassword "generates": it must never show up outside a Secret. */
 export const TEST_PASSWORD = "MockedRedisPassw0rdZ9yX8wV7uT6sR5";
 
-export function setupMocks(): PulumiMocks {
-  return setupPulumiMocks({}, (r) => (r.type === "random:index/randomPassword:RandomPassword" ? { result: TEST_PASSWORD } : undefined));
+export function setupMocks(config: Record<string, string> = {}): PulumiMocks {
+  return setupPulumiMocks(config, (r) => (r.type === "random:index/randomPassword:RandomPassword" ? { result: TEST_PASSWORD } : undefined));
 }
 
 export interface Providers {
@@ -95,7 +95,7 @@ export const SETTINGS: WatcherSettings = {
   highRps: 15,
   lowRps: 10,
   pollInterval: "1s",
-  minDwell: "10s",
+  minDwell: "30s",
   mode: "switch",
   naturalWeights: [100, 0],
   burstWeights: [0, 100],

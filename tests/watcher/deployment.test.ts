@@ -76,7 +76,7 @@ describe("WatcherDeployment", () => {
       HIGH_RPS: "15",
       LOW_RPS: "10",
       POLL_INTERVAL: "1s",
-      MIN_DWELL: "10s",
+      MIN_DWELL: "30s",
       MODE: "switch",
       NATURAL_WEIGHTS: "100,0",
       BURST_WEIGHTS: "0,100",
