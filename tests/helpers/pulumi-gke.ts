@@ -37,6 +37,8 @@ export function gkeOutputs(extra: OutputsFor = () => undefined): OutputsFor {
       }
       case "kubernetes:helm.sh/v3:Release":
         return { status: { name: r.inputs.name, namespace: r.inputs.namespace, status: "deployed", version: r.inputs.version } };
+      case "gcp:serviceaccount/account:Account":
+        return { email: `${r.inputs.accountId}@${r.inputs.project}.iam.gserviceaccount.com` };
       case "random:index/randomString:RandomString":
         return { result: "a1b2c3" };
       case "docker-build:index:Image":
@@ -86,7 +88,30 @@ export async function settleAll(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await settle();
 }
 
-/** Provider reference (`urn::id`) check: does `ref` point at the provider with this logical name? */
-export function isProvider(ref: string | undefined, name: string): boolean {
-  return ref !== undefined && ref.includes(`::${name}::`) || (ref?.endsWith(`::${name}-id`) ?? false);
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Whether a recorded input value is a secret (the mock engine hands secrets over wrapped). */
+export function isSecretInput(v: unknown): boolean {
+  return typeof v === "object" && v !== null && SECRET_SIG in v;
+}
+
+/** A recorded input value with any secret wrapping removed (recursively). */
+export function plain<T = any>(v: unknown): T {
+  if (isSecretInput(v)) return plain((v as { value: unknown }).value);
+  if (Array.isArray(v)) return v.map((x) => plain(x)) as T;
+  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) as T;
+  return v as T;
+}
+
+/** Logical name of the provider a recorded resource was registered with (`...::primary-k8s::primary-k8s-id` -> `primary-k8s`). */
+export function providerName(ref: string | undefined): string | undefined {
+  if (!ref) return undefined;
+  const urn = ref.split("::").slice(0, -1).join("::");
+  return urn.split("::").pop();
+}
+
+/** Rejects/resolves with an Output's value, including failures thrown inside apply(). */
+export function settled<T>(o: pulumi.Output<T>): Promise<T> {
+  return (o as unknown as { promise(): Promise<T> }).promise();
 }

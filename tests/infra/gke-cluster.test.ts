@@ -1,0 +1,226 @@
+import * as pulumi from "@pulumi/pulumi";
+import { isSecret, valueOf } from "../helpers/pulumi";
+import { POD_RANGES, TEST_PROJECT, b64, freshMocks, gkeOutputs, isSecretInput, plain, providerName, runProgram, settleAll } from "../helpers/pulumi-gke";
+
+const CLUSTER = "gcp:container/cluster:Cluster";
+const POOL = "gcp:container/nodePool:NodePool";
+
+describe("GKE clusters (whole program)", () => {
+  let run: Awaited<ReturnType<typeof runProgram>>;
+  beforeAll(async () => {
+    run = await runProgram();
+    await settleAll();
+  });
+
+  it("creates exactly two clusters, primary and burst, named with the stack's suffix", () => {
+    const names = run.mocks.ofType(CLUSTER).map((c) => c.inputs.name).sort();
+    expect(names).toEqual(["burst-a1b2c3", "primary-a1b2c3"]);
+  });
+
+  it.each(["primary", "burst"])("%s: zonal, VPC-native, workload identity, default pool removed, deletion protection off", (name) => {
+    const c = run.mocks.get(CLUSTER, `${name}-cluster`).inputs;
+    expect(c).toMatchObject({
+      project: TEST_PROJECT,
+      location: "us-west1-a",
+      network: "default",
+      networkingMode: "VPC_NATIVE",
+      removeDefaultNodePool: true,
+      initialNodeCount: 1,
+      deletionProtection: false,
+      releaseChannel: { channel: "REGULAR" },
+      workloadIdentityConfig: { workloadPool: `${TEST_PROJECT}.svc.id.goog` },
+    });
+    expect(c.ipAllocationPolicy).toBeDefined();
+  });
+
+  it("primary: a fixed pool of 4 nodes, no autoscaling", () => {
+    const p = run.mocks.get(POOL, "primary-nodes").inputs;
+    expect(p.nodeCount).toBe(4);
+    expect(p.autoscaling).toBeUndefined();
+    expect(p.cluster).toBe("primary-a1b2c3");
+    expect(p.location).toBe("us-west1-a");
+  });
+
+  it("burst: autoscaling 1..5 starting at 1, no fixed nodeCount fighting the autoscaler", () => {
+    const p = run.mocks.get(POOL, "burst-nodes").inputs;
+    expect(p.autoscaling).toEqual({ minNodeCount: 1, maxNodeCount: 5 });
+    expect(p.initialNodeCount).toBe(1);
+    expect(p.nodeCount).toBeUndefined();
+    expect(p.cluster).toBe("burst-a1b2c3");
+  });
+
+  it.each(["primary", "burst"])("%s nodes: network tag, own service account, workload metadata, machine type", (name) => {
+    const n = run.mocks.get(POOL, `${name}-nodes`).inputs.nodeConfig;
+    expect(n.tags).toEqual([`istio-burst-${name}-a1b2c3`]);
+    expect(n.workloadMetadataConfig).toEqual({ mode: "GKE_METADATA" });
+    expect(n.machineType).toBe("e2-standard-2");
+    expect(n.diskSizeGb).toBe(50);
+    expect(run.mocks.get("gcp:serviceaccount/account:Account", "project-gke-nodes").inputs.accountId).toBe("gke-nodes-a1b2c3");
+    expect(n.serviceAccount).toBe(`gke-nodes-a1b2c3@${TEST_PROJECT}.iam.gserviceaccount.com`);
+    expect(n.oauthScopes).toEqual(["https://www.googleapis.com/auth/cloud-platform"]);
+  });
+
+  it("every GCP resource uses the explicit gcp provider", () => {
+    const gcpResources = run.mocks.resources.filter((r) => r.type.startsWith("gcp:"));
+    expect(gcpResources.length).toBeGreaterThan(10);
+    for (const r of gcpResources) expect([r.name, providerName(r.provider)]).toEqual([r.name, "project-gcp"]);
+    const provider = run.mocks.get("pulumi:providers:gcp", "project-gcp").inputs;
+    expect(provider).toMatchObject({ project: TEST_PROJECT, region: "us-west1", zone: "us-west1-a" });
+  });
+
+  it("enables the APIs it needs and never disables them on destroy", () => {
+    const apis = run.mocks.ofType("gcp:projects/service:Service");
+    expect(apis.map((a) => a.inputs.service).sort()).toEqual(
+      ["artifactregistry.googleapis.com", "compute.googleapis.com", "container.googleapis.com", "iam.googleapis.com"],
+    );
+    for (const a of apis) expect(a.inputs.disableOnDestroy).toBe(false);
+  });
+
+  it("one Kubernetes provider per cluster, with a gke-gcloud-auth-plugin kubeconfig passed as a secret", () => {
+    const providers = run.mocks.ofType("pulumi:providers:kubernetes");
+    expect(providers.map((p) => p.name).sort()).toEqual(["burst-k8s", "primary-k8s"]);
+    for (const p of providers) {
+      expect(isSecretInput(p.inputs.kubeconfig)).toBe(true);
+      const kc = JSON.parse(plain(p.inputs.kubeconfig));
+      const logical = p.name.replace(/-k8s$/, "");
+      expect(kc.clusters[0].cluster.server).toBe(`https://203.0.113.${logical === "primary" ? 1 : 2}`);
+      expect(kc.clusters[0].cluster["certificate-authority-data"]).toBe(b64(`ca-of-${logical}`));
+      expect(kc.users[0].user.exec.command).toBe("gke-gcloud-auth-plugin");
+      expect(kc.users[0].user.exec.apiVersion).toBe("client.authentication.k8s.io/v1beta1");
+    }
+  });
+
+  it("exports cluster names and kubeconfigs, the kubeconfigs as secrets", async () => {
+    const { program } = run;
+    expect(await valueOf(program.primaryClusterName)).toBe("primary-a1b2c3");
+    expect(await valueOf(program.burstClusterName)).toBe("burst-a1b2c3");
+    expect(await isSecret(program.primaryKubeconfig)).toBe(true);
+    expect(await isSecret(program.burstKubeconfig)).toBe(true);
+    expect(JSON.parse(await valueOf<string>(program.burstKubeconfig)).clusters[0].name).toBe(`gke_${TEST_PROJECT}_us-west1-a_burst-a1b2c3`);
+  });
+
+  it("every resource except providers, random and image builds names a provider (default providers are disabled)", () => {
+    for (const r of run.mocks.resources) {
+      if (!r.custom || r.type.startsWith("pulumi:providers:") || r.type.startsWith("random:") || r.type.startsWith("docker-build:")) continue;
+      expect([r.type, r.name, r.provider]).toEqual([r.type, r.name, expect.stringContaining("::")]);
+    }
+  });
+});
+
+describe("GKE clusters from config", () => {
+  it("takes node counts, autoscaling bounds, machine types, zone and channel from config", async () => {
+    const { mocks } = await runProgram({
+      zone: "europe-west4-b",
+      primaryNodeCount: "3",
+      primaryMachineType: "n2-standard-4",
+      burstMinNodes: "2",
+      burstMaxNodes: "9",
+      burstMachineType: "e2-highcpu-8",
+      burstSpot: "true",
+      releaseChannel: "STABLE",
+      diskSizeGb: "80",
+    });
+    await settleAll();
+    const primary = mocks.get(POOL, "primary-nodes").inputs;
+    const burst = mocks.get(POOL, "burst-nodes").inputs;
+    expect(primary.nodeCount).toBe(3);
+    expect(primary.nodeConfig).toMatchObject({ machineType: "n2-standard-4", diskSizeGb: 80, spot: false });
+    expect(burst.autoscaling).toEqual({ minNodeCount: 2, maxNodeCount: 9 });
+    expect(burst.initialNodeCount).toBe(2);
+    expect(burst.nodeConfig).toMatchObject({ machineType: "e2-highcpu-8", spot: true });
+    expect(mocks.get(CLUSTER, "burst-cluster").inputs).toMatchObject({ location: "europe-west4-b", releaseChannel: { channel: "STABLE" } });
+  });
+
+  it("a burst pool may scale to zero but starts with one node", async () => {
+    const { mocks } = await runProgram({ burstMinNodes: "0" });
+    await settleAll();
+    expect(mocks.get(POOL, "burst-nodes").inputs).toMatchObject({ autoscaling: { minNodeCount: 0, maxNodeCount: 5 }, initialNodeCount: 1 });
+  });
+
+  it("fails before registering anything when max < min nodes", async () => {
+    await expect(runProgram({ burstMinNodes: "6", burstMaxNodes: "3" })).rejects.toThrow(
+      /istio-burst:burstMaxNodes \(3\) must be at least istio-burst:burstMinNodes \(6\)/,
+    );
+  });
+
+  it("fails on an unpinned Istio version", async () => {
+    await expect(runProgram({ istioVersion: "1.28" })).rejects.toThrow(/istio-burst:istioVersion \("1.28"\) must be a pinned Istio release/);
+  });
+});
+
+describe("clusters are created in parallel", () => {
+  it("the burst cluster is registered while the primary cluster is still being created (and vice versa)", async () => {
+    const { GkeCluster } = await import("../../infra/gke-cluster");
+    for (const [held, other] of [["primary", "burst"], ["burst", "primary"]]) {
+      freshMocks();
+      const registered: string[] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const outputs = gkeOutputs();
+      pulumi.runtime.setMocks(
+        {
+          async newResource(args) {
+            registered.push(args.name);
+            if (args.name === `${held}-cluster`) await gate; // the held cluster takes "forever"
+            return { id: `${args.name}-id`, state: { ...args.inputs, ...(outputs({ type: args.type, name: args.name, inputs: args.inputs }) ?? {}) } };
+          },
+          call: (args) => args.inputs,
+        },
+        "istio-burst",
+        "test",
+        false,
+      );
+      const gcp = await import("@pulumi/gcp");
+      const provider = new gcp.Provider("gcp", { project: TEST_PROJECT });
+      const mk = (name: string) =>
+        new GkeCluster(name, {
+          clusterName: name,
+          project: TEST_PROJECT,
+          zone: "us-west1-a",
+          machineType: "e2-standard-2",
+          nodeCount: 1,
+          nodeTags: [`${name}-tag`],
+          nodeServiceAccount: "sa@example.iam.gserviceaccount.com",
+          gcpProvider: provider,
+        });
+      mk("primary");
+      mk("burst");
+      await settleAll();
+      expect(registered).toContain(`${other}-cluster`);
+      expect(registered).toContain(`${other}-nodes`);
+      expect(registered).toContain(`${other}-k8s`);
+      release();
+      await settleAll();
+    }
+  });
+});
+
+describe("pod ranges", () => {
+  it("exposes the pod range GKE allocated", async () => {
+    freshMocks();
+    const gcp = await import("@pulumi/gcp");
+    const { GkeCluster } = await import("../../infra/gke-cluster");
+    const c = new GkeCluster("primary", {
+      clusterName: "p",
+      project: TEST_PROJECT,
+      zone: "us-west1-a",
+      machineType: "e2-standard-2",
+      nodeCount: 1,
+      nodeTags: ["t"],
+      nodeServiceAccount: "sa@x",
+      gcpProvider: new gcp.Provider("gcp", {}),
+    });
+    expect(await valueOf(c.podRange)).toBe(POD_RANGES.primary);
+    expect(await valueOf(c.nodeTags)).toEqual(["t"]);
+    await settleAll();
+  });
+
+  it("rejects bad sizes in the component itself", async () => {
+    freshMocks();
+    const gcp = await import("@pulumi/gcp");
+    const { GkeCluster } = await import("../../infra/gke-cluster");
+    const base = { clusterName: "b", project: TEST_PROJECT, zone: "us-west1-a", machineType: "e2-standard-2", nodeTags: ["t"], nodeServiceAccount: "sa@x", gcpProvider: new gcp.Provider("gcp", {}) };
+    expect(() => new GkeCluster("b1", { ...base, nodeCount: 1, autoscaling: { minNodes: 3, maxNodes: 2 } })).toThrow(/maxNodes \(2\) must be at least minNodes \(3\)/);
+    expect(() => new GkeCluster("b2", { ...base, nodeCount: -1 })).toThrow(/nodeCount \(-1\)/);
+  });
+});
