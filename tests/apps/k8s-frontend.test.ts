@@ -10,11 +10,11 @@ import {
   setupMocks,
   waitForResources,
 } from "../stack/fixtures";
+import { FrontendApp } from "../../apps/frontend-app";
 
 describe("FrontendApp", () => {
   it("creates frontend-deployment and frontend-service (80 -> 8080) in the primary cluster", async () => {
     const mocks = setupMocks();
-    const { FrontendApp } = await import("../../apps/frontend-app");
     const { primary } = await makeProviders();
     const fe = new FrontendApp("frontend", { provider: primary, namespace: "hashr", image: IMAGES.frontend });
     expect(await valueOf(fe.serviceName)).toBe("frontend-service");
@@ -50,7 +50,6 @@ describe("FrontendApp", () => {
 
   it("passes burst prefix, processor URL and replicas through", async () => {
     const mocks = setupMocks();
-    const { FrontendApp } = await import("../../apps/frontend-app");
     const { primary } = await makeProviders();
     new FrontendApp("fe2", {
       provider: primary,
@@ -73,7 +72,6 @@ describe("FrontendApp", () => {
     [{ runAsUser: 0 }, /frontend runAsUser must be an integer >= 1/],
   ])("refuses %j", async (override, message) => {
     setupMocks();
-    const { FrontendApp } = await import("../../apps/frontend-app");
     const { primary } = await makeProviders();
     const args: any = { provider: primary, namespace: "hashr", image: IMAGES.frontend, ...override };
     expect(() => new FrontendApp("bad-fe", args)).toThrow(message);

@@ -1,10 +1,10 @@
 import { valueOf } from "../helpers/pulumi";
 import { clusterOf, makeProviders, objects, setupMocks, waitForResources } from "../stack/fixtures";
+import { MeshNamespace } from "../../apps/namespace";
 
 describe("MeshNamespace", () => {
   it("creates the namespace with sidecar injection, with the given provider", async () => {
     const mocks = setupMocks();
-    const { MeshNamespace } = await import("../../apps/namespace");
     const { primary, burst } = await makeProviders();
     const p = new MeshNamespace("ns-p", { provider: primary, name: "hashr" });
     expect(p.adopted).toBe(false);
@@ -27,7 +27,6 @@ describe("MeshNamespace", () => {
 
   it("labels the existing default namespace in place (a patch: destroy removes the label, not the namespace)", async () => {
     const mocks = setupMocks();
-    const { MeshNamespace } = await import("../../apps/namespace");
     const { primary } = await makeProviders();
     const ns = new MeshNamespace("ns-default", { provider: primary, name: "default" });
     expect(ns.adopted).toBe(true);
@@ -46,14 +45,12 @@ describe("MeshNamespace", () => {
     ["", /namespace must be a DNS-1123 label/],
   ])("refuses namespace %j", async (name, message) => {
     setupMocks();
-    const { MeshNamespace } = await import("../../apps/namespace");
     const { primary } = await makeProviders();
     expect(() => new MeshNamespace(`bad-${name || "empty"}`, { provider: primary, name })).toThrow(message);
   });
 
   it("refuses a missing provider", async () => {
     setupMocks();
-    const { MeshNamespace } = await import("../../apps/namespace");
     expect(() => new MeshNamespace("no-provider", { provider: undefined as any, name: "hashr" })).toThrow(/provider is required/);
   });
 });

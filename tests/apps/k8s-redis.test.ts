@@ -17,11 +17,11 @@ import {
   unwrapSecret,
   waitForResources,
 } from "../stack/fixtures";
+import { RedisCache, RedisCredentials } from "../../apps/redis";
 
 describe("RedisCredentials", () => {
   it("generates one password and puts it, as a Pulumi secret, in a Secret in each cluster", async () => {
     const mocks = setupMocks();
-    const { RedisCredentials } = await import("../../apps/redis");
     const { primary, burst } = await makeProviders();
     const recorder = propsRecorder();
     const creds = new RedisCredentials(
@@ -68,7 +68,6 @@ describe("RedisCredentials", () => {
 
   it("only creates the Secrets it is asked for", async () => {
     const mocks = setupMocks();
-    const { RedisCredentials } = await import("../../apps/redis");
     const { primary } = await makeProviders();
     new RedisCredentials("only-primary", { targets: { primary: { provider: primary, namespace: "ns1" } }, secretName: "redis-auth", length: 48 });
     await waitForResources(mocks);
@@ -85,7 +84,6 @@ describe("RedisCredentials", () => {
     [{ targets: {} }, /targets must name at least one cluster/],
   ])("refuses %j", async (override, message) => {
     setupMocks();
-    const { RedisCredentials } = await import("../../apps/redis");
     const { primary } = await makeProviders();
     const args: any = { targets: { primary: { provider: primary, namespace: "hashr" } }, ...override };
     expect(() => new RedisCredentials("bad-creds", args)).toThrow(message);
@@ -95,7 +93,6 @@ describe("RedisCredentials", () => {
 describe("RedisCache", () => {
   it("runs Redis in the primary cluster: password from the Secret, probes, limits, non-root, ClusterIP only", async () => {
     const mocks = setupMocks();
-    const { RedisCache } = await import("../../apps/redis");
     const { primary } = await makeProviders();
     const redis = new RedisCache("redis", { provider: primary, namespace: "hashr", cluster: "primary" });
     expect(await valueOf(redis.serviceName)).toBe("redis-cache-service");
@@ -137,7 +134,6 @@ describe("RedisCache", () => {
 
   it("in the burst cluster creates the Service only (DNS resolves, the mesh reaches primary's Redis)", async () => {
     const mocks = setupMocks();
-    const { RedisCache } = await import("../../apps/redis");
     const { burst } = await makeProviders();
     const stub = new RedisCache("redis-burst", { provider: burst, namespace: "hashr", cluster: "burst" });
     expect(stub.deployment).toBeUndefined();
@@ -154,7 +150,6 @@ describe("RedisCache", () => {
     [{ provider: undefined }, /provider is required/],
   ])("refuses %j", async (override, message) => {
     setupMocks();
-    const { RedisCache } = await import("../../apps/redis");
     const { primary } = await makeProviders();
     const args: any = { provider: primary, namespace: "hashr", cluster: "primary", ...override };
     expect(() => new RedisCache("bad-redis", args)).toThrow(message);

@@ -11,6 +11,7 @@ import {
   setupMocks,
   waitForResources,
 } from "../stack/fixtures";
+import { WorkerPool } from "../../apps/worker-pool";
 
 describe("WorkerPool", () => {
   it.each([
@@ -18,7 +19,6 @@ describe("WorkerPool", () => {
     ["burst", "burst-cluster", "bursty-"],
   ] as const)("in the %s cluster: worker-deployment labelled %s, PREFIX %j, worker-service 80 -> 8081", async (cluster, clusterType, prefix) => {
     const mocks = setupMocks();
-    const { WorkerPool } = await import("../../apps/worker-pool");
     const providers = await makeProviders();
     const pool = new WorkerPool(`workers-${cluster}`, { provider: providers[cluster], namespace: "hashr", cluster, image: IMAGES.worker });
     expect(pool.clusterType).toBe(clusterType);
@@ -57,7 +57,6 @@ describe("WorkerPool", () => {
 
   it("passes replicas, hash rounds, prefix, secret name and resources through", async () => {
     const mocks = setupMocks();
-    const { WorkerPool } = await import("../../apps/worker-pool");
     const { burst } = await makeProviders();
     const resources = { requests: { cpu: "1", memory: "256Mi" }, limits: { cpu: "2", memory: "512Mi" } };
     new WorkerPool("tuned", {
@@ -90,7 +89,6 @@ describe("WorkerPool", () => {
     [{ provider: undefined }, /provider is required/],
   ])("refuses %j", async (override, message) => {
     setupMocks();
-    const { WorkerPool } = await import("../../apps/worker-pool");
     const { primary } = await makeProviders();
     const args: any = { provider: primary, namespace: "hashr", cluster: "primary", image: IMAGES.worker, ...override };
     expect(() => new WorkerPool("bad-pool", args)).toThrow(message);

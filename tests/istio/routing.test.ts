@@ -1,12 +1,12 @@
 import { valueOf } from "../helpers/pulumi";
 import { clusterOf, makeProviders, object, objects, propsRecorder, setupMocks, waitForResources } from "../stack/fixtures";
+import { HashrRouting, WORKER_WEIGHTS_IGNORE_CHANGES } from "../../istio/routing";
 
 const WORKER_FQDN = "worker-service.hashr.svc.cluster.local";
 
 describe("HashrRouting", () => {
   async function build(naturalWeights: readonly [number, number] = [100, 0], extra: Record<string, unknown> = {}) {
     const mocks = setupMocks();
-    const { HashrRouting } = await import("../../istio/routing");
     const { primary } = await makeProviders();
     const recorder = propsRecorder();
     const routing = new HashrRouting(
@@ -104,7 +104,6 @@ describe("HashrRouting", () => {
 
   it("leaves the worker weights to the watcher: ignoreChanges on spec.http of that VirtualService only", async () => {
     const { recorder } = await build();
-    const { WORKER_WEIGHTS_IGNORE_CHANGES } = await import("../../istio/routing");
     expect(WORKER_WEIGHTS_IGNORE_CHANGES).toEqual(["spec.http"]);
     const withIgnore = recorder.seen.filter((s) => (s.opts.ignoreChanges ?? []).length > 0);
     expect(withIgnore.map((s) => s.props.metadata.name)).toEqual(["worker-virtual-service"]);
@@ -129,14 +128,12 @@ describe("HashrRouting", () => {
     [[50, 25, 25], /naturalWeights must be two integers \[primary, burst\] summing to 100/],
   ])("refuses natural weights %j", async (weights, message) => {
     setupMocks();
-    const { HashrRouting } = await import("../../istio/routing");
     const { primary } = await makeProviders();
     expect(() => new HashrRouting("bad-routing", { provider: primary, namespace: "hashr", naturalWeights: weights as any })).toThrow(message);
   });
 
   it("refuses an empty gateway selector and a missing provider", async () => {
     setupMocks();
-    const { HashrRouting } = await import("../../istio/routing");
     const { primary } = await makeProviders();
     expect(() => new HashrRouting("r1", { provider: primary, namespace: "hashr", naturalWeights: [100, 0], ingressGatewaySelector: {} })).toThrow(
       /ingressGatewaySelector must not be empty/,

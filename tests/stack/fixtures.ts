@@ -3,7 +3,7 @@
  * the two cluster providers, a wait for the mock engine, and helpers to read recorded objects.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type * as k8sTypes from "@pulumi/kubernetes";
+import * as k8s from "@pulumi/kubernetes";
 import { PulumiMocks, RecordedResource, setupPulumiMocks } from "../helpers/pulumi";
 import type { WatcherSettings } from "../../watcher/deployment";
 
@@ -15,13 +15,12 @@ export function setupMocks(config: Record<string, string> = {}): PulumiMocks {
 }
 
 export interface Providers {
-  primary: k8sTypes.Provider;
-  burst: k8sTypes.Provider;
+  primary: k8s.Provider;
+  burst: k8s.Provider;
 }
 
 /** The two cluster providers, as part 1 will create them (one per GKE cluster). */
 export async function makeProviders(): Promise<Providers> {
-  const k8s = await import("@pulumi/kubernetes");
   return {
     primary: new k8s.Provider("primary", { kubeconfig: "apiVersion: v1\nkind: Config\n# primary" }),
     burst: new k8s.Provider("burst", { kubeconfig: "apiVersion: v1\nkind: Config\n# burst" }),

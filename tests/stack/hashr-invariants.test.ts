@@ -1,7 +1,7 @@
 /**
  * Invariants over every resource HashrApp creates across the two clusters.
  */
-import { PulumiMocks, RecordedResource, valueOf } from "../helpers/pulumi";
+import { PulumiMocks, RecordedResource, isSecret, valueOf } from "../helpers/pulumi";
 import {
   IMAGES,
   Providers,
@@ -23,8 +23,8 @@ import {
   unwrapSecret,
   waitForResources,
 } from "./fixtures";
-import type { HashrApp } from "../../apps/hashr";
 import type { WatcherSettings } from "../../watcher/deployment";
+import { HashrApp } from "../../apps/hashr";
 
 let mocks: PulumiMocks;
 let app: HashrApp;
@@ -36,7 +36,6 @@ const settings: WatcherSettings = { ...SETTINGS, naturalWeights: NATURAL };
 
 beforeAll(async () => {
   mocks = setupMocks();
-  const { HashrApp } = await import("../../apps/hashr");
   providers = await makeProviders();
   recorder = propsRecorder();
   app = new HashrApp(
@@ -252,7 +251,6 @@ describe("HashrApp across both clusters", () => {
     expect(redis.args).toContain("$(REDIS_PASSWORD)");
     expect(envOf(redis).REDIS_PASSWORD).toBe("secret:redis-credentials/password");
     expect(await valueOf(app.redisCredentials.password)).toBe(TEST_PASSWORD);
-    const { isSecret } = await import("../helpers/pulumi");
     expect(await isSecret(app.redisCredentials.url)).toBe(true);
   });
 

@@ -6,6 +6,7 @@ import type { AppsConfig, WatcherConfig } from "../../config";
 import type { WatcherSettings } from "../../watcher/deployment";
 import { valueOf } from "../helpers/pulumi";
 import { IMAGES, containersOf, envOf, makeProviders, object, objects, setupMocks, waitForResources } from "./fixtures";
+import { HashrApp } from "../../apps/hashr";
 
 // Compile-time: config.ts's watcher slice is assignable to the component's settings (tsc --noEmit checks this).
 const asSettings = (c: WatcherConfig): WatcherSettings => c;
@@ -15,8 +16,7 @@ describe("HashrApp wired from config.ts", () => {
   it("takes the config slices unchanged and turns them into the watcher env and the natural weights", async () => {
     // config.ts reads the stack config when imported
     const mocks = setupMocks({ project: "demo-project-1", highRps: "25", lowRps: "5", mode: "overflow", minDwell: "45s", primaryCapacityRps: "20" });
-    const { appsConfig, watcherConfig } = await import("../../config");
-    const { HashrApp } = await import("../../apps/hashr");
+    const { appsConfig, watcherConfig } = require("../../config") as typeof import("../../config");
     const { primary, burst } = await makeProviders();
 
     const app = new HashrApp("hashr", {

@@ -13,12 +13,12 @@ import {
   waitForResources,
 } from "../stack/fixtures";
 import type { WatcherSettings } from "../../watcher/deployment";
+import { WatcherDeployment, durationMs, watcherSettingsErrors } from "../../watcher/deployment";
 
 const PROMETHEUS = "http://prometheus.istio-system:9090";
 
 async function build(settings: WatcherSettings = SETTINGS, extra: Record<string, unknown> = {}) {
   const mocks = setupMocks();
-  const { WatcherDeployment } = await import("../../watcher/deployment");
   const { primary } = await makeProviders();
   const watcher = new WatcherDeployment("watcher", {
     provider: primary,
@@ -141,7 +141,6 @@ describe("WatcherDeployment", () => {
     [{ dryRun: "yes" }, /dryRun must be true or false/],
   ])("refuses settings %j, naming the field", async (override, message) => {
     setupMocks();
-    const { WatcherDeployment } = await import("../../watcher/deployment");
     const { primary } = await makeProviders();
     const settings = { ...SETTINGS, ...override } as WatcherSettings;
     expect(
@@ -150,12 +149,10 @@ describe("WatcherDeployment", () => {
   });
 
   it("accepts the same weights for natural and burst in overflow mode (burstWeights are unused there)", async () => {
-    const { watcherSettingsErrors } = await import("../../watcher/deployment");
     expect(watcherSettingsErrors({ ...SETTINGS, mode: "overflow", burstWeights: [100, 0] })).toEqual([]);
   });
 
   it("reports every problem at once", async () => {
-    const { watcherSettingsErrors } = await import("../../watcher/deployment");
     const errors = watcherSettingsErrors({ ...SETTINGS, lowRps: 30, mode: "x" as any, naturalWeights: [1, 2] });
     expect(errors).toHaveLength(3);
     expect(errors.join("\n")).toMatch(/lowRps.*\n.*mode.*\n.*naturalWeights/);
@@ -176,7 +173,6 @@ describe("WatcherDeployment", () => {
     [-1, undefined],
     [Number.POSITIVE_INFINITY, undefined],
   ])("durationMs(%j) = %j", async (input, ms) => {
-    const { durationMs } = await import("../../watcher/deployment");
     expect(durationMs(input)).toBe(ms);
   });
 });
