@@ -35,12 +35,13 @@ export class CrossClusterFirewall extends pulumi.ComponentResource {
     super("istio-burst:infra:CrossClusterFirewall", name, {}, opts);
     if (args.sourceRanges.length === 0 || args.targetTags.length === 0)
       throw new pulumi.ResourceError(`${name}: sourceRanges and targetTags must not be empty`, this);
+    const worldOpen = (r: string) => /^0\.0\.0\.0\/0$|^::\/0$/.test(r.trim());
+    const openMessage = (r: string) => `${name}: source range ${r} would open the nodes to everyone; only pod ranges are allowed`;
+    // Known ranges are checked now; computed ones (the clusters' pod ranges) once they are known.
+    for (const r of args.sourceRanges) if (typeof r === "string" && worldOpen(r)) throw new pulumi.ResourceError(openMessage(r), this);
 
     this.sourceRanges = pulumi.all(args.sourceRanges).apply((ranges) => {
-      for (const r of ranges) {
-        if (/^0\.0\.0\.0\/0$|^::\/0$/.test(r.trim()))
-          throw new pulumi.ResourceError(`${name}: source range ${r} would open the nodes to everyone; only pod ranges are allowed`, this);
-      }
+      for (const r of ranges) if (worldOpen(r)) throw new pulumi.ResourceError(openMessage(r), this);
       // Deterministic order, no duplicates: a re-run must not show a diff.
       return [...new Set(ranges.filter((r) => r !== ""))].sort();
     });
