@@ -1,0 +1,94 @@
+import * as path from "node:path";
+import { valueOf } from "../helpers/pulumi";
+import { TEST_PROJECT, isSecretInput, plain, providerName, runProgram, settleAll } from "../helpers/pulumi-gke";
+
+const IMAGE = "docker-build:index:Image";
+const REPO = "gcp:artifactregistry/repository:Repository";
+const root = path.resolve(__dirname, "../..");
+const DIGEST = "@sha256:" + "0".repeat(64);
+const AR = `us-west1-docker.pkg.dev/${TEST_PROJECT}/istio-burst-a1b2c3`;
+
+describe("Artifact Registry and image builds", () => {
+  let run: Awaited<ReturnType<typeof runProgram>>;
+  beforeAll(async () => {
+    run = await runProgram();
+    await settleAll();
+  });
+
+  it("creates one Docker repository in the clusters' region, named with the stack's suffix", () => {
+    const repos = run.mocks.ofType(REPO);
+    expect(repos).toHaveLength(1);
+    expect(repos[0].inputs).toMatchObject({ repositoryId: "istio-burst-a1b2c3", location: "us-west1", format: "DOCKER", project: TEST_PROJECT });
+    expect(providerName(repos[0].provider)).toBe("project-gcp");
+  });
+
+  it("lets the nodes' service account pull from it", () => {
+    const [member] = run.mocks.ofType("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember");
+    expect(member.inputs).toMatchObject({
+      role: "roles/artifactregistry.reader",
+      member: `serviceAccount:gke-nodes-a1b2c3@${TEST_PROJECT}.iam.gserviceaccount.com`,
+      repository: "istio-burst-a1b2c3",
+      location: "us-west1",
+    });
+  });
+
+  it.each([
+    ["frontend", "apps/frontend/Dockerfile"],
+    ["worker", "apps/worker/Dockerfile"],
+    ["watcher", "watcher/Dockerfile"],
+  ])("builds %s from the repository root with -f %s and pushes it to Artifact Registry", (name, dockerfile) => {
+    const img = run.mocks.get(IMAGE, `images-${name}`).inputs;
+    expect(img.context).toEqual({ location: root });
+    expect(img.dockerfile).toEqual({ location: path.join(root, dockerfile) });
+    expect(img.push).toBe(true);
+    expect(img.platforms).toEqual(["linux/amd64"]);
+    expect(img.tags).toEqual([`${AR}/${name}:latest`]);
+    // Registry auth: the gcloud client's access token, kept secret.
+    expect(isSecretInput(img.registries)).toBe(true);
+    expect(plain(img.registries)).toEqual([expect.objectContaining({ address: "us-west1-docker.pkg.dev", username: "oauth2accesstoken" })]);
+  });
+
+  it("exports digest-pinned refs in Artifact Registry", async () => {
+    const refs = await valueOf<Record<string, string>>(run.program.imageRefs);
+    expect(refs).toEqual({
+      frontend: `${AR}/frontend:latest${DIGEST}`,
+      worker: `${AR}/worker:latest${DIGEST}`,
+      watcher: `${AR}/watcher:latest${DIGEST}`,
+    });
+    for (const ref of Object.values(refs)) expect(ref).toMatch(/^us-west1-docker\.pkg\.dev\//);
+    expect(await valueOf(run.program.registryUrl)).toBe(AR);
+  });
+
+  it("builds for the configured platform", async () => {
+    const { mocks } = await runProgram({ imagePlatform: "linux/arm64" });
+    await settleAll();
+    for (const img of mocks.ofType(IMAGE)) expect(img.inputs.platforms).toEqual(["linux/arm64"]);
+  });
+});
+
+describe("prebuilt images", () => {
+  const given = {
+    frontendImage: "ghcr.io/example/frontend:1.0.0",
+    workerImage: "ghcr.io/example/worker:1.0.0",
+    watcherImage: "ghcr.io/example/watcher@sha256:" + "b".repeat(64),
+  };
+
+  it("skips every build and the registry when all three refs are given", async () => {
+    const { mocks, program } = await runProgram(given);
+    await settleAll();
+    expect(mocks.ofType(IMAGE)).toHaveLength(0);
+    expect(mocks.ofType(REPO)).toHaveLength(0);
+    expect(await valueOf(program.imageRefs)).toEqual({ frontend: given.frontendImage, worker: given.workerImage, watcher: given.watcherImage });
+    expect(program.registryUrl).toBeUndefined();
+  });
+
+  it("builds only the images not given", async () => {
+    const { mocks, program } = await runProgram({ workerImage: given.workerImage });
+    await settleAll();
+    expect(mocks.ofType(IMAGE).map((i) => i.name).sort()).toEqual(["images-frontend", "images-watcher"]);
+    expect(mocks.ofType(REPO)).toHaveLength(1);
+    const refs = await valueOf<Record<string, string>>(program.imageRefs);
+    expect(refs.worker).toBe(given.workerImage);
+    expect(refs.frontend).toBe(`${AR}/frontend:latest${DIGEST}`);
+  });
+});
