@@ -31,7 +31,7 @@ export interface WatcherSettings {
   highRps: number;
   /** `LOW_RPS`: below this many requests/s it returns to the natural weights. Finite, >= 0, < highRps. Default 10. */
   lowRps: number;
-  /** `POLL_INTERVAL`: time between two Prometheus queries. Duration > 0. Default `1s`. */
+  /** `POLL_INTERVAL`: time between two Prometheus queries. Duration >= 50ms (the watcher's floor). Default `1s`. */
   pollInterval: Duration;
   /** `MIN_DWELL`: minimum time between two weight changes. Duration >= 0. Default `30s`. */
   minDwell: Duration;
@@ -39,13 +39,13 @@ export interface WatcherSettings {
   mode: WatcherMode;
   /** `NATURAL_WEIGHTS`: `[primary, burst]` when load is low; also the weights the VirtualService is created with. Integers summing to 100. Default `[100, 0]`. */
   naturalWeights: Weights;
-  /** `BURST_WEIGHTS`: `[primary, burst]` in switch mode when load is high. Integers summing to 100; must differ from naturalWeights in switch mode. Default `[0, 100]`. */
+  /** `BURST_WEIGHTS`: `[primary, burst]` in switch mode when load is high. Integers summing to 100, with a burst weight above naturalWeights' (the watcher refuses anything else). Default `[0, 100]`. */
   burstWeights: Weights;
   /** `PRIMARY_CAPACITY_RPS`: requests/s the primary pool takes before overflow mode sends the excess to burst. Finite, > 0. Default 15 (= highRps). */
   primaryCapacityRps: number;
   /** `STEP_WEIGHT`: largest weight change per decision in overflow mode. Integer 1..100. Default 10. */
   stepWeight: number;
-  /** `MAX_BURST_WEIGHT`: ceiling of the burst weight in overflow mode. Integer 0..100. Default 100. */
+  /** `MAX_BURST_WEIGHT`: ceiling of the burst weight in overflow mode. Integer, from naturalWeights' burst weight to 100. Default 100. */
   maxBurstWeight: number;
   /** `QUERY`: PromQL returning one number (requests/s). Optional: when absent the env var is not set and the watcher uses its default query (requests reported by the frontend's sidecar). */
   query?: string;
@@ -98,8 +98,8 @@ export function watcherSettingsErrors(s: WatcherSettings): string[] {
     errors.push(`lowRps (${s.lowRps}) must be below highRps (${s.highRps})`);
   }
   const poll = durationMs(s.pollInterval);
-  if (poll === undefined || poll <= 0) {
-    errors.push(`pollInterval must be a duration > 0 such as "1s" or "250ms" (or seconds as a number), got ${JSON.stringify(s.pollInterval)}`);
+  if (poll === undefined || poll < 50) {
+    errors.push(`pollInterval must be a duration of at least 50ms such as "1s" or "250ms" (or seconds as a number), got ${JSON.stringify(s.pollInterval)}`);
   }
   if (durationMs(s.minDwell) === undefined) {
     errors.push(`minDwell must be a duration such as "10s" or "2m" (or seconds as a number), got ${JSON.stringify(s.minDwell)}`);
@@ -111,14 +111,18 @@ export function watcherSettingsErrors(s: WatcherSettings): string[] {
   const burst = weightsError("burstWeights", s.burstWeights);
   if (natural) errors.push(natural);
   if (burst) errors.push(burst);
-  if (!natural && !burst && s.mode === "switch" && s.naturalWeights[0] === s.burstWeights[0]) {
-    errors.push(`burstWeights (${s.burstWeights.join(",")}) must differ from naturalWeights in switch mode, or bursting changes nothing`);
+  // the watcher refuses to start otherwise (bursting must send more to burst than the natural weights)
+  if (!natural && !burst && !(s.burstWeights[1] > s.naturalWeights[1])) {
+    errors.push(`burstWeights (${s.burstWeights.join(",")}) must send more to burst than naturalWeights (${s.naturalWeights.join(",")})`);
   }
   finite("primaryCapacityRps", s.primaryCapacityRps, 0, true);
   const step = intError("stepWeight", s.stepWeight, 1, 100);
   if (step) errors.push(step);
   const max = intError("maxBurstWeight", s.maxBurstWeight, 0, 100);
   if (max) errors.push(max);
+  else if (!natural && s.maxBurstWeight < s.naturalWeights[1]) {
+    errors.push(`maxBurstWeight (${s.maxBurstWeight}) must be at least the burst weight of naturalWeights (${s.naturalWeights[1]})`);
+  }
   if (s.query !== undefined && (typeof s.query !== "string" || s.query.trim() === "")) {
     errors.push(`query must be a non-empty PromQL expression when set, got ${JSON.stringify(s.query)}`);
   }
@@ -216,8 +220,8 @@ export class WatcherDeployment extends pulumi.ComponentResource {
         rules: [
           // read the current weights and patch them: that one VirtualService only
           { apiGroups: ["networking.istio.io"], resources: ["virtualservices"], resourceNames: [vsName], verbs: ["get", "patch"] },
-          // an Event per weight change (core and events.k8s.io are the same objects)
-          { apiGroups: ["", "events.k8s.io"], resources: ["events"], verbs: ["create"] },
+          // a core/v1 Event per weight change, on that VirtualService
+          { apiGroups: [""], resources: ["events"], verbs: ["create"] },
         ],
       },
       childOpts,

@@ -218,7 +218,6 @@ describe("HashrApp across both clusters", () => {
         "networking.istio.io/virtualservices/get@worker-virtual-service",
         "networking.istio.io/virtualservices/patch@worker-virtual-service",
         "core/events/create",
-        "events.k8s.io/events/create",
       ].sort(),
     );
     const binding = object(mocks, "RoleBinding", "istio-watcher");

@@ -44,7 +44,7 @@ describe("WatcherDeployment", () => {
     expect(role.inputs.metadata.namespace).toBe("hashr");
     expect(role.inputs.rules).toEqual([
       { apiGroups: ["networking.istio.io"], resources: ["virtualservices"], resourceNames: ["worker-virtual-service"], verbs: ["get", "patch"] },
-      { apiGroups: ["", "events.k8s.io"], resources: ["events"], verbs: ["create"] },
+      { apiGroups: [""], resources: ["events"], verbs: ["create"] },
     ]);
 
     const binding = object(mocks, "RoleBinding", "istio-watcher");
@@ -130,9 +130,12 @@ describe("WatcherDeployment", () => {
     [{ mode: "burst" }, /mode must be one of switch, overflow, got "burst"/],
     [{ naturalWeights: [90, 20] }, /naturalWeights must sum to 100, got 90\+20=110/],
     [{ burstWeights: [50, 49] }, /burstWeights must sum to 100/],
-    [{ burstWeights: [100, 0] }, /burstWeights \(100,0\) must differ from naturalWeights in switch mode/],
-    [{ pollInterval: "fast" }, /pollInterval must be a duration > 0/],
-    [{ pollInterval: 0 }, /pollInterval must be a duration > 0/],
+    [{ burstWeights: [100, 0] }, /burstWeights \(100,0\) must send more to burst than naturalWeights \(100,0\)/],
+    [{ mode: "overflow", naturalWeights: [70, 30], burstWeights: [80, 20] }, /burstWeights \(80,20\) must send more to burst than naturalWeights \(70,30\)/],
+    [{ naturalWeights: [70, 30], maxBurstWeight: 20 }, /maxBurstWeight \(20\) must be at least the burst weight of naturalWeights \(30\)/],
+    [{ pollInterval: "fast" }, /pollInterval must be a duration of at least 50ms/],
+    [{ pollInterval: 0 }, /pollInterval must be a duration of at least 50ms/],
+    [{ pollInterval: "10ms" }, /pollInterval must be a duration of at least 50ms/],
     [{ minDwell: "10 minutes" }, /minDwell must be a duration/],
     [{ primaryCapacityRps: 0 }, /primaryCapacityRps must be a finite number > 0/],
     [{ stepWeight: 0 }, /stepWeight must be an integer in 1\.\.100/],
@@ -148,8 +151,10 @@ describe("WatcherDeployment", () => {
     ).toThrow(message);
   });
 
-  it("accepts the same weights for natural and burst in overflow mode (burstWeights are unused there)", async () => {
-    expect(watcherSettingsErrors({ ...SETTINGS, mode: "overflow", burstWeights: [100, 0] })).toEqual([]);
+  it("accepts any valid policy the watcher accepts", async () => {
+    expect(watcherSettingsErrors(SETTINGS)).toEqual([]);
+    expect(watcherSettingsErrors({ ...SETTINGS, mode: "overflow", naturalWeights: [80, 20], burstWeights: [30, 70], maxBurstWeight: 20 })).toEqual([]);
+    expect(watcherSettingsErrors({ ...SETTINGS, pollInterval: "50ms", minDwell: 0, lowRps: 0, query: "sum(up)" })).toEqual([]);
   });
 
   it("reports every problem at once", async () => {
