@@ -1,0 +1,150 @@
+import { valueOf } from "../helpers/pulumi";
+import { EAST_WEST_IP, INGRESS_IP, providerName, runProgram, settleAll } from "../helpers/pulumi-gke";
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts";
+
+describe("Istio primary and remote (whole program)", () => {
+  let run: Awaited<ReturnType<typeof runProgram>>;
+  const release = (name: string) => run.mocks.get(RELEASE, name);
+  beforeAll(async () => {
+    run = await runProgram();
+    await settleAll();
+  });
+
+  it("every Helm release is on the right cluster's provider", () => {
+    const where = Object.fromEntries(run.mocks.ofType(RELEASE).map((r) => [r.name, providerName(r.provider)]));
+    expect(where).toEqual({
+      "istio-primary-base": "primary-k8s",
+      "istio-primary-istiod": "primary-k8s",
+      "istio-primary-ingressgateway": "primary-k8s",
+      "istio-primary-eastwestgateway": "primary-k8s",
+      "prometheus-release": "primary-k8s",
+      "istio-remote-base": "burst-k8s",
+      "istio-remote-istiod": "burst-k8s",
+    });
+  });
+
+  it("every Kubernetes object names one of the two cluster providers", () => {
+    const k8s = run.mocks.resources.filter((r) => r.type.startsWith("kubernetes:"));
+    expect(k8s.length).toBeGreaterThanOrEqual(15);
+    for (const r of k8s) expect([r.name, providerName(r.provider)]).toEqual([r.name, expect.stringMatching(/^(primary|burst)-k8s$/)]);
+  });
+
+  it("Istio charts come from the official repository at the pinned version, into istio-system", () => {
+    const istio = run.mocks.ofType(RELEASE).filter((r) => r.name.startsWith("istio-"));
+    expect(istio).toHaveLength(6);
+    for (const r of istio) {
+      expect(r.inputs.repositoryOpts).toEqual({ repo: ISTIO_REPO });
+      expect(r.inputs.version).toBe("1.28.0");
+      expect(r.inputs.namespace).toBe("istio-system");
+    }
+    expect(istio.map((r) => `${r.name}=${r.inputs.chart}/${r.inputs.name}`).sort()).toEqual([
+      "istio-primary-base=base/istio-base",
+      "istio-primary-eastwestgateway=gateway/istio-eastwestgateway",
+      "istio-primary-ingressgateway=gateway/istio-ingressgateway",
+      "istio-primary-istiod=istiod/istiod",
+      "istio-remote-base=base/istio-base",
+      "istio-remote-istiod=istiod/istiod",
+    ]);
+  });
+
+  it("primary istiod: mesh ID, cluster name primary, network, external istiod", () => {
+    expect(release("istio-primary-istiod").inputs.values).toEqual({
+      global: { meshID: "mesh1", multiCluster: { clusterName: "primary" }, network: "network1", externalIstiod: true },
+    });
+  });
+
+  it("east-west gateway: network gateway on an internal load balancer", () => {
+    const v = release("istio-primary-eastwestgateway").inputs.values;
+    expect(v.networkGateway).toBe("network1");
+    expect(v.labels).toMatchObject({ istio: "eastwestgateway", "topology.istio.io/network": "network1" });
+    expect(v.service).toEqual({ type: "LoadBalancer", annotations: { "networking.gke.io/load-balancer-type": "Internal" } });
+  });
+
+  it("ingress gateway: a public LoadBalancer", () => {
+    expect(release("istio-primary-ingressgateway").inputs.values).toEqual({ service: { type: "LoadBalancer" } });
+  });
+
+  it("exposes istiod on the east-west gateway: 15012 and 15017 passed through to istiod", () => {
+    const gw = run.mocks.get("kubernetes:networking.istio.io/v1:Gateway", "istio-primary-istiod-gateway").inputs;
+    expect(gw.metadata).toMatchObject({ name: "istiod-gateway", namespace: "istio-system" });
+    expect(gw.spec.selector).toEqual({ istio: "eastwestgateway" });
+    expect(gw.spec.servers.map((s: any) => [s.port.number, s.tls.mode])).toEqual([[15012, "PASSTHROUGH"], [15017, "PASSTHROUGH"]]);
+    const vs = run.mocks.get("kubernetes:networking.istio.io/v1:VirtualService", "istio-primary-istiod-vs").inputs;
+    expect(vs.spec.gateways).toEqual(["istiod-gateway"]);
+    expect(vs.spec.tls.map((t: any) => [t.match[0].port, t.route[0].destination.host, t.route[0].destination.port.number])).toEqual([
+      [15012, "istiod.istio-system.svc.cluster.local", 15012],
+      [15017, "istiod.istio-system.svc.cluster.local", 443],
+    ]);
+  });
+
+  it("burst: base and istiod with the remote profile, pointing at the east-west gateway's address", () => {
+    expect(release("istio-remote-base").inputs.values).toEqual({ profile: "remote" });
+    expect(release("istio-remote-istiod").inputs.values).toEqual({
+      profile: "remote",
+      global: { multiCluster: { clusterName: "burst" }, network: "network1", configCluster: true, remotePilotAddress: EAST_WEST_IP },
+      istiodRemote: { injectionPath: "/inject/cluster/burst/net/network1" },
+    });
+  });
+
+  it("the remote pilot address is the east-west gateway Service's load-balancer address read from the primary", () => {
+    const svc = run.mocks.get("kubernetes:core/v1:Service", "istio-primary-eastwestgateway-svc");
+    expect(providerName(svc.provider)).toBe("primary-k8s");
+  });
+
+  it("burst's istio-system is annotated with its control-plane cluster", () => {
+    const ns = run.mocks.get("kubernetes:core/v1:Namespace", "istio-remote-istio-system").inputs.metadata;
+    expect(ns.name).toBe("istio-system");
+    expect(ns.annotations).toEqual({ "topology.istio.io/controlPlaneClusters": "primary" });
+    expect(ns.labels).toEqual({ "topology.istio.io/network": "network1" });
+    expect(run.mocks.get("kubernetes:core/v1:Namespace", "istio-primary-istio-system").inputs.metadata.name).toBe("istio-system");
+  });
+
+  it("exports the gateway addresses and the frontend URL", async () => {
+    expect(await valueOf(run.program.eastWestGatewayAddress)).toBe(EAST_WEST_IP);
+    expect(await valueOf(run.program.ingressGatewayAddress)).toBe(INGRESS_IP);
+    expect(await valueOf(run.program.frontendUrl)).toBe(`http://${INGRESS_IP}/`);
+  });
+});
+
+describe("Istio from config", () => {
+  it("pins every Istio chart to the configured version and uses the configured mesh and network", async () => {
+    const { mocks } = await runProgram({ istioVersion: "1.27.3", meshId: "m2", meshNetwork: "net-a", eastWestInternal: "false" });
+    await settleAll();
+    const istio = mocks.ofType(RELEASE).filter((r) => r.name.startsWith("istio-"));
+    for (const r of istio) expect(r.inputs.version).toBe("1.27.3");
+    expect(mocks.get(RELEASE, "istio-primary-istiod").inputs.values.global).toMatchObject({ meshID: "m2", network: "net-a" });
+    expect(mocks.get(RELEASE, "istio-remote-istiod").inputs.values.istiodRemote.injectionPath).toBe("/inject/cluster/burst/net/net-a");
+    const ew = mocks.get(RELEASE, "istio-primary-eastwestgateway").inputs.values;
+    expect(ew.networkGateway).toBe("net-a");
+    expect(ew.service.annotations).toEqual({});
+  });
+});
+
+describe("IstioRemote component", () => {
+  it("passes an Output address through as remotePilotAddress", async () => {
+    const { freshMocks } = await import("../helpers/pulumi-gke");
+    const mocks = freshMocks();
+    const pulumi = await import("@pulumi/pulumi");
+    const k8s = await import("@pulumi/kubernetes");
+    const { IstioRemote } = await import("../../istio/remote");
+    const provider = new k8s.Provider("burst-k8s", { kubeconfig: "{}" });
+    const address = pulumi.output(Promise.resolve("10.1.2.3"));
+    new IstioRemote("r", { provider, version: "1.28.0", chartRepo: "https://example.test/charts", network: "n1", remotePilotAddress: address });
+    await settleAll();
+    const istiod = mocks.get(RELEASE, "r-istiod");
+    expect(istiod.inputs.values.global.remotePilotAddress).toBe("10.1.2.3");
+    expect(providerName(istiod.provider)).toBe("burst-k8s");
+  });
+
+  it("IstioPrimary refuses an unpinned version", async () => {
+    const { freshMocks } = await import("../helpers/pulumi-gke");
+    freshMocks();
+    const k8s = await import("@pulumi/kubernetes");
+    const { IstioPrimary } = await import("../../istio/primary");
+    const provider = new k8s.Provider("p", { kubeconfig: "{}" });
+    expect(() => new IstioPrimary("p", { provider, version: "latest", chartRepo: "x", meshId: "m", network: "n" })).toThrow(/must be pinned/);
+    await settleAll();
+  });
+});
