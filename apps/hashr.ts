@@ -3,8 +3,8 @@ import * as k8s from "@pulumi/kubernetes";
 import { HashrRouting } from "../istio/routing";
 import { WatcherDeployment, WatcherSettings, watcherSettingsErrors } from "../watcher/deployment";
 import { FrontendApp } from "./frontend-app";
-import { NAMES, Weights, dnsLabelError } from "./k8s-common";
-import { MeshNamespace } from "./namespace";
+import { NAMES, Weights, dnsLabelError, intError } from "./k8s-common";
+import { MeshNamespace, RESERVED_NAMESPACES } from "./namespace";
 import { RedisCache, RedisCredentials } from "./redis";
 import { WorkerPool } from "./worker-pool";
 
@@ -106,6 +106,14 @@ export class HashrApp extends pulumi.ComponentResource {
     if (!args.watcher) throw new pulumi.ResourceError("watcher settings are required", this);
     const errors = watcherSettingsErrors(args.watcher);
     if (errors.length > 0) throw new pulumi.ResourceError(`invalid watcher settings: ${errors.join("; ")}`, this);
+    const replicaErrors = [
+      intError("replicas.frontend", args.replicas?.frontend ?? 1, 0, 1),
+      intError("replicas.primaryWorkers", args.replicas?.primaryWorkers ?? 1, 0),
+      intError("replicas.burstWorkers", args.replicas?.burstWorkers ?? 1, 0),
+      intError("hashRounds", args.hashRounds ?? 1, 1),
+    ].filter((e): e is string => e !== undefined);
+    if (replicaErrors.length > 0) throw new pulumi.ResourceError(replicaErrors.join("; "), this);
+    if (RESERVED_NAMESPACES.has(namespace)) throw new pulumi.ResourceError(`namespace must not be the system namespace ${JSON.stringify(namespace)}`, this);
     const burstPrefix = args.burstPrefix ?? "bursty-";
     if (typeof burstPrefix !== "string" || burstPrefix === "") {
       throw new pulumi.ResourceError(`burstPrefix must be a non-empty string, got ${JSON.stringify(burstPrefix)}`, this);

@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { dnsLabelError } from "./k8s-common";
 
 /** System and Istio namespaces: the demo must not run there. */
-const RESERVED_NAMESPACES = new Set(["kube-system", "kube-public", "kube-node-lease", "istio-system", "istio-ingress"]);
+export const RESERVED_NAMESPACES: ReadonlySet<string> = new Set(["kube-system", "kube-public", "kube-node-lease", "istio-system", "istio-ingress"]);
 
 /** Namespaces every cluster has: labelled in place (a patch), never created or deleted. */
 const EXISTING_NAMESPACES = new Set(["default"]);
