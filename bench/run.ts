@@ -1,0 +1,181 @@
+/**
+ * `npm run bench`: every benchmark, each figure a ratio or a comparison measured in this same run on
+ * this machine. Writes bench/results.json (stable names) and bench/RESULTS.md.
+ *   node bench/dist/bench/run.js [worker] [watcher] [local] [pacing]   (default: all)
+ */
+import { cpus, totalmem } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runPacingBench, type PacingRun } from "./frontend-pacing";
+import { runLocalBench, type LocalBench } from "./local-e2e";
+import { ROOT } from "./paths";
+import { POLICIES, runWatcherBench, SIM, traces, type PolicyName, type PolicyResult } from "./watcher-policy";
+import { runWorkerBench, type WorkerBench } from "./worker";
+
+const SECTIONS = ["worker", "watcher", "local", "pacing"] as const;
+type Section = (typeof SECTIONS)[number];
+
+interface Results {
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; date: string };
+  worker?: WorkerBench;
+  watcher?: Record<string, Record<PolicyName, PolicyResult>>;
+  local?: LocalBench;
+  frontend?: { pacing: Record<string, PacingRun> };
+}
+
+function flatten(r: Results): Record<string, number | null> {
+  const flat: Record<string, number | null> = {};
+  if (r.worker) {
+    flat["worker.ratioToFloor"] = r.worker.ratioToFloor;
+    flat["worker.p99Ms"] = r.worker.p99Ms;
+    flat["worker.p50Ms"] = r.worker.p50Ms;
+    flat["worker.hashesPerS"] = r.worker.hashesPerS;
+    flat["worker.floorHashesPerS"] = Math.round(r.worker.floor.hashesPerS);
+  }
+  for (const [trace, byPolicy] of Object.entries(r.watcher ?? {})) {
+    for (const [policy, m] of Object.entries(byPolicy)) {
+      for (const [k, v] of Object.entries(m)) flat[`watcher.${trace}.${policy}.${k}`] = v as number | null;
+    }
+  }
+  if (r.local) {
+    flat["local.reactionUpS"] = r.local.reactionUpS;
+    flat["local.reactionDownS"] = r.local.reactionDownS;
+    flat["local.boundUpS"] = r.local.boundUpS;
+    flat["local.boundDownS"] = r.local.boundDownS;
+  }
+  for (const [rate, p] of Object.entries(r.frontend?.pacing ?? {})) flat[`frontend.pacing.${rate}.achievedRatio`] = p.achievedRatio;
+  return flat;
+}
+
+const show = (v: number | null | undefined) => (v === null || v === undefined ? "–" : String(v));
+
+function markdown(r: Results): string {
+  const m = r.machine;
+  const lines: string[] = [
+    "# Benchmark results",
+    "",
+    `Measured by \`npm run bench\` on ${m.date}: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node.js ${m.node}.`,
+    "Every figure is a ratio or a comparison measured in the same run; the raw figures are in",
+    "[results.json](results.json) under stable names.",
+    "",
+  ];
+  if (r.worker) {
+    const w = r.worker;
+    lines.push(
+      "## 1. Worker throughput",
+      "",
+      `autocannon, ${w.settings.connections} keep-alive connections, ${w.settings.rounds} alternating rounds of ${w.settings.durationS} s, median round;`,
+      "hashes/s counted as Redis PUBLISH calls. The floor is `bench/floor-worker.ts`: node:http + crypto + one publish, nothing else.",
+      "",
+      "| server | hashes/s | p50 ms | p99 ms | non-2xx |",
+      "| --- | ---: | ---: | ---: | ---: |",
+      `| floor | ${Math.round(w.floor.hashesPerS)} | ${w.floor.p50Ms} | ${w.floor.p99Ms} | ${w.floor.non2xx} |`,
+      `| worker | ${Math.round(w.worker.hashesPerS)} | ${w.worker.p50Ms} | ${w.worker.p99Ms} | ${w.worker.non2xx} |`,
+      "",
+      `**worker.ratioToFloor = ${w.ratioToFloor}** (target ≥ 0.8).`,
+      "",
+    );
+  }
+  if (r.watcher) {
+    lines.push(
+      "## 2. Watcher policies on load traces",
+      "",
+      `Simulated time (bench/watcher-policy.ts): Prometheus scrapes every ${SIM.scrapeS} s and answers rate() as Prometheus does,`,
+      `the watcher polls every ${SIM.pollS} s, a weight change takes effect ${SIM.propagationS} s after it is written, primary's capacity is`,
+      `${SIM.primaryCapacityRps} rps, thresholds ${SIM.highRps}/${SIM.lowRps} rps. \`switch\` and \`overflow\` are this project's decide() with its defaults`,
+      "on the default query (`reporter=\"source\"`, [30s]); `codelab` is the 2018 istiowatcher: 1 s poll, no dwell, all-or-nothing, an empty",
+      "result read as 0, on its `reporter=\"destination\"` [15s] query, which with per-cluster telemetry counts only what primary serves.",
+      "",
+      "reaction: seconds from the threshold crossing to the first move in that direction (– where the trace has no crossing or it never moved);",
+      "changes: weight changes; over capacity: requests offered to primary above its capacity; capacity used: primary's mean load over the surge plateau as a share of its capacity.",
+      "",
+      "| trace | policy | reaction s | changes | over capacity | capacity used |",
+      "| --- | --- | ---: | ---: | ---: | ---: |",
+    );
+    const described = Object.fromEntries(traces().map((t) => [t.name, t.description]));
+    for (const [trace, byPolicy] of Object.entries(r.watcher)) {
+      for (const p of POLICIES) {
+        const x = byPolicy[p];
+        lines.push(`| ${trace} | ${p} | ${show(x.reactionS)} | ${x.changes} | ${x.overCapacityRequests} | ${show(x.primaryCapacityUsed)} |`);
+      }
+    }
+    lines.push("", "Traces:", "");
+    for (const [name, d] of Object.entries(described)) lines.push(`- \`${name}\`: ${d}`);
+    lines.push("");
+  }
+  if (r.local) {
+    const l = r.local;
+    lines.push(
+      "## 3. Local mode end to end",
+      "",
+      `\`startLocal\` with real redis-server and Prometheus (scrape ${l.settings.scrapeInterval}, rate window ${l.settings.rateWindow}, thresholds ${l.settings.highRps}/${l.settings.lowRps});`,
+      `the frequency stepped to ${l.settings.upRate} req/s, then to ${l.settings.downRate} req/s; time until 90 % of the hashes of the last 2 s came from burst, then from primary.`,
+      "",
+      "| step | measured s | bound from the rate window s |",
+      "| --- | ---: | ---: |",
+      `| up (${l.settings.upRate} req/s) | ${l.reactionUpS} | ${l.boundUpS} |`,
+      `| down (${l.settings.downRate} req/s) | ${l.reactionDownS} | ${l.boundDownS} |`,
+      "",
+      `The rate window bounds it: after a step, a ${l.settings.rateWindow} rate() crosses the threshold only once enough of the window holds the new rate`,
+      `(${l.settings.highRps}/${l.settings.upRate} of it going up; (${l.settings.upRate}−${l.settings.lowRps})/(${l.settings.upRate}−${l.settings.downRate}) going down). Scrape and poll add up to a second each,`,
+      "and the hashes in flight when the weights change make up the rest.",
+      "",
+    );
+  }
+  if (r.frontend) {
+    lines.push("## 4. Frontend pacing", "", "Requests reaching a processor that answers at once, over 10 s, against the asked rate.", "", "| asked req/s | achieved req/s | ratio |", "| ---: | ---: | ---: |");
+    for (const p of Object.values(r.frontend.pacing)) lines.push(`| ${p.asked} | ${p.achievedPerS} | ${p.achievedRatio} |`);
+    lines.push("");
+  }
+  lines.push("## Reproduce", "", "```sh", "npm run bench            # all sections (about 4 minutes)", "npm run bench -- watcher  # one section: worker, watcher, local, pacing", "```", "");
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  const asked = process.argv.slice(2);
+  const bad = asked.filter((a) => !(SECTIONS as readonly string[]).includes(a));
+  if (bad.length) {
+    process.stderr.write(`bench: unknown section ${bad.join(", ")}: choose from ${SECTIONS.join(", ")}\n`);
+    process.exit(2);
+  }
+  const want = (s: Section) => asked.length === 0 || asked.includes(s);
+  const resultsPath = join(ROOT, "bench/results.json");
+  // Sections not run this time keep their last figures.
+  let previous: Results | undefined;
+  try {
+    previous = JSON.parse(readFileSync(resultsPath, "utf8")).results as Results;
+  } catch {
+    previous = undefined;
+  }
+  const results: Results = {
+    ...previous,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString().slice(0, 10) },
+  };
+  const step = (name: string) => process.stdout.write(`bench: ${name}...\n`);
+  if (want("watcher")) {
+    step("watcher policies on traces");
+    results.watcher = runWatcherBench();
+  }
+  if (want("worker")) {
+    step("worker against the floor");
+    results.worker = await runWorkerBench();
+  }
+  if (want("pacing")) {
+    step("frontend pacing");
+    results.frontend = { pacing: await runPacingBench() };
+  }
+  if (want("local")) {
+    step("local mode end to end");
+    results.local = await runLocalBench();
+  }
+  const flat = flatten(results);
+  writeFileSync(resultsPath, JSON.stringify({ figures: flat, results }, null, 2) + "\n");
+  writeFileSync(join(ROOT, "bench/RESULTS.md"), markdown(results));
+  for (const [k, v] of Object.entries(flat)) process.stdout.write(`${k} = ${show(v)}\n`);
+  process.stdout.write("bench: wrote bench/results.json and bench/RESULTS.md\n");
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

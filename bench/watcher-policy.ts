@@ -1,0 +1,224 @@
+/**
+ * Watcher policies replayed over load traces in simulated time.
+ *
+ * The model: the frontend offers `rps(t)` requests/s to worker-service; the mesh splits them by the
+ * route weights (a new weight takes effect PROPAGATION_S after the watcher writes it, the time istiod
+ * needs to push it); sidecars count requests in `istio_requests_total`, Prometheus scrapes the counters
+ * every SCRAPE_S and answers `rate()` over them the way Prometheus does (bench/prom-rate.ts); the
+ * watcher polls every second. Primary serves up to PRIMARY_CAPACITY_RPS.
+ *
+ * Policies:
+ * - `switch`, `overflow`: this project's watcher (watcher/src/decide.ts, with its default settings),
+ *   on the default query: all requests as the frontend's sidecar reports them, `[30s]` window.
+ * - `codelab`: the 2018 codelab's istiowatcher: 15/10 rps, 1 s poll, no dwell, all-or-nothing, an
+ *   empty result read as 0, on its `reporter="destination"` query with a `[15s]` window. With today's
+ *   per-cluster telemetry primary's Prometheus sees only what primary's own sidecars serve, so its
+ *   measure drops to 0 as soon as traffic moves to burst.
+ */
+import { decide, initialState, loadConfig, policyFromConfig, type Policy, type State, type Weights } from "../watcher/src/lib";
+import { promRate, type CounterSample } from "./prom-rate";
+
+export const SIM = {
+  dtS: 0.1,
+  /** The scrape interval of the stack's Prometheus (istio/prometheus.ts). */
+  scrapeS: 5,
+  pollS: 1,
+  propagationS: 1,
+  primaryCapacityRps: 15,
+  highRps: 15,
+  lowRps: 10,
+} as const;
+
+export interface Trace {
+  name: string;
+  description: string;
+  durationS: number;
+  rps: (t: number) => number;
+  /** The crossing whose reaction time is measured: when the offered load crossed the threshold. */
+  event?: { direction: "up" | "down"; atS: number };
+  /** The plateau over which primary's use of its capacity is reported. */
+  surge?: { fromS: number; toS: number };
+}
+
+/** A small seeded PRNG (mulberry32), so that noisy traces are the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function noise(seed: number, durationS: number, sd: number): (t: number) => number {
+  const rand = prng(seed);
+  const perSecond = Array.from({ length: Math.ceil(durationS) + 1 }, () => {
+    // Box-Muller
+    const u = Math.max(rand(), 1e-12);
+    const v = rand();
+    return sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  });
+  return (t) => perSecond[Math.floor(t)];
+}
+
+export function traces(): Trace[] {
+  const noisy = noise(42, 300, 1.5);
+  return [
+    { name: "step-up", description: "5 rps, then 25 rps from 60 s", durationS: 360, rps: (t) => (t < 60 ? 5 : 25), event: { direction: "up", atS: 60 }, surge: { fromS: 60, toS: 360 } },
+    { name: "step-down", description: "25 rps, then 3 rps from 180 s", durationS: 420, rps: (t) => (t < 180 ? 25 : 3), event: { direction: "down", atS: 180 } },
+    {
+      name: "sawtooth-band",
+      description: "a 20 s sawtooth between 11 and 14 rps, inside the 10..15 band",
+      durationS: 300,
+      rps: (t) => 11 + 3 * Math.abs(((t % 20) / 10) - 1),
+    },
+    { name: "noisy-threshold", description: "15 rps (the threshold) with N(0, 1.5) noise each second", durationS: 300, rps: (t) => Math.max(0, 15 + noisy(t)) },
+    { name: "spike", description: "5 rps with a 5 s spike to 40 rps at 60 s", durationS: 240, rps: (t) => (t >= 60 && t < 65 ? 40 : 5) },
+    {
+      name: "surge",
+      description: "5 rps, a ramp to 40 rps over 60 s, 300 s at 40 rps, a ramp back down",
+      durationS: 600,
+      rps: (t) => (t < 60 ? 5 : t < 120 ? 5 + (35 * (t - 60)) / 60 : t < 420 ? 40 : t < 480 ? 40 - (35 * (t - 420)) / 60 : 5),
+      event: { direction: "up", atS: 60 + (60 * (15 - 5)) / 35 },
+      surge: { fromS: 120, toS: 420 },
+    },
+  ];
+}
+
+/** What one policy sees and does each poll. */
+interface Controller {
+  /** `measure` answers the policy's own query at time t (undefined: empty result). */
+  query(m: Measures, t: number): number | undefined;
+  /** The weights to write after seeing `value` at time t, or undefined to leave them. */
+  step(value: number | undefined, t: number): Weights | undefined;
+}
+
+interface Measures {
+  /** rate over all requests, as the frontend's sidecar reports them */
+  allRequests(t: number, windowS: number): number | undefined;
+  /** rate over the requests primary's own sidecars served */
+  primaryServed(t: number, windowS: number): number | undefined;
+}
+
+export type PolicyName = "switch" | "overflow" | "codelab";
+export const POLICIES: PolicyName[] = ["switch", "overflow", "codelab"];
+
+function ourPolicy(mode: "switch" | "overflow"): Policy {
+  return policyFromConfig(
+    loadConfig({ MODE: mode, HIGH_RPS: String(SIM.highRps), LOW_RPS: String(SIM.lowRps), PRIMARY_CAPACITY_RPS: String(SIM.primaryCapacityRps) }),
+  );
+}
+
+function controllerFor(name: PolicyName): Controller {
+  if (name === "codelab") {
+    let isBurst = false;
+    return {
+      query: (m, t) => m.primaryServed(t, 15),
+      step(value) {
+        const v = value ?? 0; // gjson's .Float() of a missing value
+        if (v > SIM.highRps && !isBurst) {
+          isBurst = true;
+          return { primary: 0, burst: 100 };
+        }
+        if (v < SIM.lowRps && isBurst) {
+          isBurst = false;
+          return { primary: 100, burst: 0 };
+        }
+        return undefined;
+      },
+    };
+  }
+  const policy = ourPolicy(name);
+  let state: State = initialState(policy.natural, policy);
+  return {
+    query: (m, t) => m.allRequests(t, 30),
+    step(value, t) {
+      const d = decide(state, value === undefined ? { kind: "nodata", reason: "empty" } : { kind: "value", rps: value }, policy, t * 1000);
+      state = d.state;
+      return d.changed ? d.weights : undefined;
+    },
+  };
+}
+
+export interface PolicyResult {
+  /** seconds from the threshold crossing to the first weight change in that direction; null: never (or no crossing in the trace) */
+  reactionS: number | null;
+  /** weight changes over the trace */
+  changes: number;
+  /** requests offered to primary above its capacity, over the trace */
+  overCapacityRequests: number;
+  /** primary's mean load as a share of its capacity during the trace's surge plateau; null without one */
+  primaryCapacityUsed: number | null;
+}
+
+export function simulate(trace: Trace, policyName: PolicyName): PolicyResult {
+  const ctl = controllerFor(policyName);
+  const steps = Math.round(trace.durationS / SIM.dtS);
+  const pollEvery = Math.round(SIM.pollS / SIM.dtS);
+  const scrapeEvery = Math.round(SIM.scrapeS / SIM.dtS);
+  let active: Weights = { primary: 100, burst: 0 };
+  const pending: { at: number; weights: Weights }[] = [];
+  let primaryCount = 0;
+  let burstCount = 0;
+  const scrapedAll: CounterSample[] = [];
+  const scrapedPrimary: CounterSample[] = [];
+  const measures: Measures = {
+    allRequests: (t, w) => promRate(scrapedAll, t, w),
+    primaryServed: (t, w) => promRate(scrapedPrimary, t, w),
+  };
+  let changes = 0;
+  let lastWritten = active;
+  let reactionS: number | null = null;
+  let over = 0;
+  let surgeLoad = 0;
+  let surgeTime = 0;
+  for (let i = 0; i <= steps; i++) {
+    const t = i * SIM.dtS;
+    while (pending.length && pending[0].at <= t + 1e-9) active = pending.shift()!.weights;
+    const offered = trace.rps(t);
+    const toPrimary = (offered * active.primary) / 100;
+    primaryCount += toPrimary * SIM.dtS;
+    burstCount += (offered * active.burst) / 100 * SIM.dtS;
+    over += Math.max(0, toPrimary - SIM.primaryCapacityRps) * SIM.dtS;
+    if (trace.surge && t >= trace.surge.fromS && t < trace.surge.toS) {
+      surgeLoad += (Math.min(toPrimary, SIM.primaryCapacityRps) / SIM.primaryCapacityRps) * SIM.dtS;
+      surgeTime += SIM.dtS;
+    }
+    if (i % scrapeEvery === 0) {
+      scrapedAll.push({ t, v: primaryCount + burstCount });
+      scrapedPrimary.push({ t, v: primaryCount });
+    }
+    if (i % pollEvery === 0 && i > 0) {
+      const next = ctl.step(ctl.query(measures, t), t);
+      if (next && (next.primary !== lastWritten.primary || next.burst !== lastWritten.burst)) {
+        const ev = trace.event;
+        const moved = next.burst > lastWritten.burst ? "up" : "down";
+        if (ev && reactionS === null && t >= ev.atS && moved === ev.direction) reactionS = t - ev.atS;
+        changes++;
+        lastWritten = next;
+        pending.push({ at: t + SIM.propagationS, weights: next });
+      }
+    }
+  }
+  return {
+    reactionS: reactionS === null ? null : round(reactionS, 1),
+    changes,
+    overCapacityRequests: Math.round(over),
+    primaryCapacityUsed: surgeTime > 0 ? round(surgeLoad / surgeTime, 3) : null,
+  };
+}
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}
+
+export function runWatcherBench(): Record<string, Record<PolicyName, PolicyResult>> {
+  const out: Record<string, Record<PolicyName, PolicyResult>> = {};
+  for (const trace of traces()) {
+    out[trace.name] = Object.fromEntries(POLICIES.map((p) => [p, simulate(trace, p)])) as Record<PolicyName, PolicyResult>;
+  }
+  return out;
+}
