@@ -65,7 +65,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     return 1;
   }
   const exit = await run.done;
-  if (exit.code === 0) process.stdout.write("local: every part stopped; temp files removed\n");
+  if (exit.code === 0) process.stdout.write(`local: every part stopped; ${run.config.keepTemp ? `temp files kept in ${run.tempDir}` : "temp files removed"}\n`);
   else process.stderr.write(`local: stopped because ${exit.death?.name ?? "a part"} died\n`);
   return exit.code;
 }

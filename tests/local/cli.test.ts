@@ -1,0 +1,92 @@
+/**
+ * The local-mode CLI as `npm start -w local` runs it: `node dist/index.js` with the workspace
+ * directory as cwd. Needs `npm run build` first (npm test does it).
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { join, resolve } from "node:path";
+import { pidAlive } from "../../local/src/supervisor";
+import { request } from "../helpers/local-http";
+import { freePort, stopChild, waitFor } from "../helpers/services";
+
+jest.setTimeout(120_000);
+
+const ROOT = resolve(__dirname, "..", "..");
+const LOCAL_DIR = join(ROOT, "local");
+const ENTRY = join(LOCAL_DIR, "dist", "index.js");
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  if (!existsSync(ENTRY)) throw new Error(`${ENTRY} is missing: run npm run build first`);
+  return spawnSync(process.execPath, [ENTRY, ...args], { cwd: LOCAL_DIR, encoding: "utf8", env: { ...process.env, ...env }, timeout: 30_000 });
+}
+
+describe("local CLI", () => {
+  it("--help prints the flags and exits 0", () => {
+    const r = cli(["--help"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/--high-rps <v> +HIGH_RPS/);
+    expect(r.stdout).toMatch(/--port <v> +LOCAL_PORT/);
+  });
+
+  it.each([
+    [["--high-rps", "many"], {}, /^local: --high-rps="many" is invalid: must be a number/],
+    [[], { BURST_WORKERS: "0" }, /^local: BURST_WORKERS="0" is invalid: must be an integer from 1 to 32/],
+    [["--bogus"], {}, /^local: Unknown option '--bogus'/],
+  ])("refuses %j %j with one line and exit 2", (args, env, message) => {
+    const r = cli(args as string[], env as Record<string, string>);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stdout).toBe("");
+  });
+
+  it("refuses a frontend port that is taken, before starting anything", async () => {
+    const port = await freePort();
+    const blocker: Server = createServer();
+    await new Promise<void>((r) => blocker.listen(port, "127.0.0.1", () => r()));
+    try {
+      const r = cli([], { LOCAL_PORT: String(port) });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^local: port ${port} on 127.0.0.1 is in use .*--port or LOCAL_PORT`));
+    } finally {
+      blocker.close();
+    }
+  });
+
+  describe("a full run stopped with Ctrl-C", () => {
+    let child: ChildProcess;
+    let stdout = "";
+    let stderr = "";
+    afterAll(async () => {
+      if (child) await stopChild(child, "SIGKILL", 1_000);
+    });
+
+    it("starts from the workspace dir, prints the table, and on SIGINT stops every part and removes its temp dir", async () => {
+      const port = await freePort();
+      child = spawn(process.execPath, [ENTRY, "--primary-workers", "2"], { cwd: LOCAL_DIR, env: { ...process.env, LOCAL_PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+      child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
+      child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
+
+      await waitFor("the table", () => /Ctrl-C stops everything/.test(stdout) || child.exitCode !== null, 90_000, 200);
+      expect(stderr).toBe("");
+      const rows = [...stdout.matchAll(/^ {2}(redis|worker-\S+|mesh|prometheus|watcher|frontend) +(\d+) +(\S+)/gm)].map((m) => ({ name: m[1], pid: Number(m[2]), url: m[3] }));
+      expect(rows.map((r) => r.name)).toEqual(["redis", "worker-primary-1", "worker-primary-2", "worker-burst-1", "mesh", "prometheus", "watcher", "frontend"]);
+      expect(rows.find((r) => r.name === "frontend")!.url).toBe(`http://127.0.0.1:${port}`);
+      for (const r of rows) expect(pidAlive(r.pid)).toBe(true);
+      // the default query, with its 30 s window
+      expect(stdout).toContain('[30s]))');
+      const logDir = /logs: +(\S+)\/<name>\.log/.exec(stdout)![1];
+      expect(existsSync(join(logDir, "watcher.log"))).toBe(true);
+      expect((await request(`http://127.0.0.1:${port}/api/stats`)).status).toBe(200);
+
+      child.kill("SIGINT");
+      const exit = await exited;
+      expect(exit).toEqual({ code: 0, signal: null });
+      expect(stdout).toContain("local: every part stopped");
+      for (const r of rows) expect(pidAlive(r.pid)).toBe(false);
+      expect(existsSync(join(logDir, ".."))).toBe(false);
+    });
+  });
+});
