@@ -13,6 +13,7 @@ import {
   redisSecretEnv,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
+  serviceAnnotations,
 } from "./k8s-common";
 
 export interface FrontendAppArgs {
@@ -131,7 +132,7 @@ export class FrontendApp extends pulumi.ComponentResource {
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata: { name: NAMES.frontendService, namespace: args.namespace, labels: selector },
+        metadata: { name: NAMES.frontendService, namespace: args.namespace, labels: selector, annotations: serviceAnnotations(replicas > 0) },
         spec: {
           type: "ClusterIP",
           selector,

@@ -139,6 +139,15 @@ export function redisSecretEnv(envName: string, key: string, secretName: pulumi.
   return { name: envName, valueFrom: { secretKeyRef: { name: secretName, key } } };
 }
 
+/**
+ * Annotations of a Service that has no pods behind it in its cluster (the burst cluster's
+ * `redis-cache-service`, or a pool scaled to 0): Pulumi's Service await waits for ready endpoints and
+ * would time out after 10 minutes, so it is told not to wait.
+ */
+export function serviceAnnotations(hasLocalPods: boolean): Record<string, string> | undefined {
+  return hasLocalPods ? undefined : { "pulumi.com/skipAwait": "true" };
+}
+
 /** A writable emptyDir at /tmp: the root filesystem is read-only. */
 export const TMP_VOLUME = { name: "tmp", emptyDir: { sizeLimit: "64Mi" } };
 export const TMP_MOUNT = { name: "tmp", mountPath: "/tmp" };

@@ -10,6 +10,7 @@ import {
   intError,
   redisSecretEnv,
   restrictedContainerSecurityContext,
+  serviceAnnotations,
   restrictedPodSecurityContext,
 } from "./k8s-common";
 
@@ -201,7 +202,7 @@ export class RedisCache extends pulumi.ComponentResource {
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata: { name: NAMES.redisService, namespace: args.namespace, labels },
+        metadata: { name: NAMES.redisService, namespace: args.namespace, labels, annotations: serviceAnnotations(args.cluster === "primary") },
         spec: {
           type: "ClusterIP",
           selector: labels,

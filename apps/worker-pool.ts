@@ -14,6 +14,7 @@ import {
   redisSecretEnv,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
+  serviceAnnotations,
 } from "./k8s-common";
 
 export interface WorkerPoolArgs {
@@ -137,7 +138,7 @@ export class WorkerPool extends pulumi.ComponentResource {
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
       {
-        metadata: { name: NAMES.workerService, namespace: args.namespace, labels: selector },
+        metadata: { name: NAMES.workerService, namespace: args.namespace, labels: selector, annotations: serviceAnnotations(replicas > 0) },
         spec: {
           type: "ClusterIP",
           selector,

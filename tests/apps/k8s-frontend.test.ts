@@ -62,6 +62,7 @@ describe("FrontendApp", () => {
     await waitForResources(mocks);
     const dep = object(mocks, "Deployment", "frontend-deployment");
     expect(dep.inputs.spec.replicas).toBe(0);
+    expect(object(mocks, "Service", "frontend-service").inputs.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
     expect(envOf(containersOf(dep)[0])).toMatchObject({ BURST_PREFIX: "cloud-", PROCESSOR_URL: "http://worker-service.hashr:80" });
   });
 

@@ -125,6 +125,7 @@ describe("RedisCache", () => {
     expect(stringsIn(dep.inputs)).not.toContain(TEST_PASSWORD);
 
     const svc = object(mocks, "Service", "redis-cache-service", "primary");
+    expect(svc.inputs.metadata.annotations).toBeUndefined();
     expect(svc.inputs.spec).toEqual({
       type: "ClusterIP",
       selector: { app: "redis-cache" },
@@ -140,6 +141,8 @@ describe("RedisCache", () => {
     await waitForResources(mocks);
     expect(objects(mocks, "Deployment")).toHaveLength(0);
     const svc = object(mocks, "Service", "redis-cache-service", "burst");
+    // no pods behind it in this cluster: Pulumi must not wait for endpoints (it would time out)
+    expect(svc.inputs.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
     expect(svc.inputs.spec.type).toBe("ClusterIP");
     expect(svc.inputs.spec.ports).toEqual([{ name: "tcp-redis", port: 6379, targetPort: 6379, protocol: "TCP" }]);
   });

@@ -47,6 +47,7 @@ describe("WorkerPool", () => {
     expect(dep.inputs.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(10);
 
     const svc = object(mocks, "Service", "worker-service", cluster);
+    expect(svc.inputs.metadata.annotations).toBeUndefined();
     expect(svc.inputs.spec).toEqual({
       type: "ClusterIP",
       selector: { app: "worker" },
@@ -78,6 +79,15 @@ describe("WorkerPool", () => {
     expect(envOf(c)).toMatchObject({ PREFIX: "cloud-", HASH_ROUNDS: "500", REDIS_URL: "secret:other-secret/url" });
     expect(c.resources).toEqual(resources);
     expect(c.securityContext.runAsUser).toBe(4242);
+  });
+
+  it("scaled to 0, tells Pulumi not to wait for the Service's endpoints", async () => {
+    const mocks = setupMocks();
+    const { burst } = await makeProviders();
+    new WorkerPool("idle", { provider: burst, namespace: "hashr", cluster: "burst", image: IMAGES.worker, replicas: 0 });
+    await waitForResources(mocks);
+    expect(object(mocks, "Deployment", "worker-deployment", "burst").inputs.spec.replicas).toBe(0);
+    expect(object(mocks, "Service", "worker-service", "burst").inputs.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
   });
 
   it.each([
