@@ -16,6 +16,12 @@ import { waitFor } from "../helpers/services";
 
 jest.setTimeout(150_000);
 
+// Browser globals for the functions evaluated in the page (the tree is type-checked without the DOM lib).
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const document: any;
+declare const window: any;
+declare function getComputedStyle(element: any): any;
+
 function collector(): { stream: PassThrough; text: () => string } {
   const stream = new PassThrough();
   let text = "";
@@ -28,6 +34,8 @@ describe("local mode end to end", () => {
   const out = collector();
   const err = collector();
   let pids: number[] = [];
+  /** row geometry of the page's hash list, measured in the browser test */
+  let rows: { rowHeight: number; lineHeight: number; items: number } | undefined;
 
   beforeAll(async () => {
     run = await startLocal({
@@ -106,27 +114,29 @@ describe("local mode end to end", () => {
       // burst hashes appear in the list, marked as such, and the chart's burst series rises
       await page.waitForFunction(() => document.querySelectorAll('#hashes li[data-pool="burst"]').length >= 10, undefined, { timeout: 60_000, polling: 500 });
       const view = await page.evaluate(() => {
-        const items = Array.from(document.querySelectorAll("#hashes li"));
+        const items: any[] = Array.from(document.querySelectorAll("#hashes li"));
         const burst = items.filter((li) => li.getAttribute("data-pool") === "burst");
-        const chartApi = (window as unknown as { Chart: { getChart(c: Element): { data: { datasets: { label: string; data: number[] }[] } } | undefined } }).Chart;
-        const chart = chartApi.getChart(document.getElementById("rate-chart")!);
-        const series = Object.fromEntries((chart?.data.datasets ?? []).map((d) => [d.label, d.data]));
+        // Chart.js keeps its instances: the chart the page drew on the canvas
+        const chart = window.Chart.getChart(document.getElementById("rate-chart"));
+        const datasets: { label: string; data: number[] }[] = chart?.data.datasets ?? [];
+        const series: Record<string, number[]> = Object.fromEntries(datasets.map((d) => [d.label, d.data]));
         return {
           burstItems: burst.length,
-          burstTexts: burst.slice(0, 5).map((li) => li.textContent ?? ""),
-          burstClass: burst[0]?.className ?? "",
+          items: items.length,
+          burstTexts: burst.slice(0, 5).map((li) => String(li.textContent ?? "")),
+          burstClass: String(burst[0]?.className ?? ""),
           // a marked row must also be legible: at least one line of text high
-          rowHeight: burst[0]?.getBoundingClientRect().height ?? 0,
+          rowHeight: Number(burst[0]?.getBoundingClientRect().height ?? 0),
           lineHeight: burst[0] ? parseFloat(getComputedStyle(burst[0]).fontSize) : 0,
-          countBurst: document.getElementById("count-burst")?.textContent ?? "",
-          share: document.getElementById("burst-share")?.textContent ?? "",
+          countBurst: String(document.getElementById("count-burst")?.textContent ?? ""),
+          share: String(document.getElementById("burst-share")?.textContent ?? ""),
           series,
         };
       });
       expect(view.burstItems).toBeGreaterThanOrEqual(10);
       for (const t of view.burstTexts) expect(t).toMatch(/bursty-/);
       expect(view.burstClass).toContain("hash-burst");
-      expect(view.rowHeight).toBeGreaterThanOrEqual(view.lineHeight);
+      rows = { rowHeight: view.rowHeight, lineHeight: view.lineHeight, items: view.items };
       expect(Number(view.countBurst.replace(/\D/g, ""))).toBeGreaterThan(0);
       expect(Math.max(...view.series.burst)).toBeGreaterThan(5);
       expect(view.series.primary.length).toBeGreaterThan(3);
@@ -141,6 +151,12 @@ describe("local mode end to end", () => {
     } finally {
       await browser.close();
     }
+  });
+
+  it("keeps the marked hash rows legible (each at least one line of text high)", () => {
+    // measured in the browser test above, with the list holding many hashes
+    expect(rows).toBeDefined();
+    expect(rows!.rowHeight).toBeGreaterThanOrEqual(rows!.lineHeight);
   });
 
   it("stops everything with a report and a non-zero result when a child dies", async () => {
