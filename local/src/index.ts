@@ -39,13 +39,14 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   }
 
   const abort = new AbortController();
-  let signals = 0;
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) {
-      process.stdout.write(`\nlocal: ${signal}: stopping every part (again to force)\n`);
+    if (firstSignalAt === 0) {
+      firstSignalAt = Date.now();
+      process.stdout.write(`\nlocal: ${signal}: stopping every part (Ctrl-C again to force)\n`);
       abort.abort();
-    } else {
+    } else if (Date.now() - firstSignalAt > 1_000) {
+      // (a second signal within 1 s is the same Ctrl-C, forwarded by npm as well as sent by the terminal)
       process.stderr.write("local: forced exit; killing every part\n");
       process.exit(130); // the supervisor's exit hook SIGKILLs the children
     }
