@@ -22,6 +22,20 @@ export interface RemoteSecretArgs {
   primaryNamespace: pulumi.Input<string>;
 }
 
+/**
+ * The decoded token of the reader's service-account-token Secret (`data.token`, base64). Empty during a
+ * preview (the Secret does not exist yet); an error naming the Secret when the token controller has not
+ * filled it in (e.g. the service account is missing).
+ */
+export function readerToken(data: Record<string, string> | undefined, cluster: string, dryRun: boolean): string {
+  const encoded = data?.["token"];
+  if (encoded) return Buffer.from(encoded, "base64").toString("utf8");
+  if (dryRun) return "";
+  throw new pulumi.RunError(
+    `${ISTIO_NAMESPACE}/${READER_SERVICE_ACCOUNT}-token in the ${cluster} cluster has no token yet (does ${READER_SERVICE_ACCOUNT} exist?); run pulumi up again`,
+  );
+}
+
 /** A kubeconfig with a bearer token, as `istioctl create-remote-secret` writes it. */
 export function tokenKubeconfig(cluster: string, server: string, caData: string, token: string): string {
   return JSON.stringify(
@@ -78,17 +92,7 @@ export class RemoteSecret extends pulumi.ComponentResource {
       pulumi.interpolate`${this.tokenSecret.metadata.namespace}/${this.tokenSecret.metadata.name}`,
       { parent: this, provider: args.remoteProvider, dependsOn: [this.tokenSecret] },
     );
-    const token = filled.data.apply((data) => {
-      const encoded = data?.["token"];
-      if (!encoded) {
-        if (pulumi.runtime.isDryRun()) return "";
-        throw new pulumi.ResourceError(
-          `${ISTIO_NAMESPACE}/${READER_SERVICE_ACCOUNT}-token in the ${cluster} cluster has no token yet (does ${READER_SERVICE_ACCOUNT} exist?); run pulumi up again`,
-          this,
-        );
-      }
-      return Buffer.from(encoded, "base64").toString("utf8");
-    });
+    const token = filled.data.apply((data) => readerToken(data, cluster, pulumi.runtime.isDryRun()));
 
     this.kubeconfig = pulumi.secret(
       pulumi.all([args.server, args.caCertificate, token]).apply(([server, ca, t]) =>

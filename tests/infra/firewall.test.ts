@@ -51,7 +51,7 @@ describe("CrossClusterFirewall component", () => {
   async function make(sourceRanges: string[], targetTags = ["a"]) {
     freshMocks();
     const gcp = await import("@pulumi/gcp");
-    const { CrossClusterFirewall } = await import("../../infra/firewall");
+    const { CrossClusterFirewall } = (require("../../infra/firewall") as typeof import("../../infra/firewall"));
     return new CrossClusterFirewall("fw", { ruleName: "r", project: TEST_PROJECT, network: "default", sourceRanges, targetTags, gcpProvider: new gcp.Provider("gcp", {}) });
   }
 

@@ -150,7 +150,7 @@ describe("GKE clusters from config", () => {
 
 describe("clusters are created in parallel", () => {
   it("the burst cluster is registered while the primary cluster is still being created (and vice versa)", async () => {
-    const { GkeCluster } = await import("../../infra/gke-cluster");
+    const { GkeCluster } = (require("../../infra/gke-cluster") as typeof import("../../infra/gke-cluster"));
     for (const [held, other] of [["primary", "burst"], ["burst", "primary"]]) {
       freshMocks();
       const registered: string[] = [];
@@ -199,7 +199,7 @@ describe("pod ranges", () => {
   it("exposes the pod range GKE allocated", async () => {
     freshMocks();
     const gcp = await import("@pulumi/gcp");
-    const { GkeCluster } = await import("../../infra/gke-cluster");
+    const { GkeCluster } = (require("../../infra/gke-cluster") as typeof import("../../infra/gke-cluster"));
     const c = new GkeCluster("primary", {
       clusterName: "p",
       project: TEST_PROJECT,
@@ -218,7 +218,7 @@ describe("pod ranges", () => {
   it("rejects bad sizes in the component itself", async () => {
     freshMocks();
     const gcp = await import("@pulumi/gcp");
-    const { GkeCluster } = await import("../../infra/gke-cluster");
+    const { GkeCluster } = (require("../../infra/gke-cluster") as typeof import("../../infra/gke-cluster"));
     const base = { clusterName: "b", project: TEST_PROJECT, zone: "us-west1-a", machineType: "e2-standard-2", nodeTags: ["t"], nodeServiceAccount: "sa@x", gcpProvider: new gcp.Provider("gcp", {}) };
     expect(() => new GkeCluster("b1", { ...base, nodeCount: 1, autoscaling: { minNodes: 3, maxNodes: 2 } })).toThrow(/maxNodes \(2\) must be at least minNodes \(3\)/);
     expect(() => new GkeCluster("b2", { ...base, nodeCount: -1 })).toThrow(/nodeCount \(-1\)/);

@@ -124,11 +124,11 @@ describe("Istio from config", () => {
 
 describe("IstioRemote component", () => {
   it("passes an Output address through as remotePilotAddress", async () => {
-    const { freshMocks } = await import("../helpers/pulumi-gke");
+    const { freshMocks } = (require("../helpers/pulumi-gke") as typeof import("../helpers/pulumi-gke"));
     const mocks = freshMocks();
     const pulumi = await import("@pulumi/pulumi");
     const k8s = await import("@pulumi/kubernetes");
-    const { IstioRemote } = await import("../../istio/remote");
+    const { IstioRemote } = (require("../../istio/remote") as typeof import("../../istio/remote"));
     const provider = new k8s.Provider("burst-k8s", { kubeconfig: "{}" });
     const address = pulumi.output(Promise.resolve("10.1.2.3"));
     new IstioRemote("r", { provider, version: "1.28.0", chartRepo: "https://example.test/charts", network: "n1", remotePilotAddress: address });
@@ -139,10 +139,10 @@ describe("IstioRemote component", () => {
   });
 
   it("IstioPrimary refuses an unpinned version", async () => {
-    const { freshMocks } = await import("../helpers/pulumi-gke");
+    const { freshMocks } = (require("../helpers/pulumi-gke") as typeof import("../helpers/pulumi-gke"));
     freshMocks();
     const k8s = await import("@pulumi/kubernetes");
-    const { IstioPrimary } = await import("../../istio/primary");
+    const { IstioPrimary } = (require("../../istio/primary") as typeof import("../../istio/primary"));
     const provider = new k8s.Provider("p", { kubeconfig: "{}" });
     expect(() => new IstioPrimary("p", { provider, version: "latest", chartRepo: "x", meshId: "m", network: "n" })).toThrow(/must be pinned/);
     await settleAll();
