@@ -79,7 +79,7 @@ export interface IstioConfig {
 export interface AppsConfig {
   /** namespace of the demo (frontend, workers, Redis, watcher) in both clusters; sidecar injection is enabled in it */
   namespace: string;
-  /** frontend replicas (primary) */
+  /** frontend replicas (primary): 0 or 1, the paced request generator lives in one process */
   frontendReplicas: number;
   /** worker replicas in primary (no prefix) */
   primaryWorkerReplicas: number;
@@ -271,13 +271,13 @@ class Reader {
     return def;
   }
 
-  duration(name: string, def: string, opts: { positive: boolean }): { text: string; ms: number } {
+  duration(name: string, def: string, opts: { minMs?: number; positive?: boolean }): { text: string; ms: number } {
     const text = this.string(name, def);
     const ms = parseDurationMs(text);
-    if (ms === undefined || (opts.positive && ms <= 0)) {
-      this.problem(
-        `${this.key(name)} (${JSON.stringify(text)}) must be a ${opts.positive ? "positive " : ""}duration like 250ms, 1s, 2m or a number of seconds`,
-      );
+    const min = opts.minMs;
+    if (ms === undefined || (opts.positive && ms <= 0) || (min !== undefined && ms < min)) {
+      const what = min !== undefined ? `a duration of at least ${promDuration(min)}` : opts.positive ? "a positive duration" : "a duration";
+      this.problem(`${this.key(name)} (${JSON.stringify(text)}) must be ${what} like 250ms, 1s, 2m or a number of seconds`);
       return { text: def, ms: parseDurationMs(def)! };
     }
     return { text, ms };
@@ -409,7 +409,8 @@ export function loadConfig(cfg: pulumi.Config, gcpCfg: pulumi.Config = new pulum
   };
   const apps: AppsConfig = {
     namespace,
-    frontendReplicas: replicas("frontendReplicas", DEFAULTS.frontendReplicas),
+    // One frontend at most: the request rate and the socket.io sessions live in one process.
+    frontendReplicas: r.number("frontendReplicas", DEFAULTS.frontendReplicas, { integer: true, min: 0, max: 1 }),
     primaryWorkerReplicas: replicas("primaryWorkerReplicas", DEFAULTS.primaryWorkerReplicas),
     burstWorkerReplicas: replicas("burstWorkerReplicas", DEFAULTS.burstWorkerReplicas),
     workerHashRounds: r.number("workerHashRounds", DEFAULTS.workerHashRounds, { integer: true, min: 1, max: 1_000_000 }),
@@ -420,17 +421,19 @@ export function loadConfig(cfg: pulumi.Config, gcpCfg: pulumi.Config = new pulum
   const highRps = r.number("highRps", DEFAULTS.highRps, { minExclusive: 0 });
   const lowRps = r.number("lowRps", DEFAULTS.lowRps, { min: 0 });
   if (lowRps >= highRps) r.problem(`${r.key("lowRps")} (${lowRps}) must be below ${r.key("highRps")} (${highRps})`);
-  const pollInterval = r.duration("pollInterval", DEFAULTS.pollInterval, { positive: true });
-  const minDwell = r.duration("minDwell", DEFAULTS.minDwell, { positive: false });
+  // The watcher refuses a poll interval under 50ms.
+  const pollInterval = r.duration("pollInterval", DEFAULTS.pollInterval, { minMs: 50 });
+  const minDwell = r.duration("minDwell", DEFAULTS.minDwell, {});
   const mode = r.oneOf("mode", DEFAULTS.mode, WATCHER_MODES);
   const naturalWeights = r.weights("naturalWeights", DEFAULTS.naturalWeights);
   const burstWeights = r.weights("burstWeights", DEFAULTS.burstWeights);
-  if (mode === "switch" && naturalWeights[0] === burstWeights[0] && naturalWeights[1] === burstWeights[1])
-    r.problem(`${r.key("burstWeights")} (${burstWeights.join(",")}) must differ from ${r.key("naturalWeights")} in switch mode`);
+  // What the watcher requires at start: bursting sends more to burst than the natural weights.
+  if (!(burstWeights[1] > naturalWeights[1]))
+    r.problem(`${r.key("burstWeights")} (${burstWeights.join(",")}) must send more to burst than ${r.key("naturalWeights")} (${naturalWeights.join(",")})`);
   const primaryCapacityRps = r.number("primaryCapacityRps", highRps, { minExclusive: 0 });
   const stepWeight = r.number("stepWeight", DEFAULTS.stepWeight, { integer: true, min: 1, max: 100 });
   const maxBurstWeight = r.number("maxBurstWeight", DEFAULTS.maxBurstWeight, { integer: true, min: 0, max: 100 });
-  if (mode === "overflow" && maxBurstWeight < naturalWeights[1])
+  if (maxBurstWeight < naturalWeights[1])
     r.problem(`${r.key("maxBurstWeight")} (${maxBurstWeight}) must be at least the burst weight of ${r.key("naturalWeights")} (${naturalWeights[1]})`);
   const watcher: WatcherConfig = {
     highRps,

@@ -96,7 +96,7 @@ describe("stack configuration", () => {
       prometheusChartVersion: "27.1.0",
       prometheusScrapeInterval: "15s",
       appNamespace: "hashr",
-      frontendReplicas: "2",
+      frontendReplicas: "0",
       primaryWorkerReplicas: "0",
       burstWorkerReplicas: "4",
       workerHashRounds: "1000",
@@ -129,7 +129,7 @@ describe("stack configuration", () => {
     expect(stackConfig.istio).toMatchObject({ version: "1.27.3", meshId: "m2", network: "net2", eastWestInternal: false, prometheusChartVersion: "27.1.0", prometheusScrapeInterval: "15s", prometheusScrapeTimeout: "10s" });
     expect(stackConfig.apps).toMatchObject({
       namespace: "hashr",
-      frontendReplicas: 2,
+      frontendReplicas: 0,
       primaryWorkerReplicas: 0,
       burstWorkerReplicas: 4,
       workerHashRounds: 1000,
@@ -190,10 +190,13 @@ describe("stack configuration", () => {
     ["weights not a pair", { naturalWeights: "[100]" }, /istio-burst:naturalWeights .* must be two integer weights/],
     ["weights not JSON", { naturalWeights: "all primary" }, /istio-burst:naturalWeights \(all primary\) must be two integer weights/],
     ["fractional weights", { naturalWeights: "[99.5, 0.5]" }, /istio-burst:naturalWeights/],
-    ["same weights in switch mode", { naturalWeights: "[50,50]", burstWeights: "[50,50]" }, /istio-burst:burstWeights \(50,50\) must differ from istio-burst:naturalWeights/],
+    ["burst weights not above the natural ones", { naturalWeights: "[50,50]", burstWeights: "[50,50]" }, /istio-burst:burstWeights \(50,50\) must send more to burst than istio-burst:naturalWeights \(50,50\)/],
+    ["weights swapped", { naturalWeights: "0,100", burstWeights: "100,0" }, /istio-burst:burstWeights \(100,0\) must send more to burst/],
+    ["poll interval under 50ms", { pollInterval: "10ms" }, /istio-burst:pollInterval \("10ms"\) must be a duration of at least 50ms/],
+    ["two frontends", { frontendReplicas: "2" }, /istio-burst:frontendReplicas \("2"\) must be an integer >= 0 and <= 1/],
     ["unknown mode", { mode: "burst" }, /istio-burst:mode \("burst"\) must be one of switch, overflow/],
-    ["bad poll interval", { pollInterval: "soon" }, /istio-burst:pollInterval \("soon"\) must be a positive duration/],
-    ["zero poll interval", { pollInterval: "0s" }, /istio-burst:pollInterval \("0s"\)/],
+    ["bad poll interval", { pollInterval: "soon" }, /istio-burst:pollInterval \("soon"\) must be a duration of at least 50ms/],
+    ["zero poll interval", { pollInterval: "0s" }, /istio-burst:pollInterval \("0s"\) must be a duration of at least 50ms/],
     ["bad min dwell", { minDwell: "-5s" }, /istio-burst:minDwell \("-5s"\) must be a duration/],
     ["step weight 0", { stepWeight: "0" }, /istio-burst:stepWeight \("0"\) must be an integer >= 1 and <= 100/],
     ["max burst weight > 100", { maxBurstWeight: "150" }, /istio-burst:maxBurstWeight \("150"\)/],
@@ -207,7 +210,7 @@ describe("stack configuration", () => {
     ["negative replicas", { burstWorkerReplicas: "-1" }, /istio-burst:burstWorkerReplicas/],
     ["bad platform", { imagePlatform: "windows/amd64" }, /istio-burst:imagePlatform/],
     ["bad machine type", { burstMachineType: "big" }, /istio-burst:burstMachineType \("big"\) must be a machine type/],
-    ["overflow cap below natural burst weight", { mode: "overflow", naturalWeights: "[80,20]", maxBurstWeight: "10" }, /istio-burst:maxBurstWeight \(10\) must be at least the burst weight of istio-burst:naturalWeights \(20\)/],
+    ["cap below natural burst weight", { naturalWeights: "[80,20]", maxBurstWeight: "10" }, /istio-burst:maxBurstWeight \(10\) must be at least the burst weight of istio-burst:naturalWeights \(20\)/],
   ];
   it.each(invalid)("rejects %s with a message naming the key", (_what, config, message) => {
     expect(loadError(config)).toMatch(message);
