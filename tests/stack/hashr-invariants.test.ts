@@ -251,6 +251,10 @@ describe("HashrApp across both clusters", () => {
     expect(envOf(redis).REDIS_PASSWORD).toBe("secret:redis-credentials/password");
     expect(await valueOf(app.redisCredentials.password)).toBe(TEST_PASSWORD);
     expect(await isSecret(app.redisCredentials.url)).toBe(true);
+    expect(await isSecret(app.redisCredentials.password)).toBe(true);
+    for (const secret of [app.redisCredentials.secrets.primary!, app.redisCredentials.secrets.burst!]) {
+      expect(await isSecret(secret.stringData)).toBe(true);
+    }
   });
 
   it("exposes the frontend service, namespace and watcher settings", async () => {
