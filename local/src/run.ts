@@ -368,7 +368,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
         scrapeInterval: config.scrapeInterval,
         jobs: [
           { job: "local-mesh", targets: [hp(urls.meshAdmin)] },
-          { job: "worker", targets: urls.workers.primary.map(hp), labels: { pool: "primary" } },
+          { job: "worker-primary", targets: urls.workers.primary.map(hp), labels: { pool: "primary" } },
           { job: "worker-burst", targets: urls.workers.burst.map(hp), labels: { pool: "burst" } },
           { job: "frontend", targets: [hp(urls.frontend)] },
           { job: "watcher", targets: [hp(urls.watcher)] },
