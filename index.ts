@@ -1,6 +1,7 @@
 /**
- * istio-burst: two GKE clusters joined by Istio (primary + remote), the demo's images, Prometheus and
- * the cross-cluster plumbing. Components are composed here; configuration is read in config.ts.
+ * istio-burst: two GKE clusters joined by Istio (primary + remote), the demo's images, Prometheus, the
+ * cross-cluster plumbing, and the String Hashr app with its watcher on top. Components are composed
+ * here; configuration is read in config.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { appsConfig, infraConfig, istioConfig, watcherConfig } from "./config";
@@ -8,6 +9,7 @@ import { CrossClusterFirewall } from "./infra/firewall";
 import { GkeCluster } from "./infra/gke-cluster";
 import { GcpProject } from "./infra/project";
 import { AppImages, ArtifactRegistry } from "./infra/registry";
+import { HashrApp } from "./apps/hashr";
 import { IstioPrimary } from "./istio/primary";
 import { Prometheus } from "./istio/prometheus";
 import { IstioRemote } from "./istio/remote";
@@ -107,6 +109,29 @@ const prometheus = new Prometheus("prometheus", {
   dependsOn: [istioPrimary.istiod],
 });
 
+// --- The String Hashr app, its routing and the watcher (both clusters) ------------------------------
+const app = new HashrApp("hashr", {
+  primaryProvider: primaryCluster.provider,
+  burstProvider: burstCluster.provider,
+  namespace: appsConfig.namespace,
+  images: { frontend: images.refs.frontend, worker: images.refs.worker, watcher: images.refs.watcher },
+  replicas: {
+    frontend: appsConfig.frontendReplicas,
+    primaryWorkers: appsConfig.primaryWorkerReplicas,
+    burstWorkers: appsConfig.burstWorkerReplicas,
+  },
+  hashRounds: appsConfig.workerHashRounds,
+  prometheusUrl: prometheus.url,
+  watcher: watcherConfig,
+  ingressGatewaySelector: istioPrimary.ingressGatewaySelector,
+  dependsOn: {
+    // The injector and the Istio CRDs must exist before pods and Istio objects.
+    primary: [istioPrimary.istiod, istioPrimary.ingressGateway],
+    // Burst pods are injected by the primary's istiod, which sees the burst cluster through the remote secret.
+    burst: [istioRemote.istiod, remoteSecret],
+  },
+});
+
 // --- Stack outputs ---------------------------------------------------------------------------------
 export const project = infraConfig.project;
 export const zone = infraConfig.zone;
@@ -119,9 +144,11 @@ export const registryUrl = registry?.url;
 export const imageRefs = images.refs;
 export const eastWestGatewayAddress = istioPrimary.eastWestGatewayAddress;
 export const ingressGatewayAddress = istioPrimary.ingressGatewayAddress;
-/** The frontend through the ingress gateway (its Gateway/VirtualService come with the apps). */
+/** The frontend through the ingress gateway (Gateway and VirtualService from the app's routing). */
 export const frontendUrl = pulumi.interpolate`http://${istioPrimary.ingressGatewayAddress}/`;
 export const prometheusUrl = prometheus.url;
 export const remoteSecretName = remoteSecret.secretName;
-export const appNamespace = appsConfig.namespace;
+export const appNamespace = app.namespace;
+export const frontendService = app.frontendServiceName;
+export const workerVirtualService = app.workerVirtualServiceName;
 export const watcherSettings = watcherConfig;
