@@ -21,9 +21,13 @@ export class Pacer {
     return this.freq;
   }
 
-  /** Sets the rate (calls per second, 0 stops); the schedule restarts from now. */
+  /**
+   * Sets the rate (calls per second, 0 stops). Calls already due at the old rate are fired first,
+   * then the schedule restarts from now.
+   */
   set(freq: number): void {
     if (!Number.isFinite(freq) || freq < 0) throw new RangeError(`freq must be a finite number >= 0, got ${freq}`);
+    this.tick();
     this.freq = freq;
     this.epoch = this.now();
     this.fired = 0;

@@ -206,7 +206,8 @@ describe("frequency validation", () => {
 describe("in-flight cap and failures", () => {
   it("never has more than MAX_IN_FLIGHT calls out against a worker that never answers; the rest are dropped and counted", async () => {
     const processor = await startCountingProcessor("never");
-    const fe = await startFrontend({ processorUrl: processor.url, redisUrl: redis.url, maxInFlight: 10, requestTimeoutMs: 60_000 });
+    // The held calls never finish: close() gives up on them after 200 ms.
+    const fe = await startFrontend({ processorUrl: processor.url, redisUrl: redis.url, maxInFlight: 10, requestTimeoutMs: 60_000 }, 200);
     try {
       fe.frontend.setFrequency(100);
       await sleep(1_500);

@@ -6,7 +6,10 @@ import type { FrontendConfig } from "../../../apps/frontend/src/config";
 import { waitFor } from "../../helpers/services";
 import { request } from "../worker/helpers";
 
-export async function startFrontend(overrides: Partial<FrontendConfig> & Pick<FrontendConfig, "processorUrl" | "redisUrl">): Promise<{ frontend: Frontend; url: string }> {
+export async function startFrontend(
+  overrides: Partial<FrontendConfig> & Pick<FrontendConfig, "processorUrl" | "redisUrl">,
+  drainMs = 2_000,
+): Promise<{ frontend: Frontend; url: string }> {
   const config: FrontendConfig = {
     port: 0,
     burstPrefix: "bursty-",
@@ -16,7 +19,7 @@ export async function startFrontend(overrides: Partial<FrontendConfig> & Pick<Fr
     maxInFlight: 500,
     ...overrides,
   };
-  const frontend = createFrontend(config, { log: createLogger("frontend", "silent"), drainMs: 2_000 });
+  const frontend = createFrontend(config, { log: createLogger("frontend", "silent"), drainMs });
   const port = await listen(frontend.server, 0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}`;
   await waitFor("frontend ready", async () => (await request(`${url}/_healthz`)).status === 200);

@@ -61,6 +61,16 @@ describe("Pacer", () => {
     p.pacer.stop();
   });
 
+  it("fires the calls due at the old rate when the rate changes between ticks", () => {
+    let now = 0;
+    let fired = 0;
+    const pacer = new Pacer(() => fired++, 10, () => now);
+    pacer.set(100);
+    now = 995; // no tick ran since the start
+    pacer.set(0);
+    expect(fired).toBe(99);
+  });
+
   it("restarts the schedule when the rate changes", () => {
     const p = fakePacer();
     p.pacer.set(100);
