@@ -305,7 +305,7 @@ export function kubeConfigFile(api: FakeKubeApi, namespace = "default"): string 
   return JSON.stringify({
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name: "fake", cluster: { server: api.url } }],
+    clusters: [{ name: "fake", cluster: { server: api.url, "insecure-skip-tls-verify": true } }],
     users: [{ name: "watcher", user: { token: api.token } }],
     contexts: [{ name: "fake", context: { cluster: "fake", user: "watcher", namespace } }],
     "current-context": "fake",

@@ -1,0 +1,112 @@
+/**
+ * The watcher as an app: builds the metrics source, the router and the controller from a validated
+ * config, and serves /metrics, /status and /_healthz. Nothing runs until start(); index.ts is the
+ * runnable entry.
+ */
+import { createServer, type Server } from "node:http";
+import { applyServerTimeouts, createLogger, createRegistry, drainAndClose, listen, sendJson, type Logger } from "@istio-burst/common";
+import type { Registry } from "prom-client";
+import { policyFromConfig, type WatcherConfig } from "./config";
+import { Controller } from "./controller";
+import { createWatcherMetrics } from "./metrics";
+import { PrometheusSource, type MetricsSource } from "./prometheus";
+import type { TrafficRouter } from "./router";
+import { createIstioRouter } from "./routers/istio";
+import { LocalRouter } from "./routers/local";
+
+export interface WatcherDeps {
+  readonly log?: Logger;
+  readonly registry?: Registry;
+  /** Replaces the Prometheus source (tests, simulations). */
+  readonly source?: MetricsSource;
+  /** Replaces the router that config.router names. */
+  readonly router?: TrafficRouter;
+  readonly now?: () => number;
+}
+
+export interface WatcherApp {
+  readonly config: WatcherConfig;
+  readonly controller: Controller;
+  readonly server: Server;
+  readonly registry: Registry;
+  readonly log: Logger;
+  /** Starts the HTTP server and the poll loop; resolves to the port listened on. */
+  start(): Promise<number>;
+  /** Stops polling (waiting for a poll in progress) and closes the HTTP server. */
+  stop(): Promise<void>;
+}
+
+export async function createRouter(config: WatcherConfig, hooks: { onConflict?: () => void; onEventError?: (err: Error) => void } = {}): Promise<TrafficRouter> {
+  if (config.router === "local") return new LocalRouter({ meshUrl: config.meshUrl as string, timeoutMs: Math.max(config.queryTimeoutMs, 2_000) });
+  return createIstioRouter({ namespace: config.namespace, name: config.virtualService, ...hooks });
+}
+
+export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps = {}): Promise<WatcherApp> {
+  const log = deps.log ?? createLogger("watcher");
+  const registry = deps.registry ?? createRegistry("watcher");
+  const metrics = createWatcherMetrics(registry);
+  const source =
+    deps.source ??
+    new PrometheusSource({ url: config.prometheusUrl, timeoutMs: config.queryTimeoutMs, query: config.query, burstHealthQuery: config.burstHealthQuery });
+  const router =
+    deps.router ??
+    (await createRouter(config, {
+      onConflict: () => metrics.routerConflicts.inc(),
+      onEventError: (err) => log.warn({ err: err.message }, "weights changed but the Kubernetes Event could not be written"),
+    }));
+  const controller = new Controller({
+    source,
+    router,
+    policy: policyFromConfig(config),
+    pollIntervalMs: config.pollIntervalMs,
+    dryRun: config.dryRun,
+    log,
+    metrics,
+    now: deps.now,
+  });
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      sendJson(res, 405, { error: "only GET" }, { allow: "GET, HEAD" });
+      return;
+    }
+    if (path === "/_healthz") {
+      sendJson(res, controller.ready ? 200 : 503, { ready: controller.ready });
+    } else if (path === "/status") {
+      sendJson(res, 200, { service: "watcher", query: config.query, prometheusUrl: config.prometheusUrl, ...controller.status() });
+    } else if (path === "/metrics") {
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { "content-type": registry.contentType });
+          res.end(text);
+        },
+        (err: unknown) => sendJson(res, 500, { error: String(err) }),
+      );
+    } else {
+      sendJson(res, 404, { error: "not found" });
+    }
+  });
+  applyServerTimeouts(server, { requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 });
+
+  return {
+    config,
+    controller,
+    server,
+    registry,
+    log,
+    async start() {
+      const port = await listen(server, config.port);
+      log.info(
+        { port, mode: config.mode, router: router.description, prometheus: config.prometheusUrl, query: config.query, dryRun: config.dryRun },
+        "watcher started",
+      );
+      controller.start();
+      return port;
+    },
+    async stop() {
+      await controller.stop();
+      await drainAndClose(server, { drainMs: 2_000 });
+    },
+  };
+}

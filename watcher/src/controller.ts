@@ -1,0 +1,219 @@
+/**
+ * The watcher's loop. It sees only a MetricsSource and a TrafficRouter: each poll it takes a sample,
+ * asks the pure decide() what to do, and when the weights change, sets them through the router.
+ * Its state comes from the weights it finds at start (a restart in burst stays in burst).
+ */
+import type { Logger } from "@istio-burst/common";
+import { decide, initialState, phaseOf, type Action, type Decision, type Policy, type Sample, type State } from "./decide";
+import type { WatcherMetrics } from "./metrics";
+import type { MetricsSource } from "./prometheus";
+import type { ChangeNote, TrafficRouter } from "./router";
+import { formatWeights, type Weights } from "./weights";
+
+export interface ControllerOptions {
+  readonly source: MetricsSource;
+  readonly router: TrafficRouter;
+  readonly policy: Policy;
+  readonly pollIntervalMs: number;
+  /** Log decisions without setting weights (the state follows the decisions as if applied). */
+  readonly dryRun: boolean;
+  readonly log: Logger;
+  readonly metrics?: WatcherMetrics;
+  readonly now?: () => number;
+}
+
+export interface LastChange {
+  readonly at: string;
+  readonly action: Action;
+  readonly reason: string;
+  readonly from: Weights;
+  readonly to: Weights;
+  readonly dryRun: boolean;
+}
+
+const NOTES: Partial<Record<Action, Omit<ChangeNote, "message">>> = {
+  "to-burst": { reason: "BurstStarted" },
+  "to-natural": { reason: "BurstEnded" },
+  "step-up": { reason: "BurstIncreased" },
+  "step-down": { reason: "BurstDecreased" },
+  "health-fallback": { reason: "BurstUnhealthy", warning: true },
+};
+
+/** Repeated failures are logged on the first occurrence, then every this many polls. */
+const LOG_EVERY = 60;
+
+export class Controller {
+  private state: State | undefined;
+  private lastSample: { at: string; sample: Sample } | undefined;
+  private lastDecision: { at: string; action: Action; reason: string } | undefined;
+  private lastChange: LastChange | undefined;
+  private polls = 0;
+  private initFailures = 0;
+  private setFailures = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private inFlight: Promise<unknown> = Promise.resolve();
+  private readonly now: () => number;
+
+  constructor(private readonly opts: ControllerOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** True once the current weights have been read. */
+  get ready(): boolean {
+    return this.state !== undefined;
+  }
+
+  get currentState(): State | undefined {
+    return this.state;
+  }
+
+  /** Reads the current weights and takes the state from them; false (logged) when the router fails. */
+  async init(): Promise<boolean> {
+    const { router, policy, log, metrics } = this.opts;
+    try {
+      const weights = await router.getWeights();
+      this.state = initialState(weights, policy);
+      this.showWeights(this.state);
+      log.info({ router: router.description, weights, phase: this.state.phase, mode: policy.mode, dryRun: this.opts.dryRun }, "found current weights");
+      this.initFailures = 0;
+      return true;
+    } catch (err) {
+      metrics?.routerErrors.inc({ op: "get" });
+      if (this.initFailures++ % LOG_EVERY === 0) log.error({ err: errText(err), router: router.description, failures: this.initFailures }, "cannot read the current weights; retrying");
+      return false;
+    }
+  }
+
+  /** One poll: sample, decide, and apply a change. Returns the decision (undefined before init). */
+  async tick(): Promise<Decision | undefined> {
+    const run = this.tickOnce();
+    this.inFlight = run.catch(() => undefined);
+    return run;
+  }
+
+  private async tickOnce(): Promise<Decision | undefined> {
+    if (!this.state && !(await this.init())) return undefined;
+    const { source, router, policy, log, metrics, dryRun } = this.opts;
+    const before = this.state as State;
+    const sample = await source.sample({ burstInUse: before.weights.burst > 0 });
+    const now = this.now();
+    this.polls++;
+    this.lastSample = { at: new Date(now).toISOString(), sample };
+    this.observe(before, sample);
+
+    const d = decide(before, sample, policy, now);
+    metrics?.decisions.inc({ action: d.action });
+    this.lastDecision = { at: new Date(now).toISOString(), action: d.action, reason: d.reason };
+    if (!d.changed) {
+      this.state = d.state;
+      return d;
+    }
+    const note: ChangeNote = { ...(NOTES[d.action] ?? { reason: "WeightsChanged" }), message: d.reason };
+    const fields = { action: d.action, reason: d.reason, from: formatWeights(before.weights), to: formatWeights(d.weights), dryRun };
+    if (!dryRun) {
+      try {
+        await router.setWeights(d.weights, note);
+        this.setFailures = 0;
+      } catch (err) {
+        // Keep the old state: the next poll decides again and retries.
+        metrics?.routerErrors.inc({ op: "set" });
+        if (this.setFailures++ % LOG_EVERY === 0) log.error({ ...fields, err: errText(err), failures: this.setFailures }, "failed to set weights");
+        this.state = { ...before, noDataStreak: d.state.noDataStreak, errorStreak: d.state.errorStreak };
+        return d;
+      }
+    }
+    this.state = d.state;
+    this.lastChange = { at: new Date(now).toISOString(), action: d.action, reason: d.reason, from: before.weights, to: d.weights, dryRun };
+    (d.action === "health-fallback" ? log.warn.bind(log) : log.info.bind(log))(fields, dryRun ? "would change weights (DRY_RUN)" : "changed weights");
+    metrics?.weightChanges.inc({ action: d.action });
+    if (d.state.phase !== before.phase) metrics?.switches.inc({ to: d.state.phase });
+    metrics?.lastChange.set(now / 1000);
+    this.showWeights(d.state);
+    return d;
+  }
+
+  private observe(before: State, sample: Sample): void {
+    const { metrics, log } = this.opts;
+    if (sample.kind === "value") {
+      metrics?.observedRps.set(sample.rps);
+      if (sample.burstSuccessRatio !== undefined) metrics?.burstSuccessRatio.set(sample.burstSuccessRatio);
+      if (before.errorStreak > 0) log.info({ failedPolls: before.errorStreak }, "Prometheus queries work again");
+      if (before.noDataStreak > 0) log.info({ polls: before.noDataStreak }, "query has data again");
+    } else if (sample.kind === "nodata") {
+      metrics?.noData.inc({ reason: sample.reason });
+      if (before.noDataStreak % LOG_EVERY === 0) log.warn({ reason: sample.reason, polls: before.noDataStreak + 1 }, "query returned no usable value; holding weights");
+    } else {
+      metrics?.queryErrors.inc();
+      if (before.errorStreak % LOG_EVERY === 0) log.error({ err: sample.message, polls: before.errorStreak + 1 }, "Prometheus query failed; holding weights");
+    }
+  }
+
+  private showWeights(state: State): void {
+    const m = this.opts.metrics;
+    m?.weight.set({ subset: "primary" }, state.weights.primary);
+    m?.weight.set({ subset: "burst" }, state.weights.burst);
+    m?.inBurst.set(phaseOf(state.weights, this.opts.policy) === "burst" ? 1 : 0);
+  }
+
+  /** Starts polling every pollIntervalMs (measured from the start of each poll). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    const loop = async () => {
+      const started = this.now();
+      try {
+        await this.tick();
+      } catch (err) {
+        this.opts.log.error({ err: errText(err) }, "poll failed");
+      }
+      if (!this.running) return;
+      const wait = this.ready ? this.opts.pollIntervalMs : Math.min(this.opts.pollIntervalMs * 2 ** Math.min(this.initFailures, 5), 10_000);
+      this.timer = setTimeout(loop, Math.max(0, wait - (this.now() - started)));
+    };
+    this.timer = setTimeout(loop, 0);
+  }
+
+  /** Stops polling and waits for a poll in progress. */
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    await this.inFlight;
+  }
+
+  status(): Record<string, unknown> {
+    const { policy, router, dryRun, pollIntervalMs } = this.opts;
+    const s = this.state;
+    return {
+      ready: this.ready,
+      mode: policy.mode,
+      dryRun,
+      router: router.description,
+      pollIntervalMs,
+      thresholds: {
+        highRps: policy.highRps,
+        lowRps: policy.lowRps,
+        minDwellMs: policy.minDwellMs,
+        confirmSamples: policy.confirmSamples,
+        naturalWeights: policy.natural,
+        burstWeights: policy.burst,
+        primaryCapacityRps: policy.primaryCapacityRps,
+        stepWeight: policy.stepWeight,
+        maxBurstWeight: policy.maxBurstWeight,
+        overflowBandRps: policy.overflowBandRps,
+        health: policy.health,
+      },
+      polls: this.polls,
+      lastSample: this.lastSample ? { at: this.lastSample.at, ...this.lastSample.sample } : null,
+      lastDecision: this.lastDecision ?? null,
+      weights: s?.weights ?? null,
+      phase: s?.phase ?? null,
+      state: s ?? null,
+      lastChange: this.lastChange ?? null,
+    };
+  }
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
