@@ -54,37 +54,54 @@ describe("local CLI", () => {
     }
   });
 
-  describe("a full run stopped with Ctrl-C", () => {
-    let child: ChildProcess;
-    let stdout = "";
-    let stderr = "";
+  /** Starts the CLI from the workspace dir and waits for its table. */
+  async function startCli(args: string[], env: Record<string, string>) {
+    const child = spawn(process.execPath, [ENTRY, ...args], { cwd: LOCAL_DIR, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const io = { stdout: "", stderr: "" };
+    child.stdout!.on("data", (c: Buffer) => (io.stdout += c.toString()));
+    child.stderr!.on("data", (c: Buffer) => (io.stderr += c.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
+    await waitFor("the table", () => /Ctrl-C stops everything/.test(io.stdout) || child.exitCode !== null, 90_000, 200);
+    const rows = [...io.stdout.matchAll(/^ {2}(redis|worker-\S+|mesh|prometheus|watcher|frontend) +(\d+) +(\S+)/gm)].map((m) => ({ name: m[1], pid: Number(m[2]), url: m[3] }));
+    const logDir = /logs: +(\S+)\/<name>\.log/.exec(io.stdout)?.[1] ?? "";
+    return { child, io, exited, rows, logDir };
+  }
+
+  describe("a full run", () => {
+    const children: ChildProcess[] = [];
     afterAll(async () => {
-      if (child) await stopChild(child, "SIGKILL", 1_000);
+      for (const c of children) await stopChild(c, "SIGKILL", 1_000);
     });
 
     it("starts from the workspace dir, prints the table, and on SIGINT stops every part and removes its temp dir", async () => {
       const port = await freePort();
-      child = spawn(process.execPath, [ENTRY, "--primary-workers", "2"], { cwd: LOCAL_DIR, env: { ...process.env, LOCAL_PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
-      child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
-      child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
-
-      await waitFor("the table", () => /Ctrl-C stops everything/.test(stdout) || child.exitCode !== null, 90_000, 200);
-      expect(stderr).toBe("");
-      const rows = [...stdout.matchAll(/^ {2}(redis|worker-\S+|mesh|prometheus|watcher|frontend) +(\d+) +(\S+)/gm)].map((m) => ({ name: m[1], pid: Number(m[2]), url: m[3] }));
+      const { child, io, exited, rows, logDir } = await startCli(["--primary-workers", "2"], { LOCAL_PORT: String(port) });
+      children.push(child);
+      expect(io.stderr).toBe("");
       expect(rows.map((r) => r.name)).toEqual(["redis", "worker-primary-1", "worker-primary-2", "worker-burst-1", "mesh", "prometheus", "watcher", "frontend"]);
       expect(rows.find((r) => r.name === "frontend")!.url).toBe(`http://127.0.0.1:${port}`);
       for (const r of rows) expect(pidAlive(r.pid)).toBe(true);
       // the default query, with its 30 s window
-      expect(stdout).toContain('[30s]))');
-      const logDir = /logs: +(\S+)\/<name>\.log/.exec(stdout)![1];
+      expect(io.stdout).toContain("[30s]))");
       expect(existsSync(join(logDir, "watcher.log"))).toBe(true);
       expect((await request(`http://127.0.0.1:${port}/api/stats`)).status).toBe(200);
 
       child.kill("SIGINT");
-      const exit = await exited;
-      expect(exit).toEqual({ code: 0, signal: null });
-      expect(stdout).toContain("local: every part stopped");
+      expect(await exited).toEqual({ code: 0, signal: null });
+      expect(io.stdout).toContain("local: every part stopped");
+      for (const r of rows) expect(pidAlive(r.pid)).toBe(false);
+      expect(existsSync(join(logDir, ".."))).toBe(false);
+    });
+
+    it("ends with code 1, a report and nothing left behind when a worker is killed", async () => {
+      const { child, io, exited, rows, logDir } = await startCli(["--port", "0"], {});
+      children.push(child);
+      expect(rows).toHaveLength(7);
+      const victim = rows.find((r) => r.name === "worker-primary-1")!;
+      process.kill(victim.pid, "SIGKILL");
+      expect(await exited).toEqual({ code: 1, signal: null });
+      expect(io.stderr).toContain(`local: worker-primary-1 (pid ${victim.pid}) was killed by SIGKILL; its last log lines:`);
+      expect(io.stderr).toMatch(/local: stopped because worker-primary-1 died\n$/);
       for (const r of rows) expect(pidAlive(r.pid)).toBe(false);
       expect(existsSync(join(logDir, ".."))).toBe(false);
     });
