@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 
 /** APIs the stack uses; enabled (and never disabled on destroy: other things in the project may need them). */
 export const REQUIRED_APIS = [
+  "cloudresourcemanager.googleapis.com",
   "compute.googleapis.com",
   "container.googleapis.com",
   "artifactregistry.googleapis.com",
@@ -83,7 +84,7 @@ export class GcpProject extends pulumi.ComponentResource {
         new gcp.projects.IAMMember(
         `${name}-gke-nodes-${role.split("/")[1]}`,
         { project: args.project, role, member: pulumi.interpolate`serviceAccount:${nodeSa.email}` },
-          { parent: this, provider },
+          { parent: this, provider, dependsOn: this.apis },
         ),
     );
 

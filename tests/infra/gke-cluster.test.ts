@@ -71,7 +71,7 @@ describe("GKE clusters (whole program)", () => {
   it("enables the APIs it needs and never disables them on destroy", () => {
     const apis = run.mocks.ofType("gcp:projects/service:Service");
     expect(apis.map((a) => a.inputs.service).sort()).toEqual(
-      ["artifactregistry.googleapis.com", "compute.googleapis.com", "container.googleapis.com", "iam.googleapis.com"],
+      ["artifactregistry.googleapis.com", "cloudresourcemanager.googleapis.com", "compute.googleapis.com", "container.googleapis.com", "iam.googleapis.com"],
     );
     for (const a of apis) expect(a.inputs.disableOnDestroy).toBe(false);
   });
