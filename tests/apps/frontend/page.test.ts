@@ -154,6 +154,12 @@ it("sets the frequency from the page and shows hashes, burst ones marked, counte
   expect(canvas.w).toBeGreaterThan(100);
   expect(canvas.h).toBeGreaterThan(100);
 
+  // A long list scrolls inside its card; rows keep their height (not squashed to fit).
+  await page.waitForFunction(() => (globalThis as unknown as Browser).document.querySelectorAll("#hashes li").length >= 30);
+  const rows = await page.$$eval("#hashes li", (lis) => lis.map((li) => li.getBoundingClientRect().height));
+  expect(Math.min(...rows)).toBeGreaterThanOrEqual(20);
+  expect(rows.length).toBeLessThanOrEqual(100);
+
   await page.screenshot({ path: "/tmp/string-hashr.png", fullPage: true });
 
   await page.fill("#freq", "0");
