@@ -179,14 +179,19 @@ export function parseLocalConfig(argv: string[], env: NodeJS.ProcessEnv = proces
     if (envValue !== undefined && envValue.trim() !== "") config[s.key] = parseValue(s, envValue, s.env);
   }
   const c = config as unknown as LocalConfig;
-  if (c.lowRps >= c.highRps) {
+  checkConfig(c);
+  return { help: false, config: c };
+}
+
+/** The checks that involve several settings (also applied to startLocal's options). */
+export function checkConfig(c: LocalConfig): void {
+  if (!(c.lowRps < c.highRps)) {
     throw new UsageError(`--low-rps (${c.lowRps}) must be below --high-rps (${c.highRps})`);
   }
   const internal = 5 + c.primaryWorkers + c.burstWorkers; // redis, mesh data + admin, prometheus, watcher, workers
   if (c.basePort !== 0 && c.basePort + internal > 65535) {
     throw new UsageError(`--base-port=${c.basePort} is invalid: must leave room for ${internal} consecutive ports`);
   }
-  return { help: false, config: c };
 }
 
 /** The watcher's default query, with the rate() window as a parameter. */

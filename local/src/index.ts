@@ -13,6 +13,7 @@ export {
   parseWeightChange,
   REPO_ROOT,
   startLocal,
+  StartLocalError,
   type LocalExit,
   type LocalRun,
   type LocalUrls,

@@ -9,9 +9,9 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { DEFAULTS, defaultQuery, type LocalConfig } from "./config";
+import { checkConfig, DEFAULTS, defaultQuery, type LocalConfig } from "./config";
 import { prometheusArgs, renderPrometheusConfig } from "./prometheus-config";
-import { ChildStartError, formatDeath, Supervisor, type Child, type DeathReport } from "./supervisor";
+import { formatDeath, Supervisor, type Child, type DeathReport } from "./supervisor";
 
 export const HOST = "127.0.0.1";
 export const BURST_PREFIX = "bursty-";
@@ -129,6 +129,17 @@ export function formatWeightChange(c: WeightChange): string {
   return `${hhmmss}  weights primary ${String(c.primary).padStart(3)} / burst ${String(c.burst).padStart(3)}  ${c.action ? `${c.action}: ` : ""}${c.reason}`;
 }
 
+/** startLocal could not start; every part it had started (listed) is stopped again. */
+export class StartLocalError extends Error {
+  override name = "StartLocalError";
+  constructor(
+    message: string,
+    readonly stopped: { name: string; pid: number }[],
+  ) {
+    super(message);
+  }
+}
+
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = createServer();
@@ -151,9 +162,9 @@ function freePort(): Promise<number> {
 }
 
 /** Hands out internal ports: consecutive from a base (each checked), or free ones. */
-async function portAllocator(base: number): Promise<() => Promise<number>> {
+async function portAllocator(base: number, reserved: number[]): Promise<() => Promise<number>> {
   let next = base;
-  const taken = new Set<number>();
+  const taken = new Set<number>(reserved);
   return async () => {
     if (base === 0) {
       for (;;) {
@@ -165,6 +176,8 @@ async function portAllocator(base: number): Promise<() => Promise<number>> {
       }
     }
     const p = next++;
+    if (taken.has(p)) throw new Error(`port ${p} is both the frontend's port and an internal one (--base-port/LOCAL_BASE_PORT=${base}); choose ports apart`);
+    taken.add(p);
     if (!(await portFree(p))) throw new Error(`port ${p} on ${HOST} is in use (internal ports start at --base-port/LOCAL_BASE_PORT=${base}); choose another base or 0 for free ports`);
     return p;
   };
@@ -207,6 +220,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     const v = options[k];
     if (v !== undefined) (config as unknown as Record<string, unknown>)[k] = v;
   }
+  checkConfig(config);
   const out = options.out ?? process.stdout;
   const err = options.err ?? process.stderr;
   const readyTimeoutMs = options.readyTimeoutMs ?? 30_000;
@@ -223,7 +237,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
   if (config.port !== 0 && !(await portFree(frontendPort))) {
     throw new Error(`port ${frontendPort} on ${HOST} is in use (another local mode?): choose another with --port or LOCAL_PORT`);
   }
-  const nextPort = await portAllocator(config.basePort);
+  const nextPort = await portAllocator(config.basePort, [frontendPort]);
   const ports = {
     redis: await nextPort(),
     meshData: await nextPort(),
@@ -466,9 +480,10 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
   } catch (e) {
     await shutdown();
     options.signal?.removeEventListener("abort", onAbort);
-    if (death) throw new Error(`a part stopped during start-up: ${formatDeath(death)}`);
-    if (options.signal?.aborted) throw new Error("start-up aborted");
-    throw e instanceof ChildStartError ? new Error(e.message) : e;
+    const started = supervisor.children().map((c) => ({ name: c.name, pid: c.pid }));
+    if (death) throw new StartLocalError(`a part stopped during start-up: ${formatDeath(death)}`, started);
+    if (options.signal?.aborted) throw new StartLocalError("start-up aborted", started);
+    throw new StartLocalError(e instanceof Error ? e.message : String(e), started);
   }
 
   return {
