@@ -49,7 +49,7 @@ export function createFrontend(config: FrontendConfig, deps: FrontendDeps = {}):
   const log = deps.log ?? createLogger("frontend");
   const registry = deps.registry ?? createRegistry("frontend");
   const stats = new Stats();
-  const processor = new Processor(config.processorUrl, stats, { timeoutMs: config.requestTimeoutMs, maxInFlight: config.maxInFlight });
+  const processor = new Processor(config.processorUrl, stats, { timeoutMs: config.requestTimeoutMs, maxInFlight: config.maxInFlight }, log);
   const pacer = new Pacer(() => processor.call());
 
   // Hashes from Redis: counted by pool, pushed to browsers one by one at low rates, batched above.

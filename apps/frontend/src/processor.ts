@@ -1,5 +1,6 @@
 import { Agent, request } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import type { Logger } from "@istio-burst/common";
 import type { Stats } from "./stats";
 
 /**
@@ -12,11 +13,16 @@ export class Processor {
   private readonly target: URL;
   private seq = 0;
   private readonly idle: Array<() => void> = [];
+  /** Whether the last finished call failed; failures are logged when they start and stop, not each. */
+  private failing = false;
+  /** Whether calls are being dropped at the in-flight cap (logged when that starts and stops). */
+  private dropping = false;
 
   constructor(
     url: string,
     private readonly stats: Stats,
     private readonly opts: { timeoutMs: number; maxInFlight: number },
+    private readonly log?: Logger,
   ) {
     this.target = new URL(url);
     const agentOpts = { keepAlive: true, maxSockets: opts.maxInFlight, maxFreeSockets: Math.min(opts.maxInFlight, 256), scheduling: "lifo" as const };
@@ -31,8 +37,12 @@ export class Processor {
   call(): void {
     if (this.stats.inFlight >= this.opts.maxInFlight) {
       this.stats.recordDropped();
+      if (!this.dropping) this.log?.warn({ maxInFlight: this.opts.maxInFlight }, "MAX_IN_FLIGHT calls waiting; dropping calls due");
+      this.dropping = true;
       return;
     }
+    if (this.dropping) this.log?.info({ dropped: this.stats.dropped }, "below MAX_IN_FLIGHT again; sending");
+    this.dropping = false;
     const body = `{"str":"${Date.now().toString(36)}-${(this.seq++).toString(36)}-${Math.random().toString(36).slice(2, 10)}"}`;
     const send = this.target.protocol === "https:" ? httpsRequest : request;
     let settled = false;
@@ -40,6 +50,12 @@ export class Processor {
       if (settled) return;
       settled = true;
       this.stats.recordOutcome(outcome);
+      const failed = typeof outcome !== "number" || outcome < 200 || outcome >= 300;
+      if (failed !== this.failing) {
+        this.failing = failed;
+        if (failed) this.log?.warn({ outcome, processor: this.target.href }, "worker calls failing");
+        else this.log?.info({ processor: this.target.href }, "worker calls succeeding again");
+      }
       if (this.stats.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
     };
     this.stats.recordSent();
