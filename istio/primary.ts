@@ -2,6 +2,14 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ISTIO_NAMESPACE, istioChart, loadBalancerAddress } from "./common";
 
+/** Ports of the east-west gateway's Service: readiness, cross-network mTLS, istiod xDS/CA, istiod webhooks. */
+export const EAST_WEST_PORTS = [
+  { name: "status-port", port: 15021, targetPort: 15021, protocol: "TCP" },
+  { name: "tls", port: 15443, targetPort: 15443, protocol: "TCP" },
+  { name: "tls-istiod", port: 15012, targetPort: 15012, protocol: "TCP" },
+  { name: "tls-webhook", port: 15017, targetPort: 15017, protocol: "TCP" },
+];
+
 export interface IstioPrimaryArgs {
   /** Kubernetes provider of the primary cluster */
   provider: k8s.Provider;
@@ -107,6 +115,9 @@ export class IstioPrimary extends pulumi.ComponentResource {
             type: "LoadBalancer",
             // Both clusters share the VPC: istiod need not be reachable from the internet.
             annotations: internal ? { "networking.gke.io/load-balancer-type": "Internal" } : {},
+            // The east-west ports, spelled out (as samples/multicluster/gen-eastwest-gateway.sh does)
+            // rather than relying on the chart deriving them from networkGateway.
+            ports: EAST_WEST_PORTS,
           },
         },
       },

@@ -59,7 +59,8 @@ describe("Istio primary and remote (whole program)", () => {
     const v = release("istio-primary-eastwestgateway").inputs.values;
     expect(v.networkGateway).toBe("network1");
     expect(v.labels).toMatchObject({ istio: "eastwestgateway", "topology.istio.io/network": "network1" });
-    expect(v.service).toEqual({ type: "LoadBalancer", annotations: { "networking.gke.io/load-balancer-type": "Internal" } });
+    expect(v.service).toMatchObject({ type: "LoadBalancer", annotations: { "networking.gke.io/load-balancer-type": "Internal" } });
+    expect(v.service.ports.map((p: any) => [p.name, p.port])).toEqual([["status-port", 15021], ["tls", 15443], ["tls-istiod", 15012], ["tls-webhook", 15017]]);
   });
 
   it("ingress gateway: a public LoadBalancer", () => {
