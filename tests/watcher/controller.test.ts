@@ -1,0 +1,287 @@
+/**
+ * The controller and app in-process, with a scripted metrics source: restart-safety (local mesh and
+ * Istio through the fake API server), DRY_RUN, router failures, no-data counting, logging, HTTP.
+ */
+import { Writable } from "node:stream";
+import type { KubeConfig } from "@kubernetes/client-node";
+import pino from "pino";
+import { Registry } from "prom-client";
+import { createWatcherApp, type WatcherApp } from "../../watcher/src/app";
+import { loadConfig, policyFromConfig } from "../../watcher/src/config";
+import { Controller } from "../../watcher/src/controller";
+import type { Sample } from "../../watcher/src/decide";
+import { createWatcherMetrics } from "../../watcher/src/metrics";
+import type { MetricsSource } from "../../watcher/src/prometheus";
+import type { TrafficRouter } from "../../watcher/src/router";
+import { createIstioRouter } from "../../watcher/src/routers/istio";
+import { LocalRouter } from "../../watcher/src/routers/local";
+import { kubeConfigOptions, startFakeKubeApi, workerVirtualService, type FakeKubeApi } from "../helpers/fake-kube-api";
+import { startFakeMesh, type FakeMesh } from "./fake-mesh";
+
+/** A metrics source that answers what the test sets. */
+class ScriptedSource implements MetricsSource {
+  next: Sample = { kind: "value", rps: 0 };
+  calls: { burstInUse: boolean }[] = [];
+  async sample(ctx: { burstInUse: boolean }): Promise<Sample> {
+    this.calls.push(ctx);
+    return this.next;
+  }
+  rps(n: number) {
+    this.next = { kind: "value", rps: n };
+  }
+}
+
+function captureLog() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString("utf8").split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { log: pino({ level: "info" }, stream), lines };
+}
+
+let clock = 1_700_000_000_000;
+const now = () => clock;
+
+function controllerFor(router: TrafficRouter, source: MetricsSource, env: Record<string, string> = {}, extra: { dryRun?: boolean } = {}) {
+  const config = loadConfig({ ROUTER: "local", MESH_URL: "http://127.0.0.1:9", MIN_DWELL: "10s", ...env });
+  const registry = new Registry();
+  const metrics = createWatcherMetrics(registry);
+  const { log, lines } = captureLog();
+  const c = new Controller({ source, router, policy: policyFromConfig(config), pollIntervalMs: 50, dryRun: extra.dryRun ?? config.dryRun, log, metrics, now });
+  return { c, registry, lines };
+}
+
+async function ticks(c: Controller, n: number) {
+  for (let i = 0; i < n; i++) {
+    clock += 1_000;
+    await c.tick();
+  }
+}
+
+describe("restart-safety: a watcher restarted while in burst stays in burst", () => {
+  it("local router (fake mesh)", async () => {
+    const mesh: FakeMesh = await startFakeMesh({ primary: 100, burst: 0 });
+    try {
+      const source = new ScriptedSource();
+      const first = controllerFor(new LocalRouter({ meshUrl: mesh.url }), source);
+      source.rps(20);
+      await ticks(first.c, 2);
+      expect(mesh.weights).toEqual({ primary: 0, burst: 100 });
+      await first.c.stop();
+
+      // a new process: in the band (12 rps) nothing changes, and it knows it is in burst
+      const second = controllerFor(new LocalRouter({ meshUrl: mesh.url }), source);
+      source.rps(12);
+      await ticks(second.c, 20);
+      expect(second.c.currentState?.phase).toBe("burst");
+      expect(mesh.puts).toEqual([{ primary: 0, burst: 100 }]);
+      expect(second.c.status()).toMatchObject({ phase: "burst", weights: { primary: 0, burst: 100 } });
+      // below LOW_RPS it returns to natural (no dwell after a restart)
+      source.rps(5);
+      await ticks(second.c, 1);
+      expect(mesh.weights).toEqual({ primary: 100, burst: 0 });
+    } finally {
+      await mesh.close();
+    }
+  });
+
+  it("Istio router (fake Kubernetes API)", async () => {
+    const api: FakeKubeApi = await startFakeKubeApi();
+    try {
+      api.put("networking.istio.io", "v1", "virtualservices", workerVirtualService());
+      const k8s = await import("@kubernetes/client-node");
+      const kc: KubeConfig = new k8s.KubeConfig();
+      kc.loadFromOptions(kubeConfigOptions(api));
+      const router = () => createIstioRouter({ namespace: "default", name: "worker-virtual-service", kubeConfig: kc });
+      const weights = () => {
+        const vs = api.get("networking.istio.io", "v1", "virtualservices", "default", "worker-virtual-service") as any;
+        return Object.fromEntries(vs.spec.http[0].route.map((d: any) => [d.destination.subset, d.weight]));
+      };
+      const source = new ScriptedSource();
+      const first = controllerFor(await router(), source);
+      source.rps(20);
+      await ticks(first.c, 3);
+      expect(weights()).toEqual({ primary: 0, burst: 100 });
+      expect(api.events.map((e: any) => e.reason)).toEqual(["BurstStarted"]);
+
+      const second = controllerFor(await router(), source);
+      source.rps(12);
+      await ticks(second.c, 20);
+      expect(second.c.currentState?.phase).toBe("burst");
+      expect(weights()).toEqual({ primary: 0, burst: 100 });
+      expect(api.requests.filter((r) => r.method === "PATCH")).toHaveLength(1);
+      source.rps(3);
+      await ticks(second.c, 1);
+      expect(weights()).toEqual({ primary: 100, burst: 0 });
+      expect(api.events.map((e: any) => e.reason)).toEqual(["BurstStarted", "BurstEnded"]);
+      expect((api.events[1] as any).message).toMatch(/observed 3 rps < LOW_RPS 10.*weights 0,100 -> 100,0/);
+    } finally {
+      await api.close();
+    }
+  });
+});
+
+/** A router in memory that can be told to fail. */
+class MemoryRouter implements TrafficRouter {
+  readonly description = "memory";
+  sets: { primary: number; burst: number }[] = [];
+  failGet = 0;
+  failSet = 0;
+  constructor(public weights = { primary: 100, burst: 0 }) {}
+  async getWeights() {
+    if (this.failGet > 0 && this.failGet--) throw new Error("router down");
+    return this.weights;
+  }
+  async setWeights(w: { primary: number; burst: number }) {
+    if (this.failSet > 0 && this.failSet--) throw new Error("write refused");
+    this.sets.push(w);
+    this.weights = w;
+  }
+}
+
+describe("controller", () => {
+  it("DRY_RUN logs the decision and never writes", async () => {
+    const router = new MemoryRouter();
+    const source = new ScriptedSource();
+    const { c, lines } = controllerFor(router, source, {}, { dryRun: true });
+    source.rps(30);
+    await ticks(c, 5);
+    expect(router.sets).toEqual([]);
+    const changes = lines.filter((l) => l.msg === "would change weights (DRY_RUN)");
+    expect(changes).toHaveLength(1);
+    expect(changes[0]).toMatchObject({ dryRun: true, action: "to-burst", from: "100,0", to: "0,100" });
+    expect(c.status()).toMatchObject({ dryRun: true, lastChange: { dryRun: true, action: "to-burst" } });
+  });
+
+  it("logs one line per change, not one per poll", async () => {
+    const router = new MemoryRouter();
+    const source = new ScriptedSource();
+    const { c, lines } = controllerFor(router, source, { MIN_DWELL: "0" });
+    const before = lines.length; // the "found current weights" line comes with the first tick
+    for (const rps of [5, 5, 20, 20, 20, 12, 12, 5, 5, 5]) {
+      source.rps(rps);
+      await ticks(c, 1);
+    }
+    const logged = lines.slice(before).filter((l) => l.msg !== "found current weights");
+    expect(logged.map((l) => [l.msg, l.action])).toEqual([
+      ["changed weights", "to-burst"],
+      ["changed weights", "to-natural"],
+    ]);
+    expect(logged[0].reason).toMatch(/observed 20 rps > HIGH_RPS 15/);
+  });
+
+  it("a failed write keeps the state and is retried on the next poll", async () => {
+    const router = new MemoryRouter();
+    router.failSet = 2;
+    const source = new ScriptedSource();
+    const { c, registry } = controllerFor(router, source);
+    source.rps(30);
+    await ticks(c, 1);
+    await ticks(c, 1);
+    expect(router.sets).toEqual([]);
+    expect(c.currentState?.phase).toBe("natural");
+    await ticks(c, 1);
+    expect(router.sets).toEqual([{ primary: 0, burst: 100 }]);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^watcher_router_errors_total\{op="set"\} 2$/m);
+    expect(text).toMatch(/^watcher_switches_total\{to="burst"\} 1$/m);
+  });
+
+  it("cannot read the weights at start: not ready, retries, then works", async () => {
+    const router = new MemoryRouter({ primary: 0, burst: 100 });
+    router.failGet = 2;
+    const source = new ScriptedSource();
+    source.rps(12);
+    const { c } = controllerFor(router, source);
+    await ticks(c, 2);
+    expect(c.ready).toBe(false);
+    expect(source.calls).toHaveLength(0);
+    await ticks(c, 1);
+    expect(c.ready).toBe(true);
+    expect(c.currentState?.phase).toBe("burst");
+  });
+
+  it("no data and query errors hold the weights and are counted", async () => {
+    const router = new MemoryRouter({ primary: 0, burst: 100 });
+    const source = new ScriptedSource();
+    const { c, registry, lines } = controllerFor(router, source);
+    source.next = { kind: "nodata", reason: "empty" };
+    await ticks(c, 3);
+    source.next = { kind: "nodata", reason: "nan" };
+    await ticks(c, 1);
+    source.next = { kind: "error", message: "HTTP 503" };
+    await ticks(c, 2);
+    expect(router.sets).toEqual([]);
+    const text = await registry.metrics();
+    expect(text).toMatch(/^watcher_no_data_total\{reason="empty"\} 3$/m);
+    expect(text).toMatch(/^watcher_no_data_total\{reason="nan"\} 1$/m);
+    expect(text).toMatch(/^watcher_query_errors_total 2$/m);
+    expect(text).toMatch(/^watcher_decisions_total\{action="no-data"\} 4$/m);
+    expect(text).toMatch(/^watcher_decisions_total\{action="query-error"\} 2$/m);
+    // one warning when the no-data streak starts, one error when the error streak starts
+    expect(lines.filter((l) => l.level === 40).map((l) => l.msg)).toEqual(["query returned no usable value; holding weights"]);
+    expect(lines.filter((l) => l.level === 50).map((l) => l.msg)).toEqual(["Prometheus query failed; holding weights"]);
+    expect(source.calls.every((x) => x.burstInUse)).toBe(true);
+  });
+});
+
+describe("app: /metrics, /status, /_healthz", () => {
+  let app: WatcherApp;
+  let base: string;
+  let mesh: FakeMesh;
+  const source = new ScriptedSource();
+
+  beforeAll(async () => {
+    mesh = await startFakeMesh({ primary: 100, burst: 0 });
+    const config = loadConfig({ ROUTER: "local", MESH_URL: mesh.url, PORT: "0", POLL_INTERVAL: "50ms", MIN_DWELL: "0", HIGH_RPS: "15", LOW_RPS: "10" });
+    const { log } = captureLog();
+    app = await createWatcherApp(config, { source, log, registry: new Registry() });
+    source.rps(17.5);
+    base = `http://127.0.0.1:${await app.start()}`;
+  });
+  afterAll(async () => {
+    await app.stop();
+    await mesh.close();
+  });
+
+  it("serves status, metrics and health, and switches the mesh", async () => {
+    const { waitFor } = await import("../helpers/services");
+    await waitFor("mesh in burst", () => mesh.weights.burst === 100, 10_000);
+    expect((await fetch(`${base}/_healthz`)).status).toBe(200);
+    const status = (await (await fetch(`${base}/status`)).json()) as any;
+    expect(status).toMatchObject({
+      service: "watcher",
+      mode: "switch",
+      ready: true,
+      dryRun: false,
+      thresholds: { highRps: 15, lowRps: 10, naturalWeights: { primary: 100, burst: 0 }, burstWeights: { primary: 0, burst: 100 } },
+      lastSample: { kind: "value", rps: 17.5 },
+      weights: { primary: 0, burst: 100 },
+      phase: "burst",
+      lastChange: { action: "to-burst", from: { primary: 100, burst: 0 }, to: { primary: 0, burst: 100 } },
+    });
+    expect(status.lastChange.reason).toMatch(/observed 17.50 rps > HIGH_RPS 15/);
+    const res = await fetch(`${base}/metrics`);
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+    const text = await res.text();
+    for (const re of [
+      /^watcher_observed_rps 17.5$/m,
+      /^watcher_weight\{subset="primary"\} 0$/m,
+      /^watcher_weight\{subset="burst"\} 100$/m,
+      /^watcher_in_burst 1$/m,
+      /^watcher_weight_changes_total\{action="to-burst"\} 1$/m,
+      /^watcher_switches_total\{to="burst"\} 1$/m,
+      /^watcher_query_errors_total 0$/m,
+      /^watcher_no_data_total\{reason="empty"\} 0$/m,
+      /^watcher_decisions_total\{action="hold"\} \d+$/m,
+      /^watcher_last_change_timestamp_seconds \d+(\.\d+)?$/m,
+    ]) {
+      expect(text).toMatch(re);
+    }
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    expect((await fetch(`${base}/status`, { method: "POST" })).status).toBe(405);
+  });
+});
