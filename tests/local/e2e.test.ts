@@ -113,6 +113,15 @@ describe("local mode end to end", () => {
 
       // burst hashes appear in the list, marked as such, and the chart's burst series rises
       await page.waitForFunction(() => document.querySelectorAll('#hashes li[data-pool="burst"]').length >= 10, undefined, { timeout: 60_000, polling: 500 });
+      await page.waitForFunction(
+        () => {
+          const chart = window.Chart.getChart(document.getElementById("rate-chart"));
+          const burst = chart?.data.datasets.find((d: { label: string }) => d.label === "burst");
+          return burst !== undefined && Math.max(0, ...burst.data) > 5;
+        },
+        undefined,
+        { timeout: 30_000, polling: 500 },
+      );
       const view = await page.evaluate(() => {
         const items: any[] = Array.from(document.querySelectorAll("#hashes li"));
         const burst = items.filter((li) => li.getAttribute("data-pool") === "burst");
