@@ -15,6 +15,7 @@ import type { MetricsSource } from "../../watcher/src/prometheus";
 import type { TrafficRouter } from "../../watcher/src/router";
 import { createIstioRouter } from "../../watcher/src/routers/istio";
 import { LocalRouter } from "../../watcher/src/routers/local";
+import { waitFor } from "../helpers/services";
 import { kubeConfigOptions, startFakeKubeApi, workerVirtualService, type FakeKubeApi } from "../helpers/fake-kube-api";
 import { startFakeMesh, type FakeMesh } from "./fake-mesh";
 
@@ -248,7 +249,6 @@ describe("app: /metrics, /status, /_healthz", () => {
   });
 
   it("serves status, metrics and health, and switches the mesh", async () => {
-    const { waitFor } = await import("../helpers/services");
     await waitFor("mesh in burst", () => mesh.weights.burst === 100, 10_000);
     expect((await fetch(`${base}/_healthz`)).status).toBe(200);
     const status = (await (await fetch(`${base}/status`)).json()) as any;

@@ -33,7 +33,7 @@ export async function startFakeMesh(initial: MeshWeights): Promise<FakeMesh> {
     failNext(n: number) {
       failures = n;
     },
-    close: async () => undefined,
+    close: async (): Promise<void> => undefined,
   };
   const send = (res: import("node:http").ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json" });

@@ -2,7 +2,7 @@
  * The local mesh as a router: `GET /weights` -> {"primary": p, "burst": b}; `PUT /weights` with the
  * same body (the mesh answers 400 unless both are integers in 0..100 summing to 100).
  */
-import type { TrafficRouter } from "../router";
+import type { ChangeNote, TrafficRouter } from "../router";
 import { formatWeights, isValidWeights, type Weights } from "../weights";
 
 export interface LocalRouterOptions {
@@ -30,7 +30,8 @@ export class LocalRouter implements TrafficRouter {
     return { primary: body.primary, burst: body.burst };
   }
 
-  async setWeights(weights: Weights): Promise<void> {
+  /** The mesh keeps no history, so the note is not sent (the controller logs it). */
+  async setWeights(weights: Weights, _note?: ChangeNote): Promise<void> {
     const res = await this.request("PUT", JSON.stringify({ primary: weights.primary, burst: weights.burst }));
     const body = await this.json(res);
     if (!res.ok) throw new Error(`PUT ${this.url} ${formatWeights(weights)}: HTTP ${res.status}${errorText(body)}`);
