@@ -63,9 +63,11 @@ describe("supervisor", () => {
     const c = await sup.start({
       name: "fragile",
       command: process.execPath,
-      args: ["-e", `${serverScript(port)}; setTimeout(() => { console.error("fatal: out of luck"); process.exit(3); }, 300);`],
+      // dies when asked, once it is known to be ready
+      args: ["-e", `${serverScript(port)}; process.on("SIGUSR2", () => { console.error("fatal: out of luck"); process.exit(3); });`],
       ready: { http: `http://127.0.0.1:${port}/` },
     });
+    process.kill(c.pid, "SIGUSR2");
     await waitFor("the death report", () => deaths.length > 0, 10_000);
     expect(deaths).toHaveLength(1);
     expect(deaths[0]).toMatchObject({ name: "fragile", pid: c.pid, code: 3, signal: null });
