@@ -9,7 +9,7 @@ import { PassThrough } from "node:stream";
 import { startLocal, StartLocalError } from "../../local/src/run";
 import { pidAlive } from "../../local/src/supervisor";
 import { request } from "../helpers/local-http";
-import { freePort, waitFor } from "../helpers/services";
+import { waitFor } from "../helpers/services";
 
 jest.setTimeout(120_000);
 
@@ -25,9 +25,31 @@ async function listenOn(port: number): Promise<Server> {
   return s;
 }
 
+async function isFree(port: number): Promise<boolean> {
+  try {
+    (await listenOn(port)).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A base with `n` free consecutive ports below the ephemeral range (32768+ on Linux), where
+ * outgoing connections of parallel tests would not take them in the meantime.
+ */
+async function freeBase(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 10_000);
+    const free = await Promise.all(Array.from({ length: n }, (_, i) => isFree(base + i)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error(`no ${n} consecutive free ports found`);
+}
+
 describe("startLocal", () => {
   it("takes consecutive internal ports from --base-port", async () => {
-    const base = await freePort();
+    const base = await freeBase(7);
     const run = await startLocal({ ...quiet(), port: 0, basePort: base });
     try {
       const port = (u: string) => Number(new URL(u).port);
@@ -42,7 +64,7 @@ describe("startLocal", () => {
   });
 
   it("refuses a taken internal port before starting anything", async () => {
-    const base = await freePort();
+    const base = await freeBase(3);
     const blocker = await listenOn(base + 2);
     const before = tempDirs();
     try {
