@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import {
@@ -96,6 +97,11 @@ export function createWorker(config: WorkerConfig, deps: WorkerDeps = {}): Worke
       } else {
         reply(res, 400, { error: "could not read the request body" });
       }
+      return;
+    }
+    // JSON text is UTF-8 (RFC 8259 8.1): decoding invalid bytes to U+FFFD would hash a string the client never sent.
+    if (!isUtf8(body)) {
+      reply(res, 400, { error: "body is not valid UTF-8" });
       return;
     }
     let str: unknown;
