@@ -28,10 +28,7 @@ export interface LocalConfig {
   pollInterval?: string;
   /** Watcher MIN_DWELL, passed as given (default: the watcher's). */
   minDwell?: string;
-  /**
-   * Range of the rate() in the watcher's default query (default 30s, as on GKE). Another value
-   * passes the same query with that window as QUERY.
-   */
+  /** Range of the rate() in the watcher's default query (default 30s, as on GKE); the watcher's RATE_WINDOW. */
   rateWindow: string;
   /** Full watcher QUERY; overrides rateWindow (default: the watcher's default query). */
   query?: string;
