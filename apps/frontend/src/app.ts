@@ -152,10 +152,13 @@ export function createFrontend(config: FrontendConfig, deps: FrontendDeps = {}):
   io.on("connection", (socket) => {
     socket.emit("config", { burstPrefix: config.burstPrefix, maxFreq: config.maxFreq });
     socket.emit("stats", stats.snapshot());
-    socket.on("frequency", (data: unknown, ack?: unknown) => {
+    socket.on("frequency", (...args: unknown[]) => {
+      // socket.io passes the ack as the last argument, after however many the client sent
+      const ack = typeof args[args.length - 1] === "function" ? (args.pop() as (reply: unknown) => void) : undefined;
+      const data = args[0];
       const value = data !== null && typeof data === "object" && !Array.isArray(data) ? (data as { freq?: unknown }).freq : data;
       const result = setFrequency(value);
-      if (typeof ack === "function") ack(result);
+      if (ack) ack(result);
       else if ("error" in result) socket.emit("frequency-error", result);
       if (!("error" in result)) io.emit("frequency", result);
     });
