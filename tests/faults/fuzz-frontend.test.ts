@@ -147,7 +147,7 @@ function junkHeaders(r: Rng): Record<string, string> {
 
 /** Body headers that body-parser refuses with a 4xx whatever the body is (or that change nothing). */
 function bodyHeaders(r: Rng): Record<string, string> {
-  return r.pick([
+  return r.pick<Record<string, string>>([
     {},
     { "content-type": "application/json" },
     { "content-type": r.pick(["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/octet-stream", r.ascii(10)]) },
