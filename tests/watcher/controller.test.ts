@@ -125,6 +125,40 @@ describe("restart-safety: a watcher restarted while in burst stays in burst", ()
   });
 });
 
+describe("burst health guard through the controller", () => {
+  it("burst failing -> back to primary with a Warning Event and a warn log line; burst blocked afterwards", async () => {
+    const api: FakeKubeApi = await startFakeKubeApi();
+    try {
+      api.put("networking.istio.io", "v1", "virtualservices", workerVirtualService({ primary: 0, burst: 100 }));
+      const k8s = await import("@kubernetes/client-node");
+      const kc: KubeConfig = new k8s.KubeConfig();
+      kc.loadFromOptions(kubeConfigOptions(api));
+      const router = await createIstioRouter({ namespace: "default", name: "worker-virtual-service", kubeConfig: kc });
+      const source = new ScriptedSource();
+      const { c, lines, registry } = controllerFor(router, source, { BURST_HEALTH_QUERY: "ratio", BURST_UNHEALTHY_SAMPLES: "2", BURST_RETRY_AFTER: "30s" });
+      source.next = { kind: "value", rps: 30, burstSuccessRatio: 0.98 };
+      await ticks(c, 2);
+      source.next = { kind: "value", rps: 30, burstSuccessRatio: 0.05 };
+      await ticks(c, 2);
+      const vs = api.get("networking.istio.io", "v1", "virtualservices", "default", "worker-virtual-service") as any;
+      expect(vs.spec.http[0].route.map((d: any) => d.weight)).toEqual([100, 0]);
+      expect(api.events).toHaveLength(1);
+      expect(api.events[0]).toMatchObject({ type: "Warning", reason: "BurstUnhealthy" });
+      expect((api.events[0] as any).message).toMatch(/burst pool unhealthy: success ratio 0.05 < 0.50 for 2 samples/);
+      expect(lines.filter((l) => l.level === 40).map((l) => [l.msg, l.action])).toEqual([["changed weights", "health-fallback"]]);
+      // still 30 rps, but burst is blocked for 30 s
+      await ticks(c, 10);
+      expect(api.requests.filter((r) => r.method === "PATCH")).toHaveLength(1);
+      expect(c.status()).toMatchObject({ lastDecision: { action: "burst-blocked" }, phase: "natural" });
+      expect(await registry.metrics()).toMatch(/^watcher_weight_changes_total\{action="health-fallback"\} 1$/m);
+      // the health query is only asked for while burst gets traffic
+      expect(source.calls.slice(-1)[0]).toEqual({ burstInUse: false });
+    } finally {
+      await api.close();
+    }
+  });
+});
+
 /** A router in memory that can be told to fail. */
 class MemoryRouter implements TrafficRouter {
   readonly description = "memory";
