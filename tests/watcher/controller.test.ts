@@ -225,6 +225,20 @@ describe("controller", () => {
     expect(text).toMatch(/^watcher_switches_total\{to="burst"\} 1$/m);
   });
 
+  it("a router call that hangs fails after routerTimeoutMs and the loop goes on", async () => {
+    const router = new MemoryRouter();
+    const hanging = new Promise<void>(() => undefined);
+    router.setWeights = () => hanging;
+    const source = new ScriptedSource();
+    source.rps(30);
+    const registry = new Registry();
+    const metrics = createWatcherMetrics(registry);
+    const c = new Controller({ source, router, policy: policyFromConfig(loadConfig({})), pollIntervalMs: 50, dryRun: false, log: captureLog().log, metrics, now, routerTimeoutMs: 100 });
+    await ticks(c, 2);
+    expect(c.currentState?.phase).toBe("natural");
+    expect(await registry.metrics()).toMatch(/^watcher_router_errors_total\{op="set"\} 2$/m);
+  });
+
   it("cannot read the weights at start: not ready, retries, then works", async () => {
     const router = new MemoryRouter({ primary: 0, burst: 100 });
     router.failGet = 2;

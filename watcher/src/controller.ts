@@ -20,6 +20,8 @@ export interface ControllerOptions {
   readonly log: Logger;
   readonly metrics?: WatcherMetrics;
   readonly now?: () => number;
+  /** A router call that takes longer fails (the loop goes on; default 10 s). */
+  readonly routerTimeoutMs?: number;
 }
 
 export interface LastChange {
@@ -72,7 +74,7 @@ export class Controller {
   async init(): Promise<boolean> {
     const { router, policy, log, metrics } = this.opts;
     try {
-      const weights = await router.getWeights();
+      const weights = await this.bounded(router.getWeights(), "reading the weights");
       this.state = initialState(weights, policy);
       this.showWeights(this.state);
       log.info({ router: router.description, weights, phase: this.state.phase, mode: policy.mode, dryRun: this.opts.dryRun }, "found current weights");
@@ -113,7 +115,7 @@ export class Controller {
     const fields = { action: d.action, reason: d.reason, from: formatWeights(before.weights), to: formatWeights(d.weights), dryRun };
     if (!dryRun) {
       try {
-        await router.setWeights(d.weights, note);
+        await this.bounded(router.setWeights(d.weights, note), "setting the weights");
         this.setFailures = 0;
       } catch (err) {
         // Keep the old state: the next poll decides again and retries.
@@ -174,11 +176,22 @@ export class Controller {
     this.timer = setTimeout(loop, 0);
   }
 
-  /** Stops polling and waits for a poll in progress. */
+  /** Stops polling and waits (at most 5 s) for a poll in progress. */
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
-    await this.inFlight;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.inFlight, new Promise((r) => (timer = setTimeout(r, 5_000)))]);
+    clearTimeout(timer);
+  }
+
+  private bounded<T>(call: Promise<T>, what: string): Promise<T> {
+    const ms = this.opts.routerTimeoutMs ?? 10_000;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    });
+    return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
   }
 
   status(): Record<string, unknown> {
