@@ -10,6 +10,7 @@
  * any resource is registered. docs/config.md lists every key with its default.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { parseDuration } from "./packages/common/src/duration";
 
 export const CONFIG_NAMESPACE = "istio-burst";
 
@@ -177,26 +178,12 @@ export class ConfigError extends pulumi.RunError {
   }
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /**
  * A Prometheus-style duration (`250ms`, `1s`, `2m`, `1m30s`) or a plain number of seconds, in ms;
- * `undefined` when not a duration. Same grammar as the services' `parseDuration` (packages/common),
- * repeated here so the Pulumi program does not depend on a built workspace package.
+ * `undefined` when not a duration: the services' own grammar (imported from its source, so the
+ * program does not depend on a built workspace package).
  */
-export function parseDurationMs(text: string): number | undefined {
-  const s = text.trim();
-  if (s === "") return undefined;
-  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/gy;
-  let total = 0;
-  let consumed = 0;
-  for (let m = part.exec(s); m; m = part.exec(s)) {
-    total += Number(m[1]) * UNIT_MS[m[2]];
-    consumed = part.lastIndex;
-  }
-  return consumed === s.length ? total : undefined;
-}
+export const parseDurationMs: (text: string) => number | undefined = parseDuration;
 
 /** Milliseconds as a Prometheus duration: whole seconds as `5s`, else `250ms`. */
 export function promDuration(ms: number): string {
