@@ -11,6 +11,27 @@ const yaml: { load(text: string): any } = require("js-yaml");
 const root = path.resolve(__dirname, "../..");
 const read = (f: string) => fs.readFileSync(path.join(root, f), "utf8");
 
+/** A section of a Markdown file: from its `## heading` line to the next `## ` heading. */
+function section(text: string, heading: string): string {
+  const start = text.search(new RegExp(`^## ${heading}\\s*$`, "m"));
+  if (start < 0) throw new Error(`no "## ${heading}" section`);
+  const next = text.slice(start + 3).search(/^## /m);
+  return next < 0 ? text.slice(start) : text.slice(start, start + 3 + next);
+}
+
+/** Table rows of a Markdown section whose first cell is a code span: key -> the other cells. */
+function codeRows(text: string): Map<string, string[]> {
+  const rows = new Map<string, string[]>();
+  for (const m of text.matchAll(/^\| `([\w.]+)` \|(.*)\|\s*$/gm)) {
+    expect(rows.has(m[1])).toBe(false); // one row per key
+    rows.set(m[1], m[2].split(" | ").map((c) => c.trim()));
+  }
+  return rows;
+}
+
+/** The config module as loaded by the recording run below (its DEFAULTS). */
+let configModule!: typeof ConfigModule;
+
 /** The keys `loadConfig` reads, found by running it against a recording Config. */
 function keysRead(): Set<string> {
   freshMocks();
@@ -18,6 +39,7 @@ function keysRead(): Set<string> {
   jest.isolateModules(() => {
     mod = require("../../config");
   });
+  configModule = mod;
   const seen = new Set<string>();
   const record = (cfg: pulumi.Config): pulumi.Config =>
     new Proxy(cfg, {
@@ -62,10 +84,21 @@ describe("config files", () => {
     expect(mod.infraConfig.project).toBe("my-gcp-project");
   });
 
-  it("docs/config.md has a row for every key", () => {
-    const text = read("docs/config.md");
-    const rows = new Set([...text.matchAll(/^\| `(\w+)` \|/gm)].map((m) => m[1]));
-    expect([...rows].sort()).toEqual([...projectKeys].sort());
+  it("README.md's Configuration section has a row for every key, with the default config.ts uses", () => {
+    const rows = codeRows(section(read("README.md"), "Configuration"));
+    expect([...rows.keys()].sort()).toEqual([...projectKeys].sort());
+    const defaults = configModule.DEFAULTS as Record<string, unknown>;
+    const shown = (v: unknown) => "`" + (Array.isArray(v) ? `[${v.join(", ")}]` : String(v)) + "`";
+    const checked = projectKeys.filter((k) => k in defaults);
+    expect(checked.length).toBeGreaterThan(20);
+    for (const k of checked) expect({ key: k, default: rows.get(k)![0] }).toEqual({ key: k, default: shown(defaults[k]) });
+  });
+
+  it("README.md's stack outputs table has a row for every export of index.ts", () => {
+    const exported = [...read("index.ts").matchAll(/^export const (\w+)/gm)].map((m) => m[1]);
+    expect(exported.length).toBeGreaterThan(10);
+    const rows = codeRows(section(read("README.md"), "Deploy to GKE"));
+    for (const name of exported) expect({ output: name, documented: rows.has(name) }).toEqual({ output: name, documented: true });
   });
 
   it("Pulumi.yaml names the project and disables the kubernetes and gcp default providers", () => {
