@@ -723,7 +723,7 @@ describe("frontend in-process (createFrontend) under bad input", () => {
     const failures = slow
       .map((c, i) => {
         const res = results[i];
-        const bad = res.statuses.some((s) => !is4xx(s)) ? `answered ${res.statuses}` : !res.closed || res.ms > 3_500 ? `not closed within 3500 ms (${res.ms} ms)` : undefined;
+        const bad = res.statuses.some((s) => !is4xx(s)) ? `answered ${res.statuses}` : !res.closed || res.ms > 4_500 ? `not closed within 4500 ms (${res.ms} ms)` : undefined;
         return bad && `raw slow case "${c.what}": ${bad}; received ${show(res.raw, 200)}`;
       })
       .filter(Boolean);

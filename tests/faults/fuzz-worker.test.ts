@@ -401,15 +401,15 @@ function rawCases(r: Rng): RawCase[] {
 /** Slow clients: the server's timeouts must close them (cases for a worker running with short timeouts). */
 function slowCases(): RawCase[] {
   return [
-    { what: "truncated body, client stays silent", parts: req("POST / HTTP/1.1\nHost: x\nContent-Length: 100\n\n", '{"str":"abc'), closedWithinMs: 3_500 },
-    { what: "headers never finished", parts: req("POST / HTTP/1.1\nHost: x\n"), closedWithinMs: 3_500 },
+    { what: "truncated body, client stays silent", parts: req("POST / HTTP/1.1\nHost: x\nContent-Length: 100\n\n", '{"str":"abc'), closedWithinMs: 4_500 },
+    { what: "headers never finished", parts: req("POST / HTTP/1.1\nHost: x\n"), closedWithinMs: 4_500 },
     {
       what: "slowloris: a header byte every 150 ms",
       parts: [...req("POST / HTTP/1.1\nHost: x\n"), ...Array.from({ length: 40 }, (_, i) => [150, i % 2 ? "a" : "X-"]).flat()],
-      closedWithinMs: 3_500,
+      closedWithinMs: 4_500,
     },
-    { what: "body trickled a byte per 200 ms", parts: [...req("POST / HTTP/1.1\nHost: x\nContent-Length: 50\n\n"), ...Array.from({ length: 40 }, () => [200, "a"]).flat()], closedWithinMs: 3_500 },
-    { what: "request line never finished", parts: ["POST /"], closedWithinMs: 3_500 },
+    { what: "body trickled a byte per 200 ms", parts: [...req("POST / HTTP/1.1\nHost: x\nContent-Length: 50\n\n"), ...Array.from({ length: 40 }, () => [200, "a"]).flat()], closedWithinMs: 4_500 },
+    { what: "request line never finished", parts: ["POST /"], closedWithinMs: 4_500 },
   ];
 }
 
