@@ -51,6 +51,8 @@ describe("supervisor", () => {
     const sup = new Supervisor({ logDir, graceMs: 300 });
     const port = await freePort();
     const c = await sup.start({ name: "stubborn", command: process.execPath, args: ["-e", serverScript(port, { ignoreTerm: true })], ready: { http: `http://127.0.0.1:${port}/` } });
+    // Its own "listening" line proves the script (and so its SIGTERM handler) runs, whoever answered the port.
+    await waitFor("the child's listening line", () => readFileSync(c.logPath, "utf8").includes('"listening"'), 10_000);
     await sup.stopAll();
     expect(c.process.signalCode).toBe("SIGKILL");
     expect(pidAlive(c.pid)).toBe(false);
