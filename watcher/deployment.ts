@@ -160,6 +160,12 @@ export interface WatcherDeploymentArgs {
   prometheusUrl: pulumi.Input<string>;
   /** The policy (see WatcherSettings). Required; validated, each field named in the error. */
   settings: WatcherSettings;
+  /**
+   * Istio cluster name of the burst cluster (`BURST_CLUSTER`): the `destination_cluster` of the
+   * watcher's default burst health query, which is on unless `BURST_HEALTH_QUERY=off`. Default
+   * `burst`, the name the stack gives it (`global.multiCluster.clusterName`).
+   */
+  burstClusterName?: string;
   /** Name of the VirtualService it may read and patch (`VIRTUAL_SERVICE`, and the Role's only resourceName). Default `worker-virtual-service`. */
   virtualServiceName?: string;
   /** Container resources. Default requests 50m CPU / 64Mi, limits 250m CPU / 128Mi. */
@@ -200,6 +206,10 @@ export class WatcherDeployment extends pulumi.ComponentResource {
     const badUid = intError("watcher runAsUser", uid, 1);
     if (badUid) throw new pulumi.ResourceError(badUid, this);
     const vsName = args.virtualServiceName ?? NAMES.workerVirtualService;
+    const burstCluster = args.burstClusterName ?? "burst";
+    if (!/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(burstCluster)) {
+      throw new pulumi.ResourceError(`burstClusterName must be an Istio cluster name (letters, digits, '-', '_', '.'), got ${JSON.stringify(burstCluster)}`, this);
+    }
     if (!vsName) throw new pulumi.ResourceError("virtualServiceName must not be empty (the Role would match no object)", this);
 
     this.settings = { ...args.settings, naturalWeights: [...args.settings.naturalWeights], burstWeights: [...args.settings.burstWeights] } as WatcherSettings;
@@ -266,6 +276,10 @@ export class WatcherDeployment extends pulumi.ComponentResource {
                     { name: "ROUTER", value: "istio" },
                     { name: "VIRTUAL_SERVICE", value: vsName },
                     { name: "NAMESPACE", value: args.namespace },
+                    // The burst health guard's default query (from NAMESPACE and this cluster name) counts
+                    // the frontend sidecar's reporter="source" answers from that cluster: a burst pool that
+                    // fails or answers nothing sends the traffic back to primary.
+                    { name: "BURST_CLUSTER", value: burstCluster },
                     ...watcherSettingsEnv(this.settings),
                   ],
                   readinessProbe: { ...httpProbe, initialDelaySeconds: 3, periodSeconds: 5, timeoutSeconds: 2 },

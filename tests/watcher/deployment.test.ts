@@ -14,6 +14,7 @@ import {
 } from "../stack/fixtures";
 import type { WatcherSettings } from "../../watcher/deployment";
 import { WatcherDeployment, durationMs, watcherSettingsErrors } from "../../watcher/deployment";
+import { defaultHealthQuery, loadConfig } from "../../watcher/src/config";
 
 const PROMETHEUS = "http://prometheus.istio-system:9090";
 
@@ -73,6 +74,7 @@ describe("WatcherDeployment", () => {
       ROUTER: "istio",
       VIRTUAL_SERVICE: "worker-virtual-service",
       NAMESPACE: "hashr",
+      BURST_CLUSTER: "burst",
       HIGH_RPS: "15",
       LOW_RPS: "10",
       POLL_INTERVAL: "1s",
@@ -89,6 +91,20 @@ describe("WatcherDeployment", () => {
     expect(c.livenessProbe.tcpSocket).toEqual({ port: 8082 });
     expectRestrictedContainer(c, pod);
     expect(watcher.settings).toEqual(SETTINGS);
+  });
+
+  it("turns on the burst health guard for the stack's burst cluster: the watcher's default health query over NAMESPACE", async () => {
+    const { mocks } = await build();
+    const env = envOf(containersOf(object(mocks, "Deployment", "istio-watcher"))[0]);
+    expect(env).not.toHaveProperty("BURST_HEALTH_QUERY");
+    // what the watcher makes of exactly this environment
+    const config = loadConfig(env);
+    expect(config.burstHealthQuery).toBe(defaultHealthQuery("hashr", "30s", "burst"));
+    expect(config.burstHealthQuery).toContain('destination_service="worker-service.hashr.svc.cluster.local",destination_cluster="burst"');
+
+    const { mocks: other } = await build(SETTINGS, { burstClusterName: "cloud-2" });
+    expect(envOf(containersOf(object(other, "Deployment", "istio-watcher"))[0]).BURST_CLUSTER).toBe("cloud-2");
+    await expect(build(SETTINGS, { burstClusterName: 'burst"}' })).rejects.toThrow(/burstClusterName must be an Istio cluster name/);
   });
 
   it("sets QUERY only when a query is given, and numbers/durations as written", async () => {

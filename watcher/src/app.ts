@@ -74,7 +74,7 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
     if (path === "/_healthz") {
       sendJson(res, controller.ready ? 200 : 503, { ready: controller.ready });
     } else if (path === "/status") {
-      sendJson(res, 200, { service: "watcher", query: config.query, prometheusUrl: config.prometheusUrl, ...controller.status() });
+      sendJson(res, 200, { service: "watcher", query: config.query, healthQuery: config.burstHealthQuery ?? null, prometheusUrl: config.prometheusUrl, ...controller.status() });
     } else if (path === "/metrics") {
       registry.metrics().then(
         (text) => {
@@ -98,7 +98,7 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
     async start() {
       const port = await listen(server, config.port);
       log.info(
-        { port, mode: config.mode, router: router.description, prometheus: config.prometheusUrl, query: config.query, dryRun: config.dryRun },
+        { port, mode: config.mode, router: router.description, prometheus: config.prometheusUrl, query: config.query, healthQuery: config.burstHealthQuery ?? "off", dryRun: config.dryRun },
         "watcher started",
       );
       controller.start();

@@ -29,8 +29,15 @@ export interface WatcherConfig {
   readonly stepWeight: number;
   readonly maxBurstWeight: number;
   readonly overflowBandRps: number;
-  /** PromQL for the burst pool's success ratio (0..1); the health guard is off when undefined. */
+  /**
+   * PromQL for the burst pool's success ratio (0..1): by default built from NAMESPACE, RATE_WINDOW
+   * and BURST_CLUSTER (see defaultHealthQuery); undefined (guard off) with BURST_HEALTH_QUERY=off.
+   */
   readonly burstHealthQuery: string | undefined;
+  /** True when BURST_HEALTH_QUERY was given (a query, or off). */
+  readonly burstHealthQueryFromEnv: boolean;
+  /** The burst cluster's Istio cluster name, the `destination_cluster` of the default health query. */
+  readonly burstCluster: string;
   readonly burstMinSuccess: number;
   readonly burstUnhealthySamples: number;
   readonly burstRetryAfterMs: number;
@@ -54,6 +61,27 @@ export function defaultQuery(namespace: string, rateWindow: string): string {
     `destination_service="worker-service.${namespace}.svc.cluster.local"}[${rateWindow}]))`
   );
 }
+
+/**
+ * The default burst health query: the share of the frontend's calls to worker-service served by the
+ * burst cluster that got an answer other than 5xx, over the same window as the default query.
+ * `response_code` 0 (no answer: the caller gave up or disconnected) counts as a failure too. The
+ * `or vector(0)` makes a pool that has never answered successfully read as 0 (not as no data);
+ * without any burst calls in the window the denominator is missing or 0, and the answer is no data
+ * (the guard neither counts nor resets).
+ */
+export function defaultHealthQuery(namespace: string, rateWindow: string, burstCluster = "burst"): string {
+  const sel =
+    `reporter="source",source_workload="frontend-deployment",` +
+    `destination_service="worker-service.${namespace}.svc.cluster.local",destination_cluster="${burstCluster}"`;
+  return (
+    `(sum(rate(istio_requests_total{${sel},response_code!~"0|5.."}[${rateWindow}])) or vector(0))` +
+    ` / sum(rate(istio_requests_total{${sel}}[${rateWindow}]))`
+  );
+}
+
+/** BURST_HEALTH_QUERY values that turn the health guard off. */
+export const HEALTH_OFF = ["off", "none", "false", "0", "disabled"];
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
@@ -105,7 +133,10 @@ export function loadConfig(vars: NodeJS.ProcessEnv = process.env): WatcherConfig
     throw new ConfigError("MAX_BURST_WEIGHT", `an integer from ${naturalWeights.burst} (the natural burst weight) to 100`, String(maxBurstWeight));
   }
   const overflowBandRps = env.number("OVERFLOW_BAND_RPS", highRps - lowRps, { min: 0 });
-  const burstHealthQuery = env.raw("BURST_HEALTH_QUERY");
+  const burstCluster = matching(env, "BURST_CLUSTER", /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, "an Istio cluster name (letters, digits, '-', '_', '.')", "burst");
+  const healthRaw = env.raw("BURST_HEALTH_QUERY");
+  const burstHealthQuery =
+    healthRaw === undefined ? defaultHealthQuery(namespace, rateWindow, burstCluster) : HEALTH_OFF.includes(healthRaw.toLowerCase()) ? undefined : healthRaw;
   const burstMinSuccess = env.number("BURST_MIN_SUCCESS", 0.5, { min: 0, max: 1 });
   const burstUnhealthySamples = env.integer("BURST_UNHEALTHY_SAMPLES", 3, { min: 1, max: 1000 });
   const burstRetryAfterMs = env.duration("BURST_RETRY_AFTER", 60_000);
@@ -133,6 +164,8 @@ export function loadConfig(vars: NodeJS.ProcessEnv = process.env): WatcherConfig
     maxBurstWeight,
     overflowBandRps,
     burstHealthQuery,
+    burstHealthQueryFromEnv: healthRaw !== undefined,
+    burstCluster,
     burstMinSuccess,
     burstUnhealthySamples,
     burstRetryAfterMs,

@@ -19,5 +19,5 @@ export {
   type Sample,
   type State,
 } from "./decide";
-export { defaultQuery, loadConfig, policyFromConfig, type RouterKind, type WatcherConfig } from "./config";
+export { defaultHealthQuery, defaultQuery, loadConfig, policyFromConfig, type RouterKind, type WatcherConfig } from "./config";
 export { formatWeights, isValidWeights, parseWeights, sameWeights, type Weights } from "./weights";
