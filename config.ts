@@ -7,7 +7,7 @@
  *
  * Every problem found is reported at once, one line per key, each naming the key
  * (`istio-burst:lowRps (12) must be below istio-burst:highRps (10)`), so `pulumi preview` fails before
- * any resource is registered. docs/config.md lists every key with its default.
+ * any resource is registered. The README's Configuration section lists every key with its default.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { parseDuration } from "./packages/common/src/duration";
@@ -93,7 +93,7 @@ export interface AppsConfig {
 }
 
 export interface WatcherConfig {
-  /** switch to burst at or above this many requests/s */
+  /** switch to burst above this many requests/s */
   highRps: number;
   /** switch back below this many requests/s (hysteresis; < highRps) */
   lowRps: number;
@@ -125,7 +125,7 @@ export interface StackConfig {
   watcher: WatcherConfig;
 }
 
-/** Documented defaults (docs/config.md, Pulumi.dev.yaml). */
+/** Documented defaults (README's Configuration section, Pulumi.dev.yaml). */
 export const DEFAULTS = {
   zone: "us-west1-a",
   network: "default",

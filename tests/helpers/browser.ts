@@ -1,5 +1,6 @@
 /** Debian's chromium driven by playwright-core, headless, with a fresh profile. */
-import { chromium, type BrowserContext } from "playwright-core";
+import { join } from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { makeTempDir, requireProgram } from "./services";
 
 export async function launchChromium(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
@@ -25,4 +26,10 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
       profile.remove();
     },
   };
+}
+
+/** Saves a full-page screenshot as `<SCREENSHOT_DIR>/<name>.png` when SCREENSHOT_DIR is set (for looking at the page by eye). */
+export async function maybeScreenshot(page: Page, name: string): Promise<void> {
+  const dir = process.env.SCREENSHOT_DIR;
+  if (dir) await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
 }

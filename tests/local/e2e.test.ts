@@ -9,7 +9,7 @@ import { PassThrough } from "node:stream";
 import { existsSync } from "node:fs";
 import { startLocal, type LocalExit, type LocalRun } from "../../local/src/run";
 import { pidAlive } from "../../local/src/supervisor";
-import { launchChromium } from "../helpers/browser";
+import { launchChromium, maybeScreenshot } from "../helpers/browser";
 import { request } from "../helpers/local-http";
 import { getStats, setFrequency, waitForShare } from "../helpers/local-stats";
 import { waitFor } from "../helpers/services";
@@ -150,7 +150,7 @@ describe("local mode end to end", () => {
       expect(Math.max(...view.series.burst)).toBeGreaterThan(5);
       expect(view.series.primary.length).toBeGreaterThan(3);
       await page.waitForFunction(() => /^(9\d|100) %$/.test(document.getElementById("burst-share")?.textContent ?? ""), undefined, { timeout: 30_000, polling: 500 });
-      await page.screenshot({ path: "/tmp/istio-burst-local-e2e.png", fullPage: true });
+      await maybeScreenshot(page, "local-e2e");
 
       // and back down through the box
       await page.fill("#freq", "0");

@@ -8,7 +8,7 @@ import { createLogger, listen } from "@istio-burst/common";
 import type { Page } from "playwright-core";
 import type { Frontend } from "../../../apps/frontend/src/app";
 import { createWorker, type Worker } from "../../../apps/worker/src/app";
-import { launchChromium } from "../../helpers/browser";
+import { launchChromium, maybeScreenshot } from "../../helpers/browser";
 import { startRedis, type RedisServer } from "../../helpers/services";
 import { startFrontend } from "./helpers";
 
@@ -160,7 +160,7 @@ it("sets the frequency from the page and shows hashes, burst ones marked, counte
   expect(Math.min(...rows)).toBeGreaterThanOrEqual(20);
   expect(rows.length).toBeLessThanOrEqual(100);
 
-  await page.screenshot({ path: "/tmp/string-hashr.png", fullPage: true });
+  await maybeScreenshot(page, "string-hashr");
 
   await page.fill("#freq", "0");
   await page.click("#freq-submit");
