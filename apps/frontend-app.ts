@@ -6,14 +6,13 @@ import {
   NAMES,
   PORTS,
   REDIS_SECRET_KEYS,
-  TMP_MOUNT,
   TMP_VOLUME,
   intError,
   meshPodAnnotations,
   redisSecretEnv,
-  restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
-  serviceAnnotations,
+  nodeServiceContainer,
+  httpServiceSpec,
 } from "./k8s-common";
 
 export interface FrontendAppArgs {
@@ -71,7 +70,6 @@ export class FrontendApp extends pulumi.ComponentResource {
 
     const selector = { app: "frontend" };
     const podLabels = { ...selector, version: args.version ?? "v1", "cluster-type": CLUSTER_TYPE.primary };
-    const probeHeaders = (kind: string) => [{ name: "Cookie", value: `istio_session-id=x-${kind}-probe` }];
 
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
@@ -89,37 +87,23 @@ export class FrontendApp extends pulumi.ComponentResource {
               securityContext: restrictedPodSecurityContext(uid),
               terminationGracePeriodSeconds: 15,
               containers: [
-                {
+                nodeServiceContainer({
                   name: "frontend",
                   image: args.image,
-                  imagePullPolicy: args.imagePullPolicy ?? "IfNotPresent",
-                  ports: [{ name: "http", containerPort: PORTS.frontend }],
+                  imagePullPolicy: args.imagePullPolicy,
+                  port: PORTS.frontend,
                   env: [
                     { name: "PORT", value: String(PORTS.frontend) },
                     { name: "PROCESSOR_URL", value: processorUrl },
                     redisSecretEnv("REDIS_URL", REDIS_SECRET_KEYS.url, args.redisSecretName ?? NAMES.redisSecret),
                     { name: "BURST_PREFIX", value: burstPrefix },
                   ],
-                  readinessProbe: {
-                    httpGet: { path: "/_healthz", port: PORTS.frontend, httpHeaders: probeHeaders("readiness") },
-                    initialDelaySeconds: 5,
-                    periodSeconds: 5,
-                    timeoutSeconds: 2,
-                  },
-                  livenessProbe: {
-                    httpGet: { path: "/", port: PORTS.frontend, httpHeaders: probeHeaders("liveness") },
-                    initialDelaySeconds: 10,
-                    periodSeconds: 10,
-                    timeoutSeconds: 2,
-                    failureThreshold: 3,
-                  },
                   resources: args.resources ?? {
                     requests: { cpu: "100m", memory: "128Mi" },
                     limits: { cpu: "1", memory: "256Mi" },
                   },
-                  securityContext: restrictedContainerSecurityContext(uid),
-                  volumeMounts: [TMP_MOUNT],
-                },
+                  uid,
+                }),
               ],
               volumes: [TMP_VOLUME],
             },
@@ -131,14 +115,7 @@ export class FrontendApp extends pulumi.ComponentResource {
 
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
-      {
-        metadata: { name: NAMES.frontendService, namespace: args.namespace, labels: selector, annotations: serviceAnnotations(replicas > 0) },
-        spec: {
-          type: "ClusterIP",
-          selector,
-          ports: [{ name: "http", port: PORTS.service, targetPort: PORTS.frontend, protocol: "TCP" }],
-        },
-      },
+      httpServiceSpec({ name: NAMES.frontendService, namespace: args.namespace, selector, targetPort: PORTS.frontend, hasLocalPods: replicas > 0 }),
       { parent: this, provider: args.provider },
     );
     this.serviceName = this.service.metadata.name;

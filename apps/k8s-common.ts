@@ -151,3 +151,64 @@ export function serviceAnnotations(hasLocalPods: boolean): Record<string, string
 /** A writable emptyDir at /tmp: the root filesystem is read-only. */
 export const TMP_VOLUME = { name: "tmp", emptyDir: { sizeLimit: "64Mi" } };
 export const TMP_MOUNT = { name: "tmp", mountPath: "/tmp" };
+
+/** What differs between the String Hashr Node services' containers. */
+export interface NodeServiceContainerArgs {
+  name: string;
+  image: pulumi.Input<string>;
+  imagePullPolicy?: pulumi.Input<string>;
+  port: number;
+  env: pulumi.Input<k8s.types.input.core.v1.EnvVar>[];
+  resources: pulumi.Input<k8s.types.input.core.v1.ResourceRequirements>;
+  uid: number;
+}
+
+/**
+ * A container of one of the Node services (worker, frontend): the 2018 codelab's probes (readiness on
+ * `/_healthz`, liveness on `/`, with its probe cookie), the restricted security context and the
+ * writable /tmp (pair it with TMP_VOLUME).
+ */
+export function nodeServiceContainer(a: NodeServiceContainerArgs): k8s.types.input.core.v1.Container {
+  const probeHeaders = (kind: string) => [{ name: "Cookie", value: `istio_session-id=x-${kind}-probe` }];
+  return {
+    name: a.name,
+    image: a.image,
+    imagePullPolicy: a.imagePullPolicy ?? "IfNotPresent",
+    ports: [{ name: "http", containerPort: a.port }],
+    env: a.env,
+    readinessProbe: {
+      httpGet: { path: "/_healthz", port: a.port, httpHeaders: probeHeaders("readiness") },
+      initialDelaySeconds: 5,
+      periodSeconds: 5,
+      timeoutSeconds: 2,
+    },
+    livenessProbe: {
+      httpGet: { path: "/", port: a.port, httpHeaders: probeHeaders("liveness") },
+      initialDelaySeconds: 10,
+      periodSeconds: 10,
+      timeoutSeconds: 2,
+      failureThreshold: 3,
+    },
+    resources: a.resources,
+    securityContext: restrictedContainerSecurityContext(a.uid),
+    volumeMounts: [TMP_MOUNT],
+  };
+}
+
+/** The ClusterIP Service (port 80 -> the app's port) in front of a Node service's pods. */
+export function httpServiceSpec(a: {
+  name: string;
+  namespace: pulumi.Input<string>;
+  selector: Record<string, string>;
+  targetPort: number;
+  hasLocalPods: boolean;
+}): k8s.types.input.core.v1.Service {
+  return {
+    metadata: { name: a.name, namespace: a.namespace, labels: a.selector, annotations: serviceAnnotations(a.hasLocalPods) },
+    spec: {
+      type: "ClusterIP",
+      selector: a.selector,
+      ports: [{ name: "http", port: PORTS.service, targetPort: a.targetPort, protocol: "TCP" }],
+    },
+  };
+}

@@ -7,14 +7,13 @@ import {
   NAMES,
   PORTS,
   REDIS_SECRET_KEYS,
-  TMP_MOUNT,
   TMP_VOLUME,
   intError,
   meshPodAnnotations,
   redisSecretEnv,
-  restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
-  serviceAnnotations,
+  nodeServiceContainer,
+  httpServiceSpec,
 } from "./k8s-common";
 
 export interface WorkerPoolArgs {
@@ -78,7 +77,6 @@ export class WorkerPool extends pulumi.ComponentResource {
     this.clusterType = CLUSTER_TYPE[args.cluster];
     const selector = { app: "worker" };
     const podLabels = { ...selector, version: args.version ?? "v1", "cluster-type": this.clusterType };
-    const probeHeaders = (kind: string) => [{ name: "Cookie", value: `istio_session-id=x-${kind}-probe` }];
 
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
@@ -95,37 +93,23 @@ export class WorkerPool extends pulumi.ComponentResource {
               // the worker drains in-flight requests within 10 s of SIGTERM
               terminationGracePeriodSeconds: 15,
               containers: [
-                {
+                nodeServiceContainer({
                   name: "worker",
                   image: args.image,
-                  imagePullPolicy: args.imagePullPolicy ?? "IfNotPresent",
-                  ports: [{ name: "http", containerPort: PORTS.worker }],
+                  imagePullPolicy: args.imagePullPolicy,
+                  port: PORTS.worker,
                   env: [
                     { name: "PORT", value: String(PORTS.worker) },
                     redisSecretEnv("REDIS_URL", REDIS_SECRET_KEYS.url, args.redisSecretName ?? NAMES.redisSecret),
                     { name: "PREFIX", value: prefix },
                     { name: "HASH_ROUNDS", value: String(hashRounds) },
                   ],
-                  readinessProbe: {
-                    httpGet: { path: "/_healthz", port: PORTS.worker, httpHeaders: probeHeaders("readiness") },
-                    initialDelaySeconds: 5,
-                    periodSeconds: 5,
-                    timeoutSeconds: 2,
-                  },
-                  livenessProbe: {
-                    httpGet: { path: "/", port: PORTS.worker, httpHeaders: probeHeaders("liveness") },
-                    initialDelaySeconds: 10,
-                    periodSeconds: 10,
-                    timeoutSeconds: 2,
-                    failureThreshold: 3,
-                  },
                   resources: args.resources ?? {
                     requests: { cpu: "200m", memory: "128Mi" },
                     limits: { cpu: "1", memory: "256Mi" },
                   },
-                  securityContext: restrictedContainerSecurityContext(uid),
-                  volumeMounts: [TMP_MOUNT],
-                },
+                  uid,
+                }),
               ],
               volumes: [TMP_VOLUME],
             },
@@ -137,14 +121,7 @@ export class WorkerPool extends pulumi.ComponentResource {
 
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
-      {
-        metadata: { name: NAMES.workerService, namespace: args.namespace, labels: selector, annotations: serviceAnnotations(replicas > 0) },
-        spec: {
-          type: "ClusterIP",
-          selector,
-          ports: [{ name: "http", port: PORTS.service, targetPort: PORTS.worker, protocol: "TCP" }],
-        },
-      },
+      httpServiceSpec({ name: NAMES.workerService, namespace: args.namespace, selector, targetPort: PORTS.worker, hasLocalPods: replicas > 0 }),
       { parent: this, provider: args.provider },
     );
     this.serviceName = this.service.metadata.name;
