@@ -9,22 +9,19 @@
  *
  * FUZZ_SEED=<n> replays a run; a failure names the seed, the case number and the input.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
 import { Agent, request as httpRequest } from "node:http";
 import { connect as tcpConnect } from "node:net";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { io as ioConnect, type Socket } from "socket.io-client";
 import { createLogger, listen } from "@istio-burst/common";
 import { createFrontend, type Frontend } from "../../apps/frontend/src/app";
 import { freePort, sleep, startRedis, stopChild, waitFor, type RedisServer } from "../helpers/services";
+import { builtProgram, runProgram } from "../helpers/programs";
 import { within } from "../apps/worker/helpers";
 import { startCountingProcessor } from "../apps/frontend/helpers";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125) >>> 0;
-const ROOT = join(__dirname, "..", "..");
-const PROGRAM = join(ROOT, "apps", "frontend", "dist", "index.js");
 /** The rate set before the fuzz; bad input must leave it so. */
 const FREQ = 7;
 const MAX_FREQ = 5000;
@@ -780,20 +777,15 @@ describe("frontend in-process (createFrontend) under bad input", () => {
 
 describe("the built frontend program under bad input", () => {
   let child: ChildProcess;
-  let output = "";
+  let output: () => string = () => "";
   let url: string;
 
   beforeAll(async () => {
-    if (!existsSync(PROGRAM)) throw new Error(`${PROGRAM} is missing: run 'npm run build' first (npm test does)`);
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [PROGRAM], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", PORT: String(port), REDIS_URL: redis.hostPort, PROCESSOR_URL: processor.url, MAX_FREQ: String(MAX_FREQ) },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout?.on("data", (c: Buffer) => (output += c.toString()));
-    child.stderr?.on("data", (c: Buffer) => (output += c.toString()));
+    const program = runProgram(builtProgram("apps/frontend/dist/index.js"), { PORT: String(port), REDIS_URL: redis.hostPort, PROCESSOR_URL: processor.url, MAX_FREQ: String(MAX_FREQ) });
+    child = program.child;
+    output = program.output;
     await waitFor("frontend program ready", async () => (await send(url, { method: "GET", path: "/_healthz", headers: {} }, false)).status === 200);
   });
   afterAll(async () => {
@@ -813,9 +805,9 @@ describe("the built frontend program under bad input", () => {
     }
     await expectRateKept(url, rate);
     expect({ exitCode: child.exitCode, signal: child.signalCode }).toEqual({ exitCode: null, signal: null });
-    expect(output).not.toMatch(/uncaught|unhandled|"level":60/i);
+    expect(output()).not.toMatch(/uncaught|unhandled|"level":60/i);
     // refusals are not errors: nothing logged at error level
-    expect(output).not.toMatch(/"level":50/);
+    expect(output()).not.toMatch(/"level":50/);
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
     child.kill("SIGTERM");
     expect(await within(exited, 10_000, "still running")).toBe(0);

@@ -8,20 +8,17 @@
  * The cases come from a seeded PRNG: FUZZ_SEED=<n> replays a run; a failure names the seed, the case
  * number and the input.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
 import { Agent, METHODS, request as httpRequest } from "node:http";
 import { connect } from "node:net";
-import { join } from "node:path";
 import { createLogger, listen } from "@istio-burst/common";
 import { createWorker, MAX_BODY_BYTES, type Worker } from "../../apps/worker/src/app";
 import { hashString } from "../../apps/worker/src/hash";
 import { freePort, startRedis, stopChild, waitFor, type RedisServer } from "../helpers/services";
+import { builtProgram, runProgram } from "../helpers/programs";
 import { subscribe, within } from "../apps/worker/helpers";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125) >>> 0;
-const ROOT = join(__dirname, "..", "..");
-const PROGRAM = join(ROOT, "apps", "worker", "dist", "index.js");
 
 // ---- seeded PRNG and generators --------------------------------------------------------------------
 
@@ -530,20 +527,15 @@ describe("worker in-process (createWorker) under bad input", () => {
 
 describe("the built worker program under bad input", () => {
   let child: ChildProcess;
-  let output = "";
+  let output: () => string = () => "";
   let port: number;
 
   beforeAll(async () => {
-    if (!existsSync(PROGRAM)) throw new Error(`${PROGRAM} is missing: run 'npm run build' first (npm test does)`);
     sub.messages.length = 0;
     port = await freePort();
-    child = spawn(process.execPath, [PROGRAM], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", PORT: String(port), REDIS_URL: redis.hostPort, PREFIX: "bursty-" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout?.on("data", (c: Buffer) => (output += c.toString()));
-    child.stderr?.on("data", (c: Buffer) => (output += c.toString()));
+    const program = runProgram(builtProgram("apps/worker/dist/index.js"), { PORT: String(port), REDIS_URL: redis.hostPort, PREFIX: "bursty-" });
+    child = program.child;
+    output = program.output;
     await waitFor("worker program ready", async () => (await send(port, { method: "GET", path: "/_healthz", headers: {} }, false)).status === 200);
   });
   afterAll(async () => {
@@ -575,7 +567,7 @@ describe("the built worker program under bad input", () => {
       expect(sub.messages).toEqual(published);
       expect({ exitCode: child.exitCode, signal: child.signalCode }).toEqual({ exitCode: null, signal: null });
       // logged no crash or unexpected error
-      expect(output).not.toMatch(/unexpected error|uncaught|unhandled|"level":(50|60)/i);
+      expect(output()).not.toMatch(/unexpected error|uncaught|unhandled|"level":(50|60)/i);
     } finally {
       agent.destroy();
     }

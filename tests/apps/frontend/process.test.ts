@@ -3,32 +3,23 @@
  * assets from its own files and node_modules, shuts down cleanly on SIGTERM while sending, and
  * refuses bad configuration with one line naming the variable.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { spawnSync } from "node:child_process";
+import { builtProgram, ROOT, runProgram } from "../../helpers/programs";
 import { freePort, startRedis, stopChild, waitFor, type RedisServer } from "../../helpers/services";
 import { postJson, request, within } from "../worker/helpers";
 import { startCountingProcessor } from "./helpers";
 
-const ROOT = join(__dirname, "..", "..", "..");
-const PROGRAM = join(ROOT, "apps", "frontend", "dist", "index.js");
+const PROGRAM = builtProgram("apps/frontend/dist/index.js");
 
 let redis: RedisServer;
 beforeAll(async () => {
-  if (!existsSync(PROGRAM)) throw new Error(`${PROGRAM} is missing: run 'npm run build' first (npm test does)`);
   redis = await startRedis();
 });
 afterAll(async () => {
   await redis?.dispose();
 });
 
-function run(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [PROGRAM], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
-  return { child, output: () => out };
-}
+const run = (env: Record<string, string>) => runProgram(PROGRAM, env);
 
 describe("frontend program", () => {
   it("serves the page and its local assets, then exits 0 on SIGTERM while sending", async () => {

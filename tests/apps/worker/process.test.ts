@@ -2,33 +2,24 @@
  * The built worker program (`node apps/worker/dist/index.js`, built by `npm test` before jest):
  * graceful SIGTERM with a request in flight, and refusal of bad configuration.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
 import { request as httpRequest } from "node:http";
-import { join } from "node:path";
+import { builtProgram, ROOT, runProgram } from "../../helpers/programs";
 import { freePort, sleep, startRedis, stopChild, waitFor, type RedisServer } from "../../helpers/services";
 import { postJson, request, subscribe, waitForMessages, within } from "./helpers";
 
-const ROOT = join(__dirname, "..", "..", "..");
-const PROGRAM = join(ROOT, "apps", "worker", "dist", "index.js");
+const PROGRAM = builtProgram("apps/worker/dist/index.js");
 
 let redis: RedisServer;
 beforeAll(async () => {
-  if (!existsSync(PROGRAM)) throw new Error(`${PROGRAM} is missing: run 'npm run build' first (npm test does)`);
   redis = await startRedis();
 });
 afterAll(async () => {
   await redis?.dispose();
 });
 
-function run(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [PROGRAM], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
-  child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
-  return { child, output: () => out };
-}
+const run = (env: Record<string, string>) => runProgram(PROGRAM, env);
 
 describe("worker program", () => {
   it("on SIGTERM finishes the request in flight, refuses new ones, and exits 0 within 10 s", async () => {
