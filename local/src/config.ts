@@ -28,7 +28,7 @@ export interface LocalConfig {
   pollInterval?: string;
   /** Watcher MIN_DWELL, passed as given (default: the watcher's). */
   minDwell?: string;
-  /** Range of the rate() in the watcher's default query (default 30s, as on GKE); the watcher's RATE_WINDOW. */
+  /** Range of the rate() in the watcher's default query and default burst health query (default 30s, as on GKE); the watcher's RATE_WINDOW. */
   rateWindow: string;
   /** Full watcher QUERY; overrides rateWindow (default: the watcher's default query). */
   query?: string;
@@ -78,7 +78,7 @@ export const SETTINGS: Setting[] = [
   { flag: "hash-rounds", env: "HASH_ROUNDS", key: "hashRounds", kind: "count", min: 1, max: 1_000_000, help: "worker HASH_ROUNDS (CPU cost per request)" },
   { flag: "poll-interval", env: "POLL_INTERVAL", key: "pollInterval", kind: "duration", help: "watcher POLL_INTERVAL (default: the watcher's, 1s)" },
   { flag: "min-dwell", env: "MIN_DWELL", key: "minDwell", kind: "duration", help: "watcher MIN_DWELL (default: the watcher's)" },
-  { flag: "rate-window", env: "RATE_WINDOW", key: "rateWindow", kind: "range", help: "rate() window of the watcher's query" },
+  { flag: "rate-window", env: "RATE_WINDOW", key: "rateWindow", kind: "range", help: "rate() window of the watcher's queries (rate and burst health)" },
   { flag: "query", env: "QUERY", key: "query", kind: "string", help: "full watcher PromQL query (overrides --rate-window)" },
   { flag: "scrape-interval", env: "SCRAPE_INTERVAL", key: "scrapeInterval", kind: "range", help: "Prometheus scrape interval" },
   { flag: "base-port", env: "LOCAL_BASE_PORT", key: "basePort", kind: "port", help: "first of the consecutive internal ports (0 = free ports)" },

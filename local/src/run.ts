@@ -4,6 +4,7 @@
  * redis-server -> worker pools (primary, burst) -> local mesh -> Prometheus -> watcher -> frontend,
  * each started once the previous ones are ready. Stopping goes the other way round. A child that
  * dies on its own stops the whole run (no half-alive demo) and is reported with its last log lines.
+ * A part stopped on purpose (stopPart, to show a fault) is not a death; startPart brings it back.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -70,9 +71,17 @@ export interface LocalExit {
   death?: DeathReport;
 }
 
+export interface PartInfo {
+  name: string;
+  pid: number;
+  url?: string;
+  logPath: string;
+}
+
 export interface LocalRun {
   urls: LocalUrls;
-  children: { name: string; pid: number; url?: string; logPath: string }[];
+  /** Every part, in start order, with its current pid (a part restarted by startPart has a new one). */
+  readonly children: PartInfo[];
   /** Temp dir of this run (removed on stop unless keepTemp); logs are in `<tempDir>/logs`. */
   tempDir: string;
   logDir: string;
@@ -81,6 +90,17 @@ export interface LocalRun {
   weightChanges: WeightChange[];
   /** Stops every child and removes the temp dir; resolves when done. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Stops one part on purpose (a fault to watch), without stopping the run: SIGKILL by default,
+   * as a crash; `{ signal: "SIGTERM" }` for a clean stop. Resolves once it has exited. Rejects for an
+   * unknown or stopped part, or when the run is stopping.
+   */
+  stopPart(name: string, opts?: { signal?: NodeJS.Signals }): Promise<void>;
+  /**
+   * Starts a part stopped by stopPart again: same program, ports, environment and log file; resolves
+   * with its new pid once it is ready. From then on its death stops the run again, as for any part.
+   */
+  startPart(name: string): Promise<PartInfo>;
   /** Resolves when the run is over, by stop() or by a child's death (after everything stopped). */
   done: Promise<LocalExit>;
 }
@@ -200,7 +220,7 @@ function program(rel: string): string {
 const MANAGED_ENV = [
   "PORT", "REDIS_URL", "PREFIX", "HASH_ROUNDS", "PROCESSOR_URL", "BURST_PREFIX", "PROMETHEUS_URL", "QUERY", "RATE_WINDOW",
   "HIGH_RPS", "LOW_RPS", "MODE", "POLL_INTERVAL", "MIN_DWELL", "ROUTER", "MESH_URL", "NAMESPACE", "DRY_RUN", "ADMIN_PORT",
-  "HOST", "PRIMARY_UPSTREAMS", "BURST_UPSTREAMS", "WEIGHTS", "LOCAL_PORT",
+  "HOST", "PRIMARY_UPSTREAMS", "BURST_UPSTREAMS", "WEIGHTS", "LOCAL_PORT", "BURST_CLUSTER",
 ];
 
 function childEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
@@ -208,6 +228,17 @@ function childEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv 
   for (const k of MANAGED_ENV) delete env[k];
   for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
   return env;
+}
+
+/** The health query the watcher runs (from its /status), for the table; "off" when it has none. */
+async function watcherHealthQuery(watcherUrl: string): Promise<string> {
+  try {
+    const res = await fetch(`${watcherUrl}/status`, { signal: AbortSignal.timeout(5_000) });
+    const status = (await res.json()) as { healthQuery?: unknown };
+    return typeof status.healthQuery === "string" ? status.healthQuery : "off (BURST_HEALTH_QUERY=off)";
+  } catch {
+    return `see ${watcherUrl}/status`;
+  }
 }
 
 /**
@@ -403,7 +434,8 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
       }),
     );
 
-    // 5. The watcher, with the default query (RATE_WINDOW sets its range) unless QUERY is given
+    // 5. The watcher, with the default query (RATE_WINDOW sets its range) unless QUERY is given, and
+    // its default burst health guard over the same window (the mesh reports destination_cluster="burst")
     const query = config.query ?? defaultQuery(config.rateWindow);
     children.push(
       await supervisor.start({
@@ -418,7 +450,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
           MESH_URL: urls.meshAdmin,
           NAMESPACE: "default",
           QUERY: config.query,
-          RATE_WINDOW: config.query ? undefined : config.rateWindow,
+          RATE_WINDOW: config.rateWindow,
           HIGH_RPS: String(config.highRps),
           LOW_RPS: String(config.lowRps),
           MODE: config.mode,
@@ -438,6 +470,8 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
         },
       }),
     );
+
+    const healthQuery = await watcherHealthQuery(urls.watcher);
 
     // 6. The frontend
     children.push(
@@ -469,6 +503,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
         "",
         `  watcher: ${config.mode} mode, to burst above ${config.highRps} req/s, back below ${config.lowRps} req/s`,
         `  query:   ${query}`,
+        `  health:  ${healthQuery}`,
         `  logs:    ${logDir}/<name>.log${config.keepTemp ? "" : " (removed on exit; --keep-temp keeps them)"}`,
         "",
         `Open ${urls.frontend} and set the frequency above ${config.highRps}. Ctrl-C stops everything.`,
@@ -486,14 +521,29 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
     throw new StartLocalError(e instanceof Error ? e.message : String(e), started);
   }
 
+  const info = (c: Child): PartInfo => ({ name: c.name, pid: c.pid, url: c.url, logPath: c.logPath });
+  const clock = () => new Date().toTimeString().slice(0, 8);
   return {
     urls,
-    children: children.map((c) => ({ name: c.name, pid: c.pid, url: c.url, logPath: c.logPath })),
+    get children() {
+      return supervisor.children().map(info);
+    },
     tempDir,
     logDir,
     config,
     weightChanges,
     stop: shutdown,
     done,
+    async stopPart(name, opts = {}) {
+      if (stopPromise) throw new Error(`not stopping ${name}: local mode is stopping`);
+      const c = await supervisor.stopChild(name, opts);
+      out.write(`${clock()}  local: stopped ${name} (pid ${c.pid}) on purpose with ${opts.signal ?? "SIGKILL"}; the rest keeps running\n`);
+    },
+    async startPart(name) {
+      if (stopPromise) throw new Error(`not starting ${name}: local mode is stopping`);
+      const c = await supervisor.restartChild(name);
+      out.write(`${clock()}  local: started ${name} again (pid ${c.pid})\n`);
+      return info(c);
+    },
   };
 }

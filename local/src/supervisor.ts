@@ -5,7 +5,8 @@
  * which then stops the children in order), with stdout and stderr appended to `<logDir>/<name>.log`
  * and the last lines kept in memory for the death report. Readiness is an HTTP 200 (`/_healthz`,
  * `/-/ready`) or a custom check. A child that exits while it is not being stopped is reported
- * once through `onDeath`.
+ * once through `onDeath`. A child can also be stopped on purpose (`stopChild`, e.g. to show a
+ * fault) and started again with the same spec (`restartChild`); that exit is not a death.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
@@ -160,8 +161,10 @@ export interface SupervisorOptions {
   onDeath?: (report: DeathReport) => void;
 }
 
+type Entry = Child & { exitPromise: Promise<void>; spec: ChildSpec; onPurpose: boolean };
+
 export class Supervisor {
-  private readonly list: (Child & { exitPromise: Promise<void> })[] = [];
+  private readonly list: Entry[] = [];
   private stopping = false;
   private stopped?: Promise<void>;
   private readonly graceMs: number;
@@ -229,7 +232,7 @@ export class Supervisor {
         });
       });
     });
-    const child = {
+    const child: Entry = {
       name: spec.name,
       pid,
       url: spec.url,
@@ -237,6 +240,8 @@ export class Supervisor {
       process: proc,
       stopPhase: spec.stopPhase ?? 0,
       exitPromise,
+      spec,
+      onPurpose: false,
       lastLines: (n = 20) => ring.slice(-n),
       exited: () => hasExited,
     };
@@ -244,7 +249,7 @@ export class Supervisor {
     const report = (): DeathReport => ({ name: spec.name, pid, code: exitInfo?.code ?? null, signal: exitInfo?.signal ?? null, logPath, lastLines: ring.slice(-20) });
     let ready = false;
     void exitPromise.then(() => {
-      if (!this.stopping && ready) this.opts.onDeath?.(report());
+      if (!this.stopping && ready && !child.onPurpose) this.opts.onDeath?.(report());
     });
 
     const timeoutMs = spec.readyTimeoutMs ?? 30_000;
@@ -272,6 +277,48 @@ export class Supervisor {
     return child;
   }
 
+  private entry(name: string): Entry {
+    const e = this.list.find((c) => c.name === name);
+    if (!e) throw new Error(`no part named ${JSON.stringify(name)} (parts: ${this.list.map((c) => c.name).join(", ")})`);
+    return e;
+  }
+
+  /**
+   * Stops one child on purpose: its exit is not reported as a death and the others keep running.
+   * `signal` SIGKILL (the default) is a crash; SIGTERM lets it shut down (SIGKILL after the grace
+   * period). Resolves once it has exited.
+   */
+  async stopChild(name: string, opts: { signal?: NodeJS.Signals } = {}): Promise<Child> {
+    if (this.stopping) throw new Error(`not stopping ${name}: local mode is stopping`);
+    const c = this.entry(name);
+    if (c.exited()) throw new Error(`${name} (pid ${c.pid}) is not running`);
+    c.onPurpose = true;
+    const signal = opts.signal ?? "SIGKILL";
+    signalGroup(c.pid, signal);
+    const timer = signal === "SIGKILL" ? undefined : setTimeout(() => signalGroup(c.pid, "SIGKILL"), this.graceMs);
+    await c.exitPromise;
+    clearTimeout(timer);
+    signalGroup(c.pid, "SIGKILL");
+    return c;
+  }
+
+  /**
+   * Starts a child stopped with stopChild again, with the same command, environment, log file and
+   * readiness check; resolves once it is ready (rejects like start()). It takes the old one's place.
+   */
+  async restartChild(name: string): Promise<Child> {
+    if (this.stopping) throw new ChildStartError(`not starting ${name}: local mode is stopping`);
+    const old = this.entry(name);
+    if (!old.exited() || !old.onPurpose) throw new Error(`${name} (pid ${old.pid}) was not stopped with stopChild; stop it first`);
+    const at = this.list.indexOf(old);
+    this.list.splice(at, 1);
+    const c = await this.start(old.spec);
+    // keep the order of the table
+    this.list.splice(this.list.indexOf(c as Entry), 1);
+    this.list.splice(at, 0, c as Entry);
+    return c;
+  }
+
   /**
    * Stops every child: phase by phase (lowest first), SIGTERM to each process group of the phase,
    * SIGKILL after the grace period. Idempotent.
@@ -288,7 +335,7 @@ export class Supervisor {
     return this.stopped;
   }
 
-  private async stopOne(c: Child & { exitPromise: Promise<void> }): Promise<void> {
+  private async stopOne(c: Entry): Promise<void> {
     if (c.exited()) return c.exitPromise;
     signalGroup(c.pid, "SIGTERM");
     const timer = setTimeout(() => signalGroup(c.pid, "SIGKILL"), this.graceMs);
