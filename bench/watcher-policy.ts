@@ -16,6 +16,7 @@
  *   measure drops to 0 as soon as traffic moves to burst.
  */
 import { decide, initialState, loadConfig, policyFromConfig, type Policy, type State, type Weights } from "../watcher/src/lib";
+import { prng } from "../tests/helpers/fuzz";
 import { promRate, type CounterSample } from "./prom-rate";
 
 export const SIM = {
@@ -40,20 +41,9 @@ export interface Trace {
   surge?: { fromS: number; toS: number };
 }
 
-/** A small seeded PRNG (mulberry32), so that noisy traces are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+/** Gaussian noise per second from a seeded PRNG (the fuzz suites' mulberry32), the same on every run. */
 function noise(seed: number, durationS: number, sd: number): (t: number) => number {
-  const rand = prng(seed);
+  const rand = prng(seed).next;
   const perSecond = Array.from({ length: Math.ceil(durationS) + 1 }, () => {
     // Box-Muller
     const u = Math.max(rand(), 1e-12);

@@ -10,44 +10,43 @@
  * FUZZ_SEED=<n> replays a run; a failure names the seed, the case number and the input.
  */
 import type { ChildProcess } from "node:child_process";
-import { Agent, request as httpRequest } from "node:http";
-import { connect as tcpConnect } from "node:net";
+import { Agent } from "node:http";
 import { performance } from "node:perf_hooks";
 import { io as ioConnect, type Socket } from "socket.io-client";
 import { createLogger, listen } from "@istio-burst/common";
 import { createFrontend, type Frontend } from "../../apps/frontend/src/app";
-import { freePort, sleep, startRedis, stopChild, waitFor, type RedisServer } from "../helpers/services";
+import { freePort, startRedis, stopChild, waitFor, type RedisServer } from "../helpers/services";
 import { builtProgram, runProgram } from "../helpers/programs";
 import { within } from "../apps/worker/helpers";
 import { startCountingProcessor } from "../apps/frontend/helpers";
+import {
+  cutOffWhileSending,
+  describeHttpCase,
+  fuzzSeed,
+  junkHeaders,
+  pool,
+  prng,
+  raw,
+  rawReq,
+  send,
+  show,
+  SLOW_CLOSED_WITHIN_MS,
+  slowClientCases,
+  untilHealthy,
+  useShortTimeouts,
+  type HttpRequest,
+  type RawCase,
+  type Rng,
+} from "../helpers/fuzz";
 
-const SEED = Number(process.env.FUZZ_SEED ?? 20261125) >>> 0;
+const SEED = fuzzSeed();
 /** The rate set before the fuzz; bad input must leave it so. */
 const FREQ = 7;
 const MAX_FREQ = 5000;
 /** express.json's limit on /api/frequency */
 const FREQ_BODY_LIMIT = 4 * 1024;
 
-// ---- seeded PRNG and generators --------------------------------------------------------------------
-
-/** mulberry32: the same seed gives the same cases. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
-  const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)];
-  const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(0, 255)));
-  const ascii = (n: number, alphabet = " !#$%&'()*+,-./0123456789:;<=>?@ABCXYZ[\\]^_`abcxyz{|}~\"") =>
-    Array.from({ length: n }, () => alphabet[int(0, alphabet.length - 1)]).join("");
-  return { next, int, pick, bytes, ascii };
-}
-type Rng = ReturnType<typeof prng>;
+// ---- generators ------------------------------------------------------------------------------------
 
 /** A number the frequency must refuse: negative, above MAX_FREQ, or not finite once parsed. */
 function badNumber(r: Rng): number {
@@ -133,15 +132,6 @@ function badFrequencyBody(r: Rng): { body: Buffer; what: string } {
 const HEADER_NAMES = ["x-fuzz", "accept", "x-forwarded-for", "authorization", "cookie", "x-request-id", "user-agent", "accept-encoding", "origin", "referer", "accept-language", "if-none-match"];
 const HEADER_VALUES = ["application/json", "text/plain", "*/*", "gzip", "br", "", "null", "http://evil.example", "\"etag\"", "en;q=0.5, *;q=0.1"];
 
-function junkHeaders(r: Rng): Record<string, string> {
-  const h: Record<string, string> = {};
-  for (let i = r.int(0, 4); i > 0; i--) {
-    const name = r.next() < 0.8 ? r.pick(HEADER_NAMES) : `x-${r.ascii(r.int(1, 20), "abcdefghijklmnopqrstuvwxyz0123456789-_")}`;
-    h[name] = r.next() < 0.6 ? r.pick(HEADER_VALUES) : r.ascii(r.int(0, 300), "abcdefghijklmnopqrstuvwxyzABC0123456789 ;=,./:-_\"'()");
-  }
-  return h;
-}
-
 /** Body headers that body-parser refuses with a 4xx whatever the body is (or that change nothing). */
 function bodyHeaders(r: Rng): Record<string, string> {
   return r.pick<Record<string, string>>([
@@ -153,12 +143,8 @@ function bodyHeaders(r: Rng): Record<string, string> {
   ]);
 }
 
-interface HttpCase {
+interface HttpCase extends HttpRequest {
   n: number;
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body?: Buffer;
   what: string;
   /** acceptable statuses */
   expected: (status: number) => boolean;
@@ -207,7 +193,7 @@ function randomPath(r: Rng): string {
 function httpCases(r: Rng, start: number, count: number): HttpCase[] {
   const cases: HttpCase[] = [];
   for (let n = start; n < start + count; n++) {
-    const headers = junkHeaders(r);
+    const headers = junkHeaders(r, HEADER_NAMES, HEADER_VALUES);
     const kind = r.next();
     if (kind < 0.55) {
       const { body, what } = badFrequencyBody(r);
@@ -270,63 +256,7 @@ function httpCases(r: Rng, start: number, count: number): HttpCase[] {
   return cases;
 }
 
-// ---- clients ---------------------------------------------------------------------------------------
-
-interface Outcome {
-  status?: number;
-  text?: string;
-  error?: string;
-}
-
-function send(base: string, c: Pick<HttpCase, "method" | "path" | "headers" | "body">, agent: Agent | false, timeoutMs = 5_000): Promise<Outcome> {
-  const u = new URL(base);
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (o: Outcome) => {
-      if (!done) (done = true), resolve(o);
-    };
-    let req: ReturnType<typeof httpRequest>;
-    try {
-      // explicit framing: Node's client would send an OPTIONS/DELETE body unframed
-      const headers = c.body === undefined ? c.headers : { ...c.headers, "content-length": String(c.body.length) };
-      req = httpRequest({ host: u.hostname, port: u.port, method: c.method, path: c.path, headers, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (d: Buffer) => chunks.push(d));
-        res.on("end", () => finish({ status: res.statusCode, text: Buffer.concat(chunks).toString("utf8") }));
-        res.on("error", (err) => finish({ status: res.statusCode, error: err.message }));
-      });
-    } catch (err) {
-      finish({ error: `client refused to send: ${(err as Error).message}` });
-      return;
-    }
-    req.setTimeout(timeoutMs, () => {
-      finish({ error: "timeout" });
-      req.destroy();
-    });
-    req.on("error", (err) => finish({ error: err.message }));
-    req.end(c.body);
-  });
-}
-
-async function pool<T, R>(items: T[], width: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await task(items[i]);
-      }
-    }),
-  );
-  return out;
-}
-
-const show = (b: Buffer | string | undefined, max = 160) => {
-  if (b === undefined) return "(no body)";
-  const s = typeof b === "string" ? b : b.toString("latin1");
-  return JSON.stringify(s.length > max ? `${s.slice(0, max)}... (${s.length} bytes)` : s);
-};
+// ---- HTTP checks, raw TCP cases --------------------------------------------------------------------
 
 async function runHttpBatch(base: string, cases: HttpCase[], agent: Agent): Promise<string[]> {
   const outcomes = await pool(cases, 8, (c) => send(base, c, agent));
@@ -334,7 +264,7 @@ async function runHttpBatch(base: string, cases: HttpCase[], agent: Agent): Prom
   outcomes.forEach((o, i) => {
     const c = cases[i];
     let problem: string | undefined;
-    const earlyClose = o.status === undefined && (c.body?.length ?? 0) > FREQ_BODY_LIMIT && /EPIPE|ECONNRESET|socket hang up/.test(o.error ?? "");
+    const earlyClose = (c.body?.length ?? 0) > FREQ_BODY_LIMIT && cutOffWhileSending(o);
     if (earlyClose) return;
     if (o.status === undefined || !c.expected(o.status)) problem = `expected ${c.expectedText}, got ${o.status ?? "no response"}${o.error ? ` (${o.error})` : ""}`;
     else if (c.jsonError) {
@@ -352,50 +282,13 @@ async function runHttpBatch(base: string, cases: HttpCase[], agent: Agent): Prom
         problem = "stats are not JSON";
       }
     }
-    if (problem) failures.push(`seed ${SEED} case #${c.n} (${c.what}): ${c.method} ${show(c.path, 80)} headers ${JSON.stringify(c.headers).slice(0, 200)} body ${show(c.body)} -> ${problem} ${show(o.text, 120)}`);
+    if (problem) failures.push(`seed ${SEED} ${describeHttpCase(c)} -> ${problem} ${show(o.text, 120)}`);
   });
   return failures;
 }
 
-/** Raw TCP: writes `parts`, waits for the server to close or `waitMs`, reports final status codes. */
-function raw(port: number, parts: (string | Buffer | number)[], opts: { end?: boolean; waitMs?: number } = {}) {
-  const started = Date.now();
-  return new Promise<{ statuses: number[]; closed: boolean; timedOut: boolean; ms: number; raw: string }>((resolve) => {
-    const socket = tcpConnect(port, "127.0.0.1");
-    const chunks: Buffer[] = [];
-    let closed = false;
-    let finished = false;
-    const finish = (timedOut: boolean) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      socket.destroy();
-      const text = Buffer.concat(chunks).toString("latin1");
-      const statuses = [...text.matchAll(/(?:^|\r\n)HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1])).filter((s) => s >= 200);
-      resolve({ statuses, closed, timedOut, ms: Date.now() - started, raw: text });
-    };
-    const timer = setTimeout(() => finish(true), opts.waitMs ?? 4_000);
-    socket.on("data", (d: Buffer) => chunks.push(d));
-    socket.on("error", () => undefined);
-    socket.on("close", () => {
-      closed = true;
-      finish(false);
-    });
-    socket.on("connect", async () => {
-      for (const p of parts) {
-        if (finished || socket.destroyed) return;
-        if (typeof p === "number") await sleep(p);
-        else socket.write(p);
-      }
-      if (opts.end) socket.end();
-    });
-  });
-}
-
-const rawReq = (head: string, body: string | Buffer = "") => Buffer.concat([Buffer.from(head.replace(/\n/g, "\r\n"), "latin1"), typeof body === "string" ? Buffer.from(body, "latin1") : body]);
-
 /** Malformed HTTP to the frontend: a 4xx or a close, never a 2xx/5xx, never a hang. */
-function rawCases(r: Rng): { what: string; parts: (string | Buffer | number)[]; end?: boolean; closeOk?: boolean }[] {
+function rawCases(r: Rng): RawCase[] {
   const deep = 1_500;
   return [
     { what: "garbage request line", parts: [rawReq("GARBAGE\n\n")] },
@@ -419,7 +312,7 @@ function rawCases(r: Rng): { what: string; parts: (string | Buffer | number)[]; 
     { what: "CONNECT", parts: [rawReq("CONNECT evil.example:443 HTTP/1.1\nHost: evil.example:443\n\n")], closeOk: true },
     { what: "upgrade to an unknown protocol", parts: [rawReq("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\nHost: x\nConnection: Upgrade\nUpgrade: junk\nSec-WebSocket-Version: 99\n\n")], closeOk: true },
     { what: "websocket upgrade with a bad key", parts: [rawReq("GET /socket.io/?EIO=4&transport=websocket HTTP/1.1\nHost: x\nConnection: Upgrade\nUpgrade: websocket\nSec-WebSocket-Version: 13\nSec-WebSocket-Key: !!\n\n")], closeOk: true },
-    ...Array.from({ length: 6 }, (_, i) => ({ what: `random bytes #${i}`, parts: [r.bytes(r.int(1, 2000))] as (string | Buffer | number)[], end: i % 2 === 0, closeOk: true })),
+    ...Array.from({ length: 6 }, (_, i) => ({ what: `random bytes #${i}`, parts: [r.bytes(r.int(1, 2000))], end: i % 2 === 0, closeOk: true })),
   ];
 }
 
@@ -666,14 +559,10 @@ describe("frontend in-process (createFrontend) under bad input", () => {
       { port: 0, processorUrl: processor.url, redisUrl: redis.url, burstPrefix: "bursty-", maxFreq: MAX_FREQ, initialFreq: 0, requestTimeoutMs: 5_000, maxInFlight: 500 },
       { log: createLogger("frontend", "silent"), drainMs: 1_000 },
     );
-    // Short server timeouts so that slow clients are cut off within the test's patience
-    // (the product defaults are 20 s for headers and 30 s per request, checked every 30 s).
-    frontend.server.headersTimeout = 1_000;
-    frontend.server.requestTimeout = 2_000;
-    (frontend.server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval = 200;
+    useShortTimeouts(frontend.server);
     port = await listen(frontend.server, 0, "127.0.0.1");
     fe = { frontend, url: `http://127.0.0.1:${port}` };
-    await waitFor("frontend ready", async () => (await send(fe.url, { method: "GET", path: "/_healthz", headers: {} }, false)).status === 200);
+    await untilHealthy("frontend ready", fe.url);
     agent = new Agent({ keepAlive: true, maxSockets: 8 });
     rate = await setRate(fe.url);
   });
@@ -752,13 +641,7 @@ describe("frontend in-process (createFrontend) under bad input", () => {
   });
 
   it("cuts off slow clients (truncated bodies, slowloris) by its timeouts, while serving others", async () => {
-    const slow = [
-      { what: "truncated body, client stays silent", parts: [rawReq("POST /api/frequency HTTP/1.1\nHost: x\nContent-Length: 100\n\n", '{"freq":')] },
-      { what: "headers never finished", parts: [rawReq("POST /api/frequency HTTP/1.1\nHost: x\n")] },
-      { what: "slowloris: a header byte every 150 ms", parts: [rawReq("GET /api/stats HTTP/1.1\nHost: x\n"), ...Array.from({ length: 40 }, (_, i) => [150, i % 2 ? "a" : "X-"]).flat()] },
-      { what: "body trickled a byte per 200 ms", parts: [rawReq("POST /api/frequency HTTP/1.1\nHost: x\nContent-Length: 50\n\n"), ...Array.from({ length: 40 }, () => [200, " "]).flat()] },
-      { what: "request line never finished", parts: ["GET /api/sta"] },
-    ];
+    const slow = slowClientCases({ post: "POST /api/frequency", partialBody: '{"freq":', slowlorisRequest: "GET /api/stats", trickleByte: " ", partialLine: "GET /api/sta" });
     const pending = Promise.all(slow.map((c) => raw(port, c.parts, { waitMs: 6_000 })));
     // meanwhile valid requests are served
     for (let i = 0; i < 3; i++) expect((await stats(fe.url)).freq).toBe(FREQ);
@@ -766,7 +649,7 @@ describe("frontend in-process (createFrontend) under bad input", () => {
     const failures = slow
       .map((c, i) => {
         const res = results[i];
-        const bad = res.statuses.some((s) => !is4xx(s)) ? `answered ${res.statuses}` : !res.closed || res.ms > 4_500 ? `not closed within 4500 ms (${res.ms} ms)` : undefined;
+        const bad = res.statuses.some((s) => !is4xx(s)) ? `answered ${res.statuses}` : !res.closed || res.ms > SLOW_CLOSED_WITHIN_MS ? `not closed within ${SLOW_CLOSED_WITHIN_MS} ms (${res.ms} ms)` : undefined;
         return bad && `raw slow case "${c.what}": ${bad}; received ${show(res.raw, 200)}`;
       })
       .filter(Boolean);
@@ -786,7 +669,7 @@ describe("the built frontend program under bad input", () => {
     const program = runProgram(builtProgram("apps/frontend/dist/index.js"), { PORT: String(port), REDIS_URL: redis.hostPort, PROCESSOR_URL: processor.url, MAX_FREQ: String(MAX_FREQ) });
     child = program.child;
     output = program.output;
-    await waitFor("frontend program ready", async () => (await send(url, { method: "GET", path: "/_healthz", headers: {} }, false)).status === 200);
+    await untilHealthy("frontend program ready", url);
   });
   afterAll(async () => {
     if (child) await stopChild(child);

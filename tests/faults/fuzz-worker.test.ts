@@ -9,37 +9,36 @@
  * number and the input.
  */
 import type { ChildProcess } from "node:child_process";
-import { Agent, METHODS, request as httpRequest } from "node:http";
-import { connect } from "node:net";
+import { Agent, METHODS } from "node:http";
 import { createLogger, listen } from "@istio-burst/common";
 import { createWorker, MAX_BODY_BYTES, type Worker } from "../../apps/worker/src/app";
 import { hashString } from "../../apps/worker/src/hash";
 import { freePort, startRedis, stopChild, waitFor, type RedisServer } from "../helpers/services";
 import { builtProgram, runProgram } from "../helpers/programs";
 import { subscribe, within } from "../apps/worker/helpers";
+import {
+  cutOffWhileSending,
+  describeHttpCase,
+  fuzzSeed,
+  junkHeaders,
+  pool,
+  prng,
+  raw,
+  rawReq,
+  send,
+  show,
+  slowClientCases,
+  untilHealthy,
+  useShortTimeouts,
+  type HttpRequest,
+  type RawCase,
+  type RawResult,
+  type Rng,
+} from "../helpers/fuzz";
 
-const SEED = Number(process.env.FUZZ_SEED ?? 20261125) >>> 0;
+const SEED = fuzzSeed();
 
-// ---- seeded PRNG and generators --------------------------------------------------------------------
-
-/** mulberry32: small, fast, good enough to spread cases; the same seed gives the same cases. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
-  const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)];
-  const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(0, 255)));
-  const ascii = (n: number, alphabet = " !#$%&'()*+,-./0123456789:;<=>?@ABCXYZ[\\]^_`abcxyz{|}~\"") =>
-    Array.from({ length: n }, () => alphabet[int(0, alphabet.length - 1)]).join("");
-  return { next, int, pick, bytes, ascii };
-}
-type Rng = ReturnType<typeof prng>;
+// ---- generators ------------------------------------------------------------------------------------
 
 /** Any JSON value, nested up to `depth`. */
 function jsonValue(r: Rng, depth: number): unknown {
@@ -139,15 +138,6 @@ function badBody(r: Rng): { body: Buffer; what: string } {
 const HEADER_NAMES = ["x-fuzz", "content-type", "accept", "x-forwarded-for", "content-encoding", "authorization", "cookie", "x-request-id", "user-agent", "accept-encoding", "connection"];
 const HEADER_VALUES = ["application/json", "text/plain", "application/x-www-form-urlencoded", "gzip", "br", "identity", "*/*", "keep-alive", "", "application/json; charset=latin1", "multipart/form-data; boundary=x"];
 
-function junkHeaders(r: Rng): Record<string, string> {
-  const h: Record<string, string> = {};
-  for (let i = r.int(0, 4); i > 0; i--) {
-    const name = r.next() < 0.8 ? r.pick(HEADER_NAMES) : `x-${r.ascii(r.int(1, 20), "abcdefghijklmnopqrstuvwxyz0123456789-_")}`;
-    h[name] = r.next() < 0.6 ? r.pick(HEADER_VALUES) : r.ascii(r.int(0, 300), "abcdefghijklmnopqrstuvwxyzABC0123456789 ;=,./:-_\"'()");
-  }
-  return h;
-}
-
 const OTHER_METHODS = METHODS.filter((m) => !["GET", "HEAD", "POST", "CONNECT", "PRI"].includes(m));
 const SERVED = new Set(["/", "/_healthz", "/metrics"]);
 
@@ -165,12 +155,8 @@ function randomPath(r: Rng): string {
   }
 }
 
-interface HttpCase {
+interface HttpCase extends HttpRequest {
   n: number;
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body?: Buffer;
   what: string;
   /** the only acceptable status */
   expected: number;
@@ -181,7 +167,7 @@ function httpCases(r: Rng, start: number, count: number): HttpCase[] {
   const cases: HttpCase[] = [];
   for (let n = start; n < start + count; n++) {
     const kind = r.next();
-    const headers = junkHeaders(r);
+    const headers = junkHeaders(r, HEADER_NAMES, HEADER_VALUES);
     // the request's own framing is the client's: no junk connection header where a body is sent
     delete headers["connection"];
     if (kind < 0.65) {
@@ -202,65 +188,7 @@ function httpCases(r: Rng, start: number, count: number): HttpCase[] {
   return cases;
 }
 
-// ---- HTTP and raw TCP clients ----------------------------------------------------------------------
-
-interface Outcome {
-  status?: number;
-  text?: string;
-  error?: string;
-}
-
-/** One request with a deadline: a hang is an outcome (error "timeout"), not a stuck test. */
-function send(port: number, c: Pick<HttpCase, "method" | "path" | "headers" | "body">, agent: Agent | false, timeoutMs = 5_000): Promise<Outcome> {
-  return new Promise((resolve) => {
-    let done = false;
-    const finish = (o: Outcome) => {
-      if (!done) (done = true), resolve(o);
-    };
-    let req: ReturnType<typeof httpRequest>;
-    try {
-      // Explicit framing: Node's client sends an OPTIONS/DELETE/TRACE body unframed otherwise, which the
-      // server rightly reads as the next request on a kept-alive connection.
-      const headers = c.body === undefined ? c.headers : { ...c.headers, "content-length": String(c.body.length) };
-      req = httpRequest({ host: "127.0.0.1", port, method: c.method, path: c.path, headers, agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (d: Buffer) => chunks.push(d));
-        res.on("end", () => finish({ status: res.statusCode, text: Buffer.concat(chunks).toString("utf8") }));
-        res.on("error", (err) => finish({ status: res.statusCode, error: err.message }));
-      });
-    } catch (err) {
-      finish({ error: `client refused to send: ${(err as Error).message}` });
-      return;
-    }
-    req.setTimeout(timeoutMs, () => {
-      finish({ error: "timeout" });
-      req.destroy();
-    });
-    req.on("error", (err) => finish({ error: err.message }));
-    req.end(c.body);
-  });
-}
-
-/** Runs `tasks` with at most `width` at once. */
-async function pool<T, R>(items: T[], width: number, task: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        out[i] = await task(items[i]);
-      }
-    }),
-  );
-  return out;
-}
-
-const show = (b: Buffer | string | undefined, max = 160) => {
-  if (b === undefined) return "(no body)";
-  const s = typeof b === "string" ? b : b.toString("latin1");
-  return JSON.stringify(s.length > max ? `${s.slice(0, max)}... (${s.length} bytes)` : s);
-};
+// ---- HTTP checks, raw TCP cases --------------------------------------------------------------------
 
 /** The cases whose outcome is not what they expect, described for the failure message. */
 async function runHttpBatch(port: number, cases: HttpCase[], agent: Agent): Promise<string[]> {
@@ -277,74 +205,15 @@ async function runHttpBatch(port: number, cases: HttpCase[], agent: Agent): Prom
       }
     })();
     // An oversize body may be cut off by the server's early 413 + close before the client finished sending it.
-    const earlyClose = c.expected === 413 && o.status === undefined && /EPIPE|ECONNRESET|socket hang up/.test(o.error ?? "");
+    const earlyClose = c.expected === 413 && cutOffWhileSending(o);
     if ((o.status !== c.expected || !jsonError) && !earlyClose) {
-      failures.push(`seed ${SEED} case #${c.n} (${c.what}): ${c.method} ${show(c.path, 80)} headers ${JSON.stringify(c.headers).slice(0, 200)} body ${show(c.body)} -> expected ${c.expected}, got ${o.status ?? "no response"}${o.error ? ` (${o.error})` : ""} ${show(o.text, 120)}`);
+      failures.push(`seed ${SEED} ${describeHttpCase(c)} -> expected ${c.expected}, got ${o.status ?? "no response"}${o.error ? ` (${o.error})` : ""} ${show(o.text, 120)}`);
     }
   });
   return failures;
 }
 
-interface RawResult {
-  /** status codes of the responses received, in order */
-  statuses: number[];
-  /** the server closed the connection */
-  closed: boolean;
-  timedOut: boolean;
-  ms: number;
-  raw: string;
-}
-
-/**
- * Writes `parts` (strings, buffers, or pauses in ms) on a fresh TCP connection, then waits until the
- * server closes it or `waitMs` passes, and reports the responses' status lines.
- */
-function raw(port: number, parts: (string | Buffer | number)[], opts: { end?: boolean; waitMs?: number } = {}): Promise<RawResult> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    const chunks: Buffer[] = [];
-    let closed = false;
-    let finished = false;
-    const finish = (timedOut: boolean) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      socket.destroy();
-      const text = Buffer.concat(chunks).toString("latin1");
-      // final responses only: a 100 Continue is Node answering `Expect: 100-continue` before the app decides
-      const statuses = [...text.matchAll(/(?:^|\r\n)HTTP\/1\.[01] (\d{3}) /g)].map((m) => Number(m[1])).filter((s) => s >= 200);
-      resolve({ statuses, closed, timedOut, ms: Date.now() - started, raw: text });
-    };
-    const timer = setTimeout(() => finish(true), opts.waitMs ?? 4_000);
-    socket.on("data", (d: Buffer) => chunks.push(d));
-    socket.on("error", () => undefined);
-    socket.on("close", () => {
-      closed = true;
-      finish(false);
-    });
-    socket.on("connect", async () => {
-      for (const p of parts) {
-        if (finished || socket.destroyed) return;
-        if (typeof p === "number") await new Promise((r) => setTimeout(r, p));
-        else socket.write(p);
-      }
-      if (opts.end) socket.end();
-    });
-  });
-}
-
-interface RawCase {
-  what: string;
-  parts: (string | Buffer | number)[];
-  end?: boolean;
-  /** besides a 4xx, the server may just close the connection (nothing it could answer) */
-  closeOk?: boolean;
-  /** the connection must be closed within this many ms (in-process, with short server timeouts) */
-  closedWithinMs?: number;
-}
-
-const req = (head: string, body: string | Buffer = "") => [Buffer.concat([Buffer.from(head.replace(/\n/g, "\r\n"), "latin1"), typeof body === "string" ? Buffer.from(body, "latin1") : body])];
+const req = (head: string, body: string | Buffer = "") => [rawReq(head, body)];
 
 /** Malformed HTTP, as raw bytes. Every case is a fresh connection; `Connection: close` where the server would otherwise keep it. */
 function rawCases(r: Rng): RawCase[] {
@@ -397,17 +266,7 @@ function rawCases(r: Rng): RawCase[] {
 
 /** Slow clients: the server's timeouts must close them (cases for a worker running with short timeouts). */
 function slowCases(): RawCase[] {
-  return [
-    { what: "truncated body, client stays silent", parts: req("POST / HTTP/1.1\nHost: x\nContent-Length: 100\n\n", '{"str":"abc'), closedWithinMs: 4_500 },
-    { what: "headers never finished", parts: req("POST / HTTP/1.1\nHost: x\n"), closedWithinMs: 4_500 },
-    {
-      what: "slowloris: a header byte every 150 ms",
-      parts: [...req("POST / HTTP/1.1\nHost: x\n"), ...Array.from({ length: 40 }, (_, i) => [150, i % 2 ? "a" : "X-"]).flat()],
-      closedWithinMs: 4_500,
-    },
-    { what: "body trickled a byte per 200 ms", parts: [...req("POST / HTTP/1.1\nHost: x\nContent-Length: 50\n\n"), ...Array.from({ length: 40 }, () => [200, "a"]).flat()], closedWithinMs: 4_500 },
-    { what: "request line never finished", parts: ["POST /"], closedWithinMs: 4_500 },
-  ];
+  return slowClientCases({ post: "POST /", partialBody: '{"str":"abc', slowlorisRequest: "POST /", trickleByte: "a", partialLine: "POST /" });
 }
 
 function rawFailures(c: RawCase, res: RawResult): string | undefined {
@@ -469,13 +328,9 @@ describe("worker in-process (createWorker) under bad input", () => {
     sub.messages.length = 0;
     process.on("unhandledRejection", onUnhandled);
     worker = createWorker({ port: 0, redisUrl: redis.url, prefix: "", hashRounds: 1 }, { log: createLogger("worker", "silent"), drainMs: 1_000 });
-    // Short server timeouts so that slow clients are cut off within the test's patience
-    // (the product defaults are 20 s for headers and 30 s per request, checked every 30 s).
-    worker.server.headersTimeout = 1_000;
-    worker.server.requestTimeout = 2_000;
-    (worker.server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval = 200;
+    useShortTimeouts(worker.server);
     port = await listen(worker.server, 0, "127.0.0.1");
-    await waitFor("worker ready", async () => (await send(port, { method: "GET", path: "/_healthz", headers: {} }, false)).status === 200);
+    await untilHealthy("worker ready", port);
     agent = new Agent({ keepAlive: true, maxSockets: 8 });
   });
   afterAll(async () => {
@@ -536,7 +391,7 @@ describe("the built worker program under bad input", () => {
     const program = runProgram(builtProgram("apps/worker/dist/index.js"), { PORT: String(port), REDIS_URL: redis.hostPort, PREFIX: "bursty-" });
     child = program.child;
     output = program.output;
-    await waitFor("worker program ready", async () => (await send(port, { method: "GET", path: "/_healthz", headers: {} }, false)).status === 200);
+    await untilHealthy("worker program ready", port);
   });
   afterAll(async () => {
     if (child) await stopChild(child);
