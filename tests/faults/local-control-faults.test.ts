@@ -6,7 +6,8 @@
  *  - the watcher killed while in burst and restarted: it stays in burst, no weight change;
  *  - the burst pool killed while it takes all the traffic: the watcher's default health guard sends
  *    the traffic back to primary and says so; once the pool is back and BURST_RETRY_AFTER has
- *    passed, the watcher bursts again.
+ *    passed, the watcher bursts again;
+ *  - the burst pool hung (SIGSTOP): the calls time out, and the guard does the same.
  * Every call the frontend made is accounted for, and every 200 answer's hash reached the frontend.
  * Needs `npm run build` first (npm test does it).
  */
@@ -257,6 +258,61 @@ describe("local mode faults on the control path", () => {
     // yet answered, is a hash without a 200 (at most the calls in flight at the kill)
     expect(fig.hashes).toBeGreaterThanOrEqual(fig.ok);
     expect(fig.hashes - fig.ok).toBeLessThanOrEqual(2);
+    expect(fig.channel).toBe(fig.hashes);
+  });
+
+  it("the burst pool hung (SIGSTOP) while bursting: calls time out, the health guard counts no answer as failure and returns the traffic to primary", async () => {
+    const { run, counter, out } = f;
+    const fe = run.urls.frontend;
+    const before = mark;
+    expect(await meshWeights(run)).toEqual({ primary: 0, burst: 100 });
+    await setFrequency(fe, HIGH);
+    await flowing("burst hashes to flow", 20, "burst");
+    const changes = run.weightChanges.length;
+    const pid = run.children.find((c) => c.name === "worker-burst-1")!.pid;
+
+    process.kill(pid, "SIGSTOP");
+    const hungAt = Date.now();
+    let fallbackMs: number;
+    let fallbackIndex: number;
+    try {
+      // The frontend gives up after its REQUEST_TIMEOUT (5 s); the mesh records those calls with
+      // response_code 0. Before that, no call to burst ends, so the rate the watcher sees falls (Istio
+      // counts a request when it ends): it may return to primary on LOW_RPS and burst again when the
+      // timeouts are counted. The guard then sees ratio 0 and falls back for good.
+      const fallback = await nextChange("health-fallback", changes, 40_000);
+      fallbackMs = Date.now() - hungAt;
+      fallbackIndex = run.weightChanges.indexOf(fallback);
+      expect(fallback).toMatchObject({ primary: 100, burst: 0 });
+      expect(fallback.reason).toMatch(/^burst pool unhealthy: success ratio 0(\.\d+)? < 0\.50 for 3 samples/);
+      expect(out.text()).toMatch(/weights primary 100 \/ burst +0 +health-fallback: /);
+      await flowing("primary hashes to flow", 20, "primary");
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    const before_fallback = run.weightChanges.slice(changes, fallbackIndex).map((c) => c.action);
+    for (const a of before_fallback) expect(["to-natural", "to-burst"]).toContain(a);
+    const back = await nextChange("to-burst", fallbackIndex + 1, 30_000);
+    await flowing("burst hashes to flow again", 20, "burst");
+    const seen = run.weightChanges.slice(changes).map((c) => c.action);
+    expect(seen.slice(before_fallback.length)).toEqual(["health-fallback", "to-burst"]);
+
+    mark = await quiet(run, counter, before);
+    const fig = figures(before, mark);
+    const extra = fig.hashes - fig.ok;
+    console.log(
+      summary(
+        "burst pool hung while bursting",
+        fig,
+        `changes ${seen.join(", ")}; health-fallback ${(fallbackMs / 1000).toFixed(1)} s after the hang, to-burst again ${((Date.parse(back.time) - hungAt) / 1000).toFixed(1)} s after it; hashes without a 200 ${extra} (published when the worker resumed, for calls that had timed out)`,
+      ),
+    );
+    expectAccounted(fig);
+    expect(fig.responses.timeout).toBeGreaterThan(0);
+    expect(fig.errors).toBe((fig.responses.timeout ?? 0) + (fig.responses["503"] ?? 0) + (fig.responses.error ?? 0) + fig.dropped);
+    // every 200's hash arrived; the hung worker, once resumed, may still publish calls that timed out
+    expect(fig.hashes).toBeGreaterThanOrEqual(fig.ok);
+    expect(extra).toBeLessThanOrEqual(fig.responses.timeout ?? 0);
     expect(fig.channel).toBe(fig.hashes);
   });
 });
