@@ -9,7 +9,7 @@ import { PassThrough } from "node:stream";
 import { startLocal, StartLocalError } from "../../local/src/run";
 import { pidAlive } from "../../local/src/supervisor";
 import { request } from "../helpers/local-http";
-import { waitFor } from "../helpers/services";
+import { makeTempDir, waitFor } from "../helpers/services";
 
 jest.setTimeout(120_000);
 
@@ -48,6 +48,20 @@ async function freeBase(n: number): Promise<number> {
 }
 
 describe("startLocal", () => {
+  // Its own TMPDIR (os.tmpdir() reads it on each call), so that the temp dirs these tests look for
+  // are this file's, not those of local-mode runs in other test files running at the same time.
+  const savedTmp = process.env.TMPDIR;
+  let privateTmp: { dir: string; remove: () => void };
+  beforeAll(() => {
+    privateTmp = makeTempDir("run-test-tmp");
+    process.env.TMPDIR = privateTmp.dir;
+  });
+  afterAll(() => {
+    if (savedTmp === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = savedTmp;
+    privateTmp.remove();
+  });
+
   it("takes consecutive internal ports from --base-port", async () => {
     const base = await freeBase(7);
     const run = await startLocal({ ...quiet(), port: 0, basePort: base });
