@@ -9,7 +9,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { checkConfig, DEFAULTS, defaultQuery, type LocalConfig } from "./config";
 import { prometheusArgs, renderPrometheusConfig } from "./prometheus-config";
 import { formatDeath, Supervisor, type Child, type DeathReport } from "./supervisor";
@@ -17,8 +17,16 @@ import { formatDeath, Supervisor, type Child, type DeathReport } from "./supervi
 export const HOST = "127.0.0.1";
 export const BURST_PREFIX = "bursty-";
 
-/** The repository root (this file is local/src/run.ts or local/dist/run.js). */
-export const REPO_ROOT = resolve(__dirname, "..", "..");
+/** The repository root (this file is local/src/run.ts or local/dist/run.js, or compiled into the benchmarks). */
+export const REPO_ROOT = findRepoRoot(__dirname);
+
+/** The nearest folder above `from` that holds the npm workspaces (the compiled file may sit deeper, e.g. in the benchmarks' build). */
+function findRepoRoot(from: string): string {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package-lock.json")) && existsSync(join(dir, "apps", "worker", "package.json"))) return dir;
+    if (dirname(dir) === dir) return resolve(from, "..", "..");
+  }
+}
 
 export interface WeightChange {
   /** ISO time of the watcher's log line (or of reading it). */
