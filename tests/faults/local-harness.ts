@@ -9,19 +9,11 @@ import { startLocal, type LocalRun, type StartLocalOptions } from "../../local/s
 import { pidAlive } from "../../local/src/supervisor";
 import { parseMetrics, request } from "../helpers/local-http";
 import { setFrequency } from "../helpers/local-stats";
+import type { StatsSnapshot } from "../../apps/frontend/src/stats";
 import { sleep } from "../helpers/services";
 
-export interface FullStats {
-  freq: number;
-  sent: number;
-  ok: number;
-  errors: number;
-  dropped: number;
-  inFlight: number;
-  responses: Record<string, number>;
-  hashes: { primary: number; burst: number };
-  rate: { sent: number; ok: number; errors: number; primary: number; burst: number };
-}
+/** What GET /api/stats answers. */
+export type FullStats = StatsSnapshot;
 
 export async function stats(frontend: string): Promise<FullStats> {
   const r = await request(`${frontend}/api/stats`);

@@ -9,6 +9,7 @@ import type { Frontend } from "../../../apps/frontend/src/app";
 import { sleep, startRedis, waitFor, type RedisServer } from "../../helpers/services";
 import { postJson, request } from "../worker/helpers";
 import { startCountingProcessor, startFrontend } from "./helpers";
+import type { StatsSnapshot } from "../../../apps/frontend/src/stats";
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -18,17 +19,7 @@ afterAll(async () => {
   await redis?.dispose();
 });
 
-type Stats = {
-  freq: number;
-  sent: number;
-  ok: number;
-  errors: number;
-  dropped: number;
-  inFlight: number;
-  responses: Record<string, number>;
-  hashes: { primary: number; burst: number };
-  rate: { sent: number; primary: number; burst: number };
-};
+type Stats = StatsSnapshot;
 const getStats = async (url: string) => (await request(`${url}/api/stats`)).json() as Stats;
 
 describe("pacing", () => {
