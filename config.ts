@@ -108,7 +108,7 @@ export interface WatcherConfig {
   burstWeights: Weights;
   /** overflow mode: requests/s primary serves before the excess goes to burst */
   primaryCapacityRps: number;
-  /** overflow mode: largest weight change per decision */
+  /** overflow mode: the burst weight moves in multiples of this */
   stepWeight: number;
   /** overflow mode: upper bound of the burst weight */
   maxBurstWeight: number;

@@ -43,7 +43,7 @@ export interface WatcherSettings {
   burstWeights: Weights;
   /** `PRIMARY_CAPACITY_RPS`: requests/s the primary pool takes before overflow mode sends the excess to burst. Finite, > 0. Default 15 (= highRps). */
   primaryCapacityRps: number;
-  /** `STEP_WEIGHT`: largest weight change per decision in overflow mode. Integer 1..100. Default 10. */
+  /** `STEP_WEIGHT`: overflow mode moves the burst weight in multiples of this. Integer 1..100. Default 10. */
   stepWeight: number;
   /** `MAX_BURST_WEIGHT`: ceiling of the burst weight in overflow mode. Integer, from naturalWeights' burst weight to 100. Default 100. */
   maxBurstWeight: number;
