@@ -40,6 +40,9 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq
     # shellcheck disable=SC2086
     apt-get install -y -qq $pkgs >/dev/null
+    for cmd in "${!pkg_of[@]}"; do
+      command -v "$cmd" >/dev/null 2>&1 || { echo "setup: '$cmd' is still missing after installing ${pkg_of[$cmd]}" >&2; exit 1; }
+    done
   else
     echo "setup: missing programs; install them with: sudo apt-get install -y $pkgs" >&2
     exit 1
