@@ -160,6 +160,13 @@ export function expectAccounted(f: Figures): void {
   expect(f.responses["200"] ?? 0).toBe(f.ok);
 }
 
+/** A run with no failure: every call answered 200 and every 200's hash reached the frontend and the channel. */
+export function expectAllDelivered(f: Figures): void {
+  expect(f.errors).toBe(0);
+  expect(f.hashes).toBe(f.ok);
+  expect(f.channel).toBe(f.ok);
+}
+
 export async function httpStatus(url: string, opts: { method?: string; body?: string } = {}): Promise<number> {
   try {
     return (await request(url, { ...opts, headers: opts.body ? { "content-type": "application/json" } : undefined, timeoutMs: 3_000 })).status;
