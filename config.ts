@@ -10,7 +10,7 @@
  * any resource is registered. The README's Configuration section lists every key with its default.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseDuration } from "./packages/common/src/duration";
+import { parseDuration } from "./packages/contract/src/duration";
 
 export const CONFIG_NAMESPACE = "istio-burst";
 

@@ -20,6 +20,7 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!(${ESM_PACKAGES.join("|")})/)`],
   moduleNameMapper: {
     "^@istio-burst/common$": "<rootDir>/packages/common/src/index.ts",
+    "^@istio-burst/contract$": "<rootDir>/packages/contract/src/index.ts",
   },
   testTimeout: 60_000,
   // Tests start real services (redis-server, prometheus, chromium) on free ports; two cores.

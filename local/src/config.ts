@@ -3,7 +3,7 @@
  * into a validated object. A bad value is one line naming the flag and what it must be.
  */
 import { parseArgs } from "node:util";
-import { parseDuration } from "@istio-burst/common";
+import { parseDuration } from "@istio-burst/contract";
 
 export type Mode = "switch" | "overflow";
 

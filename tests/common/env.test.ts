@@ -1,4 +1,5 @@
-import { ConfigError, Env, parseDuration } from "@istio-burst/common";
+import { ConfigError, Env } from "@istio-burst/common";
+import { parseDuration } from "@istio-burst/contract";
 
 describe("parseDuration", () => {
   it.each([

@@ -1,4 +1,4 @@
-import { parseDuration } from "./duration";
+import { parseBoolean, parseDuration } from "@istio-burst/contract";
 
 /** A configuration value that cannot be used; its message is one line naming the variable. */
 export class ConfigError extends Error {
@@ -75,10 +75,9 @@ export class Env {
   boolean(name: string, fallback: boolean): boolean {
     const raw = this.raw(name);
     if (raw === undefined) return fallback;
-    const v = raw.toLowerCase();
-    if (["1", "true", "yes", "on"].includes(v)) return true;
-    if (["0", "false", "no", "off"].includes(v)) return false;
-    throw new ConfigError(name, "true or false", raw);
+    const v = parseBoolean(raw);
+    if (v === undefined) throw new ConfigError(name, "true or false", raw);
+    return v;
   }
 
   /** An absolute http(s) URL. */

@@ -1,4 +1,3 @@
-export { parseDuration } from "./duration";
 export { ConfigError, Env } from "./env";
 export { createLogger, type Logger } from "./log";
 export { createRegistry } from "./metrics";

@@ -17,3 +17,8 @@ export function parseDuration(text: string): number | undefined {
   }
   return consumed === s.length ? total : undefined;
 }
+
+/** Milliseconds as a Prometheus duration: whole seconds as `5s`, else whole milliseconds as `250ms`. */
+export function formatDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${Math.round(ms)}ms`;
+}

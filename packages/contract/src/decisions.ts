@@ -1,0 +1,24 @@
+/** The watcher's vocabulary: modes, phases and the actions a decision can take. */
+
+/** `switch`: natural <-> burst weights (the 2018 codelab); `overflow`: only the excess over primary's capacity goes to burst. */
+export type Mode = "switch" | "overflow";
+export const MODES: readonly Mode[] = ["switch", "overflow"];
+
+/** `burst` while the burst weight is above the natural one. */
+export type Phase = "natural" | "burst";
+
+/** Actions that change the weights. */
+export type WeightChangeAction = "to-burst" | "to-natural" | "step-up" | "step-down" | "health-fallback";
+export const WEIGHT_CHANGE_ACTIONS: readonly WeightChangeAction[] = ["to-burst", "to-natural", "step-up", "step-down", "health-fallback"];
+
+/** Actions that hold the weights. */
+export type HoldAction = "hold" | "dwell" | "burst-blocked" | "no-data" | "query-error";
+export const HOLD_ACTIONS: readonly HoldAction[] = ["hold", "dwell", "burst-blocked", "no-data", "query-error"];
+
+/** What one decision did. */
+export type Action = WeightChangeAction | HoldAction;
+export const ACTIONS: readonly Action[] = [...HOLD_ACTIONS, ...WEIGHT_CHANGE_ACTIONS];
+
+/** Why a query answered without a usable value. */
+export type NoDataReason = "empty" | "nan" | "multiple-series";
+export const NO_DATA_REASONS: readonly NoDataReason[] = ["empty", "nan", "multiple-series"];

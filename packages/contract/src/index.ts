@@ -1,0 +1,11 @@
+/**
+ * The contract between the parts of istio-burst, defined once: the stack imports it by source path,
+ * the services, the watcher and local mode by package name. No dependencies.
+ */
+export * from "./names";
+export * from "./duration";
+export * from "./weights";
+export * from "./decisions";
+export * from "./queries";
+export * from "./watcher-settings";
+export * from "./status";

@@ -1,0 +1,72 @@
+/**
+ * The watcher's `GET /status` answer, typed once: the watcher builds it, local mode follows the weight
+ * changes through it, and the frontend shows it.
+ */
+import type { Action, Mode, NoDataReason, Phase } from "./decisions";
+import type { Weights } from "./weights";
+
+/** One weight change the watcher made (or, in dry run, would have made). */
+export interface WeightChange {
+  /** ISO time of the decision */
+  readonly at: string;
+  /** 1 for the first change since the watcher started, then counting up */
+  readonly seq: number;
+  readonly action: Action;
+  /** why, in the watcher's words */
+  readonly reason: string;
+  readonly from: Weights;
+  readonly to: Weights;
+  readonly dryRun: boolean;
+}
+
+/** The last poll's observation. */
+export type StatusSample =
+  | { readonly at: string; readonly kind: "value"; readonly rps: number; readonly burstSuccessRatio?: number }
+  | { readonly at: string; readonly kind: "nodata"; readonly reason: NoDataReason }
+  | { readonly at: string; readonly kind: "error"; readonly message: string };
+
+/** The policy in force, in the units decide() uses (durations in ms). */
+export interface StatusPolicy {
+  readonly highRps: number;
+  readonly lowRps: number;
+  readonly minDwellMs: number;
+  readonly confirmSamples: number;
+  readonly naturalWeights: Weights;
+  readonly burstWeights: Weights;
+  readonly primaryCapacityRps: number;
+  readonly stepWeight: number;
+  readonly maxBurstWeight: number;
+  readonly overflowBandRps: number;
+  readonly health: { readonly enabled: boolean; readonly minSuccessRatio: number; readonly unhealthySamples: number; readonly retryAfterMs: number };
+}
+
+/** How many recent changes /status lists. */
+export const RECENT_CHANGES = 20;
+
+export interface WatcherStatus {
+  readonly service: "watcher";
+  /** true once the current weights have been read */
+  readonly ready: boolean;
+  readonly mode: Mode;
+  readonly dryRun: boolean;
+  /** what the router talks to, e.g. `VirtualService default/worker-virtual-service` */
+  readonly router: string;
+  readonly prometheusUrl: string;
+  readonly query: string;
+  /** null: the health guard is off */
+  readonly healthQuery: string | null;
+  readonly pollIntervalMs: number;
+  readonly thresholds: StatusPolicy;
+  /** polls since start */
+  readonly polls: number;
+  readonly lastSample: StatusSample | null;
+  readonly lastDecision: { readonly at: string; readonly action: Action; readonly reason: string } | null;
+  /** null until the weights have been read */
+  readonly weights: Weights | null;
+  readonly phase: Phase | null;
+  /** weight changes since start (the `seq` of the last one) */
+  readonly changes: number;
+  readonly lastChange: WeightChange | null;
+  /** the last RECENT_CHANGES changes, oldest first */
+  readonly recentChanges: readonly WeightChange[];
+}
