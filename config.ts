@@ -6,19 +6,27 @@
  * `infraConfig`, `istioConfig`, `appsConfig`, `watcherConfig`) is what the program uses.
  *
  * Every problem found is reported at once, one line per key, each naming the key
- * (`istio-burst:lowRps (12) must be below istio-burst:highRps (10)`), so `pulumi preview` fails before
- * any resource is registered. The README's Configuration section lists every key with its default.
+ * (`istio-burst:lowRps (12) must be a number below istio-burst:highRps (10)`), so `pulumi preview` fails
+ * before any resource is registered. The watcher's keys are the rows of the contract's settings table
+ * (packages/contract/src/watcher-settings.ts), read with its parser. The README's Configuration
+ * section lists every key with its default.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { parseDuration } from "./packages/contract/src/duration";
+import { isDeepStrictEqual } from "node:util";
+import {
+  DEFAULT_NAMESPACE,
+  ISTIO_CLUSTERS,
+  WATCHER_SETTINGS,
+  formatDuration,
+  parseBoolean,
+  parseDuration,
+  parseWatcherSettings,
+  watcherSettingsEnv,
+  type SettingSpec,
+  type WatcherSettings,
+} from "./packages/contract/src";
 
 export const CONFIG_NAMESPACE = "istio-burst";
-
-/** Traffic weights in the order `[primary, burst]`: two integers in 0..100 summing to 100. */
-export type Weights = readonly [primary: number, burst: number];
-
-export type WatcherMode = "switch" | "overflow";
-export const WATCHER_MODES: readonly WatcherMode[] = ["switch", "overflow"];
 
 export type ReleaseChannel = "RAPID" | "REGULAR" | "STABLE";
 export const RELEASE_CHANNELS: readonly ReleaseChannel[] = ["RAPID", "REGULAR", "STABLE"];
@@ -92,37 +100,12 @@ export interface AppsConfig {
   images: { frontend?: string; worker?: string; watcher?: string };
 }
 
-export interface WatcherConfig {
-  /** switch to burst above this many requests/s */
-  highRps: number;
-  /** switch back below this many requests/s (hysteresis; < highRps) */
-  lowRps: number;
-  /** poll interval, as configured (Prometheus-style duration or seconds) */
-  pollInterval: string;
-  pollIntervalMs: number;
-  /** minimum time between two weight changes */
-  minDwell: string;
-  minDwellMs: number;
-  mode: WatcherMode;
-  naturalWeights: Weights;
-  burstWeights: Weights;
-  /** overflow mode: requests/s primary serves before the excess goes to burst */
-  primaryCapacityRps: number;
-  /** overflow mode: the burst weight moves in multiples of this */
-  stepWeight: number;
-  /** overflow mode: upper bound of the burst weight */
-  maxBurstWeight: number;
-  /** PromQL giving the observed requests/s (default: the frontend sidecar's view, see DESIGN.md) */
-  query: string;
-  /** log decisions without patching the VirtualService */
-  dryRun: boolean;
-}
-
 export interface StackConfig {
   infra: InfraConfig;
   istio: IstioConfig;
   apps: AppsConfig;
-  watcher: WatcherConfig;
+  /** every watcher setting (the contract's table; durations in ms) */
+  watcher: WatcherSettings;
 }
 
 /** Documented defaults (README's Configuration section, Pulumi.dev.yaml). */
@@ -145,30 +128,12 @@ export const DEFAULTS = {
   eastWestInternal: true,
   prometheusChartVersion: "27.37.0",
   prometheusScrapeInterval: "5s",
-  appNamespace: "default",
+  appNamespace: DEFAULT_NAMESPACE,
   frontendReplicas: 1,
   primaryWorkerReplicas: 2,
   burstWorkerReplicas: 2,
   workerHashRounds: 1,
-  highRps: 15,
-  lowRps: 10,
-  pollInterval: "1s",
-  minDwell: "30s",
-  mode: "switch" as WatcherMode,
-  naturalWeights: [100, 0] as Weights,
-  burstWeights: [0, 100] as Weights,
-  stepWeight: 10,
-  maxBurstWeight: 100,
-  dryRun: false,
 } as const;
-
-/** The watcher's default query (DESIGN.md "Telemetry note"), for a namespace. */
-export function defaultWatcherQuery(namespace: string): string {
-  return (
-    `sum(rate(istio_requests_total{reporter="source",source_workload="frontend-deployment",` +
-    `destination_service="worker-service.${namespace}.svc.cluster.local"}[30s]))`
-  );
-}
 
 /** Configuration errors, reported together; the message has one line per problem. */
 export class ConfigError extends pulumi.RunError {
@@ -176,18 +141,6 @@ export class ConfigError extends pulumi.RunError {
     super(`invalid stack configuration:\n  ${problems.join("\n  ")}`);
     this.name = "ConfigError";
   }
-}
-
-/**
- * A Prometheus-style duration (`250ms`, `1s`, `2m`, `1m30s`) or a plain number of seconds, in ms;
- * `undefined` when not a duration: the services' own grammar (imported from its source, so the
- * program does not depend on a built workspace package).
- */
-export const parseDurationMs: (text: string) => number | undefined = parseDuration;
-
-/** Milliseconds as a Prometheus duration: whole seconds as `5s`, else `250ms`. */
-export function promDuration(ms: number): string {
-  return ms % 1000 === 0 ? `${ms / 1000}s` : `${Math.round(ms)}ms`;
 }
 
 /** Reads keys of one namespace, collecting problems instead of throwing at the first. */
@@ -252,61 +205,20 @@ class Reader {
   boolean(name: string, def: boolean): boolean {
     const raw = this.string(name);
     if (raw === undefined) return def;
-    if (raw === "true") return true;
-    if (raw === "false") return false;
-    this.problem(`${this.key(name)} (${JSON.stringify(raw)}) must be true or false`);
-    return def;
+    const v = parseBoolean(raw);
+    if (v === undefined) this.problem(`${this.key(name)} (${JSON.stringify(raw)}) must be true or false`);
+    return v ?? def;
   }
 
-  duration(name: string, def: string, opts: { minMs?: number; positive?: boolean }): { text: string; ms: number } {
+  /** a positive duration, in ms */
+  duration(name: string, def: string): number {
     const text = this.string(name, def);
-    const ms = parseDurationMs(text);
-    const min = opts.minMs;
-    if (ms === undefined || (opts.positive && ms <= 0) || (min !== undefined && ms < min)) {
-      const what = min !== undefined ? `a duration of at least ${promDuration(min)}` : opts.positive ? "a positive duration" : "a duration";
-      this.problem(`${this.key(name)} (${JSON.stringify(text)}) must be ${what} like 250ms, 1s, 2m or a number of seconds`);
-      return { text: def, ms: parseDurationMs(def)! };
+    const ms = parseDuration(text);
+    if (ms === undefined || ms <= 0) {
+      this.problem(`${this.key(name)} (${JSON.stringify(text)}) must be a positive duration like 250ms, 1s, 2m or a number of seconds`);
+      return parseDuration(def)!;
     }
-    return { text, ms };
-  }
-
-  /**
-   * Weights `[primary, burst]`. Accepted forms: a YAML/JSON list `[100, 0]`, an object
-   * `{primary: 100, burst: 0}`, or the watcher's env form `"100,0"`.
-   */
-  weights(name: string, def: Weights): Weights {
-    const raw = this.string(name);
-    if (raw === undefined) return def;
-    let value: unknown;
-    if (/^\s*\d+\s*,\s*\d+\s*$/.test(raw)) {
-      value = raw.split(",").map((s) => Number(s.trim()));
-    } else {
-      try {
-        value = this.cfg.getObject<unknown>(name);
-      } catch {
-        value = undefined;
-      }
-    }
-    let pair: unknown[] | undefined;
-    if (Array.isArray(value)) pair = value;
-    else if (value !== null && typeof value === "object" && "primary" in value && "burst" in value) {
-      const o = value as { primary: unknown; burst: unknown };
-      pair = [o.primary, o.burst];
-    }
-    const valid =
-      pair !== undefined &&
-      pair.length === 2 &&
-      pair.every((w) => typeof w === "number" && Number.isInteger(w) && w >= 0 && w <= 100);
-    if (!valid) {
-      this.problem(`${this.key(name)} (${raw}) must be two integer weights [primary, burst] in 0..100`);
-      return def;
-    }
-    const [p, b] = pair as number[];
-    if (p + b !== 100) {
-      this.problem(`${this.key(name)} (${raw}) weights must sum to 100, not ${p + b}`);
-      return def;
-    }
-    return [p, b];
+    return ms;
   }
 }
 
@@ -317,6 +229,25 @@ const GCP_NAME_RE = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const MACHINE_TYPE_RE = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
 /** an image reference: no whitespace, a repository path, optional tag and/or digest */
 const IMAGE_RE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+
+/**
+ * The watcher's settings from their config keys, one problem line per bad key. Then what the watcher
+ * will make of them: the env the stack generates (`watcherSettingsEnv`, as WatcherDeployment sets it)
+ * is parsed back by env name, as the watcher parses its env, and every setting must come back equal.
+ */
+function readWatcherSettings(cfg: pulumi.Config, keyOf: (spec: SettingSpec) => string): { settings: WatcherSettings; problems: string[] } {
+  const { settings, problems } = parseWatcherSettings((spec) => cfg.get(spec.key), keyOf);
+  if (problems.length > 0) return { settings, problems: problems.map((p) => `${keyOf(p.spec)} (${p.raw}) must be ${p.requirement}`) };
+  const env = watcherSettingsEnv(settings);
+  const back = parseWatcherSettings((spec) => env[spec.env]);
+  const lines = back.problems.map((p) => `${keyOf(p.spec)}: the watcher refuses ${p.spec.env}=${p.raw}: it must be ${p.requirement}`);
+  for (const spec of WATCHER_SETTINGS) {
+    const [sent, read] = [settings[spec.key], back.settings[spec.key]];
+    if (!isDeepStrictEqual(read, sent))
+      lines.push(`${keyOf(spec)}: the watcher reads ${spec.env}=${env[spec.env] ?? "(unset)"} as ${JSON.stringify(read)}, not ${JSON.stringify(sent)}`);
+  }
+  return { settings, problems: lines };
+}
 
 /**
  * Reads and validates every key of the stack.
@@ -369,23 +300,23 @@ export function loadConfig(cfg: pulumi.Config, gcpCfg: pulumi.Config = new pulum
   };
 
   // --- istio ---------------------------------------------------------------------------------------
-  const scrapeMs = r.duration("prometheusScrapeInterval", DEFAULTS.prometheusScrapeInterval, { positive: true }).ms;
+  const scrapeMs = r.duration("prometheusScrapeInterval", DEFAULTS.prometheusScrapeInterval);
   const istio: IstioConfig = {
     version: r.matching("istioVersion", DEFAULTS.istioVersion, VERSION_RE, "a pinned Istio release like 1.28.0 (not a range or \"latest\")"),
     chartRepo: DEFAULTS.istioChartRepo,
     meshId: r.matching("meshId", DEFAULTS.meshId, DNS_LABEL_RE, "a DNS label (lowercase letters, digits, hyphens)"),
     network: r.matching("meshNetwork", DEFAULTS.meshNetwork, DNS_LABEL_RE, "a DNS label (lowercase letters, digits, hyphens)"),
-    primaryClusterName: "primary",
-    burstClusterName: "burst",
+    primaryClusterName: ISTIO_CLUSTERS.primary,
+    burstClusterName: ISTIO_CLUSTERS.burst,
     eastWestInternal: r.boolean("eastWestInternal", DEFAULTS.eastWestInternal),
     prometheusChartVersion: r.matching("prometheusChartVersion", DEFAULTS.prometheusChartVersion, VERSION_RE, "a pinned chart version like 27.37.0"),
-    prometheusScrapeInterval: promDuration(scrapeMs),
-    prometheusScrapeTimeout: promDuration(Math.min(scrapeMs, 10_000)),
+    prometheusScrapeInterval: formatDuration(scrapeMs),
+    prometheusScrapeTimeout: formatDuration(Math.min(scrapeMs, 10_000)),
   };
 
   // --- apps ----------------------------------------------------------------------------------------
   const namespace = r.matching("appNamespace", DEFAULTS.appNamespace, DNS_LABEL_RE, "a Kubernetes namespace name (DNS label)");
-  if (namespace === "istio-system" || namespace.startsWith("kube-"))
+  if (namespace.startsWith("kube-") || namespace === "istio-system" || namespace === "istio-ingress")
     r.problem(`${r.key("appNamespace")} (${JSON.stringify(namespace)}) must not be a system namespace`);
   const replicas = (name: string, def: number) => r.number(name, def, { integer: true, min: 0, max: 100 });
   const image = (name: string): string | undefined => {
@@ -404,43 +335,12 @@ export function loadConfig(cfg: pulumi.Config, gcpCfg: pulumi.Config = new pulum
     images: { frontend: image("frontendImage"), worker: image("workerImage"), watcher: image("watcherImage") },
   };
 
-  // --- watcher -------------------------------------------------------------------------------------
-  const highRps = r.number("highRps", DEFAULTS.highRps, { minExclusive: 0 });
-  const lowRps = r.number("lowRps", DEFAULTS.lowRps, { min: 0 });
-  if (lowRps >= highRps) r.problem(`${r.key("lowRps")} (${lowRps}) must be below ${r.key("highRps")} (${highRps})`);
-  // The watcher refuses a poll interval under 50ms.
-  const pollInterval = r.duration("pollInterval", DEFAULTS.pollInterval, { minMs: 50 });
-  const minDwell = r.duration("minDwell", DEFAULTS.minDwell, {});
-  const mode = r.oneOf("mode", DEFAULTS.mode, WATCHER_MODES);
-  const naturalWeights = r.weights("naturalWeights", DEFAULTS.naturalWeights);
-  const burstWeights = r.weights("burstWeights", DEFAULTS.burstWeights);
-  // What the watcher requires at start: bursting sends more to burst than the natural weights.
-  if (!(burstWeights[1] > naturalWeights[1]))
-    r.problem(`${r.key("burstWeights")} (${burstWeights.join(",")}) must send more to burst than ${r.key("naturalWeights")} (${naturalWeights.join(",")})`);
-  const primaryCapacityRps = r.number("primaryCapacityRps", highRps, { minExclusive: 0 });
-  const stepWeight = r.number("stepWeight", DEFAULTS.stepWeight, { integer: true, min: 1, max: 100 });
-  const maxBurstWeight = r.number("maxBurstWeight", DEFAULTS.maxBurstWeight, { integer: true, min: 0, max: 100 });
-  if (maxBurstWeight < naturalWeights[1])
-    r.problem(`${r.key("maxBurstWeight")} (${maxBurstWeight}) must be at least the burst weight of ${r.key("naturalWeights")} (${naturalWeights[1]})`);
-  const watcher: WatcherConfig = {
-    highRps,
-    lowRps,
-    pollInterval: pollInterval.text,
-    pollIntervalMs: pollInterval.ms,
-    minDwell: minDwell.text,
-    minDwellMs: minDwell.ms,
-    mode,
-    naturalWeights,
-    burstWeights,
-    primaryCapacityRps,
-    stepWeight,
-    maxBurstWeight,
-    query: r.string("query") ?? defaultWatcherQuery(namespace),
-    dryRun: r.boolean("dryRun", DEFAULTS.dryRun),
-  };
+  // --- watcher: every setting of the contract's table, under its key -----------------------------------
+  const watcher = readWatcherSettings(cfg, (spec) => r.key(spec.key));
+  watcher.problems.forEach((p) => r.problem(p));
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
-  return { infra, istio, apps, watcher };
+  return { infra, istio, apps, watcher: watcher.settings };
 }
 
 /** The stack's configuration, read once when the program starts. */
@@ -448,4 +348,4 @@ export const stackConfig: StackConfig = loadConfig(new pulumi.Config(CONFIG_NAME
 export const infraConfig: InfraConfig = stackConfig.infra;
 export const istioConfig: IstioConfig = stackConfig.istio;
 export const appsConfig: AppsConfig = stackConfig.apps;
-export const watcherConfig: WatcherConfig = stackConfig.watcher;
+export const watcherConfig: WatcherSettings = stackConfig.watcher;

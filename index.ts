@@ -1,10 +1,11 @@
 /**
  * istio-burst: two GKE clusters joined by Istio (primary + remote), the demo's images, Prometheus, the
- * cross-cluster plumbing, and the String Hashr app with its watcher on top. Components are composed
- * here; configuration is read in config.ts.
+ * cross-cluster plumbing, and the String Hashr app with its routing and its watcher side by side.
+ * Components are composed here; configuration is read in config.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { appsConfig, infraConfig, istioConfig, watcherConfig } from "./config";
+import { describeWatcherSettings } from "./packages/contract/src";
 import { CrossClusterFirewall } from "./infra/firewall";
 import { GkeCluster } from "./infra/gke-cluster";
 import { GcpProject } from "./infra/project";
@@ -14,6 +15,8 @@ import { IstioPrimary } from "./istio/primary";
 import { Prometheus } from "./istio/prometheus";
 import { IstioRemote } from "./istio/remote";
 import { RemoteSecret } from "./istio/remote-secret";
+import { HashrRouting } from "./istio/routing";
+import { WatcherDeployment } from "./watcher/deployment";
 
 // --- Google Cloud: project foundation, two clusters (created in parallel), firewall ---------------
 const gcpProject = new GcpProject("project", { project: infraConfig.project, region: infraConfig.region, zone: infraConfig.zone });
@@ -109,21 +112,18 @@ const prometheus = new Prometheus("prometheus", {
   dependsOn: [istioPrimary.istiod],
 });
 
-// --- The String Hashr app, its routing and the watcher (both clusters) ------------------------------
+// --- The String Hashr app (both clusters), its routing and the watcher (primary) --------------------
 const app = new HashrApp("hashr", {
   primaryProvider: primaryCluster.provider,
   burstProvider: burstCluster.provider,
   namespace: appsConfig.namespace,
-  images: { frontend: images.refs.frontend, worker: images.refs.worker, watcher: images.refs.watcher },
+  images: { frontend: images.refs.frontend, worker: images.refs.worker },
   replicas: {
     frontend: appsConfig.frontendReplicas,
     primaryWorkers: appsConfig.primaryWorkerReplicas,
     burstWorkers: appsConfig.burstWorkerReplicas,
   },
   hashRounds: appsConfig.workerHashRounds,
-  prometheusUrl: prometheus.url,
-  watcher: watcherConfig,
-  ingressGatewaySelector: istioPrimary.ingressGatewaySelector,
   dependsOn: {
     // The injector and the Istio CRDs must exist before pods and Istio objects.
     primary: [istioPrimary.istiod, istioPrimary.ingressGateway],
@@ -131,6 +131,31 @@ const app = new HashrApp("hashr", {
     burst: [istioRemote.istiod, remoteSecret],
   },
 });
+// Routing and watcher were children of HashrApp before: the aliases keep their objects (and the live weights).
+const routing = new HashrRouting(
+  "hashr-routing",
+  {
+    provider: primaryCluster.provider,
+    namespace: app.namespace,
+    naturalWeights: watcherConfig.naturalWeights,
+    ingressGatewaySelector: istioPrimary.ingressGatewaySelector,
+    dependsOn: [istioPrimary.istiod, istioPrimary.ingressGateway],
+  },
+  { aliases: [{ parent: app }] },
+);
+new WatcherDeployment(
+  "hashr-watcher",
+  {
+    provider: primaryCluster.provider,
+    namespace: app.namespace,
+    image: images.refs.watcher,
+    prometheusUrl: prometheus.url,
+    settings: watcherConfig,
+    // the watcher reads the VirtualService at start
+    dependsOn: [routing.workerVirtualService],
+  },
+  { aliases: [{ parent: app }] },
+);
 
 // --- Stack outputs ---------------------------------------------------------------------------------
 export const project = infraConfig.project;
@@ -150,5 +175,6 @@ export const prometheusUrl = prometheus.url;
 export const remoteSecretName = remoteSecret.secretName;
 export const appNamespace = app.namespace;
 export const frontendService = app.frontendServiceName;
-export const workerVirtualService = app.workerVirtualServiceName;
-export const watcherSettings = watcherConfig;
+export const workerVirtualService = routing.workerVirtualServiceName;
+/** The watcher's settings as text per config key (durations as `1s`, weights as `100,0`). */
+export const watcherSettings = describeWatcherSettings(watcherConfig);

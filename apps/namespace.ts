@@ -1,22 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { dnsLabelError } from "./k8s-common";
-
-/** System and Istio namespaces: the demo must not run there. */
-export const RESERVED_NAMESPACES: ReadonlySet<string> = new Set(["kube-system", "kube-public", "kube-node-lease", "istio-system", "istio-ingress"]);
 
 /** Namespaces every cluster has: labelled in place (a patch), never created or deleted. */
 const EXISTING_NAMESPACES = new Set(["default"]);
 
 export interface MeshNamespaceArgs {
-  /** Kubernetes provider of the cluster the namespace is created in. Required; no default provider is used. */
+  /** Kubernetes provider of the cluster the namespace is created in. */
   provider: k8s.Provider;
-  /** Namespace name, the same in both clusters (Istio treats equal names as one namespace). Required; a DNS-1123 label, not `kube-*`, `istio-system` or `istio-ingress`. `default` is labelled in place (server-side apply patch; `pulumi destroy` removes only the label), any other name is created (and deleted on destroy). */
+  /** Namespace name, the same in both clusters (Istio treats equal names as one namespace); not a system namespace (config.ts refuses those). `default` is labelled in place (server-side apply patch; `pulumi destroy` removes only the label), any other name is created (and deleted on destroy). */
   name: string;
-  /** Extra labels; `istio-injection: enabled` is always set and cannot be overridden. Default none. */
-  labels?: Record<string, string>;
-  /** Resources that must exist first, e.g. the Istio install whose injector webhook serves this namespace. Default none. */
-  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** Resources that must exist first: the Istio install whose injector webhook serves this namespace. */
+  dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
 /** A namespace with Istio sidecar injection (`istio-injection=enabled`): created, or for `default` labelled in place. */
@@ -31,14 +25,7 @@ export class MeshNamespace extends pulumi.ComponentResource {
   constructor(name: string, args: MeshNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:apps:MeshNamespace", name, {}, opts);
 
-    const bad = dnsLabelError("namespace", args.name);
-    if (bad) throw new pulumi.ResourceError(bad, this);
-    if (RESERVED_NAMESPACES.has(args.name)) {
-      throw new pulumi.ResourceError(`namespace must not be the system namespace ${JSON.stringify(args.name)}`, this);
-    }
-    if (!args.provider) throw new pulumi.ResourceError("provider is required (no default Kubernetes provider is used)", this);
-
-    const labels = { ...(args.labels ?? {}), "istio-injection": "enabled" };
+    const labels = { "istio-injection": "enabled" };
     const childOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
     this.adopted = EXISTING_NAMESPACES.has(args.name);
     this.namespace = this.adopted

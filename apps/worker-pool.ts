@@ -1,46 +1,32 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { BURST_PREFIX, NAMES, PORTS, REDIS_SECRET_KEYS, type Side } from "../packages/contract/src";
 import {
-  CLUSTER_TYPE,
-  ClusterRole,
-  DEFAULT_APP_UID,
-  NAMES,
-  PORTS,
-  REDIS_SECRET_KEYS,
+  APP_UID,
   TMP_VOLUME,
-  intError,
-  meshPodAnnotations,
-  redisSecretEnv,
-  restrictedPodSecurityContext,
-  nodeServiceContainer,
   httpServiceSpec,
-} from "./k8s-common";
+  meshPodAnnotations,
+  nodeServiceContainer,
+  podLabels,
+  restrictedPodSecurityContext,
+  secretEnv,
+} from "../k8s/workload";
 
 export interface WorkerPoolArgs {
-  /** Kubernetes provider of the cluster. Required. */
+  /** Kubernetes provider of the cluster. */
   provider: k8s.Provider;
-  /** Namespace (with sidecar injection). Required. */
+  /** Namespace (with sidecar injection). */
   namespace: pulumi.Input<string>;
-  /** Which cluster: sets the pods' `cluster-type` label (`primary-cluster` / `burst-cluster`), which the DestinationRule subsets select on. Required. */
-  cluster: ClusterRole;
-  /** Worker image ref. Required. */
+  /** Which cluster: the pods' `cluster-type` label (what the DestinationRule subsets select on) and `PREFIX` (`bursty-` in burst, none in primary). */
+  cluster: Side;
+  /** Worker image ref. */
   image: pulumi.Input<string>;
-  /** Hash prefix (`PREFIX`). Default `""` in the primary cluster and `bursty-` in the burst cluster. */
-  prefix?: string;
-  /** Pod replicas, >= 0. Default 1. */
-  replicas?: number;
-  /** sha256 rounds per hash (`HASH_ROUNDS`), >= 1. Default 1. */
-  hashRounds?: number;
-  /** Secret with the clients' Redis URL under key `url` (see RedisCredentials). Default `redis-credentials`. */
-  redisSecretName?: pulumi.Input<string>;
-  /** Container resources. Default requests 200m CPU / 128Mi, limits 1 CPU / 256Mi. */
-  resources?: k8s.types.input.core.v1.ResourceRequirements;
-  /** Non-root uid (and gid) of the container. Default 1000 (`node`); 0 is refused. */
-  runAsUser?: number;
-  /** Value of the pods' `version` label. Default `v1`. */
-  version?: string;
-  /** Image pull policy. Default `IfNotPresent` (image refs are expected to be pinned by digest or unique tag). */
-  imagePullPolicy?: "Always" | "IfNotPresent" | "Never";
+  /** Pod replicas, >= 0. */
+  replicas: number;
+  /** sha256 rounds per hash (`HASH_ROUNDS`), >= 1. */
+  hashRounds: number;
+  /** Name of the Secret with the clients' Redis URL under key `url` (see RedisCredentials); pass the Secret's output to order the pods after it. */
+  redisSecretName: pulumi.Input<string>;
 }
 
 /**
@@ -53,62 +39,39 @@ export class WorkerPool extends pulumi.ComponentResource {
   public readonly serviceName: pulumi.Output<string>;
   public readonly service: k8s.core.v1.Service;
   public readonly deployment: k8s.apps.v1.Deployment;
-  /** the `cluster-type` label value of these pods */
-  public readonly clusterType: string;
 
   constructor(name: string, args: WorkerPoolArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:apps:WorkerPool", name, {}, opts);
 
-    if (!args.provider) throw new pulumi.ResourceError("provider is required (no default Kubernetes provider is used)", this);
-    if (args.cluster !== "primary" && args.cluster !== "burst") {
-      throw new pulumi.ResourceError(`cluster must be "primary" or "burst", got ${JSON.stringify(args.cluster)}`, this);
-    }
-    const replicas = args.replicas ?? 1;
-    const hashRounds = args.hashRounds ?? 1;
-    const uid = args.runAsUser ?? DEFAULT_APP_UID;
-    const bad =
-      intError(`worker replicas (${args.cluster})`, replicas, 0) ??
-      intError("hashRounds", hashRounds, 1) ??
-      intError("worker runAsUser", uid, 1);
-    if (bad) throw new pulumi.ResourceError(bad, this);
-    const prefix = args.prefix ?? (args.cluster === "burst" ? "bursty-" : "");
-    if (typeof prefix !== "string") throw new pulumi.ResourceError(`prefix must be a string, got ${JSON.stringify(prefix)}`, this);
-
-    this.clusterType = CLUSTER_TYPE[args.cluster];
     const selector = { app: "worker" };
-    const podLabels = { ...selector, version: args.version ?? "v1", "cluster-type": this.clusterType };
+    const labels = podLabels("worker", args.cluster);
 
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
-        metadata: { name: NAMES.workerDeployment, namespace: args.namespace, labels: podLabels },
+        metadata: { name: NAMES.workerDeployment, namespace: args.namespace, labels },
         spec: {
-          replicas,
+          replicas: args.replicas,
           selector: { matchLabels: selector },
           template: {
-            metadata: { labels: podLabels, annotations: meshPodAnnotations(PORTS.worker) },
+            metadata: { labels, annotations: meshPodAnnotations(PORTS.worker) },
             spec: {
               automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurityContext(uid),
+              securityContext: restrictedPodSecurityContext(APP_UID),
               // the worker drains in-flight requests within 10 s of SIGTERM
               terminationGracePeriodSeconds: 15,
               containers: [
                 nodeServiceContainer({
                   name: "worker",
                   image: args.image,
-                  imagePullPolicy: args.imagePullPolicy,
                   port: PORTS.worker,
                   env: [
                     { name: "PORT", value: String(PORTS.worker) },
-                    redisSecretEnv("REDIS_URL", REDIS_SECRET_KEYS.url, args.redisSecretName ?? NAMES.redisSecret),
-                    { name: "PREFIX", value: prefix },
-                    { name: "HASH_ROUNDS", value: String(hashRounds) },
+                    secretEnv("REDIS_URL", args.redisSecretName, REDIS_SECRET_KEYS.url),
+                    { name: "PREFIX", value: args.cluster === "burst" ? BURST_PREFIX : "" },
+                    { name: "HASH_ROUNDS", value: String(args.hashRounds) },
                   ],
-                  resources: args.resources ?? {
-                    requests: { cpu: "200m", memory: "128Mi" },
-                    limits: { cpu: "1", memory: "256Mi" },
-                  },
-                  uid,
+                  resources: { requests: { cpu: "200m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
                 }),
               ],
               volumes: [TMP_VOLUME],
@@ -121,11 +84,11 @@ export class WorkerPool extends pulumi.ComponentResource {
 
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
-      httpServiceSpec({ name: NAMES.workerService, namespace: args.namespace, selector, targetPort: PORTS.worker, hasLocalPods: replicas > 0 }),
+      httpServiceSpec({ name: NAMES.workerService, namespace: args.namespace, selector, targetPort: PORTS.worker, hasLocalPods: args.replicas > 0 }),
       { parent: this, provider: args.provider },
     );
     this.serviceName = this.service.metadata.name;
 
-    this.registerOutputs({ serviceName: this.serviceName, clusterType: this.clusterType });
+    this.registerOutputs({ serviceName: this.serviceName });
   }
 }

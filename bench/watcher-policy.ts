@@ -15,7 +15,8 @@
  *   per-cluster telemetry primary's Prometheus sees only what primary's own sidecars serve, so its
  *   measure drops to 0 as soon as traffic moves to burst.
  */
-import { decide, initialState, loadConfig, policyFromConfig, type Policy, type State, type Weights } from "../watcher/src/lib";
+import type { Weights } from "@istio-burst/contract";
+import { decide, initialState, loadConfig, policyFromConfig, type Policy, type State } from "../watcher/src/lib";
 import { prng } from "../tests/helpers/fuzz";
 import { promRate, type CounterSample } from "./prom-rate";
 

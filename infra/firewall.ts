@@ -15,8 +15,6 @@ export interface CrossClusterFirewallArgs {
   sourceRanges: pulumi.Input<string>[];
   /** node network tags of every cluster (targets) */
   targetTags: pulumi.Input<string>[];
-  /** rule priority (default 900, as in the codelab) */
-  priority?: number;
   /** the GCP provider */
   gcpProvider: gcp.Provider;
 }
@@ -55,7 +53,8 @@ export class CrossClusterFirewall extends pulumi.ComponentResource {
         network: args.network,
         description: "istio-burst: pods of every mesh cluster to the nodes of every mesh cluster",
         direction: "INGRESS",
-        priority: args.priority ?? 900,
+        // as in the 2018 codelab
+        priority: 900,
         allows: CROSS_CLUSTER_PROTOCOLS.map((protocol) => ({ protocol })),
         sourceRanges: this.sourceRanges,
         targetTags: this.targetTags,

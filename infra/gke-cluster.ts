@@ -9,26 +9,24 @@ export interface GkeClusterArgs {
   project: pulumi.Input<string>;
   /** zone (zonal cluster), e.g. `us-west1-a` */
   zone: pulumi.Input<string>;
-  /** VPC network name (default `default`) */
-  network?: pulumi.Input<string>;
-  /** GKE release channel: RAPID, REGULAR or STABLE (default REGULAR) */
-  releaseChannel?: pulumi.Input<string>;
+  /** VPC network name */
+  network: pulumi.Input<string>;
+  /** GKE release channel: RAPID, REGULAR or STABLE */
+  releaseChannel: pulumi.Input<string>;
   /** node machine type, e.g. `e2-standard-2` */
   machineType: pulumi.Input<string>;
-  /** node boot disk size in GB (default 50) */
-  diskSizeGb?: pulumi.Input<number>;
+  /** node boot disk size in GB */
+  diskSizeGb: pulumi.Input<number>;
   /** fixed node count; with `autoscaling`, the node pool's initial size */
   nodeCount: number;
   /** autoscaling bounds (per zone); absent = fixed size `nodeCount` */
   autoscaling?: { minNodes: number; maxNodes: number };
-  /** Spot VMs (default false) */
-  spot?: boolean;
+  /** Spot VMs */
+  spot: boolean;
   /** network tags of the nodes (firewall targets) */
   nodeTags: pulumi.Input<string>[];
   /** email of the nodes' service account */
   nodeServiceAccount: pulumi.Input<string>;
-  /** Kubernetes node labels (e.g. `cluster-type`) */
-  nodeLabels?: Record<string, string>;
   /** the GCP provider (default providers are disabled) */
   gcpProvider: gcp.Provider;
   /** resources the cluster must wait for (API enablement, node IAM) */
@@ -91,10 +89,6 @@ export class GkeCluster extends pulumi.ComponentResource {
 
   constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:infra:GkeCluster", name, {}, opts);
-    if (!Number.isInteger(args.nodeCount) || args.nodeCount < 0)
-      throw new pulumi.ResourceError(`${name}: nodeCount (${args.nodeCount}) must be a non-negative integer`, this);
-    if (args.autoscaling && args.autoscaling.maxNodes < args.autoscaling.minNodes)
-      throw new pulumi.ResourceError(`${name}: autoscaling maxNodes (${args.autoscaling.maxNodes}) must be at least minNodes (${args.autoscaling.minNodes})`, this);
     const gcpOpts = { parent: this, provider: args.gcpProvider };
 
     this.cluster = new gcp.container.Cluster(
@@ -103,13 +97,13 @@ export class GkeCluster extends pulumi.ComponentResource {
         name: args.clusterName,
         project: args.project,
         location: args.zone,
-        network: args.network ?? "default",
+        network: args.network,
         networkingMode: "VPC_NATIVE",
         // GKE picks the pod and service ranges; the firewall reads the pod range back.
         ipAllocationPolicy: {},
         removeDefaultNodePool: true,
         initialNodeCount: 1,
-        releaseChannel: { channel: args.releaseChannel ?? "REGULAR" },
+        releaseChannel: { channel: args.releaseChannel },
         workloadIdentityConfig: { workloadPool: pulumi.interpolate`${args.project}.svc.id.goog` },
         deletionProtection: false,
       },
@@ -131,14 +125,13 @@ export class GkeCluster extends pulumi.ComponentResource {
         management: { autoRepair: true, autoUpgrade: true },
         nodeConfig: {
           machineType: args.machineType,
-          diskSizeGb: args.diskSizeGb ?? 50,
+          diskSizeGb: args.diskSizeGb,
           diskType: "pd-balanced",
           imageType: "COS_CONTAINERD",
-          spot: args.spot ?? false,
+          spot: args.spot,
           serviceAccount: args.nodeServiceAccount,
           oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
           tags: args.nodeTags,
-          labels: args.nodeLabels,
           workloadMetadataConfig: { mode: "GKE_METADATA" },
           shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
         },

@@ -21,8 +21,6 @@ export interface GcpProjectArgs {
   region: string;
   /** default zone, e.g. `us-west1-a` */
   zone: string;
-  /** labels put on every GCP resource that takes labels (default: `app=istio-burst`, `stack=<stack>`) */
-  labels?: Record<string, string>;
 }
 
 /**
@@ -50,7 +48,8 @@ export class GcpProject extends pulumi.ComponentResource {
     this.project = args.project;
     this.region = args.region;
 
-    const labels = args.labels ?? { app: "istio-burst", stack: pulumi.getStack().toLowerCase().replace(/[^a-z0-9_-]/g, "-") };
+    // on every GCP resource that takes labels
+    const labels = { app: "istio-burst", stack: pulumi.getStack().toLowerCase().replace(/[^a-z0-9_-]/g, "-") };
     this.provider = new gcp.Provider(
       `${name}-gcp`,
       { project: args.project, region: args.region, zone: args.zone, defaultLabels: labels },

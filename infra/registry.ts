@@ -3,6 +3,9 @@ import * as gcp from "@pulumi/gcp";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 
+/** The Docker build context: the repository root (the npm workspaces share one lockfile). */
+const CONTEXT_DIR = path.resolve(__dirname, "..");
+
 export interface ArtifactRegistryArgs {
   /** repository id; unique per project and location (carries the stack's random suffix) */
   repositoryId: pulumi.Input<string>;
@@ -76,11 +79,9 @@ export interface AppImagesArgs {
   /** repository prefix of the image names, e.g. `us-west1-docker.pkg.dev/proj/istio-burst-a1b2c3` */
   repositoryUrl: pulumi.Input<string>;
   /** prebuilt image refs; each one given skips that build */
-  prebuilt?: Partial<Record<AppImageName, string>>;
-  /** target platform (default `linux/amd64`, the GKE nodes' architecture) */
-  platform?: string;
-  /** Docker build context: the repository root (npm workspaces share one lockfile) */
-  contextDir?: string;
+  prebuilt: Partial<Record<AppImageName, string>>;
+  /** target platform, the GKE nodes' architecture (`linux/amd64` or `linux/arm64`) */
+  platform: string;
   /** the GCP provider (for the access token the push logs in with) */
   gcpProvider: gcp.Provider;
   /** resources the pushes wait for (the repository's IAM) */
@@ -100,9 +101,8 @@ export class AppImages extends pulumi.ComponentResource {
 
   constructor(name: string, args: AppImagesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:infra:AppImages", name, {}, opts);
-    const contextDir = args.contextDir ?? path.resolve(__dirname, "..");
-    const platform = (args.platform ?? "linux/amd64") as dockerBuild.Platform;
-    const prebuilt = args.prebuilt ?? {};
+    const platform = args.platform as dockerBuild.Platform;
+    const prebuilt = args.prebuilt;
     const toBuild = (Object.keys(APP_IMAGES) as AppImageName[]).filter((n) => prebuilt[n] === undefined);
 
     // Only ask for a token when something is pushed.
@@ -121,8 +121,8 @@ export class AppImages extends pulumi.ComponentResource {
       const build = new dockerBuild.Image(
         `${name}-${image}`,
         {
-          context: { location: contextDir },
-          dockerfile: { location: path.join(contextDir, APP_IMAGES[image]) },
+          context: { location: CONTEXT_DIR },
+          dockerfile: { location: path.join(CONTEXT_DIR, APP_IMAGES[image]) },
           platforms: [platform],
           tags: [pulumi.interpolate`${args.repositoryUrl}/${image}:latest`],
           push: true,

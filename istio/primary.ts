@@ -1,14 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ISTIO_CLUSTERS } from "../packages/contract/src";
 import { ISTIO_NAMESPACE, istioChart, loadBalancerAddress } from "./common";
 
-/** Ports of the east-west gateway's Service: readiness, cross-network mTLS, istiod xDS/CA, istiod webhooks. */
-export const EAST_WEST_PORTS = [
-  { name: "status-port", port: 15021, targetPort: 15021, protocol: "TCP" },
-  { name: "tls", port: 15443, targetPort: 15443, protocol: "TCP" },
-  { name: "tls-istiod", port: 15012, targetPort: 15012, protocol: "TCP" },
-  { name: "tls-webhook", port: 15017, targetPort: 15017, protocol: "TCP" },
-];
+/** Pod labels of the east-west gateway; the expose-istiod Gateway selects on `istio`. */
+const EAST_WEST_LABELS = { istio: "eastwestgateway", app: "istio-eastwestgateway" };
 
 export interface IstioPrimaryArgs {
   /** Kubernetes provider of the primary cluster */
@@ -21,7 +17,7 @@ export interface IstioPrimaryArgs {
   meshId: string;
   /** `global.network` (one network for both clusters) */
   network: string;
-  /** `global.multiCluster.clusterName` of this cluster (default `primary`) */
+  /** `global.multiCluster.clusterName` of this cluster (default `ISTIO_CLUSTERS.primary`) */
   clusterName?: string;
   /** put the east-west gateway behind an internal (VPC-only) load balancer (default true) */
   eastWestInternal?: boolean;
@@ -51,7 +47,7 @@ export class IstioPrimary extends pulumi.ComponentResource {
     super("istio-burst:istio:IstioPrimary", name, {}, opts);
     if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(args.version))
       throw new pulumi.ResourceError(`${name}: Istio version ${JSON.stringify(args.version)} must be pinned, like 1.28.0`, this);
-    const clusterName = args.clusterName ?? "primary";
+    const clusterName = args.clusterName ?? ISTIO_CLUSTERS.primary;
     const k = { parent: this, provider: args.provider };
     const chart = (c: string) => istioChart(c, args.version, args.chartRepo);
 
@@ -107,17 +103,17 @@ export class IstioPrimary extends pulumi.ComponentResource {
         name: "istio-eastwestgateway",
         namespace: this.namespaceName,
         values: {
-          // networkGateway gives the Service the east-west ports (15021, 15443, 15012, 15017)
-          // and the pods their network label and requested network view.
+          // With networkGateway set, the gateway chart (templates/service.yaml) renders the Service's
+          // ports itself: 15021 status, 15443 tls, 15012 tls-istiod, 15017 tls-webhook; it ignores
+          // `service.ports`, so none are passed. It also labels the Service and the pods
+          // `topology.istio.io/network` and sets the pods' ISTIO_META_REQUESTED_NETWORK_VIEW
+          // (templates/deployment.yaml), so that label is not repeated in `labels`.
           networkGateway: args.network,
-          labels: { istio: "eastwestgateway", app: "istio-eastwestgateway", "topology.istio.io/network": args.network },
+          labels: EAST_WEST_LABELS,
           service: {
             type: "LoadBalancer",
             // Both clusters share the VPC: istiod need not be reachable from the internet.
             annotations: internal ? { "networking.gke.io/load-balancer-type": "Internal" } : {},
-            // The east-west ports, spelled out (as samples/multicluster/gen-eastwest-gateway.sh does)
-            // rather than relying on the chart deriving them from networkGateway.
-            ports: EAST_WEST_PORTS,
           },
         },
       },
@@ -132,7 +128,7 @@ export class IstioPrimary extends pulumi.ComponentResource {
         kind: "Gateway",
         metadata: { name: "istiod-gateway", namespace: this.namespaceName },
         spec: {
-          selector: { istio: "eastwestgateway" },
+          selector: { istio: EAST_WEST_LABELS.istio },
           servers: [
             { port: { name: "tls-istiod", number: 15012, protocol: "tls" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] },
             { port: { name: "tls-istiodwebhook", number: 15017, protocol: "tls" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] },

@@ -10,12 +10,12 @@ export interface PrometheusArgs {
   namespace: pulumi.Input<string>;
   /** prometheus-community `prometheus` chart version (pinned) */
   chartVersion: string;
-  /** scrape interval, a Prometheus duration (default 5s) */
-  scrapeInterval?: string;
-  /** scrape timeout, at most the interval (default = interval) */
-  scrapeTimeout?: string;
+  /** scrape interval, a Prometheus duration */
+  scrapeInterval: string;
+  /** scrape timeout, at most the interval */
+  scrapeTimeout: string;
   /** resources to wait for (istiod: the metrics it scrapes come from its sidecars) */
-  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -30,7 +30,6 @@ export class Prometheus extends pulumi.ComponentResource {
 
   constructor(name: string, args: PrometheusArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:istio:Prometheus", name, {}, opts);
-    const interval = args.scrapeInterval ?? "5s";
     this.release = new k8s.helm.v3.Release(
       `${name}-release`,
       {
@@ -51,7 +50,7 @@ export class Prometheus extends pulumi.ComponentResource {
             podLabels: { "sidecar.istio.io/inject": "false" },
             persistentVolume: { enabled: false },
             service: { servicePort: 9090 },
-            global: { scrape_interval: interval, scrape_timeout: args.scrapeTimeout ?? interval },
+            global: { scrape_interval: args.scrapeInterval, scrape_timeout: args.scrapeTimeout },
           },
         },
       },

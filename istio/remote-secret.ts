@@ -10,8 +10,8 @@ export interface RemoteSecretArgs {
   remoteProvider: k8s.Provider;
   /** Kubernetes provider of the primary cluster (where istiod runs) */
   primaryProvider: k8s.Provider;
-  /** Istio cluster name of the remote cluster (default `burst`): secret name suffix, annotation, kubeconfig key */
-  remoteClusterName?: string;
+  /** Istio cluster name of the remote cluster: secret name suffix, annotation, kubeconfig key */
+  remoteClusterName: string;
   /** API server address of the remote cluster (host or IP, without scheme) */
   server: pulumi.Input<string>;
   /** base64 PEM of the remote cluster's CA */
@@ -70,7 +70,7 @@ export class RemoteSecret extends pulumi.ComponentResource {
 
   constructor(name: string, args: RemoteSecretArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:istio:RemoteSecret", name, {}, opts);
-    const cluster = args.remoteClusterName ?? "burst";
+    const cluster = args.remoteClusterName;
 
     // The token controller fills `data.token` in after creation, and deletes the Secret if the service
     // account does not exist yet: create it only once the remote install (which creates the account) is ready.

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ISTIO_CLUSTERS } from "../packages/contract/src";
 import { ISTIO_NAMESPACE, istioChart } from "./common";
 
 export interface IstioRemoteArgs {
@@ -9,11 +10,11 @@ export interface IstioRemoteArgs {
   version: string;
   /** Helm repository of the Istio charts */
   chartRepo: string;
-  /** `global.network` (the primary's network: one network for both clusters) */
+  /** network of this cluster (the primary's network: one network for both clusters); sent in the injection path */
   network: string;
-  /** Istio cluster name of this cluster (default `burst`) */
+  /** Istio cluster name of this cluster, sent in the injection path (default `ISTIO_CLUSTERS.burst`) */
   clusterName?: string;
-  /** Istio cluster name of the cluster whose istiod controls this one (default `primary`) */
+  /** Istio cluster name of the cluster whose istiod controls this one (default `ISTIO_CLUSTERS.primary`) */
   controlPlaneClusterName?: string;
   /** address of the primary's east-west gateway (an output of IstioPrimary, never a pod IP) */
   remotePilotAddress: pulumi.Input<string>;
@@ -33,8 +34,8 @@ export class IstioRemote extends pulumi.ComponentResource {
 
   constructor(name: string, args: IstioRemoteArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:istio:IstioRemote", name, {}, opts);
-    const clusterName = args.clusterName ?? "burst";
-    const controlPlane = args.controlPlaneClusterName ?? "primary";
+    const clusterName = args.clusterName ?? ISTIO_CLUSTERS.burst;
+    const controlPlane = args.controlPlaneClusterName ?? ISTIO_CLUSTERS.primary;
     const k = { parent: this, provider: args.provider };
     const chart = (c: string) => istioChart(c, args.version, args.chartRepo);
 
@@ -57,6 +58,11 @@ export class IstioRemote extends pulumi.ComponentResource {
       k,
     );
 
+    // The cluster name and network reach burst's sidecars only through this path: the primary's istiod
+    // turns `cluster` and `net` into ISTIO_META_CLUSTER_ID and ISTIO_META_NETWORK. The remote profile
+    // renders no istiod Deployment, mesh ConfigMap or injector ConfigMap, the only templates that read
+    // `global.multiCluster.clusterName` and `global.network` (the `values` ConfigMap would merely echo
+    // them, for debugging), so neither is passed.
     this.injectionPath = `/inject/cluster/${clusterName}/net/${args.network}`;
     this.istiod = new k8s.helm.v3.Release(
       `${name}-istiod`,
@@ -67,8 +73,6 @@ export class IstioRemote extends pulumi.ComponentResource {
         values: {
           profile: "remote",
           global: {
-            multiCluster: { clusterName },
-            network: args.network,
             configCluster: true,
             remotePilotAddress: args.remotePilotAddress,
           },

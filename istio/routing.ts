@@ -1,6 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { CLUSTER_TYPE, NAMES, PORTS, Weights, weightsError } from "../apps/k8s-common";
+import {
+  CLUSTER_TYPE,
+  CLUSTER_TYPE_LABEL,
+  NAMES,
+  PORTS,
+  SIDES,
+  SUBSETS,
+  formatWeights,
+  serviceFqdn,
+  type Weights,
+} from "../packages/contract/src";
 
 /**
  * The worker VirtualService paths Pulumi leaves alone after creation: the watcher patches the route
@@ -19,23 +29,21 @@ const ISTIO_NETWORKING = "networking.istio.io/v1";
 const ISTIO_SECURITY = "security.istio.io/v1";
 
 export interface HashrRoutingArgs {
-  /** Kubernetes provider of the primary cluster: istiod reads its configuration there and pushes it to the sidecars of both clusters. Required. */
+  /** Kubernetes provider of the primary cluster: istiod reads its configuration there and pushes it to the sidecars of both clusters. */
   provider: k8s.Provider;
-  /** The workloads' namespace. Required. */
+  /** The workloads' namespace. */
   namespace: pulumi.Input<string>;
-  /** Weights `[primary, burst]` the worker VirtualService is created with (the watcher owns them afterwards). Required; two integers 0..100 summing to 100. */
+  /** Weights the worker VirtualService is created with (the watcher owns them afterwards); config.ts checks them. */
   naturalWeights: Weights;
-  /** Labels of the Istio ingress gateway pods the frontend Gateway binds to. Default `{ istio: "ingressgateway" }`. */
-  ingressGatewaySelector?: Record<string, string>;
-  /** Host names the frontend answers on through the ingress gateway. Default `["*"]`. */
-  frontendHosts?: string[];
-  /** Resources that must exist first: the Istio install that defines the networking/security CRDs. Default none. */
-  dependsOn?: pulumi.Input<pulumi.Resource>[];
+  /** Labels of the Istio ingress gateway pods the frontend Gateway binds to; not empty. */
+  ingressGatewaySelector: Record<string, string>;
+  /** Resources that must exist first: the Istio install that defines the networking/security CRDs. */
+  dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
  * Istio traffic objects of String Hashr, in the primary cluster:
- * - Gateway `frontend-gateway` + VirtualService `frontend-ingress-virtual-service`: HTTP on the ingress gateway -> `frontend-service`;
+ * - Gateway `frontend-gateway` + VirtualService `frontend-ingress-virtual-service`: HTTP on the ingress gateway (any host) -> `frontend-service`;
  * - VirtualService `redis-virtual-service`: TCP route to `redis-cache-service` (burst workers reach primary's Redis through the mesh);
  * - VirtualService `worker-virtual-service`: `worker-service` split between subsets `primary` and `burst` at the natural weights,
  *   weights left to the watcher afterwards (see WORKER_WEIGHTS_IGNORE_CHANGES);
@@ -45,8 +53,6 @@ export interface HashrRoutingArgs {
 export class HashrRouting extends pulumi.ComponentResource {
   /** `worker-virtual-service` (the watcher's VIRTUAL_SERVICE) */
   public readonly workerVirtualServiceName: pulumi.Output<string>;
-  /** the weights the worker VirtualService was declared with */
-  public readonly naturalWeights: Weights;
   public readonly gateway: k8s.apiextensions.CustomResource;
   public readonly frontendVirtualService: k8s.apiextensions.CustomResource;
   public readonly redisVirtualService: k8s.apiextensions.CustomResource;
@@ -57,19 +63,15 @@ export class HashrRouting extends pulumi.ComponentResource {
   constructor(name: string, args: HashrRoutingArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:istio:HashrRouting", name, {}, opts);
 
-    if (!args.provider) throw new pulumi.ResourceError("provider is required (no default Kubernetes provider is used)", this);
-    const bad = weightsError("naturalWeights", args.naturalWeights);
-    if (bad) throw new pulumi.ResourceError(bad, this);
-    const selector = args.ingressGatewaySelector ?? { istio: "ingressgateway" };
+    const weights = args.naturalWeights;
+    const selector = args.ingressGatewaySelector;
     if (Object.keys(selector).length === 0) {
       throw new pulumi.ResourceError("ingressGatewaySelector must not be empty (it would bind the Gateway to every gateway pod)", this);
     }
-    const frontendHosts = args.frontendHosts ?? ["*"];
-    if (frontendHosts.length === 0) throw new pulumi.ResourceError("frontendHosts must name at least one host", this);
-
-    this.naturalWeights = [args.naturalWeights[0], args.naturalWeights[1]];
+    // any host: the frontend is the only thing behind the ingress gateway
+    const frontendHosts = ["*"];
     const ns = args.namespace;
-    const fqdn = (service: string) => pulumi.interpolate`${service}.${ns}.svc.cluster.local`;
+    const fqdn = (service: string) => pulumi.output(ns).apply((n) => serviceFqdn(service, n));
     const childOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
 
     this.gateway = new k8s.apiextensions.CustomResource(
@@ -129,16 +131,12 @@ export class HashrRouting extends pulumi.ComponentResource {
         metadata: { name: NAMES.workerDestinationRule, namespace: ns },
         spec: {
           host: fqdn(NAMES.workerService),
-          subsets: [
-            { name: "primary", labels: { "cluster-type": CLUSTER_TYPE.primary } },
-            { name: "burst", labels: { "cluster-type": CLUSTER_TYPE.burst } },
-          ],
+          subsets: SIDES.map((side) => ({ name: SUBSETS[side], labels: { [CLUSTER_TYPE_LABEL]: CLUSTER_TYPE[side] } })),
         },
       },
       childOpts,
     );
 
-    const [primaryWeight, burstWeight] = this.naturalWeights;
     this.workerVirtualService = new k8s.apiextensions.CustomResource(
       `${name}-worker-vs`,
       {
@@ -148,8 +146,8 @@ export class HashrRouting extends pulumi.ComponentResource {
           name: NAMES.workerVirtualService,
           namespace: ns,
           annotations: {
-            "istio-burst/weights-owner": "istio-watcher",
-            "istio-burst/natural-weights": `${primaryWeight},${burstWeight}`,
+            "istio-burst/weights-owner": NAMES.watcher,
+            "istio-burst/natural-weights": formatWeights(weights),
           },
         },
         spec: {
@@ -158,16 +156,17 @@ export class HashrRouting extends pulumi.ComponentResource {
           http: [
             {
               name: "worker-split",
-              route: [
-                { destination: { host: fqdn(NAMES.workerService), subset: "primary", port: { number: PORTS.service } }, weight: primaryWeight },
-                { destination: { host: fqdn(NAMES.workerService), subset: "burst", port: { number: PORTS.service } }, weight: burstWeight },
-              ],
+              // primary first, burst second (the watcher finds them by subset name)
+              route: SIDES.map((side) => ({
+                destination: { host: fqdn(NAMES.workerService), subset: SUBSETS[side], port: { number: PORTS.service } },
+                weight: weights[side],
+              })),
             },
           ],
         },
       },
       // The subsets must exist before a route names them, or sidecars get 503 NR for a moment.
-      { ...childOpts, dependsOn: [...(args.dependsOn ?? []), this.workerDestinationRule], ignoreChanges: WORKER_WEIGHTS_IGNORE_CHANGES },
+      { ...childOpts, dependsOn: [...args.dependsOn, this.workerDestinationRule], ignoreChanges: WORKER_WEIGHTS_IGNORE_CHANGES },
     );
     this.workerVirtualServiceName = this.workerVirtualService.metadata.name;
 
@@ -182,6 +181,6 @@ export class HashrRouting extends pulumi.ComponentResource {
       childOpts,
     );
 
-    this.registerOutputs({ workerVirtualServiceName: this.workerVirtualServiceName, naturalWeights: this.naturalWeights });
+    this.registerOutputs({ workerVirtualServiceName: this.workerVirtualServiceName });
   }
 }

@@ -1,7 +1,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { freshMocks } from "../helpers/pulumi-gke";
+import { freshMocks } from "../helpers/pulumi";
+import { WATCHER_SETTINGS, parseSetting, type SettingSpec } from "../../packages/contract/src";
 import type * as ConfigModule from "../../config";
 
 // js-yaml comes with @pulumi/pulumi; no types needed for this.
@@ -56,14 +57,22 @@ function keysRead(): Set<string> {
   return seen;
 }
 
+/** A config value as text, the way the stack reads it (a YAML list or map as JSON). */
+const asText = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v));
+
+/** Whether a setting's default is a value of its own (not derived from others, nor left to the watcher). */
+const hasOwnDefault = (spec: SettingSpec) => typeof spec.default !== "function" && spec.default !== undefined;
+
 describe("config files", () => {
   const keys = keysRead();
   const projectKeys = [...keys].filter((k) => k.startsWith("istio-burst:")).map((k) => k.slice("istio-burst:".length));
+  const watcherKeys = new Set<string>(WATCHER_SETTINGS.map((s) => s.key));
 
   it("reads a sensible set of keys", () => {
     expect(keys.has("gcp:project")).toBe(true);
     for (const k of ["zone", "primaryNodeCount", "burstMinNodes", "burstMaxNodes", "istioVersion", "highRps", "lowRps", "mode", "naturalWeights", "burstWeights", "frontendImage", "workerImage", "watcherImage", "appNamespace", "dryRun", "query"])
       expect(projectKeys).toContain(k);
+    for (const spec of WATCHER_SETTINGS) expect(projectKeys).toContain(spec.key);
   });
 
   it("Pulumi.dev.yaml samples every key (set or commented) and its values are valid", () => {
@@ -72,26 +81,47 @@ describe("config files", () => {
     expect([...mentioned].sort()).toEqual([...projectKeys].sort());
     // The uncommented sample values load without error.
     const config = yaml.load(text).config as Record<string, unknown>;
-    const asStrings = Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-    freshMocks(asStrings);
+    freshMocks(Object.fromEntries(Object.entries(config).map(([k, v]) => [k, asText(v)])));
     let mod!: typeof ConfigModule;
     expect(() =>
       jest.isolateModules(() => {
         mod = require("../../config");
       }),
     ).not.toThrow();
-    expect(mod.watcherConfig.naturalWeights).toEqual([100, 0]);
+    expect(mod.watcherConfig.naturalWeights).toEqual({ primary: 100, burst: 0 });
     expect(mod.infraConfig.project).toBe("my-gcp-project");
+  });
+
+  it("Pulumi.dev.yaml samples each watcher setting with the table's default, and leaves derived ones commented out", () => {
+    const lines = new Map([...read("Pulumi.dev.yaml").matchAll(/^\s*(#?)\s*istio-burst:(\w+):\s*(.*)$/gm)].map((m) => [m[2], { commented: m[1] === "#", value: m[3] }]));
+    for (const spec of WATCHER_SETTINGS) {
+      const line = lines.get(spec.key)!;
+      if (!hasOwnDefault(spec)) {
+        expect({ key: spec.key, commented: line.commented }).toEqual({ key: spec.key, commented: true });
+        continue;
+      }
+      const parsed = parseSetting(spec, asText(yaml.load(`v: ${line.value}`).v));
+      expect({ key: spec.key, sample: parsed }).toEqual({ key: spec.key, sample: { ok: true, value: spec.default } });
+    }
   });
 
   it("README.md's Configuration section has a row for every key, with the default config.ts uses", () => {
     const rows = codeRows(section(read("README.md"), "Configuration"));
     expect([...rows.keys()].sort()).toEqual([...projectKeys].sort());
     const defaults = configModule.DEFAULTS as Record<string, unknown>;
-    const shown = (v: unknown) => "`" + (Array.isArray(v) ? `[${v.join(", ")}]` : String(v)) + "`";
     const checked = projectKeys.filter((k) => k in defaults);
     expect(checked.length).toBeGreaterThan(20);
-    for (const k of checked) expect({ key: k, default: rows.get(k)![0] }).toEqual({ key: k, default: shown(defaults[k]) });
+    for (const k of checked) expect({ key: k, default: rows.get(k)![0] }).toEqual({ key: k, default: "`" + String(defaults[k]) + "`" });
+  });
+
+  it("README.md's watcher rows are the settings table's: default, env var and documentation", () => {
+    const rows = codeRows(section(read("README.md"), "Configuration"));
+    const code = (text: string) => (/^[`(]/.test(text) ? text : "`" + text + "`");
+    for (const spec of WATCHER_SETTINGS) {
+      const [def, env, meaning] = rows.get(spec.key) ?? [];
+      expect({ key: spec.key, def, env, documented: meaning?.startsWith(spec.doc) }).toEqual({ key: spec.key, def: code(spec.defaultText), env: "`" + spec.env + "`", documented: true });
+    }
+    expect(projectKeys.filter((k) => watcherKeys.has(k))).toHaveLength(WATCHER_SETTINGS.length);
   });
 
   it("README.md's stack outputs table has a row for every export of index.ts", () => {

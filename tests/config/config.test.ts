@@ -1,5 +1,7 @@
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { freshMocks } from "../helpers/pulumi-gke";
+import { freshMocks } from "../helpers/pulumi";
+import { DEFAULT_WATCHER_SETTINGS } from "../../packages/contract/src";
 import type * as ConfigModule from "../../config";
 
 /** Loads config.ts afresh with this stack config and returns `loadConfig` applied to it. */
@@ -56,23 +58,7 @@ describe("stack configuration", () => {
       workerHashRounds: 1,
       images: { frontend: undefined, worker: undefined, watcher: undefined },
     });
-    expect(watcherConfig).toEqual({
-      highRps: 15,
-      lowRps: 10,
-      pollInterval: "1s",
-      pollIntervalMs: 1000,
-      minDwell: "30s",
-      minDwellMs: 30_000,
-      mode: "switch",
-      naturalWeights: [100, 0],
-      burstWeights: [0, 100],
-      primaryCapacityRps: 15,
-      stepWeight: 10,
-      maxBurstWeight: 100,
-      query:
-        'sum(rate(istio_requests_total{reporter="source",source_workload="frontend-deployment",destination_service="worker-service.default.svc.cluster.local"}[30s]))',
-      dryRun: false,
-    });
+    expect(watcherConfig).toEqual(DEFAULT_WATCHER_SETTINGS);
   });
 
   it("reads every key when set", () => {
@@ -114,7 +100,7 @@ describe("stack configuration", () => {
       stepWeight: "5",
       maxBurstWeight: "60",
       query: "sum(rate(x[1m]))",
-      dryRun: "true",
+      dryRun: "on",
     });
     expect(stackConfig.infra).toMatchObject({
       project: "other-proj-1",
@@ -135,27 +121,24 @@ describe("stack configuration", () => {
       workerHashRounds: 1000,
       images: { frontend: "us-west1-docker.pkg.dev/p/r/frontend:v1", watcher: "docker.io/example/watcher:1.2.3" },
     });
-    expect(stackConfig.watcher).toMatchObject({
-      highRps: 100,
-      lowRps: 0,
-      pollIntervalMs: 250,
-      minDwellMs: 0,
-      mode: "overflow",
-      naturalWeights: [90, 10],
-      burstWeights: [20, 80],
-      primaryCapacityRps: 50.5,
-      stepWeight: 5,
-      maxBurstWeight: 60,
-      query: "sum(rate(x[1m]))",
-      dryRun: true,
-    });
+    // every watcher key, one at a time, in tests/stack/watcher-settings.test.ts
+    expect(stackConfig.watcher).toMatchObject({ highRps: 100, lowRps: 0, pollInterval: 250, minDwell: 0, mode: "overflow", dryRun: true });
   });
 
-  it("accepts the watcher's env form of weights and a deliberate 0", () => {
-    const { watcherConfig, appsConfig } = load({ naturalWeights: "100,0", burstWeights: "0, 100", primaryWorkerReplicas: "0" });
-    expect(watcherConfig.naturalWeights).toEqual([100, 0]);
-    expect(watcherConfig.burstWeights).toEqual([0, 100]);
+  it("accepts weights as a YAML list, a YAML map or the watcher's env form, and a deliberate 0", () => {
+    const { watcherConfig, appsConfig } = load({ naturalWeights: "100,0", burstWeights: '{"primary":0,"burst":100}', primaryWorkerReplicas: "0" });
+    expect(watcherConfig.naturalWeights).toEqual({ primary: 100, burst: 0 });
+    expect(watcherConfig.burstWeights).toEqual({ primary: 0, burst: 100 });
+    expect(load({ naturalWeights: "[90, 10]" }).watcherConfig.naturalWeights).toEqual({ primary: 90, burst: 10 });
     expect(appsConfig.primaryWorkerReplicas).toBe(0);
+  });
+
+  it("takes booleans as true/false, yes/no, on/off or 1/0", () => {
+    expect(load({ burstSpot: "yes", eastWestInternal: "0", dryRun: "TRUE" })).toMatchObject({
+      infraConfig: { burst: { spot: true } },
+      istioConfig: { eastWestInternal: false },
+      watcherConfig: { dryRun: true },
+    });
   });
 
   it("normalises the scrape interval to a Prometheus duration", () => {
@@ -164,8 +147,10 @@ describe("stack configuration", () => {
     expect(load({ prometheusScrapeInterval: "1m" }).istioConfig).toMatchObject({ prometheusScrapeInterval: "60s", prometheusScrapeTimeout: "10s" });
   });
 
-  it("defaults the query to the configured namespace", () => {
-    expect(load({ appNamespace: "hashr" }).watcherConfig.query).toContain('destination_service="worker-service.hashr.svc.cluster.local"');
+  it("leaves the queries to the watcher (derived there from NAMESPACE, RATE_WINDOW and BURST_CLUSTER) unless set", () => {
+    const { watcherConfig } = load({ appNamespace: "hashr" });
+    expect(watcherConfig.query).toBeUndefined();
+    expect(watcherConfig.burstHealthQuery).toBeUndefined();
   });
 
   it("takes istio-burst:project over gcp:project", () => {
@@ -181,27 +166,17 @@ describe("stack configuration", () => {
     ["Istio version 'latest'", { istioVersion: "latest" }, /istio-burst:istioVersion \("latest"\) must be a pinned Istio release/],
     ["Istio version range", { istioVersion: "1.28" }, /istio-burst:istioVersion \("1.28"\)/],
     ["Istio version with v", { istioVersion: "v1.28.0" }, /istio-burst:istioVersion/],
-    ["lowRps >= highRps", { lowRps: "12", highRps: "10" }, /istio-burst:lowRps \(12\) must be below istio-burst:highRps \(10\)/],
-    ["lowRps == highRps", { lowRps: "15" }, /istio-burst:lowRps \(15\) must be below istio-burst:highRps \(15\)/],
-    ["negative highRps", { highRps: "-1" }, /istio-burst:highRps \("-1"\) must be a number > 0/],
-    ["weights not summing to 100", { naturalWeights: "[60, 30]" }, /istio-burst:naturalWeights \(\[60, 30\]\) weights must sum to 100, not 90/],
-    ["weights in env form not summing to 100", { burstWeights: "10,10" }, /istio-burst:burstWeights \(10,10\) weights must sum to 100/],
-    ["weights out of range", { burstWeights: "[-10, 110]" }, /istio-burst:burstWeights .* must be two integer weights/],
-    ["weights not a pair", { naturalWeights: "[100]" }, /istio-burst:naturalWeights .* must be two integer weights/],
-    ["weights not JSON", { naturalWeights: "all primary" }, /istio-burst:naturalWeights \(all primary\) must be two integer weights/],
+    // every watcher key's own bounds: tests/stack/watcher-settings.test.ts; here, the settings that must fit together
+    ["lowRps >= highRps", { lowRps: "12", highRps: "10" }, /istio-burst:lowRps \(12\) must be a number below istio-burst:highRps \(10\)/],
+    ["lowRps == highRps", { lowRps: "15" }, /istio-burst:lowRps \(15\) must be a number below istio-burst:highRps \(15\)/],
+    ["weights not summing to 100", { naturalWeights: "[60, 30]" }, /istio-burst:naturalWeights \(\[60, 30\]\) must be two integers primary,burst in 0\.\.100 summing to 100/],
+    ["weights not a pair", { naturalWeights: "[100]" }, /istio-burst:naturalWeights \(\[100\]\) must be two integers/],
     ["fractional weights", { naturalWeights: "[99.5, 0.5]" }, /istio-burst:naturalWeights/],
-    ["burst weights not above the natural ones", { naturalWeights: "[50,50]", burstWeights: "[50,50]" }, /istio-burst:burstWeights \(50,50\) must send more to burst than istio-burst:naturalWeights \(50,50\)/],
-    ["weights swapped", { naturalWeights: "0,100", burstWeights: "100,0" }, /istio-burst:burstWeights \(100,0\) must send more to burst/],
-    ["poll interval under 50ms", { pollInterval: "10ms" }, /istio-burst:pollInterval \("10ms"\) must be a duration of at least 50ms/],
+    ["burst weights not above the natural ones", { naturalWeights: "[50,50]", burstWeights: "[50,50]" }, /istio-burst:burstWeights \(\[50,50\]\) must be weights that send more to burst than istio-burst:naturalWeights \(50,50\)/],
+    ["weights swapped", { naturalWeights: "0,100", burstWeights: "100,0" }, /istio-burst:burstWeights \(100,0\) must be weights that send more to burst/],
     ["two frontends", { frontendReplicas: "2" }, /istio-burst:frontendReplicas \("2"\) must be an integer >= 0 and <= 1/],
-    ["unknown mode", { mode: "burst" }, /istio-burst:mode \("burst"\) must be one of switch, overflow/],
-    ["bad poll interval", { pollInterval: "soon" }, /istio-burst:pollInterval \("soon"\) must be a duration of at least 50ms/],
-    ["zero poll interval", { pollInterval: "0s" }, /istio-burst:pollInterval \("0s"\) must be a duration of at least 50ms/],
-    ["bad min dwell", { minDwell: "-5s" }, /istio-burst:minDwell \("-5s"\) must be a duration/],
-    ["step weight 0", { stepWeight: "0" }, /istio-burst:stepWeight \("0"\) must be an integer >= 1 and <= 100/],
-    ["max burst weight > 100", { maxBurstWeight: "150" }, /istio-burst:maxBurstWeight \("150"\)/],
-    ["capacity 0", { primaryCapacityRps: "0" }, /istio-burst:primaryCapacityRps \("0"\) must be a number > 0/],
-    ["dryRun not boolean", { dryRun: "yes" }, /istio-burst:dryRun \("yes"\) must be true or false/],
+    ["burstSpot not boolean", { burstSpot: "maybe" }, /istio-burst:burstSpot \("maybe"\) must be true or false/],
+    ["zero scrape interval", { prometheusScrapeInterval: "0s" }, /istio-burst:prometheusScrapeInterval \("0s"\) must be a positive duration/],
     ["bad zone", { zone: "us-west1" }, /istio-burst:zone \("us-west1"\) must be a Compute Engine zone/],
     ["bad release channel", { releaseChannel: "stable" }, /istio-burst:releaseChannel \("stable"\) must be one of RAPID, REGULAR, STABLE/],
     ["bad namespace", { appNamespace: "Hashr_NS" }, /istio-burst:appNamespace \("Hashr_NS"\) must be a Kubernetes namespace name/],
@@ -210,7 +185,9 @@ describe("stack configuration", () => {
     ["negative replicas", { burstWorkerReplicas: "-1" }, /istio-burst:burstWorkerReplicas/],
     ["bad platform", { imagePlatform: "windows/amd64" }, /istio-burst:imagePlatform/],
     ["bad machine type", { burstMachineType: "big" }, /istio-burst:burstMachineType \("big"\) must be a machine type/],
-    ["cap below natural burst weight", { naturalWeights: "[80,20]", maxBurstWeight: "10" }, /istio-burst:maxBurstWeight \(10\) must be at least the burst weight of istio-burst:naturalWeights \(20\)/],
+    ["cap below natural burst weight", { naturalWeights: "[80,20]", maxBurstWeight: "10" }, /istio-burst:maxBurstWeight \(10\) must be an integer from 20 \(the burst weight of istio-burst:naturalWeights\) to 100/],
+    ["system namespace istio-ingress", { appNamespace: "istio-ingress" }, /istio-burst:appNamespace \("istio-ingress"\) must not be a system namespace/],
+    ["system namespace kube-*", { appNamespace: "kube-public" }, /istio-burst:appNamespace \("kube-public"\) must not be a system namespace/],
   ];
   it.each(invalid)("rejects %s with a message naming the key", (_what, config, message) => {
     expect(loadError(config)).toMatch(message);
@@ -238,12 +215,16 @@ describe("stack configuration", () => {
     expect((err as InstanceType<typeof ConfigError>).problems).toHaveLength(3);
   });
 
-  it("parses Prometheus-style durations", () => {
-    const { parseDurationMs } = load({});
-    expect(parseDurationMs("250ms")).toBe(250);
-    expect(parseDurationMs("1m30s")).toBe(90_000);
-    expect(parseDurationMs("2")).toBe(2000);
-    expect(parseDurationMs("1s2")).toBeUndefined();
-    expect(parseDurationMs("")).toBeUndefined();
+  it("fails when the watcher would read the env the stack generates differently, naming the key", () => {
+    // A contract whose env writer and parser disagree on MIN_DWELL: the stack must notice at preview.
+    const contract = path.resolve(__dirname, "../../packages/contract/src/index.ts");
+    const actual = jest.requireActual(contract);
+    jest.doMock(contract, () => ({ ...actual, watcherSettingsEnv: (s: never) => ({ ...actual.watcherSettingsEnv(s), MIN_DWELL: "1s" }) }));
+    try {
+      expect(() => load({})).toThrow("istio-burst:minDwell: the watcher reads MIN_DWELL=1s as 1000, not 10000");
+    } finally {
+      jest.dontMock(contract);
+    }
+    expect(load({}).watcherConfig.minDwell).toBe(10_000);
   });
 });

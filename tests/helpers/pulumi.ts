@@ -1,10 +1,12 @@
 /**
- * Pulumi unit-test harness: mocks the engine (`pulumi.runtime.setMocks`), records every resource the
- * program registers with its inputs and provider, and resolves Outputs. Call `setupPulumiMocks` before
- * importing the program or component under test (use `jest.isolateModules`/`jest.resetModules` to run a
- * program again with other config).
+ * The Pulumi test harness: mocks the engine (`pulumi.runtime.setMocks`), records every resource the
+ * program registers with its inputs and provider, gives the resources the cloud fills in (GKE endpoint,
+ * CA and pod range, image digests, load-balancer addresses, the reader token, the Redis password)
+ * canned state, and resolves Outputs. Call `freshMocks` before constructing components, or
+ * `runProgram` to run index.ts afresh (the program is imported after the mocks are set).
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
 
 export interface RecordedResource {
   type: string;
@@ -27,14 +29,80 @@ export interface PulumiMocks {
 
 export type OutputsFor = (r: { type: string; name: string; inputs: Record<string, any> }) => Record<string, any> | undefined;
 
+/** The project every test stack runs in unless told otherwise. */
+export const TEST_PROJECT = "burst-demo-123";
+/** Pod range the mock gives a cluster, by its logical name. */
+export const POD_RANGES: Record<string, string> = { primary: "10.4.0.0/14", burst: "10.8.0.0/14" };
+export const EAST_WEST_IP = "10.138.0.42";
+export const INGRESS_IP = "34.82.10.20";
+export const READER_TOKEN = "reader-token-value";
+/** What the mocked RandomPassword "generates": it must never show up outside a Secret. */
+export const TEST_PASSWORD = "MockedRedisPassw0rdZ9yX8wV7uT6sR5";
+
+export const IMAGES = {
+  frontend: "us-west1-docker.pkg.dev/p/istio-burst/frontend@sha256:aaaa",
+  worker: "us-west1-docker.pkg.dev/p/istio-burst/worker@sha256:bbbb",
+  watcher: "us-west1-docker.pkg.dev/p/istio-burst/watcher@sha256:cccc",
+};
+
+/** Base64 of a string (what the cloud/Kubernetes hand back in `data` and CA fields). */
+export const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+
+/** Canned outputs for the resources of this stack; `extra` wins. */
+export function gkeOutputs(extra: OutputsFor = () => undefined): OutputsFor {
+  return (r) => {
+    const more = extra(r);
+    if (more) return more;
+    switch (r.type) {
+      case "gcp:container/cluster:Cluster": {
+        const logical = r.name.replace(/-cluster$/, "");
+        return {
+          endpoint: `203.0.113.${logical === "primary" ? 1 : 2}`,
+          masterAuth: { clusterCaCertificate: b64(`ca-of-${logical}`) },
+          ipAllocationPolicy: { ...(r.inputs.ipAllocationPolicy ?? {}), clusterIpv4CidrBlock: POD_RANGES[logical] ?? "10.99.0.0/14" },
+          location: r.inputs.location,
+          name: r.inputs.name,
+        };
+      }
+      case "kubernetes:helm.sh/v3:Release":
+        return { status: { name: r.inputs.name, namespace: r.inputs.namespace, status: "deployed", version: r.inputs.version } };
+      case "gcp:serviceaccount/account:Account":
+        return { email: `${r.inputs.accountId}@${r.inputs.project}.iam.gserviceaccount.com` };
+      case "random:index/randomString:RandomString":
+        return { result: "a1b2c3" };
+      case "random:index/randomPassword:RandomPassword":
+        return { result: TEST_PASSWORD };
+      case "docker-build:index:Image":
+        return { ref: `${r.inputs.tags?.[0] ?? "img"}@sha256:${"0".repeat(64)}`, digest: `sha256:${"0".repeat(64)}` };
+      case "kubernetes:core/v1:Service":
+        if (r.name.includes("eastwest")) return { status: { loadBalancer: { ingress: [{ ip: EAST_WEST_IP }] } } };
+        if (r.name.includes("ingress")) return { status: { loadBalancer: { ingress: [{ ip: INGRESS_IP }] } } };
+        return undefined;
+      case "kubernetes:core/v1:Secret":
+        if (r.name.includes("reader-token"))
+          return {
+            metadata: { name: "istio-reader-service-account-token", namespace: "istio-system" },
+            data: { token: b64(READER_TOKEN), "ca.crt": b64("ca-of-burst") },
+          };
+        return undefined;
+      default:
+        return undefined;
+    }
+  };
+}
+
+/** The mocks of the last freshMocks call (settleAll waits for them). */
+let current: PulumiMocks | undefined;
+
 /**
- * @param config  stack config as `key` -> string value; keys without a namespace get `istio-burst:`.
- * @param outputs extra state the mock returns for a resource (e.g. a GKE cluster's endpoint), merged over its inputs.
+ * Mocks with a clean config store (the runtime's store is process-global, so keys set by one test would
+ * leak into the next) holding `gcp:project` and `config`; keys without a namespace get `istio-burst:`.
  */
-export function setupPulumiMocks(config: Record<string, string> = {}, outputs: OutputsFor = () => undefined): PulumiMocks {
+export function freshMocks(config: Record<string, string> = {}, outputs: OutputsFor = gkeOutputs()): PulumiMocks {
   const resources: RecordedResource[] = [];
   const fullConfig: Record<string, string> = {};
-  for (const [k, v] of Object.entries(config)) fullConfig[k.includes(":") ? k : `istio-burst:${k}`] = v;
+  for (const [k, v] of Object.entries({ "gcp:project": TEST_PROJECT, ...config })) fullConfig[k.includes(":") ? k : `istio-burst:${k}`] = v;
+  pulumi.runtime.setAllConfig({});
   // Config is read through the PULUMI_CONFIG environment variable by a fresh @pulumi/pulumi module.
   process.env.PULUMI_CONFIG = JSON.stringify(fullConfig);
   for (const [k, v] of Object.entries(fullConfig)) pulumi.runtime.setConfig(k, v);
@@ -56,18 +124,45 @@ export function setupPulumiMocks(config: Record<string, string> = {}, outputs: O
   );
 
   const ofType = (type: string) => resources.filter((r) => r.type === type);
-  return {
+  current = {
     resources,
     ofType,
     get(type, name) {
       const found = resources.find((r) => r.type === type && r.name === name);
-      if (!found) {
-        const names = ofType(type).map((r) => r.name);
-        throw new Error(`no ${type} named ${name}; have: ${names.join(", ") || "none"}`);
-      }
+      if (!found) throw new Error(`no ${type} named ${name}; have: ${ofType(type).map((r) => r.name).join(", ") || "none"}`);
       return found;
     },
   };
+  return current;
+}
+
+/** Waits until the mock engine has registered everything started so far (the count stops growing). */
+export async function settleAll(): Promise<void> {
+  let stable = 0;
+  let last = -1;
+  while (stable < 5) {
+    await new Promise((r) => setTimeout(r, 10));
+    const count = current?.resources.length ?? 0;
+    if (count === last) stable++;
+    else [stable, last] = [0, count];
+  }
+}
+
+/**
+ * Runs the whole program (index.ts) afresh under mocks with this config and returns the recorded
+ * resources and the program's exports.
+ */
+export async function runProgram(
+  config: Record<string, string> = {},
+  outputs: OutputsFor = gkeOutputs(),
+): Promise<{ mocks: PulumiMocks; program: Record<string, any> }> {
+  const mocks = freshMocks(config, outputs);
+  let program!: Record<string, any>;
+  jest.isolateModules(() => {
+    program = require("../../index");
+  });
+  await settleAll();
+  return { mocks, program };
 }
 
 /** The value of an Output (resolves once the mock engine has run). */
@@ -80,7 +175,121 @@ export function isSecret<T>(output: pulumi.Output<T>): Promise<boolean> {
   return pulumi.isSecret(output);
 }
 
-/** Lets the mock engine finish registering every resource the program has started. */
-export async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+/** Pulumi's wire signature of a secret value: how a secret input reaches the (mock) engine. */
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Whether a recorded input value arrived at the engine as a secret. */
+export function isSecretInput(value: unknown): boolean {
+  return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
+}
+
+/** A recorded input value with any secret envelope removed (recursively). */
+export function plain<T = any>(v: unknown): T {
+  if (isSecretInput(v)) return plain((v as { value: unknown }).value);
+  if (Array.isArray(v)) return v.map((x) => plain(x)) as T;
+  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) as T;
+  return v as T;
+}
+
+/** Every string outside secret envelopes inside a value. */
+export function plainStringsIn(value: unknown, out: string[] = []): string[] {
+  if (isSecretInput(value)) return out;
+  if (typeof value === "string") out.push(value);
+  else if (Array.isArray(value)) value.forEach((v) => plainStringsIn(v, out));
+  else if (value && typeof value === "object") Object.values(value).forEach((v) => plainStringsIn(v, out));
+  return out;
+}
+
+/** Every string anywhere inside a value (for "the password appears nowhere" checks). */
+export function stringsIn(value: unknown, out: string[] = []): string[] {
+  if (typeof value === "string") out.push(value);
+  else if (Array.isArray(value)) value.forEach((v) => stringsIn(v, out));
+  else if (value && typeof value === "object") Object.values(value).forEach((v) => stringsIn(v, out));
+  return out;
+}
+
+/** Logical name of the provider a recorded resource was registered with (`...::primary-k8s::primary-k8s-id` -> `primary-k8s`). */
+export function providerName(ref: string | undefined): string | undefined {
+  if (!ref) return undefined;
+  return ref.split("::").slice(0, -1).pop();
+}
+
+/** The two clusters' Kubernetes providers, named as GkeCluster names them. */
+export function makeProviders(): Record<"primary" | "burst", k8s.Provider> {
+  return {
+    primary: new k8s.Provider("primary-k8s", { kubeconfig: "apiVersion: v1\nkind: Config\n# primary" }),
+    burst: new k8s.Provider("burst-k8s", { kubeconfig: "apiVersion: v1\nkind: Config\n# burst" }),
+  };
+}
+
+/** Which cluster a recorded resource was registered in (by its provider), or undefined. */
+export function clusterOf(r: RecordedResource): "primary" | "burst" | undefined {
+  const m = /^(primary|burst)-k8s$/.exec(providerName(r.provider) ?? "");
+  return m ? (m[1] as "primary" | "burst") : undefined;
+}
+
+/** Kubernetes objects declared (not read back: those have no kind). */
+export const isKubernetesObject = (r: RecordedResource) => r.type.startsWith("kubernetes:") && r.inputs.kind !== undefined;
+
+/** Recorded Kubernetes objects of a kind, e.g. "Deployment", optionally in one cluster. */
+export function objects(mocks: PulumiMocks, kind: string, cluster?: "primary" | "burst"): RecordedResource[] {
+  return mocks.resources.filter((r) => isKubernetesObject(r) && r.inputs.kind === kind && (!cluster || clusterOf(r) === cluster));
+}
+
+/** The one recorded object of a kind with a metadata.name in a cluster. */
+export function object(mocks: PulumiMocks, kind: string, name: string, cluster?: "primary" | "burst"): RecordedResource {
+  const found = objects(mocks, kind, cluster).filter((r) => r.inputs.metadata?.name === name);
+  if (found.length !== 1) {
+    const have = objects(mocks, kind, cluster).map((r) => `${r.inputs.metadata?.name}@${clusterOf(r)}`);
+    throw new Error(`expected one ${kind} ${name}${cluster ? ` in ${cluster}` : ""}, found ${found.length}; have ${have.join(", ") || "none"}`);
+  }
+  return found[0];
+}
+
+/** The containers of a recorded Deployment. */
+export function containersOf(deployment: RecordedResource): any[] {
+  return deployment.inputs.spec.template.spec.containers;
+}
+
+/** A container's env as name -> value (or `secret:<name>/<key>` for secretKeyRef). */
+export function envOf(container: any): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of container.env ?? []) {
+    const ref = e.valueFrom?.secretKeyRef;
+    env[e.name] = ref ? `secret:${ref.name}/${ref.key}` : e.value;
+  }
+  return env;
+}
+
+/** Records the props and options every resource under a component is constructed with (transformations are inherited by children). */
+export function propsRecorder() {
+  const seen: { resource: pulumi.Resource; type: string; name: string; props: pulumi.Inputs; opts: pulumi.ResourceOptions }[] = [];
+  const transformation: pulumi.ResourceTransformation = ({ resource, type, name, props, opts }) => {
+    seen.push({ resource, type, name, props, opts });
+    return undefined;
+  };
+  return { seen, transformations: [transformation] };
+}
+
+/** The security checks every container must pass. */
+export function expectRestrictedContainer(container: any, pod: any): void {
+  const sc = container.securityContext ?? {};
+  const podSc = pod.securityContext ?? {};
+  const runAsNonRoot = sc.runAsNonRoot ?? podSc.runAsNonRoot;
+  const runAsUser = sc.runAsUser ?? podSc.runAsUser;
+  expect({ name: container.name, runAsNonRoot }).toEqual({ name: container.name, runAsNonRoot: true });
+  expect(typeof runAsUser).toBe("number");
+  expect(runAsUser).toBeGreaterThan(0);
+  expect(sc.readOnlyRootFilesystem).toBe(true);
+  expect(sc.allowPrivilegeEscalation).toBe(false);
+  expect(sc.privileged ?? false).toBe(false);
+  expect(sc.capabilities?.drop).toEqual(["ALL"]);
+  expect(sc.capabilities?.add ?? []).toEqual([]);
+  expect(container.resources?.requests?.cpu).toBeDefined();
+  expect(container.resources?.requests?.memory).toBeDefined();
+  expect(container.resources?.limits?.cpu).toBeDefined();
+  expect(container.resources?.limits?.memory).toBeDefined();
+  expect(container.readinessProbe).toBeDefined();
+  expect(container.livenessProbe).toBeDefined();
 }

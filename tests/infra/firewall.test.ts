@@ -1,5 +1,4 @@
-import { valueOf } from "../helpers/pulumi";
-import { POD_RANGES, TEST_PROJECT, freshMocks, providerName, runProgram, settleAll } from "../helpers/pulumi-gke";
+import { freshMocks, POD_RANGES, providerName, runProgram, settleAll, TEST_PROJECT, valueOf } from "../helpers/pulumi";
 
 const FIREWALL = "gcp:compute/firewall:Firewall";
 

@@ -1,6 +1,5 @@
 import * as path from "node:path";
-import { valueOf } from "../helpers/pulumi";
-import { TEST_PROJECT, isSecretInput, plain, providerName, runProgram, settleAll } from "../helpers/pulumi-gke";
+import { isSecretInput, plain, providerName, runProgram, settleAll, TEST_PROJECT, valueOf } from "../helpers/pulumi";
 
 const IMAGE = "docker-build:index:Image";
 const REPO = "gcp:artifactregistry/repository:Repository";

@@ -1,5 +1,4 @@
-import { isSecret, valueOf } from "../helpers/pulumi";
-import { providerName, runProgram, settleAll } from "../helpers/pulumi-gke";
+import { isSecret, providerName, runProgram, settleAll, valueOf } from "../helpers/pulumi";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 

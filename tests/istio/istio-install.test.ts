@@ -1,8 +1,25 @@
 import { valueOf } from "../helpers/pulumi";
-import { EAST_WEST_IP, INGRESS_IP, providerName, runProgram, settleAll } from "../helpers/pulumi-gke";
+import { EAST_WEST_IP, INGRESS_IP, providerName, runProgram, settleAll } from "../helpers/pulumi";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts";
+
+/**
+ * What Istio's gateway chart (1.28.0) renders from a release's values, for the parts the stack relies on.
+ * templates/service.yaml: with `networkGateway` set, the Service's ports are a fixed list and
+ * `service.ports` is ignored; otherwise `service.ports` (default 15021, 80, 443).
+ * templates/_helpers.tpl (gateway.selectorLabels): the pods' `istio` label is `labels.istio`, else the
+ * gateway's name without its `istio-` prefix.
+ */
+const gatewayChart = {
+  servicePorts(values: any): number[] {
+    if (values.networkGateway) return [15021, 15443, 15012, 15017];
+    return (values.service?.ports ?? [{ port: 15021 }, { port: 80 }, { port: 443 }]).map((p: any) => p.port);
+  },
+  istioLabel(values: any, releaseName: string): string {
+    return values.labels?.istio ?? (values.name || releaseName).replace(/^istio-/, "");
+  },
+};
 
 describe("Istio primary and remote (whole program)", () => {
   let run: Awaited<ReturnType<typeof runProgram>>;
@@ -55,12 +72,23 @@ describe("Istio primary and remote (whole program)", () => {
     });
   });
 
-  it("east-west gateway: network gateway on an internal load balancer", () => {
-    const v = release("istio-primary-eastwestgateway").inputs.values;
-    expect(v.networkGateway).toBe("network1");
-    expect(v.labels).toMatchObject({ istio: "eastwestgateway", "topology.istio.io/network": "network1" });
-    expect(v.service).toMatchObject({ type: "LoadBalancer", annotations: { "networking.gke.io/load-balancer-type": "Internal" } });
-    expect(v.service.ports.map((p: any) => [p.name, p.port])).toEqual([["status-port", 15021], ["tls", 15443], ["tls-istiod", 15012], ["tls-webhook", 15017]]);
+  it("east-west gateway: a network gateway on an internal load balancer, with only values the chart reads", () => {
+    // networkGateway makes the chart render the ports and the topology.istio.io/network label itself:
+    // no service.ports (ignored) and no network label in `labels` (it would be rendered twice).
+    expect(release("istio-primary-eastwestgateway").inputs.values).toEqual({
+      networkGateway: "network1",
+      labels: { istio: "eastwestgateway", app: "istio-eastwestgateway" },
+      service: { type: "LoadBalancer", annotations: { "networking.gke.io/load-balancer-type": "Internal" } },
+    });
+  });
+
+  it("the east-west gateway's Service, as the chart renders it, carries the ports the istiod Gateway serves, on the pods it selects", () => {
+    const ew = release("istio-primary-eastwestgateway").inputs;
+    const gw = run.mocks.get("kubernetes:networking.istio.io/v1:Gateway", "istio-primary-istiod-gateway").inputs;
+    const served = gw.spec.servers.map((s: any) => s.port.number);
+    expect(served).toEqual([15012, 15017]);
+    expect(gatewayChart.servicePorts(ew.values)).toEqual(expect.arrayContaining(served));
+    expect(gw.spec.selector).toEqual({ istio: gatewayChart.istioLabel(ew.values, ew.name) });
   });
 
   it("ingress gateway: a public LoadBalancer", () => {
@@ -82,9 +110,11 @@ describe("Istio primary and remote (whole program)", () => {
 
   it("burst: base and istiod with the remote profile, pointing at the east-west gateway's address", () => {
     expect(release("istio-remote-base").inputs.values).toEqual({ profile: "remote" });
+    // Cluster name and network travel in the injection path only: no remote-profile template reads
+    // global.multiCluster.clusterName or global.network.
     expect(release("istio-remote-istiod").inputs.values).toEqual({
       profile: "remote",
-      global: { multiCluster: { clusterName: "burst" }, network: "network1", configCluster: true, remotePilotAddress: EAST_WEST_IP },
+      global: { configCluster: true, remotePilotAddress: EAST_WEST_IP },
       istiodRemote: { injectionPath: "/inject/cluster/burst/net/network1" },
     });
   });
@@ -123,9 +153,9 @@ describe("Istio from config", () => {
   });
 });
 
-describe("IstioRemote component", () => {
+describe("Istio components", () => {
   it("passes an Output address through as remotePilotAddress", async () => {
-    const { freshMocks } = (require("../helpers/pulumi-gke") as typeof import("../helpers/pulumi-gke"));
+    const { freshMocks } = (require("../helpers/pulumi") as typeof import("../helpers/pulumi"));
     const mocks = freshMocks();
     const pulumi = await import("@pulumi/pulumi");
     const k8s = await import("@pulumi/kubernetes");
@@ -137,10 +167,26 @@ describe("IstioRemote component", () => {
     const istiod = mocks.get(RELEASE, "r-istiod");
     expect(istiod.inputs.values.global.remotePilotAddress).toBe("10.1.2.3");
     expect(providerName(istiod.provider)).toBe("burst-k8s");
+    // Without cluster names given, the contract's Istio cluster names.
+    expect(istiod.inputs.values.istiodRemote.injectionPath).toBe("/inject/cluster/burst/net/n1");
+    expect(mocks.get("kubernetes:core/v1:Namespace", "r-istio-system").inputs.metadata.annotations).toEqual({ "topology.istio.io/controlPlaneClusters": "primary" });
+  });
+
+  it("IstioPrimary's ingressGatewaySelector matches the ingress gateway pods as the chart labels them", async () => {
+    const { freshMocks } = (require("../helpers/pulumi") as typeof import("../helpers/pulumi"));
+    const mocks = freshMocks();
+    const k8s = await import("@pulumi/kubernetes");
+    const { IstioPrimary } = (require("../../istio/primary") as typeof import("../../istio/primary"));
+    const provider = new k8s.Provider("p", { kubeconfig: "{}" });
+    const primary = new IstioPrimary("p", { provider, version: "1.28.0", chartRepo: "x", meshId: "m", network: "n" });
+    await settleAll();
+    const ingress = mocks.get(RELEASE, "p-ingressgateway").inputs;
+    expect(primary.ingressGatewaySelector).toEqual({ istio: gatewayChart.istioLabel(ingress.values, ingress.name) });
+    expect(primary.ingressGatewaySelector).toEqual({ istio: "ingressgateway" });
   });
 
   it("IstioPrimary refuses an unpinned version", async () => {
-    const { freshMocks } = (require("../helpers/pulumi-gke") as typeof import("../helpers/pulumi-gke"));
+    const { freshMocks } = (require("../helpers/pulumi") as typeof import("../helpers/pulumi"));
     freshMocks();
     const k8s = await import("@pulumi/kubernetes");
     const { IstioPrimary } = (require("../../istio/primary") as typeof import("../../istio/primary"));

@@ -1,5 +1,4 @@
-import { valueOf } from "../helpers/pulumi";
-import { providerName, runProgram, settleAll } from "../helpers/pulumi-gke";
+import { providerName, runProgram, settleAll, valueOf } from "../helpers/pulumi";
 
 describe("Prometheus in primary", () => {
   let run: Awaited<ReturnType<typeof runProgram>>;
@@ -44,11 +43,5 @@ describe("Prometheus in primary", () => {
     const r = mocks.get("kubernetes:helm.sh/v3:Release", "prometheus-release").inputs;
     expect(r.version).toBe("27.1.0");
     expect(r.values.server.global).toEqual({ scrape_interval: "30s", scrape_timeout: "10s" });
-  });
-
-  it("exports the watcher settings from config", async () => {
-    const { program } = await runProgram({ highRps: "40", lowRps: "20", mode: "overflow", naturalWeights: "100,0" });
-    await settleAll();
-    expect(await valueOf(program.watcherSettings)).toMatchObject({ highRps: 40, lowRps: 20, mode: "overflow", naturalWeights: [100, 0] });
   });
 });

@@ -1,5 +1,4 @@
-import { isSecret, valueOf } from "../helpers/pulumi";
-import { READER_TOKEN, b64, freshMocks, isSecretInput, plain, providerName, runProgram, settleAll } from "../helpers/pulumi-gke";
+import { READER_TOKEN, b64, freshMocks, isSecret, isSecretInput, plain, providerName, runProgram, settleAll, valueOf } from "../helpers/pulumi";
 
 const SECRET = "kubernetes:core/v1:Secret";
 
@@ -66,6 +65,7 @@ describe("RemoteSecret component", () => {
     const rs = new RemoteSecret("rs", {
       remoteProvider,
       primaryProvider,
+      remoteClusterName: "cloud-2",
       server: "198.51.100.7",
       caCertificate: b64("ca"),
       readerReady: [],
@@ -77,7 +77,9 @@ describe("RemoteSecret component", () => {
   it("its kubeconfig output is a secret", async () => {
     const { rs } = await make();
     expect(await isSecret(rs.kubeconfig)).toBe(true);
-    expect(JSON.parse(await valueOf(rs.kubeconfig)).clusters[0].cluster.server).toBe("https://198.51.100.7");
+    const kubeconfig = JSON.parse(await valueOf(rs.kubeconfig));
+    expect(kubeconfig.clusters[0]).toEqual({ name: "cloud-2", cluster: { server: "https://198.51.100.7", "certificate-authority-data": b64("ca") } });
+    expect(await valueOf(rs.secretName)).toBe("istio-system/istio-remote-secret-cloud-2");
     await settleAll();
   });
 

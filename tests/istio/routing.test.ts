@@ -1,21 +1,21 @@
-import { valueOf } from "../helpers/pulumi";
-import { clusterOf, makeProviders, object, objects, propsRecorder, setupMocks, waitForResources } from "../stack/fixtures";
+import { clusterOf, freshMocks, makeProviders, object, objects, propsRecorder, settleAll, valueOf } from "../helpers/pulumi";
 import { HashrRouting, WORKER_WEIGHTS_IGNORE_CHANGES } from "../../istio/routing";
+import type { Weights } from "../../packages/contract/src";
 
 const WORKER_FQDN = "worker-service.hashr.svc.cluster.local";
 
 describe("HashrRouting", () => {
-  async function build(naturalWeights: readonly [number, number] = [100, 0], extra: Record<string, unknown> = {}) {
-    const mocks = setupMocks();
-    const { primary } = await makeProviders();
+  async function build(naturalWeights: Weights = { primary: 100, burst: 0 }, ingressGatewaySelector: Record<string, string> = { istio: "ingressgateway" }) {
+    const mocks = freshMocks();
+    const { primary } = makeProviders();
     const recorder = propsRecorder();
     const routing = new HashrRouting(
       "routing",
-      { provider: primary, namespace: "hashr", naturalWeights, ...extra },
+      { provider: primary, namespace: "hashr", naturalWeights, ingressGatewaySelector, dependsOn: [] },
       { transformations: recorder.transformations },
     );
     await valueOf(routing.workerVirtualServiceName);
-    await waitForResources(mocks);
+    await settleAll();
     return { mocks, routing, recorder };
   }
 
@@ -62,12 +62,11 @@ describe("HashrRouting", () => {
   });
 
   it.each([
-    [[100, 0]],
-    [[70, 30]],
-    [[0, 100]],
-  ] as const)("splits worker-service between subsets primary/burst at the natural weights %j", async (weights) => {
-    const { mocks, routing } = await build(weights);
-    expect(routing.naturalWeights).toEqual(weights);
+    [{ primary: 100, burst: 0 }],
+    [{ primary: 70, burst: 30 }],
+    [{ primary: 0, burst: 100 }],
+  ])("splits worker-service between subsets primary/burst at the natural weights %j", async (weights) => {
+    const { mocks } = await build(weights);
     const vs = object(mocks, "VirtualService", "worker-virtual-service");
     expect(vs.inputs.spec.hosts).toEqual([WORKER_FQDN]);
     expect(vs.inputs.spec.gateways).toEqual(["mesh"]);
@@ -75,11 +74,11 @@ describe("HashrRouting", () => {
     const route = vs.inputs.spec.http[0].route as any[];
     const bySubset = Object.fromEntries(route.map((d) => [d.destination.subset, d]));
     expect(Object.keys(bySubset).sort()).toEqual(["burst", "primary"]);
-    expect(bySubset.primary.weight).toBe(weights[0]);
-    expect(bySubset.burst.weight).toBe(weights[1]);
+    expect(bySubset.primary.weight).toBe(weights.primary);
+    expect(bySubset.burst.weight).toBe(weights.burst);
     expect(route.reduce((sum, d) => sum + d.weight, 0)).toBe(100);
     for (const d of route) expect(d.destination).toMatchObject({ host: WORKER_FQDN, port: { number: 80 } });
-    expect(vs.inputs.metadata.annotations["istio-burst/natural-weights"]).toBe(`${weights[0]},${weights[1]}`);
+    expect(vs.inputs.metadata.annotations).toEqual({ "istio-burst/weights-owner": "istio-watcher", "istio-burst/natural-weights": `${weights.primary},${weights.burst}` });
   });
 
   it("defines the subsets by the cluster-type label", async () => {
@@ -114,30 +113,16 @@ describe("HashrRouting", () => {
     expect(vsOpts.dependsOn).toContain(dr.resource);
   });
 
-  it("binds to a custom gateway selector and hosts", async () => {
-    const { mocks } = await build([100, 0], { ingressGatewaySelector: { app: "istio-ingress" }, frontendHosts: ["hashr.example.com"] });
+  it("binds the frontend Gateway to the ingress gateway pods it is given", async () => {
+    const { mocks } = await build(undefined, { app: "istio-ingress" });
     expect(object(mocks, "Gateway", "frontend-gateway").inputs.spec.selector).toEqual({ app: "istio-ingress" });
-    expect(object(mocks, "VirtualService", "frontend-ingress-virtual-service").inputs.spec.hosts).toEqual(["hashr.example.com"]);
   });
 
-  it.each([
-    [[60, 30], /naturalWeights must sum to 100, got 60\+30=90/],
-    [[110, -10], /naturalWeights must be two integers in 0\.\.100/],
-    [[99.5, 0.5], /naturalWeights must be two integers in 0\.\.100/],
-    [[100], /naturalWeights must be two integers \[primary, burst\] summing to 100/],
-    [[50, 25, 25], /naturalWeights must be two integers \[primary, burst\] summing to 100/],
-  ])("refuses natural weights %j", async (weights, message) => {
-    setupMocks();
-    const { primary } = await makeProviders();
-    expect(() => new HashrRouting("bad-routing", { provider: primary, namespace: "hashr", naturalWeights: weights as any })).toThrow(message);
-  });
-
-  it("refuses an empty gateway selector and a missing provider", async () => {
-    setupMocks();
-    const { primary } = await makeProviders();
-    expect(() => new HashrRouting("r1", { provider: primary, namespace: "hashr", naturalWeights: [100, 0], ingressGatewaySelector: {} })).toThrow(
-      /ingressGatewaySelector must not be empty/,
-    );
-    expect(() => new HashrRouting("r2", { provider: undefined as any, namespace: "hashr", naturalWeights: [100, 0] })).toThrow(/provider is required/);
+  it("refuses an empty gateway selector (it would bind the Gateway to every gateway pod)", async () => {
+    freshMocks();
+    const { primary } = makeProviders();
+    expect(
+      () => new HashrRouting("r1", { provider: primary, namespace: "hashr", naturalWeights: { primary: 100, burst: 0 }, ingressGatewaySelector: {}, dependsOn: [] }),
+    ).toThrow(/ingressGatewaySelector must not be empty/);
   });
 });

@@ -7,12 +7,27 @@
  * values are checked where they matter (the gateways' Services).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { isSecret, valueOf, type PulumiMocks, type RecordedResource } from "../helpers/pulumi";
-import { EAST_WEST_IP, INGRESS_IP, POD_RANGES, READER_TOKEN, TEST_PROJECT, b64, freshMocks, gkeOutputs, providerName, settleAll } from "../helpers/pulumi-gke";
-import { expectRestrictedContainer, isSecretInput, plainStringsIn, stringsIn, unwrapSecret } from "../stack/fixtures";
-
-/** What the mocked RandomPassword "generates"; it must never travel outside a Pulumi secret. */
-const PASSWORD = "SecTestRedisPassw0rdQ7wE5rT3yU1iO9";
+import {
+  EAST_WEST_IP,
+  INGRESS_IP,
+  POD_RANGES,
+  READER_TOKEN,
+  TEST_PASSWORD as PASSWORD,
+  TEST_PROJECT,
+  b64,
+  expectRestrictedContainer,
+  freshMocks,
+  isSecret,
+  isSecretInput,
+  plain,
+  plainStringsIn,
+  providerName,
+  settleAll,
+  stringsIn,
+  valueOf,
+  type PulumiMocks,
+  type RecordedResource,
+} from "../helpers/pulumi";
 
 interface Captured {
   redisCredentials: { password: pulumi.Output<string>; url: pulumi.Output<string> }[];
@@ -20,12 +35,12 @@ interface Captured {
 }
 
 /**
- * Runs index.ts afresh under mocks (like runProgram in tests/helpers/pulumi-gke.ts), with the Redis
- * password pinned and the secret-carrying components recorded as they are constructed, so that
- * their Outputs can be checked too (index.ts does not export them).
+ * Runs index.ts afresh under mocks (like runProgram in tests/helpers/pulumi.ts), with the
+ * secret-carrying components recorded as they are constructed, so that their Outputs can be checked
+ * too (index.ts does not export them).
  */
 async function runWholeProgram(): Promise<{ mocks: PulumiMocks; program: Record<string, any>; captured: Captured }> {
-  const mocks = freshMocks({}, gkeOutputs((r) => (r.type === "random:index/randomPassword:RandomPassword" ? { result: PASSWORD } : undefined)));
+  const mocks = freshMocks();
   const captured: Captured = { redisCredentials: [], remoteSecrets: [] };
   let program!: Record<string, any>;
   jest.isolateModules(() => {
@@ -141,7 +156,7 @@ describe("whole stack: secrets travel only as Pulumi secrets", () => {
     expect(remote.map(describe_)).toEqual(["Secret/istio-remote-secret-burst@primary-k8s"]);
     expect(isSecretInput(remote[0].inputs.stringData)).toBe(true);
     expect(remote[0].inputs.data).toBeUndefined();
-    expect(JSON.stringify(unwrapSecret(remote[0].inputs.stringData))).toContain(READER_TOKEN);
+    expect(JSON.stringify(plain(remote[0].inputs.stringData))).toContain(READER_TOKEN);
     expect(captured.remoteSecrets).toHaveLength(1);
     expect(await isSecret(captured.remoteSecrets[0].kubeconfig)).toBe(true);
     const leaks = mocks.resources.filter((r) => plainStringsIn(r.inputs).some((v) => v.includes(READER_TOKEN)));
@@ -160,7 +175,7 @@ describe("whole stack: secrets travel only as Pulumi secrets", () => {
     for (const s of redisSecrets) {
       expect(isSecretInput(s.inputs.stringData)).toBe(true);
       expect(s.inputs.data).toBeUndefined();
-      expect(unwrapSecret(s.inputs.stringData)).toEqual({ password: PASSWORD, url: `redis://:${PASSWORD}@redis-cache-service:6379` });
+      expect(plain(s.inputs.stringData)).toEqual({ password: PASSWORD, url: `redis://:${PASSWORD}@redis-cache-service:6379` });
     }
   });
 

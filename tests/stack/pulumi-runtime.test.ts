@@ -32,7 +32,7 @@ require(fromPulumi(tsnodeRequire)).register({
   project: tsconfig,
   compilerOptions: { target: "ES2020", module: nodeNext ? "nodenext" : "commonjs", moduleResolution: nodeNext ? "nodenext" : "node", sourceMap: "true", ...compilerOptions },
 });
-const { freshMocks } = require(path.join(root, "tests/helpers/pulumi-gke.ts"));
+const { freshMocks } = require(path.join(root, "tests/helpers/pulumi.ts"));
 const pulumi = require(path.join(pulumiDir));
 freshMocks({});
 const program = require(path.join(root, "index.ts"));

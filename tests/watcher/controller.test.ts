@@ -51,7 +51,7 @@ function controllerFor(router: TrafficRouter, source: MetricsSource, env: Record
   const registry = new Registry();
   const metrics = createWatcherMetrics(registry);
   const { log, lines } = captureLog();
-  const c = new Controller({ source, router, policy: policyFromConfig(config), pollIntervalMs: 50, dryRun: extra.dryRun ?? config.dryRun, log, metrics, now });
+  const c = new Controller({ source, router, policy: policyFromConfig(config), pollIntervalMs: 50, dryRun: extra.dryRun ?? config.settings.dryRun, log, metrics, now });
   return { c, registry, lines };
 }
 

@@ -1,5 +1,5 @@
-import { decide, initialState, overflowBurstWeight, type Action, type Policy, type Sample, type State } from "../../watcher/src/lib";
-import type { Weights } from "../../watcher/src/weights";
+import type { Action, Weights } from "@istio-burst/contract";
+import { decide, initialState, overflowBurstWeight, type Policy, type Sample, type State } from "../../watcher/src/lib";
 
 const NATURAL: Weights = { primary: 100, burst: 0 };
 const BURST: Weights = { primary: 0, burst: 100 };

@@ -34,7 +34,7 @@ describe("configuration errors: exit non-zero with one stderr line naming the va
     [{ POLL_INTERVAL: "soon" }, "POLL_INTERVAL", /a duration/],
     [{ MIN_DWELL: "10x" }, "MIN_DWELL", /a duration/],
     [{ QUERY_TIMEOUT: "-1s" }, "QUERY_TIMEOUT", /a duration/],
-    [{ RATE_WINDOW: "30" }, "RATE_WINDOW", /Prometheus range/],
+    [{ RATE_WINDOW: "30x" }, "RATE_WINDOW", /a duration/],
     [{ ROUTER: "local" }, "MESH_URL", /is required: must be an http/],
     [{ ROUTER: "local", MESH_URL: "mesh:15000" }, "MESH_URL", /http:\/\/ or https:\/\/ URL/],
     [{ ROUTER: "linkerd" }, "ROUTER", /one of istio, local/],

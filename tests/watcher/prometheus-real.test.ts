@@ -99,7 +99,7 @@ describe("Prometheus source against a real prometheus", () => {
       source: new PrometheusSource({ url: c.prometheusUrl, timeoutMs: 5_000, query: c.query }),
       router: new LocalRouter({ meshUrl: c.meshUrl as string }),
       policy: policyFromConfig(c),
-      pollIntervalMs: c.pollIntervalMs,
+      pollIntervalMs: c.settings.pollInterval,
       dryRun: false,
       log: createLogger("watcher-test", "silent"),
     });

@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from "node:http";
 import { applyServerTimeouts, createLogger, createRegistry, drainAndClose, listen, sendJson, type Logger } from "@istio-burst/common";
+import type { WatcherStatus } from "@istio-burst/contract";
 import type { Registry } from "prom-client";
 import { policyFromConfig, type WatcherConfig } from "./config";
 import { Controller } from "./controller";
@@ -37,7 +38,7 @@ export interface WatcherApp {
 }
 
 export async function createRouter(config: WatcherConfig, hooks: { onConflict?: () => void; onEventError?: (err: Error) => void } = {}): Promise<TrafficRouter> {
-  if (config.router === "local") return new LocalRouter({ meshUrl: config.meshUrl as string, timeoutMs: Math.max(config.queryTimeoutMs, 2_000) });
+  if (config.router === "local") return new LocalRouter({ meshUrl: config.meshUrl as string, timeoutMs: Math.max(config.settings.queryTimeout, 2_000) });
   return createIstioRouter({ namespace: config.namespace, name: config.virtualService, ...hooks });
 }
 
@@ -47,7 +48,7 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
   const metrics = createWatcherMetrics(registry);
   const source =
     deps.source ??
-    new PrometheusSource({ url: config.prometheusUrl, timeoutMs: config.queryTimeoutMs, query: config.query, burstHealthQuery: config.burstHealthQuery });
+    new PrometheusSource({ url: config.prometheusUrl, timeoutMs: config.settings.queryTimeout, query: config.query, burstHealthQuery: config.burstHealthQuery });
   const router =
     deps.router ??
     (await createRouter(config, {
@@ -58,8 +59,8 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
     source,
     router,
     policy: policyFromConfig(config),
-    pollIntervalMs: config.pollIntervalMs,
-    dryRun: config.dryRun,
+    pollIntervalMs: config.settings.pollInterval,
+    dryRun: config.settings.dryRun,
     log,
     metrics,
     now: deps.now,
@@ -74,7 +75,14 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
     if (path === "/_healthz") {
       sendJson(res, controller.ready ? 200 : 503, { ready: controller.ready });
     } else if (path === "/status") {
-      sendJson(res, 200, { service: "watcher", query: config.query, healthQuery: config.burstHealthQuery ?? null, prometheusUrl: config.prometheusUrl, ...controller.status() });
+      const status: WatcherStatus = {
+        service: "watcher",
+        prometheusUrl: config.prometheusUrl,
+        query: config.query,
+        healthQuery: config.burstHealthQuery ?? null,
+        ...controller.status(),
+      };
+      sendJson(res, 200, status);
     } else if (path === "/metrics") {
       registry.metrics().then(
         (text) => {
@@ -98,7 +106,7 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
     async start() {
       const port = await listen(server, config.port);
       log.info(
-        { port, mode: config.mode, router: router.description, prometheus: config.prometheusUrl, query: config.query, healthQuery: config.burstHealthQuery ?? "off", dryRun: config.dryRun },
+        { port, mode: config.settings.mode, router: router.description, prometheus: config.prometheusUrl, query: config.query, healthQuery: config.burstHealthQuery ?? "off", dryRun: config.settings.dryRun },
         "watcher started",
       );
       controller.start();

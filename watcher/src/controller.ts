@@ -4,11 +4,20 @@
  * Its state comes from the weights it finds at start (a restart in burst stays in burst).
  */
 import type { Logger } from "@istio-burst/common";
-import { decide, initialState, phaseOf, type Action, type Decision, type Policy, type Sample, type State } from "./decide";
+import {
+  formatWeights,
+  RECENT_CHANGES,
+  SIDES,
+  SUBSETS,
+  type Action,
+  type StatusSample,
+  type WatcherStatus,
+  type WeightChange,
+} from "@istio-burst/contract";
+import { decide, initialState, phaseOf, type Decision, type Policy, type Sample, type State } from "./decide";
 import type { WatcherMetrics } from "./metrics";
 import type { MetricsSource } from "./prometheus";
 import type { ChangeNote, TrafficRouter } from "./router";
-import { formatWeights, type Weights } from "./weights";
 
 export interface ControllerOptions {
   readonly source: MetricsSource;
@@ -24,14 +33,8 @@ export interface ControllerOptions {
   readonly routerTimeoutMs?: number;
 }
 
-export interface LastChange {
-  readonly at: string;
-  readonly action: Action;
-  readonly reason: string;
-  readonly from: Weights;
-  readonly to: Weights;
-  readonly dryRun: boolean;
-}
+/** The part of /status the controller knows (the app adds where it queries). */
+export type ControllerStatus = Omit<WatcherStatus, "service" | "prometheusUrl" | "query" | "healthQuery">;
 
 const NOTES: Partial<Record<Action, Omit<ChangeNote, "message">>> = {
   "to-burst": { reason: "BurstStarted" },
@@ -46,9 +49,10 @@ const LOG_EVERY = 60;
 
 export class Controller {
   private state: State | undefined;
-  private lastSample: { at: string; sample: Sample } | undefined;
+  private lastSample: StatusSample | undefined;
   private lastDecision: { at: string; action: Action; reason: string } | undefined;
-  private lastChange: LastChange | undefined;
+  private changes: WeightChange[] = [];
+  private changeCount = 0;
   private polls = 0;
   private initFailures = 0;
   private setFailures = 0;
@@ -101,7 +105,7 @@ export class Controller {
     const sample = await source.sample({ burstInUse: before.weights.burst > 0 });
     const now = this.now();
     this.polls++;
-    this.lastSample = { at: new Date(now).toISOString(), sample };
+    this.lastSample = { at: new Date(now).toISOString(), ...sample };
     this.observe(before, sample);
 
     const d = decide(before, sample, policy, now);
@@ -126,7 +130,10 @@ export class Controller {
       }
     }
     this.state = d.state;
-    this.lastChange = { at: new Date(now).toISOString(), action: d.action, reason: d.reason, from: before.weights, to: d.weights, dryRun };
+    this.changes = [
+      ...this.changes.slice(1 - RECENT_CHANGES),
+      { at: new Date(now).toISOString(), seq: ++this.changeCount, action: d.action, reason: d.reason, from: before.weights, to: d.weights, dryRun },
+    ];
     (d.action === "health-fallback" ? log.warn.bind(log) : log.info.bind(log))(fields, dryRun ? "would change weights (DRY_RUN)" : "changed weights");
     metrics?.weightChanges.inc({ action: d.action });
     if (d.state.phase !== before.phase) metrics?.switches.inc({ to: d.state.phase });
@@ -153,8 +160,7 @@ export class Controller {
 
   private showWeights(state: State): void {
     const m = this.opts.metrics;
-    m?.weight.set({ subset: "primary" }, state.weights.primary);
-    m?.weight.set({ subset: "burst" }, state.weights.burst);
+    for (const side of SIDES) m?.weight.set({ subset: SUBSETS[side] }, state.weights[side]);
     m?.inBurst.set(phaseOf(state.weights, this.opts.policy) === "burst" ? 1 : 0);
   }
 
@@ -194,7 +200,7 @@ export class Controller {
     return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
   }
 
-  status(): Record<string, unknown> {
+  status(): ControllerStatus {
     const { policy, router, dryRun, pollIntervalMs } = this.opts;
     const s = this.state;
     return {
@@ -217,12 +223,13 @@ export class Controller {
         health: policy.health,
       },
       polls: this.polls,
-      lastSample: this.lastSample ? { at: this.lastSample.at, ...this.lastSample.sample } : null,
+      lastSample: this.lastSample ?? null,
       lastDecision: this.lastDecision ?? null,
       weights: s?.weights ?? null,
       phase: s?.phase ?? null,
-      state: s ?? null,
-      lastChange: this.lastChange ?? null,
+      changes: this.changeCount,
+      lastChange: this.changes.at(-1) ?? null,
+      recentChanges: this.changes,
     };
   }
 }

@@ -3,9 +3,7 @@
  * between polls (the current weights, hysteresis counters, the time of the last change) lives in the
  * state it returns; there are no globals, so it can be replayed over a trace and tested as a table.
  */
-import { sameWeights, type Weights } from "./weights";
-
-export type Mode = "switch" | "overflow";
+import { PRIMARY_ONLY, sameWeights, type Action, type Mode, type NoDataReason, type Phase, type Weights } from "@istio-burst/contract";
 
 /** The burst-pool health guard (optional). */
 export interface HealthPolicy {
@@ -42,8 +40,6 @@ export interface Policy {
   readonly health: HealthPolicy;
 }
 
-export type NoDataReason = "empty" | "nan" | "multiple-series";
-
 /** One poll's observation, as the metrics source typed it. */
 export type Sample =
   | {
@@ -55,8 +51,6 @@ export type Sample =
     }
   | { readonly kind: "nodata"; readonly reason: NoDataReason }
   | { readonly kind: "error"; readonly message: string };
-
-export type Phase = "natural" | "burst";
 
 export interface State {
   /** The weights in effect (as far as the watcher knows). */
@@ -78,22 +72,6 @@ export interface State {
   readonly burstBlockedUntil: number | null;
 }
 
-export type Action =
-  | "hold"
-  | "to-burst"
-  | "to-natural"
-  | "step-up"
-  | "step-down"
-  | "health-fallback"
-  | "dwell"
-  | "burst-blocked"
-  | "no-data"
-  | "query-error";
-
-export const ACTIONS: readonly Action[] = [
-  "hold", "to-burst", "to-natural", "step-up", "step-down", "health-fallback", "dwell", "burst-blocked", "no-data", "query-error",
-];
-
 export interface Decision {
   readonly state: State;
   /** The weights to be in effect after this decision (= state.weights). */
@@ -104,8 +82,6 @@ export interface Decision {
   /** Why, in words (logged and written to the Kubernetes Event when the weights change). */
   readonly reason: string;
 }
-
-export const PRIMARY_ONLY: Weights = { primary: 100, burst: 0 };
 
 export function phaseOf(weights: Weights, policy: Policy): Phase {
   return weights.burst > policy.natural.burst ? "burst" : "natural";

@@ -1,6 +1,6 @@
 /** The watcher's Prometheus metrics (on top of the process metrics of createRegistry). */
 import { Counter, Gauge, type Registry } from "prom-client";
-import { ACTIONS, type NoDataReason } from "./decide";
+import { ACTIONS, NO_DATA_REASONS, WEIGHT_CHANGE_ACTIONS } from "@istio-burst/contract";
 
 export interface WatcherMetrics {
   readonly observedRps: Gauge;
@@ -35,9 +35,9 @@ export function createWatcherMetrics(registry: Registry): WatcherMetrics {
   };
   // Every label value exists from the start, so rate() and absent() work before the first event.
   for (const a of ACTIONS) m.decisions.inc({ action: a }, 0);
-  for (const a of ["to-burst", "to-natural", "step-up", "step-down", "health-fallback"]) m.weightChanges.inc({ action: a }, 0);
+  for (const a of WEIGHT_CHANGE_ACTIONS) m.weightChanges.inc({ action: a }, 0);
   for (const to of ["burst", "natural"]) m.switches.inc({ to }, 0);
-  for (const reason of ["empty", "nan", "multiple-series"] satisfies NoDataReason[]) m.noData.inc({ reason }, 0);
+  for (const reason of NO_DATA_REASONS) m.noData.inc({ reason }, 0);
   for (const op of ["get", "set"]) m.routerErrors.inc({ op }, 0);
   return m;
 }

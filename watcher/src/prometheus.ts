@@ -2,7 +2,8 @@
  * Prometheus as the watcher's metrics source: instant queries over the HTTP API
  * (`GET /api/v1/query`), each answer typed as a value, no data, or an error.
  */
-import type { NoDataReason, Sample } from "./decide";
+import type { NoDataReason } from "@istio-burst/contract";
+import type { Sample } from "./decide";
 
 /** One instant query's outcome. */
 export type QueryResult =

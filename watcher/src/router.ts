@@ -1,4 +1,4 @@
-import type { Weights } from "./weights";
+import type { Weights } from "@istio-burst/contract";
 
 /** Why the weights change, for logs and (Istio) the Kubernetes Event. */
 export interface ChangeNote {

@@ -1,4 +1,5 @@
 import { ConfigError, Env } from "@istio-burst/common";
+import { BURST_PREFIX, NAMES, PORTS } from "@istio-burst/contract";
 
 /** The frontend's configuration, read once at start from the environment. */
 export interface FrontendConfig {
@@ -22,14 +23,14 @@ export interface FrontendConfig {
 
 /** Parses and validates the environment; throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = new Env()): FrontendConfig {
-  const burstPrefix = env.raw("BURST_PREFIX") ?? "bursty-";
+  const burstPrefix = env.raw("BURST_PREFIX") ?? BURST_PREFIX;
   const maxFreq = env.number("MAX_FREQ", 5000, { min: 1, max: 100_000 });
   const initialFreq = env.number("INITIAL_FREQ", 0, { min: 0 });
   if (initialFreq > maxFreq) throw new ConfigError("INITIAL_FREQ", `a number from 0 to MAX_FREQ (${maxFreq})`, String(initialFreq));
   return {
-    port: env.port("PORT", 8080),
-    processorUrl: env.url("PROCESSOR_URL", "http://worker-service"),
-    redisUrl: env.redisUrl("REDIS_URL", "redis-cache-service:6379"),
+    port: env.port("PORT", PORTS.frontend),
+    processorUrl: env.url("PROCESSOR_URL", `http://${NAMES.workerService}`),
+    redisUrl: env.redisUrl("REDIS_URL", `${NAMES.redisService}:${PORTS.redis}`),
     burstPrefix,
     maxFreq,
     initialFreq,

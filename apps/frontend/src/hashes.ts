@@ -1,8 +1,6 @@
 import type { Logger } from "@istio-burst/common";
+import { CHANNEL } from "@istio-burst/contract";
 import Redis from "ioredis";
-
-/** The channel the workers publish on. */
-export const CHANNEL = "calculation";
 
 /**
  * Subscribes to the workers' `calculation` channel and hands every hash to `onHash`. Reconnects and

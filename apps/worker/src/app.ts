@@ -11,14 +11,13 @@ import {
   readBody,
   sendJson,
 } from "@istio-burst/common";
+import { CHANNEL } from "@istio-burst/contract";
 import type Redis from "ioredis";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { WorkerConfig } from "./config";
 import { hashString } from "./hash";
 import { createPublisher } from "./redis";
 
-/** The Redis channel the frontend subscribes to. */
-export const CHANNEL = "calculation";
 /** Largest accepted request body. */
 export const MAX_BODY_BYTES = 64 * 1024;
 

@@ -1,3 +1,4 @@
+import { NAMES, PORTS } from "@istio-burst/contract";
 import { Env } from "@istio-burst/common";
 
 /** The worker's configuration, read once at start from the environment. */
@@ -17,8 +18,8 @@ export const MAX_HASH_ROUNDS = 1_000_000;
 /** Parses and validates the environment; throws a ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = new Env()): WorkerConfig {
   return {
-    port: env.port("PORT", 8081),
-    redisUrl: env.redisUrl("REDIS_URL", "redis-cache-service:6379"),
+    port: env.port("PORT", PORTS.worker),
+    redisUrl: env.redisUrl("REDIS_URL", `${NAMES.redisService}:${PORTS.redis}`),
     prefix: env.string("PREFIX", ""),
     hashRounds: env.integer("HASH_ROUNDS", 1, { min: 1, max: MAX_HASH_ROUNDS }),
   };

@@ -12,7 +12,7 @@
  */
 import { hostname } from "node:os";
 import type { ChangeNote, TrafficRouter } from "../router";
-import { formatWeights, type Weights } from "../weights";
+import { formatWeights, SUBSETS, type Weights } from "@istio-burst/contract";
 
 // @kubernetes/client-node is ESM-only: load it with import() (types only at compile time).
 type K8s = typeof import("@kubernetes/client-node");
@@ -109,8 +109,8 @@ export class IstioRouter implements TrafficRouter {
       for (const r of routes) {
         const base = `/spec/http/${r.http}/route`;
         ops.push(
-          { op: "test", path: `${base}/${r.primary}/destination/subset`, value: "primary" },
-          { op: "test", path: `${base}/${r.burst}/destination/subset`, value: "burst" },
+          { op: "test", path: `${base}/${r.primary}/destination/subset`, value: SUBSETS.primary },
+          { op: "test", path: `${base}/${r.burst}/destination/subset`, value: SUBSETS.burst },
           { op: "add", path: `${base}/${r.primary}/weight`, value: weights.primary },
           { op: "add", path: `${base}/${r.burst}/weight`, value: weights.burst },
         );
@@ -196,8 +196,8 @@ export function locate(vs: VirtualService, what: string): RouteRef[] {
   const found: RouteRef[] = [];
   (vs.spec?.http ?? []).forEach((http, i) => {
     const route = http.route ?? [];
-    const primary = route.findIndex((d) => d.destination?.subset === "primary");
-    const burst = route.findIndex((d) => d.destination?.subset === "burst");
+    const primary = route.findIndex((d) => d.destination?.subset === SUBSETS.primary);
+    const burst = route.findIndex((d) => d.destination?.subset === SUBSETS.burst);
     if (primary < 0 || burst < 0) return;
     const others = route.filter((_, j) => j !== primary && j !== burst && (route[j].weight ?? 0) !== 0);
     if (others.length > 0) throw new Error(`${what}: http[${i}] also sends weight to other destinations; refusing to manage it`);

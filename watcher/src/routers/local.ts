@@ -3,7 +3,7 @@
  * same body (the mesh answers 400 unless both are integers in 0..100 summing to 100).
  */
 import type { ChangeNote, TrafficRouter } from "../router";
-import { formatWeights, isValidWeights, type Weights } from "../weights";
+import { formatWeights, isValidWeights, type Weights } from "@istio-burst/contract";
 
 export interface LocalRouterOptions {
   /** The mesh's base URL (MESH_URL), e.g. http://127.0.0.1:15000 */

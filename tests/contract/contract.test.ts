@@ -1,0 +1,172 @@
+/**
+ * The contract module: one grammar for weights, durations and booleans, and the watcher's settings
+ * table (every row parses its own env form back, defaults agree, problems name the setting).
+ */
+import {
+  DEFAULT_WATCHER_SETTINGS,
+  formatDuration,
+  formatSetting,
+  parseBoolean,
+  parseSetting,
+  parseWatcherSettings,
+  parseWeights,
+  settingFlag,
+  settingSpec,
+  WATCHER_SETTINGS,
+  watcherSettingsEnv,
+  type SettingSpec,
+  type WatcherSettings,
+} from "@istio-burst/contract";
+
+/** A valid value of each setting other than its default, as text. */
+const NON_DEFAULT: Record<keyof WatcherSettings, string> = {
+  highRps: "22.5",
+  lowRps: "7",
+  pollInterval: "250ms",
+  minDwell: "1m30s",
+  confirmSamples: "3",
+  mode: "overflow",
+  naturalWeights: "90,10",
+  burstWeights: "[20, 80]",
+  primaryCapacityRps: "18",
+  stepWeight: "5",
+  maxBurstWeight: "70",
+  overflowBandRps: "4",
+  rateWindow: "10s",
+  queryTimeout: "1500ms",
+  query: "sum(rate(my_requests_total[1m]))",
+  burstHealthQuery: "vector(1)",
+  burstMinSuccess: "0.8",
+  burstUnhealthySamples: "5",
+  burstRetryAfter: "2m",
+  dryRun: "true",
+};
+
+/** Values each row must refuse. */
+const INVALID: Record<keyof WatcherSettings, string[]> = {
+  highRps: ["0", "-1", "abc", "Infinity"],
+  lowRps: ["-0.5", "ten"],
+  pollInterval: ["10ms", "1x", "-1s"],
+  minDwell: ["soon", "1s junk"],
+  confirmSamples: ["0", "1.5", "1001"],
+  mode: ["Switch", "burst"],
+  naturalWeights: ["100", "60,60", "1.5,98.5", "[100]", "{\"primary\":100}", "a,b"],
+  burstWeights: ["0,101", "[0,100,0]"],
+  primaryCapacityRps: ["0", "-3"],
+  stepWeight: ["0", "101", "2.5"],
+  maxBurstWeight: ["-1", "101"],
+  overflowBandRps: ["-1"],
+  rateWindow: ["0", "abc"],
+  queryTimeout: ["0ms", "never"],
+  query: [],
+  burstHealthQuery: [],
+  burstMinSuccess: ["1.5", "-0.1"],
+  burstUnhealthySamples: ["0"],
+  burstRetryAfter: ["later"],
+  dryRun: ["maybe", "2"],
+};
+
+describe("weights", () => {
+  it.each([
+    ["100,0", { primary: 100, burst: 0 }],
+    [" 30 , 70 ", { primary: 30, burst: 70 }],
+    ["[0, 100]", { primary: 0, burst: 100 }],
+    ['{"primary": 90, "burst": 10}', { primary: 90, burst: 10 }],
+  ])("parses %j", (text, w) => expect(parseWeights(text)).toEqual(w));
+
+  it.each(["", "100", "50,60", "-1,101", "[50]", "[50,50,0]", '{"primary":50,"burst":50,"x":0}', '{"primary":"50","burst":50}', "null", "1e2,0"])(
+    "refuses %j",
+    (text) => expect(parseWeights(text)).toBeUndefined(),
+  );
+});
+
+describe("durations and booleans", () => {
+  it("formats whole seconds as s, else ms, and parses its own output", () => {
+    for (const ms of [0, 250, 1000, 1500, 60_000, 90_000]) {
+      const text = formatDuration(ms);
+      expect(text).toMatch(/^\d+(ms|s)$/);
+      expect(parseSetting(settingSpec("minDwell"), text)).toEqual({ ok: true, value: ms });
+    }
+  });
+
+  it("has one boolean grammar", () => {
+    for (const t of ["true", "TRUE", "yes", "on", "1"]) expect(parseBoolean(t)).toBe(true);
+    for (const t of ["false", "No", "off", "0"]) expect(parseBoolean(t)).toBe(false);
+    for (const t of ["", "y", "2", "enabled"]) expect(parseBoolean(t)).toBeUndefined();
+  });
+});
+
+describe("the watcher settings table", () => {
+  it("has one row per setting with unique env names and flags", () => {
+    expect(WATCHER_SETTINGS.map((s) => s.key).sort()).toEqual(Object.keys(NON_DEFAULT).sort());
+    expect(new Set(WATCHER_SETTINGS.map((s) => s.env)).size).toBe(WATCHER_SETTINGS.length);
+    expect(new Set(WATCHER_SETTINGS.map(settingFlag)).size).toBe(WATCHER_SETTINGS.length);
+    expect(settingFlag(settingSpec("burstUnhealthySamples"))).toBe("burst-unhealthy-samples");
+    for (const s of WATCHER_SETTINGS) expect(s.doc.length).toBeGreaterThan(10);
+  });
+
+  it("defaults: every fixed default is the row's own, derived ones follow the others", () => {
+    const d = DEFAULT_WATCHER_SETTINGS;
+    for (const spec of WATCHER_SETTINGS) {
+      if (typeof spec.default !== "function") expect([spec.key, d[spec.key]]).toEqual([spec.key, spec.default]);
+    }
+    expect(d.primaryCapacityRps).toBe(d.highRps);
+    expect(d.overflowBandRps).toBe(d.highRps - d.lowRps);
+    const derived = parseWatcherSettings((s) => ({ HIGH_RPS: "40", LOW_RPS: "25" })[s.env]).settings;
+    expect([derived.primaryCapacityRps, derived.overflowBandRps]).toEqual([40, 15]);
+  });
+
+  it.each(WATCHER_SETTINGS.map((s) => [s.key, s] as const))("%s: a non-default value survives settings -> env -> parser", (key, spec) => {
+    const { settings, problems } = parseWatcherSettings((s) => (s.key === key ? NON_DEFAULT[key] : undefined));
+    expect(problems).toEqual([]);
+    expect(settings[key]).not.toEqual(DEFAULT_WATCHER_SETTINGS[key]);
+    const env = watcherSettingsEnv(settings);
+    const back = parseWatcherSettings((s) => env[s.env]);
+    expect(back.problems).toEqual([]);
+    expect(back.settings).toEqual(settings);
+    expect(env[spec.env]).toBe(formatSetting(spec, settings[key]));
+  });
+
+  it("all non-default values at once survive the round trip", () => {
+    const { settings, problems } = parseWatcherSettings((s) => NON_DEFAULT[s.key]);
+    expect(problems).toEqual([]);
+    const env = watcherSettingsEnv(settings);
+    expect(parseWatcherSettings((s) => env[s.env]).settings).toEqual(settings);
+  });
+
+  it("leaves unset queries out of the env (the watcher derives them)", () => {
+    const env = watcherSettingsEnv(DEFAULT_WATCHER_SETTINGS);
+    expect(env.QUERY).toBeUndefined();
+    expect(env.BURST_HEALTH_QUERY).toBeUndefined();
+    expect(Object.keys(env)).toHaveLength(WATCHER_SETTINGS.length - 2);
+  });
+
+  it("normalises the words that turn the health guard off", () => {
+    for (const off of ["off", "OFF", "none", "false", "0", "disabled"]) {
+      expect(parseWatcherSettings((s) => (s.key === "burstHealthQuery" ? off : undefined)).settings.burstHealthQuery).toBe("off");
+    }
+  });
+
+  const cases = WATCHER_SETTINGS.flatMap((spec) => INVALID[spec.key].map((raw) => [spec.key, raw, spec] as [string, string, SettingSpec]));
+  it.each(cases)("%s refuses %j, naming the setting and taking the default", (key, raw, spec) => {
+    const { settings, problems } = parseWatcherSettings((s) => (s.key === key ? raw : undefined));
+    expect(problems.length).toBeGreaterThanOrEqual(1);
+    expect(problems[0]).toMatchObject({ raw });
+    expect(problems[0].spec.key).toBe(spec.key);
+    expect(problems[0].requirement.length).toBeGreaterThan(3);
+    expect(settings[spec.key as keyof WatcherSettings]).toEqual(DEFAULT_WATCHER_SETTINGS[spec.key as keyof WatcherSettings]);
+  });
+
+  it("reports settings that do not fit together, naming the other one as the caller does", () => {
+    const nameOf = (s: SettingSpec) => `--${settingFlag(s)}`;
+    const one = (values: Record<string, string>) => parseWatcherSettings((s) => values[s.key], nameOf).problems;
+    expect(one({ lowRps: "15" })).toEqual([{ spec: settingSpec("lowRps"), raw: "15", requirement: "a number below --high-rps (15)" }]);
+    expect(one({ highRps: "5" })[0]).toMatchObject({ raw: "10", requirement: "a number below --high-rps (5)" });
+    expect(one({ naturalWeights: "50,50", burstWeights: "60,40" })[0]).toMatchObject({
+      raw: "60,40",
+      requirement: "weights that send more to burst than --natural-weights (50,50)",
+    });
+    expect(one({ naturalWeights: "50,50", maxBurstWeight: "40" })[0].requirement).toBe("an integer from 50 (the burst weight of --natural-weights) to 100");
+    expect(one({})).toEqual([]);
+  });
+});
