@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { join } from "node:path";
-import { freePort, sleep, startRedis, stopChild, waitFor } from "../tests/helpers/services";
+import { freePort, sleep, startRedis, stopChild, waitForUrl } from "../local/src/processes";
 import { ROOT } from "./paths";
 
 export interface PacingRun {
@@ -40,7 +40,7 @@ export async function runPacingBench(rates: number[] = [10, 100, 1000], windowS 
   const base = `http://127.0.0.1:${port}`;
   const out: Record<string, PacingRun> = {};
   try {
-    await waitFor("frontend", async () => (await fetch(`${base}/_healthz`).catch(() => undefined))?.status === 200, 15_000);
+    await waitForUrl(`${base}/_healthz`);
     for (const asked of rates) {
       await setFreq(base, asked);
       await sleep(1000); // settle

@@ -5,8 +5,9 @@
  * default query with its 30 s rate window, 1 s scrape, 1 s poll).
  */
 import { Writable } from "node:stream";
+import { formatDuration } from "@istio-burst/contract";
 import { startLocal } from "../local/src/run";
-import { sleep } from "../tests/helpers/services";
+import { sleep } from "../local/src/processes";
 
 interface Stats {
   hashes: { primary: number; burst: number };
@@ -16,7 +17,7 @@ export interface LocalBench {
   reactionUpS: number;
   reactionDownS: number;
   settings: { highRps: number; lowRps: number; rateWindow: string; scrapeInterval: string; upRate: number; downRate: number };
-  /** What the rate window alone predicts: the time for a 30 s rate() to cross the threshold after the step. */
+  /** What the rate window alone predicts: the time for its rate() to cross the threshold after the step. */
   boundUpS: number;
   boundDownS: number;
 }
@@ -58,8 +59,8 @@ export async function runLocalBench(): Promise<LocalBench> {
   const upRate = 25;
   const downRate = 3;
   const { highRps, lowRps, rateWindow, scrapeInterval } = run.config;
+  const windowS = rateWindow / 1000;
   try {
-    const windowS = 30;
     await setFreq(base, upRate);
     const upAt = Date.now();
     const reactionUpS = await timeUntil(base, (share) => share >= 0.9, 120);
@@ -70,7 +71,7 @@ export async function runLocalBench(): Promise<LocalBench> {
     return {
       reactionUpS: Math.round(reactionUpS * 10) / 10,
       reactionDownS: Math.round(reactionDownS * 10) / 10,
-      settings: { highRps, lowRps, rateWindow, scrapeInterval, upRate, downRate },
+      settings: { highRps, lowRps, rateWindow: formatDuration(rateWindow), scrapeInterval: formatDuration(scrapeInterval), upRate, downRate },
       boundUpS: Math.round((highRps / upRate) * windowS * 10) / 10,
       boundDownS: Math.round(((upRate - lowRps) / (upRate - downRate)) * windowS * 10) / 10,
     };

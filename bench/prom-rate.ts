@@ -33,3 +33,15 @@ export function promRate(samples: readonly CounterSample[], evalT: number, windo
   }
   return (increase * ((sampled + toStart + toEnd) / sampled)) / windowS;
 }
+
+/**
+ * Prometheus's `irate()`: the per-second rate between the last two samples in the window (a counter
+ * reset counts the last value as the increase). Fewer than two samples give no result.
+ */
+export function promIrate(samples: readonly CounterSample[], evalT: number, windowS: number): number | undefined {
+  const inWindow = samples.filter((s) => s.t > evalT - windowS && s.t <= evalT);
+  if (inWindow.length < 2) return undefined;
+  const [prev, last] = inWindow.slice(-2);
+  const d = last.v - prev.v;
+  return (d >= 0 ? d : last.v) / (last.t - prev.t);
+}

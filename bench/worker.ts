@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { freePort, startRedis, stopChild, waitFor } from "../tests/helpers/services";
+import { freePort, startRedis, stopChild, waitForUrl } from "../local/src/processes";
 import { ROOT } from "./paths";
 
 export interface ServerRun {
@@ -30,10 +30,6 @@ export interface WorkerBench {
 
 function startProgram(script: string, env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [script], { env: { ...process.env, LOG_LEVEL: "warn", ...env }, stdio: ["ignore", "ignore", "inherit"] });
-}
-
-async function waitHttp(url: string): Promise<void> {
-  await waitFor(url, async () => (await fetch(url).catch(() => undefined))?.status !== undefined, 15_000);
 }
 
 function publishCalls(cli: (...args: string[]) => string): number {
@@ -67,8 +63,8 @@ export async function runWorkerBench(opts: { connections?: number; durationS?: n
   const floor = startProgram(join(ROOT, "bench/dist/bench/floor-worker.js"), { PORT: String(floorPort), REDIS_URL: redis.url });
   const worker = startProgram(join(ROOT, "apps/worker/dist/index.js"), { PORT: String(workerPort), REDIS_URL: redis.url });
   try {
-    await waitHttp(`http://127.0.0.1:${floorPort}/`);
-    await waitHttp(`http://127.0.0.1:${workerPort}/_healthz`);
+    await waitForUrl(`http://127.0.0.1:${floorPort}/`, { anyStatus: true });
+    await waitForUrl(`http://127.0.0.1:${workerPort}/_healthz`);
     const runs: Record<"floor" | "worker", ServerRun[]> = { floor: [], worker: [] };
     // one short warm-up each (JIT), not counted
     await load(`http://127.0.0.1:${floorPort}/`, connections, 1);

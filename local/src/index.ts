@@ -5,21 +5,11 @@
 import { parseLocalConfig, usage, UsageError } from "./config";
 import { startLocal } from "./run";
 
-export { defaultQuery, parseLocalConfig, usage, UsageError, type LocalConfig, type Mode } from "./config";
-export { createMesh, parseWeights, type Mesh, type MeshOptions, type Weights } from "./mesh";
+export { LOCAL_SETTINGS, parseLocalConfig, resolveConfig, usage, UsageError, type LocalConfig, type LocalSettings } from "./config";
+export { createMesh, type Mesh, type MeshOptions } from "./mesh";
+export * from "./processes";
 export { renderPrometheusConfig, type PrometheusConfigOptions, type ScrapeJob } from "./prometheus-config";
-export {
-  formatWeightChange,
-  parseWeightChange,
-  REPO_ROOT,
-  startLocal,
-  StartLocalError,
-  type LocalExit,
-  type LocalRun,
-  type LocalUrls,
-  type StartLocalOptions,
-  type WeightChange,
-} from "./run";
+export { startLocal, StartLocalError, type LocalExit, type LocalRun, type LocalUrls, type PartInfo, type StartLocalOptions } from "./run";
 export { pidAlive } from "./supervisor";
 
 /** The CLI: parse once, start, wait for Ctrl-C or a child's death. Resolves to the exit code. */

@@ -7,8 +7,9 @@
  * `WEIGHTS` (initial `primary,burst`, default `100,0`), `NAMESPACE` (default `default`),
  * `UPSTREAM_TIMEOUT` (default 30s).
  */
-import { createLogger, Env, runMain } from "@istio-burst/common";
-import { createMesh, parseUpstreams, parseWeightPair } from "./mesh";
+import { ConfigError, createLogger, Env, runMain } from "@istio-burst/common";
+import { DEFAULT_NAMESPACE, parseWeights, PRIMARY_ONLY, WEIGHTS_REQUIREMENT } from "@istio-burst/contract";
+import { createMesh, parseUpstreams } from "./mesh";
 
 runMain("mesh", async () => {
   const env = new Env();
@@ -19,11 +20,13 @@ runMain("mesh", async () => {
     primary: parseUpstreams("PRIMARY_UPSTREAMS", env.raw("PRIMARY_UPSTREAMS")),
     burst: parseUpstreams("BURST_UPSTREAMS", env.raw("BURST_UPSTREAMS")),
   };
-  const weights = parseWeightPair("WEIGHTS", env.raw("WEIGHTS"), { primary: 100, burst: 0 });
-  const namespace = env.string("NAMESPACE", "default");
+  const rawWeights = env.raw("WEIGHTS");
+  const weights = rawWeights === undefined ? PRIMARY_ONLY : parseWeights(rawWeights);
+  if (!weights) throw new ConfigError("WEIGHTS", WEIGHTS_REQUIREMENT, rawWeights);
+  const namespace = env.string("NAMESPACE", DEFAULT_NAMESPACE);
   const upstreamTimeoutMs = env.duration("UPSTREAM_TIMEOUT", 30_000, { minMs: 1 });
   const log = createLogger("mesh");
-  const mesh = createMesh({ upstreams, weights, upstreamTimeoutMs, identity: { namespace }, log });
+  const mesh = createMesh({ upstreams, weights, upstreamTimeoutMs, namespace, log });
   const addr = await mesh.listen({ host, dataPort, adminPort });
   log.info({ ...addr, upstreams, weights }, "local mesh listening");
   return { log, stop: () => mesh.close() };

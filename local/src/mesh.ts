@@ -13,47 +13,19 @@
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { applyServerTimeouts, BodyTooLargeError, ConfigError, drainAndClose, listen, readBody, sendJson, type Logger } from "@istio-burst/common";
-
-export const POOLS = ["primary", "burst"] as const;
-export type PoolName = (typeof POOLS)[number];
-
-/** The two route weights, integers in 0..100 summing to 100. */
-export interface Weights {
-  primary: number;
-  burst: number;
-}
-
-export const NATURAL_WEIGHTS: Weights = { primary: 100, burst: 0 };
-
-/** Istio's label values for the one edge the mesh stands in for: frontend -> worker-service. */
-export interface MeshIdentity {
-  /** Kubernetes namespace of the frontend and worker-service (default `default`). */
-  namespace: string;
-  /** The frontend's workload name (default `frontend-deployment`). */
-  sourceWorkload: string;
-  /** The worker Service name (default `worker-service`). */
-  serviceName: string;
-  /** The worker workload name in both clusters (default `worker-deployment`). */
-  destinationWorkload: string;
-}
-
-export const DEFAULT_IDENTITY: MeshIdentity = {
-  namespace: "default",
-  sourceWorkload: "frontend-deployment",
-  serviceName: "worker-service",
-  destinationWorkload: "worker-deployment",
-};
+import { DEFAULT_NAMESPACE, ISTIO_CLUSTERS, isValidWeights, NAMES, PRIMARY_ONLY, sameWeights, serviceFqdn, SIDES, type Side, type Weights } from "@istio-burst/contract";
 
 export interface MeshOptions {
   /** Base URLs (`http://host:port`) of the processes of each pool; a pool may be empty. */
-  upstreams: Record<PoolName, string[]>;
-  /** Initial weights (default 100/0, the natural weights). */
+  upstreams: Record<Side, string[]>;
+  /** Initial weights (default everything to primary). */
   weights?: Weights;
   /** Time allowed for an upstream to answer (default 30 s); past it the request ends 504. */
   upstreamTimeoutMs?: number;
   /** Sockets per upstream process (default 256). */
   maxSocketsPerUpstream?: number;
-  identity?: Partial<MeshIdentity>;
+  /** Namespace of the frontend and worker-service in the metric labels (default `default`). */
+  namespace?: string;
   log?: Logger;
 }
 
@@ -71,20 +43,7 @@ export interface Mesh {
   close(drainMs?: number): Promise<void>;
 }
 
-/** Validates a weights body; returns an error message or the weights. */
-export function parseWeights(body: unknown): Weights | string {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) {
-    return 'body must be a JSON object {"primary": p, "burst": b}';
-  }
-  const o = body as Record<string, unknown>;
-  for (const k of POOLS) {
-    const v = o[k];
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 100) return `${k} must be an integer from 0 to 100`;
-  }
-  const w = { primary: o.primary as number, burst: o.burst as number };
-  if (w.primary + w.burst !== 100) return `primary + burst must be 100 (got ${w.primary + w.burst})`;
-  return w;
-}
+const WEIGHTS_BODY = 'a JSON object {"primary": p, "burst": b} with integers in 0..100 summing to 100';
 
 // RFC 9110 7.6.1 hop-by-hop fields, and the ones Envoy does not forward.
 const HOP_BY_HOP = new Set([
@@ -134,34 +93,8 @@ const LABELS = [
 ] as const;
 type Label = (typeof LABELS)[number];
 
-interface Pool {
-  name: PoolName;
-  targets: URL[];
-  next: number;
-  agent: http.Agent;
-  /** smooth weighted round-robin state */
-  current: number;
-}
-
-export function createMesh(opts: MeshOptions): Mesh {
-  const identity = { ...DEFAULT_IDENTITY, ...opts.identity };
-  const upstreamTimeoutMs = opts.upstreamTimeoutMs ?? 30_000;
-  const log = opts.log;
-  let weights: Weights = { ...(opts.weights ?? NATURAL_WEIGHTS) };
-  const initial = parseWeights(weights);
-  if (typeof initial === "string") throw new Error(`initial weights: ${initial}`);
-
-  const pools: Record<PoolName, Pool> = {} as Record<PoolName, Pool>;
-  for (const name of POOLS) {
-    pools[name] = {
-      name,
-      targets: opts.upstreams[name].map((u) => new URL(u)),
-      next: 0,
-      current: 0,
-      agent: new http.Agent({ keepAlive: true, maxSockets: opts.maxSocketsPerUpstream ?? 256, maxFreeSockets: 64, scheduling: "lifo" }),
-    };
-  }
-
+/** Istio's metrics for the frontend -> worker-service edge, as the frontend's sidecar reports them. */
+function meshMetrics(namespace: string) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter<Label>({
@@ -177,182 +110,218 @@ export function createMesh(opts: MeshOptions): Mesh {
     buckets: ISTIO_DURATION_BUCKETS,
     registers: [registry],
   });
-  const weightGauge = new Gauge({
-    name: "local_mesh_route_weight",
-    help: "Current route weight of each destination pool of worker-service",
-    labelNames: ["destination_cluster"],
-    registers: [registry],
-  });
-  const publishWeights = () => POOLS.forEach((p) => weightGauge.set({ destination_cluster: p }, weights[p]));
-  publishWeights();
-
-  const serviceFqdn = `${identity.serviceName}.${identity.namespace}.svc.cluster.local`;
-  const baseLabels = {
+  const weight = new Gauge({ name: "local_mesh_route_weight", help: "Current route weight of each destination pool of worker-service", labelNames: ["destination_cluster"], registers: [registry] });
+  const base = {
     reporter: "source",
-    source_workload: identity.sourceWorkload,
-    source_workload_namespace: identity.namespace,
-    source_cluster: "primary",
-    destination_workload: identity.destinationWorkload,
-    destination_workload_namespace: identity.namespace,
-    destination_service: serviceFqdn,
-    destination_service_name: identity.serviceName,
-    destination_service_namespace: identity.namespace,
+    source_workload: NAMES.frontendDeployment,
+    source_workload_namespace: namespace,
+    source_cluster: ISTIO_CLUSTERS.primary,
+    destination_workload: NAMES.workerDeployment,
+    destination_workload_namespace: namespace,
+    destination_service: serviceFqdn(NAMES.workerService, namespace),
+    destination_service_name: NAMES.workerService,
+    destination_service_namespace: namespace,
     request_protocol: "http",
   };
+  return {
+    registry,
+    record(side: Side, code: number, flags: string, startNs: bigint): void {
+      const labels = { ...base, destination_cluster: ISTIO_CLUSTERS[side], response_code: String(code), response_flags: flags };
+      requests.inc(labels);
+      duration.observe(labels, Number(process.hrtime.bigint() - startNs) / 1e6);
+    },
+    showWeights(w: Weights): void {
+      for (const side of SIDES) weight.set({ destination_cluster: ISTIO_CLUSTERS[side] }, w[side]);
+    },
+  };
+}
+type MeshMetrics = ReturnType<typeof meshMetrics>;
 
-  /** Smooth weighted round-robin (as nginx): deterministic, interleaved, exact over any 100 picks. */
-  function pickPool(): Pool {
-    let best: Pool | undefined;
-    for (const name of POOLS) {
-      const p = pools[name];
-      p.current += weights[name];
-      if (!best || p.current > best.current) best = p;
+interface Pool {
+  side: Side;
+  targets: URL[];
+  next: number;
+  agent: http.Agent;
+  /** smooth weighted round-robin state */
+  current: number;
+}
+
+/** The two pools and the weights between them: smooth weighted round-robin (as nginx), deterministic, interleaved, exact over any 100 picks. */
+class Pools {
+  private readonly pools: Pool[];
+  constructor(
+    upstreams: Record<Side, string[]>,
+    maxSockets: number,
+    private weights: Weights,
+  ) {
+    this.pools = SIDES.map((side) => ({
+      side,
+      targets: upstreams[side].map((u) => new URL(u)),
+      next: 0,
+      current: 0,
+      agent: new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: 64, scheduling: "lifo" }),
+    }));
+  }
+
+  getWeights(): Weights {
+    return { ...this.weights };
+  }
+
+  setWeights(w: Weights): void {
+    if (!isValidWeights(w)) throw new Error(`weights must be ${WEIGHTS_BODY}`);
+    this.weights = { primary: w.primary, burst: w.burst };
+    for (const p of this.pools) p.current = 0;
+  }
+
+  pick(): Pool {
+    let best = this.pools[0];
+    for (const p of this.pools) {
+      p.current += this.weights[p.side];
+      if (p.current > best.current) best = p;
     }
-    best!.current -= 100;
-    return best!;
+    best.current -= 100;
+    return best;
   }
 
-  function record(pool: PoolName, code: number, flags: string, startNs: bigint): void {
-    const labels = { ...baseLabels, destination_cluster: pool, response_code: String(code), response_flags: flags };
-    requests.inc(labels);
-    duration.observe(labels, Number(process.hrtime.bigint() - startNs) / 1e6);
+  upstreams(): Record<Side, string[]> {
+    return Object.fromEntries(this.pools.map((p) => [p.side, p.targets.map((t) => t.origin)])) as Record<Side, string[]>;
   }
 
-  function forward(req: IncomingMessage, res: ServerResponse): void {
-    const start = process.hrtime.bigint();
-    const pool = pickPool();
-    let done = false;
-    const finish = (code: number, flags: string) => {
-      if (done) return;
-      done = true;
-      record(pool.name, code, flags, start);
-    };
-    const fail = (status: number, flags: string, message: string) => {
-      if (!res.headersSent) {
-        sendJson(res, status, { error: message }, { "x-local-mesh-flags": flags });
-        finish(status, flags);
-      } else {
-        // Reset after the headers went out: the client sees a broken response.
-        finish(res.statusCode, flags);
-        res.destroy();
-      }
-    };
-    if (pool.targets.length === 0) {
-      req.resume();
-      fail(503, "UH", `no healthy upstream in pool ${pool.name}`);
-      return;
+  destroy(): void {
+    for (const p of this.pools) p.agent.destroy();
+  }
+}
+
+interface ForwardContext {
+  pools: Pools;
+  metrics: MeshMetrics;
+  upstreamTimeoutMs: number;
+  log?: Logger;
+}
+
+/** Forwards one request to a process of the picked pool, answering as Envoy would when it cannot. */
+function forward(req: IncomingMessage, res: ServerResponse, ctx: ForwardContext): void {
+  const start = process.hrtime.bigint();
+  const pool = ctx.pools.pick();
+  let done = false;
+  const finish = (code: number, flags: string) => {
+    if (done) return;
+    done = true;
+    ctx.metrics.record(pool.side, code, flags, start);
+  };
+  const fail = (status: number, flags: string, message: string) => {
+    if (!res.headersSent) {
+      sendJson(res, status, { error: message }, { "x-local-mesh-flags": flags });
+      finish(status, flags);
+    } else {
+      // Reset after the headers went out: the client sees a broken response.
+      finish(res.statusCode, flags);
+      res.destroy();
     }
-    const target = pool.targets[pool.next++ % pool.targets.length];
-    const upReq = http.request({
-      protocol: target.protocol,
-      hostname: target.hostname,
-      port: target.port,
-      method: req.method,
-      path: req.url,
-      headers: forwardHeaders(req.headers),
-      agent: pool.agent,
-    });
-    upReq.setTimeout(upstreamTimeoutMs, () => upReq.destroy(Object.assign(new Error("upstream timeout"), { code: "UT" })));
-    upReq.on("error", (err: NodeJS.ErrnoException) => {
-      if (done) return;
-      if (err.code === "UT") return fail(504, "UT", "upstream request timeout");
-      if (res.destroyed) return finish(0, "DC");
-      const connect = ["ECONNREFUSED", "ECONNRESET", "EPIPE", "EHOSTUNREACH", "ENOTFOUND", "ETIMEDOUT"].includes(err.code ?? "");
-      log?.warn({ pool: pool.name, upstream: target.origin, err: err.message }, "upstream request failed");
-      if (connect) fail(503, "UF", `upstream connect error or disconnect/reset before headers: ${err.code}`);
-      else fail(502, "UPE", `bad upstream response: ${err.message}`);
-    });
-    upReq.on("response", (upRes) => {
-      const status = upRes.statusCode ?? 502;
-      res.writeHead(status, upRes.statusMessage, forwardHeaders(upRes.headers));
-      upRes.pipe(res);
-      upRes.on("end", () => finish(status, "-"));
-      upRes.on("error", () => fail(502, "UPE", "upstream response aborted"));
-    });
-    // The client went away before the answer was complete: abort the upstream request too.
-    res.on("close", () => {
-      if (!res.writableFinished) {
-        finish(0, "DC");
-        upReq.destroy();
-      }
-    });
-    req.pipe(upReq);
+  };
+  if (pool.targets.length === 0) {
+    req.resume();
+    return fail(503, "UH", `no healthy upstream in pool ${pool.side}`);
   }
-
-  function getWeights(): Weights {
-    return { ...weights };
-  }
-
-  function setWeights(w: Weights): void {
-    const parsed = parseWeights(w);
-    if (typeof parsed === "string") throw new Error(parsed);
-    const before = weights;
-    weights = { ...parsed };
-    for (const name of POOLS) pools[name].current = 0;
-    publishWeights();
-    if (before.primary !== weights.primary) log?.info({ from: before, to: weights }, "weights changed");
-  }
-
-  async function adminHandler(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? "/").split("?")[0];
-    if (path === "/weights") {
-      if (req.method === "GET" || req.method === "HEAD") return sendJson(res, 200, getWeights());
-      if (req.method !== "PUT") return sendJson(res, 405, { error: "use GET or PUT" }, { allow: "GET, PUT" });
-      let body: unknown;
-      try {
-        body = JSON.parse((await readBody(req, 4096)).toString("utf8"));
-      } catch (err) {
-        if (err instanceof BodyTooLargeError) return sendJson(res, 413, { error: err.message });
-        return sendJson(res, 400, { error: "body is not valid JSON" });
-      }
-      const parsed = parseWeights(body);
-      if (typeof parsed === "string") return sendJson(res, 400, { error: parsed });
-      setWeights(parsed);
-      return sendJson(res, 200, getWeights());
+  const target = pool.targets[pool.next++ % pool.targets.length];
+  const upReq = http.request({ protocol: target.protocol, hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers: forwardHeaders(req.headers), agent: pool.agent });
+  upReq.setTimeout(ctx.upstreamTimeoutMs, () => upReq.destroy(Object.assign(new Error("upstream timeout"), { code: "UT" })));
+  upReq.on("error", (err: NodeJS.ErrnoException) => {
+    if (done) return;
+    if (err.code === "UT") return fail(504, "UT", "upstream request timeout");
+    if (res.destroyed) return finish(0, "DC");
+    const connect = ["ECONNREFUSED", "ECONNRESET", "EPIPE", "EHOSTUNREACH", "ENOTFOUND", "ETIMEDOUT"].includes(err.code ?? "");
+    ctx.log?.warn({ pool: pool.side, upstream: target.origin, err: err.message }, "upstream request failed");
+    if (connect) fail(503, "UF", `upstream connect error or disconnect/reset before headers: ${err.code}`);
+    else fail(502, "UPE", `bad upstream response: ${err.message}`);
+  });
+  upReq.on("response", (upRes) => {
+    const status = upRes.statusCode ?? 502;
+    res.writeHead(status, upRes.statusMessage, forwardHeaders(upRes.headers));
+    upRes.pipe(res);
+    upRes.on("end", () => finish(status, "-"));
+    upRes.on("error", () => fail(502, "UPE", "upstream response aborted"));
+  });
+  // The client went away before the answer was complete: abort the upstream request too.
+  res.on("close", () => {
+    if (!res.writableFinished) {
+      finish(0, "DC");
+      upReq.destroy();
     }
-    if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "use GET" }, { allow: "GET" });
-    if (path === "/metrics") {
-      const text = await registry.metrics();
-      res.writeHead(200, { "content-type": registry.contentType });
-      res.end(text);
-      return;
-    }
-    if (path === "/_healthz") return sendJson(res, 200, { status: "ok" });
-    if (path === "/") {
-      return sendJson(res, 200, {
-        weights: getWeights(),
-        upstreams: Object.fromEntries(POOLS.map((p) => [p, pools[p].targets.map((t) => t.origin)])),
-      });
-    }
-    sendJson(res, 404, { error: `no such admin endpoint: ${path}` });
-  }
+  });
+  req.pipe(upReq);
+}
 
-  const data = http.createServer(forward);
+/** GET/PUT /weights, GET /metrics, /_healthz and / (weights and upstreams). */
+async function admin(req: IncomingMessage, res: ServerResponse, mesh: Pick<Mesh, "getWeights" | "setWeights" | "registry">, pools: Pools): Promise<void> {
+  const path = (req.url ?? "/").split("?")[0];
+  if (path === "/weights") {
+    if (req.method === "GET" || req.method === "HEAD") return sendJson(res, 200, mesh.getWeights());
+    if (req.method !== "PUT") return sendJson(res, 405, { error: "use GET or PUT" }, { allow: "GET, PUT" });
+    let body: unknown;
+    try {
+      body = JSON.parse((await readBody(req, 4096)).toString("utf8"));
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) return sendJson(res, 413, { error: err.message });
+      return sendJson(res, 400, { error: "body is not valid JSON" });
+    }
+    if (!isValidWeights(body)) return sendJson(res, 400, { error: `body must be ${WEIGHTS_BODY}` });
+    mesh.setWeights(body);
+    return sendJson(res, 200, mesh.getWeights());
+  }
+  if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "use GET" }, { allow: "GET" });
+  if (path === "/metrics") {
+    const text = await mesh.registry.metrics();
+    res.writeHead(200, { "content-type": mesh.registry.contentType });
+    return void res.end(text);
+  }
+  if (path === "/_healthz") return sendJson(res, 200, { status: "ok" });
+  if (path === "/") return sendJson(res, 200, { weights: mesh.getWeights(), upstreams: pools.upstreams() });
+  sendJson(res, 404, { error: `no such admin endpoint: ${path}` });
+}
+
+export function createMesh(opts: MeshOptions): Mesh {
+  const upstreamTimeoutMs = opts.upstreamTimeoutMs ?? 30_000;
+  const { log } = opts;
+  const initial = opts.weights ?? PRIMARY_ONLY;
+  if (!isValidWeights(initial)) throw new Error(`initial weights must be ${WEIGHTS_BODY}`);
+  const pools = new Pools(opts.upstreams, opts.maxSocketsPerUpstream ?? 256, initial);
+  const metrics = meshMetrics(opts.namespace ?? DEFAULT_NAMESPACE);
+  metrics.showWeights(initial);
+  const mesh = {
+    registry: metrics.registry,
+    getWeights: () => pools.getWeights(),
+    setWeights(w: Weights): void {
+      const before = pools.getWeights();
+      pools.setWeights(w);
+      metrics.showWeights(w);
+      if (!sameWeights(before, w)) log?.info({ from: before, to: pools.getWeights() }, "weights changed");
+    },
+  };
+  const data = http.createServer((req, res) => forward(req, res, { pools, metrics, upstreamTimeoutMs, log }));
   applyServerTimeouts(data, { requestTimeoutMs: upstreamTimeoutMs + 5_000 });
-  const admin = http.createServer((req, res) => {
-    adminHandler(req, res).catch((err: unknown) => {
+  const adminServer = http.createServer((req, res) => {
+    admin(req, res, mesh, pools).catch((err: unknown) => {
       log?.error({ err }, "admin request failed");
       if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
       else res.destroy();
     });
   });
-  applyServerTimeouts(admin);
-
+  applyServerTimeouts(adminServer);
   return {
+    ...mesh,
     data,
-    admin,
-    registry,
-    getWeights,
-    setWeights,
+    admin: adminServer,
     async listen({ host = "127.0.0.1", dataPort = 0, adminPort = 0 }) {
       const d = await listen(data, dataPort, host);
-      const a = await listen(admin, adminPort, host);
+      const a = await listen(adminServer, adminPort, host);
       const h = host.includes(":") ? `[${host}]` : host;
       return { dataPort: d, adminPort: a, dataUrl: `http://${h}:${d}`, adminUrl: `http://${h}:${a}` };
     },
     async close(drainMs = 5_000) {
-      await Promise.all([data.listening ? drainAndClose(data, { drainMs }) : undefined, admin.listening ? drainAndClose(admin, { drainMs: 1_000 }) : undefined]);
-      for (const name of POOLS) pools[name].agent.destroy();
+      const draining = [data.listening && drainAndClose(data, { drainMs }), adminServer.listening && drainAndClose(adminServer, { drainMs: 1_000 })];
+      await Promise.all(draining);
+      pools.destroy();
     },
   };
 }
@@ -373,13 +342,4 @@ export function parseUpstreams(name: string, raw: string | undefined): string[] 
     out.push(u.origin);
   }
   return out;
-}
-
-/** Parses `primary,burst` (env of mesh-main). */
-export function parseWeightPair(name: string, raw: string | undefined, fallback: Weights): Weights {
-  if (raw === undefined) return fallback;
-  const m = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(raw);
-  const w = m ? parseWeights({ primary: Number(m[1]), burst: Number(m[2]) }) : "";
-  if (typeof w === "string") throw new ConfigError(name, "two integers primary,burst from 0 to 100 summing to 100", raw);
-  return w;
 }

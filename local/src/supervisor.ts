@@ -10,10 +10,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
-import http from "node:http";
-import { connect } from "node:net";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import { httpOk, redisPong } from "./processes";
 
 export type Readiness = { http: string } | { redis: { host: string; port: number } } | { check: () => Promise<boolean> };
 
@@ -30,8 +29,6 @@ export interface ChildSpec {
   ready: Readiness;
   /** Default 30 s. */
   readyTimeoutMs?: number;
-  /** Called with every stdout line. */
-  onLine?: (line: string) => void;
   /** Shutdown phase: lower phases are stopped (and awaited) first; default 0. */
   stopPhase?: number;
 }
@@ -66,22 +63,14 @@ export function formatDeath(r: DeathReport): string {
 
 export class ChildStartError extends Error {
   override name = "ChildStartError";
-  constructor(
-    message: string,
-    readonly report?: DeathReport,
-  ) {
-    super(message);
-  }
 }
 
 const KEEP_LINES = 200;
 
+/** Keeps the last KEEP_LINES lines of a stream in `ring`. */
 class LineTap {
   private partial = "";
-  constructor(
-    private readonly ring: string[],
-    private readonly onLine?: (line: string) => void,
-  ) {}
+  constructor(private readonly ring: string[]) {}
   push(chunk: Buffer): void {
     const text = this.partial + chunk.toString("utf8");
     const parts = text.split("\n");
@@ -97,44 +86,9 @@ class LineTap {
     this.partial = "";
   }
   private line(raw: string): void {
-    const l = raw.replace(/\r$/, "");
-    this.ring.push(l);
+    this.ring.push(raw.replace(/\r$/, ""));
     if (this.ring.length > KEEP_LINES) this.ring.splice(0, this.ring.length - KEEP_LINES);
-    try {
-      this.onLine?.(l);
-    } catch {
-      // a consumer's bug must not break log capture
-    }
   }
-}
-
-function httpOk(url: string, timeoutMs = 1_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
-    });
-    req.on("timeout", () => req.destroy());
-    req.on("error", () => resolve(false));
-  });
-}
-
-function redisPong(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = connect({ host, port });
-    let buf = "";
-    const done = (ok: boolean) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(timeoutMs, () => done(false));
-    sock.on("connect", () => sock.write("PING\r\n"));
-    sock.on("data", (d) => {
-      buf += d.toString("utf8");
-      if (buf.includes("\r\n")) done(buf.startsWith("+PONG"));
-    });
-    sock.on("error", () => done(false));
-  });
 }
 
 export function isReady(r: Readiness): Promise<boolean> {
@@ -161,7 +115,59 @@ export interface SupervisorOptions {
   onDeath?: (report: DeathReport) => void;
 }
 
-type Entry = Child & { exitPromise: Promise<void>; spec: ChildSpec; onPurpose: boolean };
+type Entry = Child & { exitPromise: Promise<void>; spec: ChildSpec; onPurpose: boolean; report(): DeathReport };
+
+/** Spawns `spec` in its own process group, its output appended to `logPath`; resolves once it runs. */
+async function spawnChild(spec: ChildSpec, logPath: string): Promise<Entry> {
+  const log: WriteStream = createWriteStream(logPath, { flags: "a" });
+  log.on("error", () => undefined);
+  const proc = spawn(spec.command, spec.args ?? [], { cwd: spec.cwd, env: spec.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const spawnError = await new Promise<Error | undefined>((resolve) => {
+    proc.once("spawn", () => resolve(undefined));
+    proc.once("error", (err) => resolve(err));
+  });
+  if (spawnError || proc.pid === undefined) {
+    log.end();
+    throw new ChildStartError(`could not start ${spec.name} (${spec.command}): ${spawnError?.message ?? "no pid"}`);
+  }
+  const pid = proc.pid;
+  const ring: string[] = [];
+  const tap = (stream: Readable) => {
+    const t = new LineTap(ring);
+    stream.on("data", (chunk: Buffer) => {
+      log.write(chunk);
+      t.push(chunk);
+    });
+    stream.on("end", () => t.flush());
+    return new Promise<void>((r) => stream.once("close", () => r()));
+  };
+  const streamsClosed = Promise.all([tap(proc.stdout!), tap(proc.stderr!)]);
+  let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exitPromise = new Promise<void>((resolve) => {
+    proc.once("exit", (code, signal) => {
+      exitInfo = { code, signal };
+      // Let the last output arrive (bounded: a stray grandchild could hold the pipe).
+      void Promise.race([streamsClosed, new Promise((r) => setTimeout(r, 500))]).then(() => {
+        log.end();
+        resolve();
+      });
+    });
+  });
+  return {
+    name: spec.name,
+    pid,
+    url: spec.url,
+    logPath,
+    process: proc,
+    stopPhase: spec.stopPhase ?? 0,
+    exitPromise,
+    spec,
+    onPurpose: false,
+    lastLines: (n = 20) => ring.slice(-n),
+    exited: () => exitInfo !== undefined,
+    report: () => ({ name: spec.name, pid, code: exitInfo?.code ?? null, signal: exitInfo?.signal ?? null, logPath, lastLines: ring.slice(-20) }),
+  };
+}
 
 export class Supervisor {
   private readonly list: Entry[] = [];
@@ -190,91 +196,36 @@ export class Supervisor {
   async start(spec: ChildSpec): Promise<Child> {
     if (this.stopping) throw new ChildStartError(`not starting ${spec.name}: local mode is stopping`);
     if (this.list.some((c) => c.name === spec.name)) throw new Error(`child name ${spec.name} used twice`);
-    const logPath = join(this.opts.logDir, `${spec.name}.log`);
-    const log: WriteStream = createWriteStream(logPath, { flags: "a" });
-    log.on("error", () => undefined);
-    const ring: string[] = [];
-    const proc = spawn(spec.command, spec.args ?? [], {
-      cwd: spec.cwd,
-      env: spec.env,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    });
-    const spawnError = await new Promise<Error | undefined>((resolve) => {
-      proc.once("spawn", () => resolve(undefined));
-      proc.once("error", (err) => resolve(err));
-    });
-    if (spawnError || proc.pid === undefined) {
-      log.end();
-      throw new ChildStartError(`could not start ${spec.name} (${spec.command}): ${spawnError?.message ?? "no pid"}`);
-    }
-    const pid = proc.pid;
-    const tap = (stream: Readable, onLine?: (l: string) => void) => {
-      const t = new LineTap(ring, onLine);
-      stream.on("data", (chunk: Buffer) => {
-        log.write(chunk);
-        t.push(chunk);
-      });
-      stream.on("end", () => t.flush());
-      return new Promise<void>((r) => stream.once("close", () => r()));
-    };
-    const streamsClosed = Promise.all([tap(proc.stdout!, spec.onLine), tap(proc.stderr!)]);
-    let hasExited = false;
-    let exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-    const exitPromise = new Promise<void>((resolve) => {
-      proc.once("exit", (code, signal) => {
-        hasExited = true;
-        exitInfo = { code, signal };
-        // Let the last output arrive (bounded: a stray grandchild could hold the pipe).
-        void Promise.race([streamsClosed, new Promise((r) => setTimeout(r, 500))]).then(() => {
-          log.end();
-          resolve();
-        });
-      });
-    });
-    const child: Entry = {
-      name: spec.name,
-      pid,
-      url: spec.url,
-      logPath,
-      process: proc,
-      stopPhase: spec.stopPhase ?? 0,
-      exitPromise,
-      spec,
-      onPurpose: false,
-      lastLines: (n = 20) => ring.slice(-n),
-      exited: () => hasExited,
-    };
+    const child = await spawnChild(spec, join(this.opts.logDir, `${spec.name}.log`));
     this.list.push(child);
-    const report = (): DeathReport => ({ name: spec.name, pid, code: exitInfo?.code ?? null, signal: exitInfo?.signal ?? null, logPath, lastLines: ring.slice(-20) });
     let ready = false;
-    void exitPromise.then(() => {
-      if (!this.stopping && ready && !child.onPurpose) this.opts.onDeath?.(report());
+    void child.exitPromise.then(() => {
+      if (!this.stopping && ready && !child.onPurpose) this.opts.onDeath?.(child.report());
     });
+    await this.waitReady(child);
+    ready = true;
+    return child;
+  }
 
+  private async waitReady(child: Entry): Promise<void> {
+    const { spec } = child;
     const timeoutMs = spec.readyTimeoutMs ?? 30_000;
     const deadline = Date.now() + timeoutMs;
+    const died = async () => {
+      await child.exitPromise;
+      return new ChildStartError(`${spec.name} stopped while starting: ${formatDeath(child.report())}`);
+    };
     for (;;) {
-      if (hasExited) {
-        await exitPromise;
-        const r = report();
-        throw new ChildStartError(`${spec.name} stopped while starting: ${formatDeath(r)}`, r);
-      }
+      if (child.exited()) throw await died();
       if (this.stopping) throw new ChildStartError(`${spec.name}: start abandoned, local mode is stopping`);
       if (await isReady(spec.ready)) break;
       if (Date.now() > deadline) {
-        const lines = ring.slice(-20).map((l) => `  | ${l}`).join("\n");
-        throw new ChildStartError(`${spec.name} (pid ${pid}) was not ready within ${timeoutMs} ms; its last log lines:\n${lines || "  | (no output)"}`);
+        const lines = child.lastLines().map((l) => `  | ${l}`).join("\n");
+        throw new ChildStartError(`${spec.name} (pid ${child.pid}) was not ready within ${timeoutMs} ms; its last log lines:\n${lines || "  | (no output)"}`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    if (hasExited) {
-      await exitPromise;
-      const r = report();
-      throw new ChildStartError(`${spec.name} stopped while starting: ${formatDeath(r)}`, r);
-    }
-    ready = true;
-    return child;
+    if (child.exited()) throw await died();
   }
 
   private entry(name: string): Entry {

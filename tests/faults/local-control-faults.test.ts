@@ -14,7 +14,7 @@
 import { readFileSync } from "node:fs";
 import { request } from "../helpers/local-http";
 import { setFrequency } from "../helpers/local-stats";
-import { sleep } from "../helpers/services";
+import { sleep } from "../../local/src/processes";
 import {
   expectAccounted,
   expectAllDelivered,
@@ -43,7 +43,7 @@ let mark: Mark;
 
 beforeAll(async () => {
   // LOW_RPS 3: the short pauses in which the tests take their readings do not end a burst
-  f = await startFaultRun({ highRps: 15, lowRps: 3, watcherEnv: { BURST_RETRY_AFTER: `${RETRY_AFTER_S}s` } });
+  f = await startFaultRun({ highRps: 15, lowRps: 3, burstRetryAfter: RETRY_AFTER_S * 1_000 });
   mark = await quiet(f.run, f.counter);
 });
 
@@ -128,7 +128,7 @@ describe("local mode faults on the control path", () => {
     const upAt = Date.now();
     const change = await nextChange("to-burst", changes, 30_000);
     const resumedMs = Date.now() - upAt;
-    expect(change).toMatchObject({ primary: 0, burst: 100 });
+    expect(change).toMatchObject({ to: { primary: 0, burst: 100 } });
     expect(change.reason).toMatch(/> HIGH_RPS 15/);
     expect((await status()).lastSample?.kind).toBe("value");
     const errors2 = await watcherMetric("watcher_query_errors_total");
@@ -209,7 +209,7 @@ describe("local mode faults on the control path", () => {
     const fallback = await nextChange("health-fallback", changes, 30_000);
     const fallbackMs = Date.now() - killAt;
     const atFallback = await stats(fe);
-    expect(fallback).toMatchObject({ primary: 100, burst: 0, from: { primary: 0, burst: 100 } });
+    expect(fallback).toMatchObject({ to: { primary: 100, burst: 0 }, from: { primary: 0, burst: 100 } });
     expect(fallback.reason).toMatch(new RegExp(`^burst pool unhealthy: success ratio 0(\\.\\d+)? < 0\\.50 for 3 samples; all traffic back to primary, no burst for ${RETRY_AFTER_S}s`));
     // local mode prints it, the watcher logs it at warn level and counts it
     await until("local mode to print the change", async () => (/weights primary 100 \/ burst +0 +health-fallback: burst pool unhealthy/.test(out.text()) ? true : undefined), 5_000);
@@ -230,7 +230,7 @@ describe("local mode faults on the control path", () => {
     // the pool comes back; after BURST_RETRY_AFTER the watcher bursts again, and burst answers
     await run.startPart("worker-burst-1");
     const back = await nextChange("to-burst", changes, 30_000);
-    const retryMs = Date.parse(back.time) - Date.parse(fallback.time);
+    const retryMs = Date.parse(back.at) - Date.parse(fallback.at);
     expect(retryMs).toBeGreaterThanOrEqual(RETRY_AFTER_S * 1000 - 100);
     await flowing("burst hashes to flow again", 20, "burst");
     expect(run.weightChanges.slice(changes).map((c) => c.action)).toEqual(["health-fallback", "to-burst"]);
@@ -280,7 +280,7 @@ describe("local mode faults on the control path", () => {
       const fallback = await nextChange("health-fallback", changes, 40_000);
       fallbackMs = Date.now() - hungAt;
       fallbackIndex = run.weightChanges.indexOf(fallback);
-      expect(fallback).toMatchObject({ primary: 100, burst: 0 });
+      expect(fallback).toMatchObject({ to: { primary: 100, burst: 0 } });
       expect(fallback.reason).toMatch(/^burst pool unhealthy: success ratio 0(\.\d+)? < 0\.50 for 3 samples/);
       expect(out.text()).toMatch(/weights primary 100 \/ burst +0 +health-fallback: /);
       await flowing("primary hashes to flow", 20, "primary");
@@ -301,7 +301,7 @@ describe("local mode faults on the control path", () => {
       summary(
         "burst pool hung while bursting",
         fig,
-        `changes ${seen.join(", ")}; health-fallback ${(fallbackMs / 1000).toFixed(1)} s after the hang, to-burst again ${((Date.parse(back.time) - hungAt) / 1000).toFixed(1)} s after it; hashes without a 200 ${extra} (published when the worker resumed, for calls that had timed out)`,
+        `changes ${seen.join(", ")}; health-fallback ${(fallbackMs / 1000).toFixed(1)} s after the hang, to-burst again ${((Date.parse(back.at) - hungAt) / 1000).toFixed(1)} s after it; hashes without a 200 ${extra} (published when the worker resumed, for calls that had timed out)`,
       ),
     );
     expectAccounted(fig);

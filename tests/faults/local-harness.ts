@@ -5,12 +5,13 @@
  */
 import { PassThrough } from "node:stream";
 import Redis from "ioredis";
+import { BURST_PREFIX, CHANNEL } from "@istio-burst/contract";
 import { startLocal, type LocalRun, type StartLocalOptions } from "../../local/src/run";
 import { pidAlive } from "../../local/src/supervisor";
 import { parseMetrics, request } from "../helpers/local-http";
 import { setFrequency } from "../helpers/local-stats";
 import type { StatsSnapshot } from "../../apps/frontend/src/stats";
-import { sleep } from "../helpers/services";
+import { sleep } from "../../local/src/processes";
 
 /** What GET /api/stats answers. */
 export type FullStats = StatsSnapshot;
@@ -28,7 +29,7 @@ export function collector(): { stream: PassThrough; text: () => string } {
   return { stream, text: () => text };
 }
 
-/** Counts the messages on the Redis `calculation` channel, as Redis delivered them (reconnects by itself). */
+/** Counts the messages on the Redis channel, as Redis delivered them (reconnects by itself). */
 export class ChannelCounter {
   readonly redis: Redis;
   primary = 0;
@@ -39,14 +40,14 @@ export class ChannelCounter {
     this.redis = new Redis(url, { maxRetriesPerRequest: null, connectTimeout: 2_000, retryStrategy: (n) => Math.min(n * 100, 1_000) });
     this.redis.on("error", () => undefined);
     this.redis.on("message", (_channel: string, message: string) => {
-      if (message.startsWith("bursty-")) this.burst++;
+      if (message.startsWith(BURST_PREFIX)) this.burst++;
       else this.primary++;
     });
   }
 
   static async start(url: string): Promise<ChannelCounter> {
     const c = new ChannelCounter(url);
-    await c.redis.subscribe("calculation");
+    await c.redis.subscribe(CHANNEL);
     c.subscribed = true;
     return c;
   }
@@ -206,9 +207,9 @@ export async function startFaultRun(options: Partial<StartLocalOptions> = {}): P
   const err = collector();
   const run = await startLocal({
     port: 0,
-    rateWindow: "5s",
-    minDwell: "2s",
-    pollInterval: "500ms",
+    rateWindow: 5_000,
+    minDwell: 2_000,
+    pollInterval: 500,
     primaryWorkers: 1,
     burstWorkers: 1,
     readyTimeoutMs: 60_000,

@@ -1,6 +1,6 @@
 /** Reads the frontend's /api/stats and judges the burst share of the hashes that arrive. */
 import { request } from "./local-http";
-import { sleep } from "./services";
+import { sleep } from "../../local/src/processes";
 
 export interface Stats {
   freq: number;

@@ -1,16 +1,8 @@
 /** The built programs (`npm test` runs `npm run build` before jest), spawned as a user would run them. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { REPO_ROOT } from "../../local/src/processes";
 
-export const ROOT = join(__dirname, "..", "..");
-
-/** The absolute path of a built entry point, e.g. `apps/worker/dist/index.js`; throws a setup error when it is missing. */
-export function builtProgram(relPath: string): string {
-  const path = join(ROOT, relPath);
-  if (!existsSync(path)) throw new Error(`${relPath} is missing: run 'npm run build' first (npm test does)`);
-  return path;
-}
+export { builtProgram, REPO_ROOT as ROOT } from "../../local/src/processes";
 
 export interface RunningProgram {
   child: ChildProcess;
@@ -20,7 +12,7 @@ export interface RunningProgram {
 
 /** Runs a built program with only PATH and `env` in its environment, collecting its output. */
 export function runProgram(path: string, env: Record<string, string>): RunningProgram {
-  const child = spawn(process.execPath, [path], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [path], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr?.on("data", (c: Buffer) => (out += c.toString()));

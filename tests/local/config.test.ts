@@ -1,5 +1,9 @@
-import { DEFAULTS, defaultQuery, parseLocalConfig, usage, UsageError } from "../../local/src/config";
-import { formatWeightChange, parseWeightChange } from "../../local/src/run";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DEFAULT_WATCHER_SETTINGS, settingFlag, WATCHER_SETTINGS, type WatcherStatus, type WeightChange } from "@istio-burst/contract";
+import { LOCAL_SETTINGS, parseLocalConfig, resolveConfig, usage, UsageError } from "../../local/src/config";
+import { REPO_ROOT } from "../../local/src/processes";
+import { formatWeightChange, newChanges } from "../../local/src/weight-changes";
 
 const parse = (argv: string[], env: Record<string, string> = {}) => {
   const r = parseLocalConfig(argv, env);
@@ -8,89 +12,106 @@ const parse = (argv: string[], env: Record<string, string> = {}) => {
 };
 
 describe("local mode settings", () => {
-  it("defaults to the codelab's thresholds, port 8080 and one process per pool", () => {
-    expect(parse([])).toEqual(DEFAULTS);
-    expect(DEFAULTS).toMatchObject({ port: 8080, highRps: 15, lowRps: 10, mode: "switch", primaryWorkers: 1, burstWorkers: 1, rateWindow: "30s", scrapeInterval: "1s" });
+  it("defaults to the watcher's defaults, port 8080, one process per pool and a 1 s scrape", () => {
+    expect(parse([])).toEqual({ port: 8080, basePort: 0, primaryWorkers: 1, burstWorkers: 1, hashRounds: 1, scrapeInterval: 1_000, keepTemp: false, ...DEFAULT_WATCHER_SETTINGS });
+    expect(resolveConfig({})).toEqual(parse([]));
   });
 
-  it("reads env and lets flags win", () => {
-    const c = parse(["--high-rps", "20", "--burst-workers=3", "--mode", "overflow", "--keep-temp"], {
+  it("has a flag and the watcher's variable for every watcher setting, and lets the flag win", () => {
+    const c = parse(["--high-rps", "20", "--burst-workers=3", "--mode", "overflow", "--keep-temp", "--dry-run", "--burst-retry-after", "90s"], {
       HIGH_RPS: "99",
       LOW_RPS: "4",
       LOCAL_PORT: "9090",
       PRIMARY_WORKERS: "2",
       RATE_WINDOW: "5",
       MIN_DWELL: "500ms",
+      NATURAL_WEIGHTS: "90,10",
+      BURST_HEALTH_QUERY: "off",
     });
-    expect(c).toMatchObject({ highRps: 20, lowRps: 4, port: 9090, primaryWorkers: 2, burstWorkers: 3, mode: "overflow", rateWindow: "5s", minDwell: "500ms", keepTemp: true });
+    expect(c).toMatchObject({ highRps: 20, lowRps: 4, port: 9090, primaryWorkers: 2, burstWorkers: 3, mode: "overflow", keepTemp: true, dryRun: true });
+    expect(c).toMatchObject({ rateWindow: 5_000, minDwell: 500, burstRetryAfter: 90_000, naturalWeights: { primary: 90, burst: 10 }, burstHealthQuery: "off" });
+    // derived defaults follow the values given
+    expect(c).toMatchObject({ primaryCapacityRps: 20, overflowBandRps: 16 });
   });
 
-  it("treats empty env values as unset", () => {
-    expect(parse([], { HIGH_RPS: "", LOCAL_PORT: " " })).toMatchObject({ highRps: 15, port: 8080 });
+  it("treats empty variables as unset and reads booleans with the one grammar", () => {
+    expect(parse([], { HIGH_RPS: "", LOCAL_PORT: " ", LOCAL_KEEP_TEMP: "" })).toMatchObject({ highRps: 15, port: 8080, keepTemp: false });
+    expect(parse([], { LOCAL_KEEP_TEMP: "yes", DRY_RUN: "on" })).toMatchObject({ keepTemp: true, dryRun: true });
+    expect(() => parse([], { LOCAL_KEEP_TEMP: "maybe" })).toThrow(/^LOCAL_KEEP_TEMP="maybe" is invalid: must be true or false$/);
   });
 
   it.each([
-    [["--high-rps", "lots"], /^--high-rps="lots" is invalid: must be a number/],
-    [["--low-rps=-1"], /^--low-rps="-1" is invalid/],
+    [["--high-rps", "lots"], /^--high-rps="lots" is invalid: must be a number above 0$/],
+    [["--low-rps=-1"], /^--low-rps="-1" is invalid: must be a number of at least 0$/],
     [["--low-rps", "-1"], /^Option '--low-rps' argument is ambiguous/],
-    [["--port", "70000"], /^--port="70000" is invalid: must be an integer port/],
-    [["--primary-workers", "0"], /^--primary-workers="0" is invalid: must be an integer from 1 to 32/],
+    [["--port", "70000"], /^--port="70000" is invalid: must be an integer from 0 to 65535$/],
+    [["--primary-workers", "0"], /^--primary-workers="0" is invalid: must be an integer from 1 to 32$/],
     [["--burst-workers", "1.5"], /^--burst-workers="1.5" is invalid/],
-    [["--mode", "random"], /^--mode="random" is invalid: must be switch or overflow/],
-    [["--rate-window", "1.5s"], /^--rate-window="1.5s" is invalid: must be a Prometheus duration/],
-    [["--poll-interval", "soon"], /^--poll-interval="soon" is invalid/],
-    [["--low-rps", "20"], /^--low-rps \(20\) must be below --high-rps \(15\)/],
-    [["--base-port", "65530"], /^--base-port=65530 is invalid/],
+    [["--mode", "random"], /^--mode="random" is invalid: must be one of switch, overflow$/],
+    [["--scrape-interval", "soon"], /^--scrape-interval="soon" is invalid: must be a duration/],
+    [["--poll-interval", "soon"], /^--poll-interval="soon" is invalid: must be a duration/],
+    [["--natural-weights", "60,30"], /^--natural-weights="60,30" is invalid: must be two integers primary,burst/],
+    [["--low-rps", "20"], /^--low-rps="20" is invalid: must be a number below --high-rps \(15\)$/],
+    [["--burst-weights", "100,0"], /^--burst-weights="100,0" is invalid: must be weights that send more to burst than --natural-weights/],
+    [["--base-port", "65530"], /^--base-port="65530" is invalid: must be a port that leaves room for 7 consecutive ports$/],
     [["--nope"], /Unknown option '--nope'/],
     [["extra"], /extra/],
   ])("refuses %j with one line naming the flag", (argv, message) => {
     expect(() => parse(argv)).toThrow(UsageError);
     expect(() => parse(argv)).toThrow(message);
-    try {
-      parse(argv);
-    } catch (err) {
-      expect((err as Error).message).not.toContain("\n");
-    }
+    expect(() => parse(argv)).not.toThrow(/\n/);
   });
 
   it("names the variable when the bad value comes from the environment", () => {
     expect(() => parse([], { HIGH_RPS: "x" })).toThrow(/^HIGH_RPS="x" is invalid/);
     expect(() => parse([], { LOCAL_PORT: "http" })).toThrow(/^LOCAL_PORT="http" is invalid/);
+    expect(() => parse([], { CONFIRM_SAMPLES: "0" })).toThrow(/^CONFIRM_SAMPLES="0" is invalid: must be an integer from 1 to 1000$/);
   });
 
-  it("has --help listing every flag with its variable", () => {
+  it("checks values given in code as the flags are", () => {
+    expect(resolveConfig({ highRps: 20, rateWindow: 5_000 })).toMatchObject({ highRps: 20, rateWindow: 5_000, overflowBandRps: 10 });
+    expect(() => resolveConfig({ highRps: 5, lowRps: 5 })).toThrow(/^--low-rps="5" is invalid: must be a number below --high-rps \(5\)$/);
+    expect(() => resolveConfig({ burstWorkers: 0 })).toThrow(/^--burst-workers="0" is invalid/);
+  });
+
+  it("has --help listing every flag with its variable, default and doc, naming settings by flag", () => {
     expect(parseLocalConfig(["--help"], {})).toEqual({ help: true });
     const text = usage();
-    for (const [flag, env] of [["--port", "LOCAL_PORT"], ["--high-rps", "HIGH_RPS"], ["--low-rps", "LOW_RPS"], ["--mode", "MODE"], ["--primary-workers", "PRIMARY_WORKERS"], ["--burst-workers", "BURST_WORKERS"]]) {
-      expect(text).toMatch(new RegExp(`${flag} .*${env}`));
-    }
+    for (const s of LOCAL_SETTINGS) expect(text).toMatch(new RegExp(`--${s.flag}\\b.* ${s.env} `));
+    for (const s of WATCHER_SETTINGS) expect(text).toMatch(new RegExp(`--${settingFlag(s)}\\b.* ${s.env} `));
+    expect(text).toMatch(/--low-rps <v> +LOW_RPS +come back below this many requests\/s \(below --high-rps\) \(default 10\)/);
+    expect(text).not.toContain("`");
   });
 
-  it("builds the watcher's default query shape", () => {
-    expect(defaultQuery()).toBe(
-      'sum(rate(istio_requests_total{reporter="source",source_workload="frontend-deployment",destination_service="worker-service.default.svc.cluster.local"}[30s]))',
-    );
-    expect(defaultQuery("5s")).toMatch(/\[5s\]\)\)$/);
+  it("is documented: docs/local.md lists every flag of local mode's own table", () => {
+    const doc = readFileSync(join(REPO_ROOT, "docs", "local.md"), "utf8");
+    for (const s of LOCAL_SETTINGS) expect(doc).toMatch(new RegExp(`\\| \`--${s.flag}\` \\| \`${s.env}\` \\|`));
   });
 });
 
-describe("reading weight changes from the watcher's log", () => {
-  it("recognises the watcher's change line with its reason", () => {
-    // as watcher/src/controller.ts logs it (pino JSON)
-    const line = JSON.stringify({ level: 30, time: "2026-11-25T15:00:01.000Z", service: "watcher", action: "to-burst", reason: "17.2 req/s above HIGH_RPS 15", from: "100,0", to: "0,100", dryRun: false, msg: "changed weights" });
-    const c = parseWeightChange(line);
-    expect(c).toEqual({ time: "2026-11-25T15:00:01.000Z", primary: 0, burst: 100, action: "to-burst", reason: "17.2 req/s above HIGH_RPS 15", from: { primary: 100, burst: 0 } });
-    expect(formatWeightChange(c!)).toMatch(/weights primary {3}0 \/ burst 100 {2}to-burst: 17\.2 req\/s above HIGH_RPS 15$/);
-    const obj = parseWeightChange(JSON.stringify({ action: "step-up", reason: "r", to: { primary: 70, burst: 30 } }));
-    expect(obj).toMatchObject({ primary: 70, burst: 30, action: "step-up" });
+describe("weight changes from the watcher's /status", () => {
+  const change = (seq: number, at = `2026-11-25T15:00:0${seq}.000Z`): WeightChange => ({
+    at,
+    seq,
+    action: seq % 2 ? "to-burst" : "to-natural",
+    reason: `change ${seq}`,
+    from: seq % 2 ? { primary: 100, burst: 0 } : { primary: 0, burst: 100 },
+    to: seq % 2 ? { primary: 0, burst: 100 } : { primary: 100, burst: 0 },
+    dryRun: false,
   });
+  const status = (...recent: WeightChange[]) => ({ changes: recent.at(-1)?.seq ?? 0, recentChanges: recent }) as unknown as WatcherStatus;
+  const seqs = (cs: WeightChange[]) => cs.map((c) => c.seq);
 
   it.each([
-    ["not JSON", "starting up"],
-    ["a hold", JSON.stringify({ action: "hold", to: "100,0", reason: "8 req/s" })],
-    ["the start-up read", JSON.stringify({ msg: "found current weights", weights: { primary: 100, burst: 0 }, phase: "natural" })],
-    ["no reason", JSON.stringify({ action: "to-burst", to: "0,100" })],
-    ["a failed set", JSON.stringify({ action: "to-burst", reason: "x", from: "100,0", to: "0,100", err: "HTTP 400", msg: "failed to set weights" })],
-    ["a dry run", JSON.stringify({ action: "to-burst", dryRun: true, to: "0,100", reason: "x", msg: "would change weights (DRY_RUN)" })],
-  ])("ignores %s", (_what, line) => expect(parseWeightChange(line)).toBeUndefined());
+    ["the first poll: everything listed", status(change(1), change(2)), undefined, [1, 2]],
+    ["nothing new", status(change(1), change(2)), change(2), []],
+    ["several between two polls", status(change(1), change(2), change(3), change(4)), change(2), [3, 4]],
+    ["a restarted watcher with fewer changes", status(change(1, "2026-11-25T16:00:00.000Z")), change(3), [1]],
+    ["a restarted watcher with as many changes", status(change(1, "2026-11-25T16:00:00.000Z"), change(2, "2026-11-25T16:00:01.000Z")), change(2), [1, 2]],
+  ])("%s", (_what, s, last, expected) => expect(seqs(newChanges(s, last))).toEqual(expected));
+
+  it("prints one line per change with the watcher's reason", () => {
+    expect(formatWeightChange(change(1))).toMatch(/^\d\d:\d\d:\d\d {2}weights primary {3}0 \/ burst 100 {2}to-burst: change 1$/);
+    expect(formatWeightChange({ ...change(2), dryRun: true })).toMatch(/weights primary 100 \/ burst {3}0 {2}to-natural: change 2 \(dry run: not applied\)$/);
+  });
 });

@@ -12,7 +12,7 @@ import { pidAlive } from "../../local/src/supervisor";
 import { launchChromium, maybeScreenshot } from "../helpers/browser";
 import { request } from "../helpers/local-http";
 import { getStats, setFrequency, waitForShare } from "../helpers/local-stats";
-import { waitFor } from "../helpers/services";
+import { waitFor } from "../../local/src/processes";
 
 jest.setTimeout(150_000);
 
@@ -40,9 +40,9 @@ describe("local mode end to end", () => {
   beforeAll(async () => {
     run = await startLocal({
       port: 0,
-      rateWindow: "5s",
-      minDwell: "2s",
-      pollInterval: "500ms",
+      rateWindow: 5_000,
+      minDwell: 2_000,
+      pollInterval: 500,
       primaryWorkers: 2,
       burstWorkers: 1,
       out: out.stream,
@@ -82,7 +82,7 @@ describe("local mode end to end", () => {
     expect(up.hit.share).toBeGreaterThanOrEqual(0.9);
     expect((await request(`${run.urls.meshAdmin}/weights`)).json()).toEqual({ primary: 0, burst: 100 });
     const burstChange = run.weightChanges.find((c) => c.action === "to-burst");
-    expect(burstChange).toMatchObject({ primary: 0, burst: 100 });
+    expect(burstChange).toMatchObject({ from: { primary: 100, burst: 0 }, to: { primary: 0, burst: 100 }, dryRun: false });
     expect(burstChange!.reason).toMatch(/HIGH_RPS/);
     expect(out.text()).toMatch(/weights primary +0 \/ burst 100 +to-burst: /);
 

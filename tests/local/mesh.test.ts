@@ -1,8 +1,8 @@
 import http from "node:http";
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from "node:net";
-import { createMesh, parseUpstreams, parseWeightPair, parseWeights, type Mesh } from "../../local/src/mesh";
+import { createMesh, parseUpstreams, type Mesh } from "../../local/src/mesh";
 import { fakeUpstream, parseMetrics, request, sendJsonTo, type FakeUpstream } from "../helpers/local-http";
-import { freePort } from "../helpers/services";
+import { freePort } from "../../local/src/processes";
 
 interface Running {
   mesh: Mesh;
@@ -263,14 +263,6 @@ describe("local mesh", () => {
 });
 
 describe("mesh-main parsing", () => {
-  it("parses weights bodies and pairs", () => {
-    expect(parseWeights({ primary: 0, burst: 100 })).toEqual({ primary: 0, burst: 100 });
-    expect(typeof parseWeights({ primary: 1, burst: 1 })).toBe("string");
-    expect(parseWeightPair("WEIGHTS", "30,70", { primary: 100, burst: 0 })).toEqual({ primary: 30, burst: 70 });
-    expect(parseWeightPair("WEIGHTS", undefined, { primary: 100, burst: 0 })).toEqual({ primary: 100, burst: 0 });
-    expect(() => parseWeightPair("WEIGHTS", "30,30", { primary: 100, burst: 0 })).toThrow(/^WEIGHTS="30,30" is invalid/);
-  });
-
   it("parses upstream lists", () => {
     expect(parseUpstreams("PRIMARY_UPSTREAMS", "127.0.0.1:1, http://localhost:2/")).toEqual(["http://127.0.0.1:1", "http://localhost:2"]);
     expect(parseUpstreams("BURST_UPSTREAMS", undefined)).toEqual([]);

@@ -2,18 +2,18 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { join } from "node:path";
-import { defaultQuery } from "../../local/src/config";
+import { DEFAULT_NAMESPACE, defaultRateQuery } from "@istio-burst/contract";
 import { createMesh, type Mesh } from "../../local/src/mesh";
 import { prometheusArgs, renderPrometheusConfig } from "../../local/src/prometheus-config";
 import { Supervisor } from "../../local/src/supervisor";
 import { fakeUpstream, request, type FakeUpstream } from "../helpers/local-http";
-import { freePort, makeTempDir, requireProgram, sleep, waitFor } from "../helpers/services";
+import { freePort, makeTempDir, requireProgram, sleep, waitFor } from "../../local/src/processes";
 
 const jobs = [
-  { job: "local-mesh", targets: ["127.0.0.1:15000"] },
-  { job: "worker", targets: ["127.0.0.1:9001", "127.0.0.1:9002"], labels: { pool: "primary" } },
-  { job: "worker-burst", targets: ["127.0.0.1:9003"], labels: { pool: "burst" } },
-  { job: "frontend", targets: ["127.0.0.1:8080"] },
+  { name: "local-mesh", targets: ["127.0.0.1:15000"] },
+  { name: "worker", targets: ["127.0.0.1:9001", "127.0.0.1:9002"], labels: { pool: "primary" } },
+  { name: "worker-burst", targets: ["127.0.0.1:9003"], labels: { pool: "burst" } },
+  { name: "frontend", targets: ["127.0.0.1:8080"] },
 ];
 
 function promtool(yaml: string): { status: number | null; output: string } {
@@ -39,7 +39,7 @@ describe("generated Prometheus config", () => {
   });
 
   it("is accepted by promtool check config", () => {
-    const r = promtool(renderPrometheusConfig({ jobs, scrapeInterval: "1s" }));
+    const r = promtool(renderPrometheusConfig({ jobs, scrapeIntervalMs: 1_000 }));
     expect(r.output).toMatch(/SUCCESS/);
     expect(r.status).toBe(0);
   });
@@ -51,10 +51,10 @@ describe("generated Prometheus config", () => {
   });
 
   it("refuses bad input instead of writing a bad file", () => {
-    expect(() => renderPrometheusConfig({ jobs, scrapeInterval: "1.5s" })).toThrow(/not a Prometheus duration/);
-    expect(() => renderPrometheusConfig({ jobs: [...jobs, { job: "frontend", targets: [] }] })).toThrow(/used twice/);
-    expect(() => renderPrometheusConfig({ jobs: [{ job: "x", targets: ["http://a:1"] }] })).toThrow(/not host:port/);
-    expect(() => renderPrometheusConfig({ jobs: [{ job: "x", targets: ["a:1"], labels: { "bad-name": "v" } }] })).toThrow(/label name/);
+    expect(() => renderPrometheusConfig({ jobs, scrapeIntervalMs: 0.5 })).toThrow(/not a whole number of milliseconds/);
+    expect(() => renderPrometheusConfig({ jobs: [...jobs, { name: "frontend", targets: [] }] })).toThrow(/used twice/);
+    expect(() => renderPrometheusConfig({ jobs: [{ name: "x", targets: ["http://a:1"] }] })).toThrow(/not host:port/);
+    expect(() => renderPrometheusConfig({ jobs: [{ name: "x", targets: ["a:1"], labels: { "bad-name": "v" } }] })).toThrow(/label name/);
   });
 });
 
@@ -76,7 +76,7 @@ describe("a real Prometheus scraping the local mesh", () => {
     const port = await freePort();
     promUrl = `http://127.0.0.1:${port}`;
     const config = join(tmp.dir, "prometheus.yml");
-    writeFileSync(config, renderPrometheusConfig({ jobs: [{ job: "local-mesh", targets: [`127.0.0.1:${addr.adminPort}`] }] }));
+    writeFileSync(config, renderPrometheusConfig({ jobs: [{ name: "local-mesh", targets: [`127.0.0.1:${addr.adminPort}`] }] }));
     sup = new Supervisor({ logDir: join(tmp.dir, "logs"), graceMs: 5_000 });
     await sup.start({
       name: "prometheus",
@@ -114,14 +114,14 @@ describe("a real Prometheus scraping the local mesh", () => {
       const total = await waitFor(
         "a rate from the default query",
         async () => {
-          const r = await instant(defaultQuery("5s"));
+          const r = await instant(defaultRateQuery(DEFAULT_NAMESPACE, "5s"));
           return r.length === 1 && Number(r[0].value[1]) > 5 ? Number(r[0].value[1]) : undefined;
         },
         30_000,
         500,
       );
       expect(total).toBeGreaterThan(5);
-      const split = await instant(`${defaultQuery("5s").replace(/\)$/, "")}) by (destination_cluster)`);
+      const split = await instant(`${defaultRateQuery(DEFAULT_NAMESPACE, "5s").replace(/\)$/, "")}) by (destination_cluster)`);
       const byCluster = Object.fromEntries(split.map((s) => [s.metric.destination_cluster, Number(s.value[1])]));
       expect(Object.keys(byCluster).sort()).toEqual(["burst", "primary"]);
       expect(byCluster.primary).toBeGreaterThan(0);

@@ -2,19 +2,36 @@
  * startLocal's port handling and start-up failures (the full flow is in e2e.test.ts).
  * Needs `npm run build` first (npm test does it).
  */
-import { readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { startLocal, StartLocalError } from "../../local/src/run";
 import { pidAlive } from "../../local/src/supervisor";
 import { request } from "../helpers/local-http";
-import { makeTempDir, waitFor } from "../helpers/services";
+import { httpOk, waitFor } from "../../local/src/processes";
 
 jest.setTimeout(120_000);
 
 const quiet = () => ({ out: new PassThrough().resume(), err: new PassThrough().resume() });
-const tempDirs = () => new Set(readdirSync(tmpdir()).filter((d) => d.startsWith("istio-burst-local-")));
+/**
+ * The temp dirs of runs whose internal ports start at `base`: their prometheus.yml scrapes the mesh's
+ * admin port (base + 2). Other test files run local mode at the same time, in the same temp folder.
+ */
+function runDirsAt(base: number): string[] {
+  const scrapesOurs = (dir: string) => {
+    try {
+      return readFileSync(join(dir, "prometheus.yml"), "utf8").includes(`"127.0.0.1:${base + 2}"`);
+    } catch {
+      return false;
+    }
+  };
+  return readdirSync(tmpdir())
+    .filter((d) => d.startsWith("istio-burst-local-"))
+    .map((d) => join(tmpdir(), d))
+    .filter(scrapesOurs);
+}
 
 async function listenOn(port: number): Promise<Server> {
   const s = createServer();
@@ -48,20 +65,6 @@ async function freeBase(n: number): Promise<number> {
 }
 
 describe("startLocal", () => {
-  // Its own TMPDIR (os.tmpdir() reads it on each call), so that the temp dirs these tests look for
-  // are this file's, not those of local-mode runs in other test files running at the same time.
-  const savedTmp = process.env.TMPDIR;
-  let privateTmp: { dir: string; remove: () => void };
-  beforeAll(() => {
-    privateTmp = makeTempDir("run-test-tmp");
-    process.env.TMPDIR = privateTmp.dir;
-  });
-  afterAll(() => {
-    if (savedTmp === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = savedTmp;
-    privateTmp.remove();
-  });
-
   it("takes consecutive internal ports from --base-port", async () => {
     const base = await freeBase(7);
     const run = await startLocal({ ...quiet(), port: 0, basePort: base });
@@ -80,35 +83,25 @@ describe("startLocal", () => {
   it("refuses a taken internal port before starting anything", async () => {
     const base = await freeBase(3);
     const blocker = await listenOn(base + 2);
-    const before = tempDirs();
     try {
       await expect(startLocal({ ...quiet(), port: 0, basePort: base })).rejects.toThrow(`port ${base + 2} on 127.0.0.1 is in use`);
     } finally {
       blocker.close();
     }
-    expect([...tempDirs()].filter((d) => !before.has(d))).toEqual([]);
+    expect(runDirsAt(base)).toEqual([]);
   });
 
   it("refuses settings that cannot work together", async () => {
-    await expect(startLocal({ ...quiet(), port: 0, highRps: 5, lowRps: 5 })).rejects.toThrow("--low-rps (5) must be below --high-rps (5)");
+    await expect(startLocal({ ...quiet(), port: 0, highRps: 5, lowRps: 5 })).rejects.toThrow('--low-rps="5" is invalid: must be a number below --high-rps (5)');
   });
 
   it("stops what it started when aborted during start-up", async () => {
+    const base = await freeBase(7);
     const abort = new AbortController();
-    const before = tempDirs();
-    const started = startLocal({ ...quiet(), port: 0, signal: abort.signal });
-    // abort once some parts run: the log dir has a file for each started part
-    await waitFor(
-      "a part to start",
-      () => {
-        const dirs = [...tempDirs()].filter((d) => !before.has(d));
-        if (dirs.length !== 1) return false;
-        const logs = readdirSync(`${tmpdir()}/${dirs[0]}/logs`);
-        return logs.length >= 2;
-      },
-      30_000,
-      20,
-    );
+    const started = startLocal({ ...quiet(), port: 0, basePort: base, signal: abort.signal });
+    const [dir] = await waitFor("its temp dir", () => runDirsAt(base), 30_000, 20);
+    // abort once some parts run: the workers (base + 5, base + 6) come after Redis
+    await waitFor("a worker to answer", () => httpOk(`http://127.0.0.1:${base + 5}/_healthz`), 30_000, 20);
     abort.abort();
     const error = (await started.then(
       () => undefined,
@@ -116,8 +109,8 @@ describe("startLocal", () => {
     )) as StartLocalError;
     expect(error).toBeInstanceOf(StartLocalError);
     expect(error.message).toBe("start-up aborted");
-    expect(error.stopped.length).toBeGreaterThanOrEqual(1);
+    expect(error.stopped.length).toBeGreaterThanOrEqual(2);
     for (const c of error.stopped) expect(pidAlive(c.pid)).toBe(false);
-    expect([...tempDirs()].filter((d) => !before.has(d))).toEqual([]);
+    expect(existsSync(dir)).toBe(false);
   });
 });

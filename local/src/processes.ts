@@ -1,0 +1,264 @@
+/**
+ * Process helpers for local mode, the tests and the benchmarks: free ports, waiting for a condition,
+ * a URL or Redis, stopping a child, requiring an installed or built program (a missing one is a
+ * setup error, never a skip), temp dirs, and a throwaway redis-server or Prometheus on loopback.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { prometheusArgs, renderPrometheusConfig, type ScrapeJob } from "./prometheus-config";
+
+export const HOST = "127.0.0.1";
+
+/** The repository root: the nearest folder above this file that holds the npm workspaces (the file may be compiled into the benchmarks' build). */
+export const REPO_ROOT = ((from: string) => {
+  for (let dir = resolve(from); dirname(dir) !== dir; dir = dirname(dir)) {
+    if (existsSync(join(dir, "package-lock.json")) && existsSync(join(dir, "apps", "worker", "package.json"))) return dir;
+  }
+  return resolve(from, "..", "..");
+})(__dirname);
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A port that was free on 127.0.0.1 a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once("error", reject);
+    srv.listen(0, HOST, () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
+    });
+  });
+}
+
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, HOST, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** Polls `check` until it returns a truthy value (errors count as not yet), or throws after `timeoutMs`. */
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ""}`);
+    await sleep(everyMs);
+  }
+}
+
+/** GET without keep-alive; undefined when nothing answered within `timeoutMs`. */
+export function httpGet(url: string, timeoutMs = 1_000): Promise<{ status: number; body: string } | undefined> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: timeoutMs, agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on("error", () => resolve(undefined));
+    });
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => resolve(undefined));
+  });
+}
+
+export async function httpOk(url: string, timeoutMs = 1_000): Promise<boolean> {
+  return (await httpGet(url, timeoutMs))?.status === 200;
+}
+
+/** Waits until `url` answers: 200 by default, any status with `anyStatus`. */
+export function waitForUrl(url: string, opts: { timeoutMs?: number; anyStatus?: boolean } = {}): Promise<true> {
+  const answered = async () => {
+    const status = (await httpGet(url))?.status;
+    return status !== undefined && (opts.anyStatus || status === 200);
+  };
+  return waitFor(url, answered, opts.timeoutMs ?? 15_000, 100);
+}
+
+/** True when a Redis server answers PING on host:port. */
+export function redisPong(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port });
+    let buf = "";
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.on("connect", () => sock.write("PING\r\n"));
+    sock.on("data", (d) => {
+      buf += d.toString("utf8");
+      if (buf.includes("\r\n")) done(buf.startsWith("+PONG"));
+    });
+    sock.on("error", () => done(false));
+  });
+}
+
+/** The path of an installed program; a setup error naming the Debian package when it is missing. */
+export function requireProgram(cmd: string, debianPackage: string): string {
+  const found = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" });
+  const path = found.stdout.trim();
+  if (found.status !== 0 || !path) {
+    throw new Error(`setup error: '${cmd}' is not installed; run 'npm run setup' (installs it as root) or: sudo apt-get install -y ${debianPackage}`);
+  }
+  return path;
+}
+
+/** The absolute path of a built entry point, e.g. `apps/worker/dist/index.js`; a setup error when it is missing. */
+export function builtProgram(relPath: string): string {
+  const path = join(REPO_ROOT, relPath);
+  if (!existsSync(path)) throw new Error(`setup error: ${relPath} is missing; run 'npm run build' (npm run local, npm test and npm run bench build first)`);
+  return path;
+}
+
+export interface TempDir {
+  dir: string;
+  /** Removes it; idempotent. */
+  remove(): void;
+}
+
+export function makeTempDir(prefix: string): TempDir {
+  const dir = mkdtempSync(join(tmpdir(), `istio-burst-${prefix}-`));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true, maxRetries: 3 }) };
+}
+
+/** Waits for a child to exit, sending `signal` first; SIGKILL after `graceMs`. Resolves to its exit code. */
+export function stopChild(child: ChildProcess, signal: NodeJS.Signals = "SIGTERM", graceMs = 10_000): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      resolve(code);
+    });
+    child.kill(signal);
+  });
+}
+
+/** redis-server on 127.0.0.1:port, no persistence, in the foreground. */
+export function redisArgs(port: number, dir: string): string[] {
+  return ["--port", String(port), "--bind", HOST, "--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no"];
+}
+
+export interface RedisServer {
+  port: number;
+  url: string;
+  /** host:port, the form the 2018 codelab passes in REDIS_URL */
+  hostPort: string;
+  /** Kills the server (start() starts it again on the same port). */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /** Stops the server for good and removes its files. */
+  dispose(): Promise<void>;
+  /** redis-cli against this server */
+  cli(...args: string[]): string;
+}
+
+/** A throwaway redis-server on a free (or the given) port. */
+export async function startRedis(port?: number): Promise<RedisServer> {
+  const bin = requireProgram("redis-server", "redis-server");
+  const cliBin = requireProgram("redis-cli", "redis-tools");
+  const p = port ?? (await freePort());
+  const tmp = makeTempDir("redis");
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn(bin, redisArgs(p, tmp.dir), { stdio: "ignore" });
+    await waitFor(`redis-server on port ${p}`, () => redisPong(HOST, p));
+  };
+  const stop = async () => {
+    if (child) await stopChild(child, "SIGKILL");
+    child = undefined;
+  };
+  await start();
+  return {
+    port: p,
+    url: `redis://${HOST}:${p}`,
+    hostPort: `${HOST}:${p}`,
+    cli: (...args) => spawnSync(cliBin, ["-p", String(p), ...args], { encoding: "utf8" }).stdout.trim(),
+    start,
+    stop,
+    async dispose() {
+      await stop();
+      tmp.remove();
+    },
+  };
+}
+
+type QueryAnswer = { status: string; data?: { resultType: string; result: unknown }; error?: string };
+
+export interface PrometheusServer {
+  readonly port: number;
+  /** http://127.0.0.1:port */
+  readonly url: string;
+  readonly dir: string;
+  /** Instant query; resolves to the parsed JSON answer (whatever its status). */
+  query(promql: string): Promise<QueryAnswer>;
+  /** Waits until every target of every job has been scraped successfully. */
+  waitForTargetsUp(timeoutMs?: number): Promise<void>;
+  /** The last lines Prometheus wrote (for failure messages). */
+  logTail(): string;
+  /** Stops Prometheus and removes its storage and config. */
+  dispose(): Promise<void>;
+}
+
+/** A throwaway Prometheus scraping `jobs` (every second by default), on a free (or the given) port. */
+export async function startPrometheus(opts: { jobs: ScrapeJob[]; scrapeIntervalMs?: number; port?: number }): Promise<PrometheusServer> {
+  const bin = requireProgram("prometheus", "prometheus");
+  const port = opts.port ?? (await freePort());
+  const tmp = makeTempDir("prometheus");
+  const configFile = join(tmp.dir, "prometheus.yml");
+  writeFileSync(configFile, renderPrometheusConfig(opts));
+  const args = prometheusArgs({ configFile, dataDir: join(tmp.dir, "data"), listenAddress: `${HOST}:${port}` });
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const log: string[] = [];
+  const keep = (chunk: Buffer) => {
+    log.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+    log.splice(0, log.length - 50);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
+  const url = `http://${HOST}:${port}`;
+  const logTail = () => log.join("\n");
+  const dispose = async () => {
+    await stopChild(child, "SIGTERM", 10_000);
+    tmp.remove();
+  };
+  const ready = async () => {
+    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}: ${logTail()}`);
+    return httpOk(`${url}/-/ready`);
+  };
+  await waitFor(`prometheus ready on ${url}`, ready, 30_000, 100).catch(async (err: unknown) => {
+    await dispose();
+    throw err;
+  });
+  const expected = opts.jobs.reduce((n, j) => n + j.targets.length, 0);
+  const targetsUp = async () => {
+    const body = (await (await fetch(`${url}/api/v1/targets?state=active`)).json()) as { data: { activeTargets: { health: string }[] } };
+    return body.data.activeTargets.filter((t) => t.health === "up").length === expected;
+  };
+  return {
+    port,
+    url,
+    dir: tmp.dir,
+    logTail,
+    dispose,
+    query: async (promql) => (await (await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: promql }).toString()}`)).json()) as QueryAnswer,
+    waitForTargetsUp: (timeoutMs = 20_000) => waitFor(`${expected} prometheus targets up`, targetsUp, timeoutMs, 200).then(() => undefined),
+  };
+}
