@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
+import { CHANNEL } from "@istio-burst/contract";
 import Redis from "ioredis";
 
 const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379");
@@ -21,7 +22,7 @@ const server = createServer((req, res) => {
       return;
     }
     const hash = createHash("sha256").update(str).digest("base64");
-    redis.publish("calculation", hash).then(
+    redis.publish(CHANNEL, hash).then(
       () => {
         const body = JSON.stringify({ hash });
         res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);

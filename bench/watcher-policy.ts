@@ -15,7 +15,7 @@
  *   per-cluster telemetry primary's Prometheus sees only what primary's own sidecars serve, so its
  *   measure drops to 0 as soon as traffic moves to burst.
  */
-import type { Weights } from "@istio-burst/contract";
+import type { Mode, Weights } from "@istio-burst/contract";
 import { decide, initialState, loadConfig, policyFromConfig, type Policy, type State } from "../watcher/src/lib";
 import { prng } from "../tests/helpers/fuzz";
 import { promRate, type CounterSample } from "./prom-rate";
@@ -93,10 +93,10 @@ interface Measures {
   primaryServed(t: number, windowS: number): number | undefined;
 }
 
-export type PolicyName = "switch" | "overflow" | "codelab";
+export type PolicyName = Mode | "codelab";
 export const POLICIES: PolicyName[] = ["switch", "overflow", "codelab"];
 
-function ourPolicy(mode: "switch" | "overflow"): Policy {
+function ourPolicy(mode: Mode): Policy {
   return policyFromConfig(
     loadConfig({ MODE: mode, HIGH_RPS: String(SIM.highRps), LOW_RPS: String(SIM.lowRps), PRIMARY_CAPACITY_RPS: String(SIM.primaryCapacityRps) }),
   );
