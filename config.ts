@@ -19,7 +19,6 @@ import {
   WATCHER_SETTINGS,
   formatDuration,
   parseBoolean,
-  parseDuration,
   parseWatcherSettings,
   watcherSettingsEnv,
   type SettingSpec,
@@ -127,7 +126,6 @@ export const DEFAULTS = {
   meshNetwork: "network1",
   eastWestInternal: true,
   prometheusChartVersion: "27.37.0",
-  prometheusScrapeInterval: "5s",
   appNamespace: DEFAULT_NAMESPACE,
   frontendReplicas: 1,
   primaryWorkerReplicas: 2,
@@ -209,17 +207,6 @@ class Reader {
     if (v === undefined) this.problem(`${this.key(name)} (${JSON.stringify(raw)}) must be true or false`);
     return v ?? def;
   }
-
-  /** a positive duration, in ms */
-  duration(name: string, def: string): number {
-    const text = this.string(name, def);
-    const ms = parseDuration(text);
-    if (ms === undefined || ms <= 0) {
-      this.problem(`${this.key(name)} (${JSON.stringify(text)}) must be a positive duration like 250ms, 1s, 2m or a number of seconds`);
-      return parseDuration(def)!;
-    }
-    return ms;
-  }
 }
 
 const VERSION_RE = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
@@ -299,8 +286,13 @@ export function loadConfig(cfg: pulumi.Config, gcpCfg: pulumi.Config = new pulum
     imagePlatform,
   };
 
+  // --- watcher: every setting of the contract's table, under its key -----------------------------------
+  const watcher = readWatcherSettings(cfg, (spec) => r.key(spec.key));
+  watcher.problems.forEach((p) => r.problem(p));
+
   // --- istio ---------------------------------------------------------------------------------------
-  const scrapeMs = r.duration("prometheusScrapeInterval", DEFAULTS.prometheusScrapeInterval);
+  // Prometheus scrapes at the watcher's scrapeInterval: the watcher's default windows follow it.
+  const scrapeMs = watcher.settings.scrapeInterval;
   const istio: IstioConfig = {
     version: r.matching("istioVersion", DEFAULTS.istioVersion, VERSION_RE, "a pinned Istio release like 1.28.0 (not a range or \"latest\")"),
     chartRepo: DEFAULTS.istioChartRepo,
@@ -334,10 +326,6 @@ export function loadConfig(cfg: pulumi.Config, gcpCfg: pulumi.Config = new pulum
     workerHashRounds: r.number("workerHashRounds", DEFAULTS.workerHashRounds, { integer: true, min: 1, max: 1_000_000 }),
     images: { frontend: image("frontendImage"), worker: image("workerImage"), watcher: image("watcherImage") },
   };
-
-  // --- watcher: every setting of the contract's table, under its key -----------------------------------
-  const watcher = readWatcherSettings(cfg, (spec) => r.key(spec.key));
-  watcher.problems.forEach((p) => r.problem(p));
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return { infra, istio, apps, watcher: watcher.settings };

@@ -1,8 +1,8 @@
 /**
  * Local mode end to end, with real Prometheus: the time from a frequency step to 90 % of new hashes
  * coming from the burst pool, and back to 90 % from primary. New hashes are counted from the
- * frontend's `/api/stats` over a sliding window; the run uses local mode's defaults (15/10 rps, the
- * default query with its 30 s rate window, 1 s scrape, 1 s poll).
+ * frontend's `/api/stats` over a sliding window; the run uses local mode's defaults (15/10 rps, 1 s
+ * scrape and the windows that follow from it, 1 s poll).
  */
 import { Writable } from "node:stream";
 import { formatDuration } from "@istio-burst/contract";
@@ -16,8 +16,12 @@ interface Stats {
 export interface LocalBench {
   reactionUpS: number;
   reactionDownS: number;
-  settings: { highRps: number; lowRps: number; rateWindow: string; scrapeInterval: string; upRate: number; downRate: number };
-  /** What the rate window alone predicts: the time for its rate() to cross the threshold after the step. */
+  settings: { highRps: number; lowRps: number; scrapeInterval: string; upRateWindow: string; rateWindow: string; downStabilization: string; upRate: number; downRate: number };
+  /**
+   * What the policy predicts at worst. Up: the first full scrape interval after the step (two scrape
+   * intervals), a poll, and the share window. Down: the slow view's rate() crossing LOW_RPS, the
+   * stabilization window, a scrape, a poll and the share window.
+   */
   boundUpS: number;
   boundDownS: number;
 }
@@ -58,8 +62,9 @@ export async function runLocalBench(): Promise<LocalBench> {
   const base = run.urls.frontend;
   const upRate = 25;
   const downRate = 3;
-  const { highRps, lowRps, rateWindow, scrapeInterval } = run.config;
+  const { highRps, lowRps, rateWindow, scrapeInterval, upRateWindow, downStabilization, pollInterval } = run.config;
   const windowS = rateWindow / 1000;
+  const [scrapeS, pollS, shareS, stableS] = [scrapeInterval / 1000, pollInterval / 1000, SHARE_WINDOW_MS / 1000, downStabilization / 1000];
   try {
     await setFreq(base, upRate);
     const upAt = Date.now();
@@ -71,9 +76,18 @@ export async function runLocalBench(): Promise<LocalBench> {
     return {
       reactionUpS: Math.round(reactionUpS * 10) / 10,
       reactionDownS: Math.round(reactionDownS * 10) / 10,
-      settings: { highRps, lowRps, rateWindow: formatDuration(rateWindow), scrapeInterval: formatDuration(scrapeInterval), upRate, downRate },
-      boundUpS: Math.round((highRps / upRate) * windowS * 10) / 10,
-      boundDownS: Math.round(((upRate - lowRps) / (upRate - downRate)) * windowS * 10) / 10,
+      settings: {
+        highRps,
+        lowRps,
+        scrapeInterval: formatDuration(scrapeInterval),
+        upRateWindow: formatDuration(upRateWindow),
+        rateWindow: formatDuration(rateWindow),
+        downStabilization: formatDuration(downStabilization),
+        upRate,
+        downRate,
+      },
+      boundUpS: Math.round((2 * scrapeS + pollS + shareS) * 10) / 10,
+      boundDownS: Math.round((((upRate - lowRps) / (upRate - downRate)) * windowS + stableS + scrapeS + pollS + shareS) * 10) / 10,
     };
   } finally {
     await run.stop();

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { runPacingBench, type PacingRun } from "./frontend-pacing";
 import { runLocalBench, type LocalBench } from "./local-e2e";
 import { ROOT } from "./paths";
-import { POLICIES, runWatcherBench, SIM, traces, type PolicyName, type PolicyResult } from "./watcher-policy";
+import { phases, POLICIES, runWatcherBench, SIM, traces, type PolicyName, type PolicyResult } from "./watcher-policy";
 import { runWorkerBench, type WorkerBench } from "./worker";
 
 const SECTIONS = ["worker", "watcher", "local", "pacing"] as const;
@@ -80,23 +80,27 @@ function markdown(r: Results): string {
     lines.push(
       "## 2. Watcher policies on load traces",
       "",
-      `Simulated time (bench/watcher-policy.ts): Prometheus scrapes every ${SIM.scrapeS} s and answers rate() as Prometheus does,`,
+      `Simulated time (bench/watcher-policy.ts): Prometheus scrapes every ${SIM.scrapeS} s and answers rate() and irate() as Prometheus does,`,
       `the watcher polls every ${SIM.pollS} s, a weight change takes effect ${SIM.propagationS} s after it is written, primary's capacity is`,
       `${SIM.primaryCapacityRps} rps, thresholds ${SIM.highRps}/${SIM.lowRps} rps. \`switch\` and \`overflow\` are this project's decide() with its defaults`,
-      "on the default query (`reporter=\"source\"`, [30s]); `codelab` is the 2018 istiowatcher: 1 s poll, no dwell, all-or-nothing, an empty",
-      "result read as 0, on its `reporter=\"destination\"` [15s] query, which with per-cluster telemetry counts only what primary serves.",
+      "for a 5 s scrape: bursting on `irate()` over [15s] (the last full scrape interval), coming back on `rate()` over [30s] once every",
+      "sample of the last 30 s called for it. `codelab` is the 2018 istiowatcher: 1 s poll, no dwell, all-or-nothing, an empty result read",
+      "as 0, on its `reporter=\"destination\"` [15s] query, which with per-cluster telemetry counts only what primary serves.",
+      `Each trace runs at ${phases().length} scrape phases (the scrapes shifted by 0, ${SIM.phaseStepS}, ... s against the trace); the table shows the worst phase.`,
       "",
-      "reaction: seconds from the threshold crossing to the first move in that direction (– where the trace has no crossing or it never moved);",
-      "changes: weight changes; over capacity: requests offered to primary above its capacity; capacity used: primary's mean load over the surge plateau as a share of its capacity.",
+      "reaction: seconds from the threshold crossing to the first move in that direction, worst phase (best in brackets; – where the trace has no",
+      "crossing or it never moved); changes: weight changes; episodes: moves from no burst to some, and in how many phases there was one;",
+      "over capacity: requests offered to primary above its capacity; capacity used: primary's mean load over the surge plateau as a share of its capacity.",
       "",
-      "| trace | policy | reaction s | changes | over capacity | capacity used |",
-      "| --- | --- | ---: | ---: | ---: | ---: |",
+      "| trace | policy | reaction s | changes | episodes | phases with an episode | over capacity | capacity used |",
+      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     );
     const described = Object.fromEntries(traces().map((t) => [t.name, t.description]));
     for (const [trace, byPolicy] of Object.entries(r.watcher)) {
       for (const p of POLICIES) {
         const x = byPolicy[p];
-        lines.push(`| ${trace} | ${p} | ${show(x.reactionS)} | ${x.changes} | ${x.overCapacityRequests} | ${show(x.primaryCapacityUsed)} |`);
+        const reaction = x.reactionS === null ? "–" : `${x.reactionS} (${x.reactionBestS})`;
+        lines.push(`| ${trace} | ${p} | ${reaction} | ${x.changes} | ${x.episodes} | ${x.phasesWithEpisode}/${x.phases} | ${x.overCapacityRequests} | ${show(x.primaryCapacityUsed)} |`);
       }
     }
     lines.push("", "Traces:", "");
@@ -108,17 +112,19 @@ function markdown(r: Results): string {
     lines.push(
       "## 3. Local mode end to end",
       "",
-      `\`startLocal\` with real redis-server and Prometheus (scrape ${l.settings.scrapeInterval}, rate window ${l.settings.rateWindow}, thresholds ${l.settings.highRps}/${l.settings.lowRps});`,
+      `\`startLocal\` with real redis-server and Prometheus and its defaults (scrape ${l.settings.scrapeInterval}, up window ${l.settings.upRateWindow},`,
+      `rate window ${l.settings.rateWindow}, stabilization ${l.settings.downStabilization}, thresholds ${l.settings.highRps}/${l.settings.lowRps});`,
       `the frequency stepped to ${l.settings.upRate} req/s, then to ${l.settings.downRate} req/s; time until 90 % of the hashes of the last 2 s came from burst, then from primary.`,
       "",
-      "| step | measured s | bound from the rate window s |",
+      "| step | measured s | bound s |",
       "| --- | ---: | ---: |",
       `| up (${l.settings.upRate} req/s) | ${l.reactionUpS} | ${l.boundUpS} |`,
       `| down (${l.settings.downRate} req/s) | ${l.reactionDownS} | ${l.boundDownS} |`,
       "",
-      `The rate window bounds it: after a step, a ${l.settings.rateWindow} rate() crosses the threshold only once enough of the window holds the new rate`,
-      `(${l.settings.highRps}/${l.settings.upRate} of it going up; (${l.settings.upRate}−${l.settings.lowRps})/(${l.settings.upRate}−${l.settings.downRate}) going down). Scrape and poll add up to a second each,`,
-      "and the hashes in flight when the weights change make up the rest.",
+      `Up: the fast view (irate over ${l.settings.upRateWindow}) sees the new rate in the first full scrape interval after the step, so at worst two`,
+      "scrape intervals, a poll and the 2 s share window. Down: the slow view (rate over " + l.settings.rateWindow + ") falls below the low threshold",
+      `after (${l.settings.upRate}−${l.settings.lowRps})/(${l.settings.upRate}−${l.settings.downRate}) of its window, then every sample of the ${l.settings.downStabilization} stabilization window must agree;`,
+      "a scrape, a poll and the share window add to it.",
       "",
     );
   }

@@ -4,27 +4,33 @@
  * The model: the frontend offers `rps(t)` requests/s to worker-service; the mesh splits them by the
  * route weights (a new weight takes effect PROPAGATION_S after the watcher writes it, the time istiod
  * needs to push it); sidecars count requests in `istio_requests_total`, Prometheus scrapes the counters
- * every SCRAPE_S and answers `rate()` over them the way Prometheus does (bench/prom-rate.ts); the
- * watcher polls every second. Primary serves up to PRIMARY_CAPACITY_RPS.
+ * every SCRAPE_S and answers `rate()` and `irate()` over them the way Prometheus does
+ * (bench/prom-rate.ts); the watcher polls every second. Primary serves up to PRIMARY_CAPACITY_RPS.
+ * Every trace runs once per scrape phase (the scrape instants shifted against the trace's steps in
+ * PHASE_STEP_S steps over one scrape interval); the results report the worst phase, and how many
+ * phases a trace caused a burst episode on.
  *
  * Policies:
- * - `switch`, `overflow`: this project's watcher (watcher/src/decide.ts, with its default settings),
- *   on the default query: all requests as the frontend's sidecar reports them, `[30s]` window.
+ * - `switch`, `overflow`: this project's watcher (watcher/src/decide.ts, with its default settings
+ *   for a 5 s scrape), on the default queries: all requests as the frontend's sidecar reports them,
+ *   `irate()` over the up window (the fast view) and `rate()` over the rate window (the slow view).
  * - `codelab`: the 2018 codelab's istiowatcher: 15/10 rps, 1 s poll, no dwell, all-or-nothing, an
  *   empty result read as 0, on its `reporter="destination"` query with a `[15s]` window. With today's
  *   per-cluster telemetry primary's Prometheus sees only what primary's own sidecars serve, so its
  *   measure drops to 0 as soon as traffic moves to burst.
  */
 import type { Mode, Weights } from "@istio-burst/contract";
-import { decide, initialState, loadConfig, policyFromConfig, type Policy, type State } from "../watcher/src/lib";
+import { decide, initialState, loadConfig, policyFromConfig, type State } from "../watcher/src/lib";
 import { prng } from "../tests/helpers/fuzz";
-import { promRate, type CounterSample } from "./prom-rate";
+import { promIrate, promRate, type CounterSample } from "./prom-rate";
 
 export const SIM = {
   dtS: 0.1,
   /** The scrape interval of the stack's Prometheus (istio/prometheus.ts). */
   scrapeS: 5,
   pollS: 1,
+  /** The scrape phases tried: 0, 0.5, ... up to one scrape interval. */
+  phaseStepS: 0.5,
   propagationS: 1,
   primaryCapacityRps: 15,
   highRps: 15,
@@ -66,7 +72,15 @@ export function traces(): Trace[] {
       rps: (t) => 11 + 3 * Math.abs(((t % 20) / 10) - 1),
     },
     { name: "noisy-threshold", description: "15 rps (the threshold) with N(0, 1.5) noise each second", durationS: 300, rps: (t) => Math.max(0, 15 + noisy(t)) },
-    { name: "spike", description: "5 rps with a 5 s spike to 40 rps at 60 s", durationS: 240, rps: (t) => (t >= 60 && t < 65 ? 40 : 5) },
+    { name: "spike-3s", description: "5 rps with a 3 s spike to 40 rps at 60 s", durationS: 240, rps: (t) => (t >= 60 && t < 63 ? 40 : 5) },
+    { name: "spike-5s", description: "5 rps with a 5 s spike to 40 rps at 60 s", durationS: 240, rps: (t) => (t >= 60 && t < 65 ? 40 : 5) },
+    {
+      name: "slow-ramp",
+      description: "5 rps, a ramp to 30 rps over 120 s from 60 s, then 30 rps",
+      durationS: 420,
+      rps: (t) => (t < 60 ? 5 : t < 180 ? 5 + (25 * (t - 60)) / 120 : 30),
+      event: { direction: "up", atS: 60 + (120 * (15 - 5)) / 25 },
+    },
     {
       name: "surge",
       description: "5 rps, a ramp to 40 rps over 60 s, 300 s at 40 rps, a ramp back down",
@@ -78,37 +92,39 @@ export function traces(): Trace[] {
   ];
 }
 
-/** What one policy sees and does each poll. */
+/** What one policy does each poll: reads its queries at time t and returns the weights to write, if any. */
 interface Controller {
-  /** `measure` answers the policy's own query at time t (undefined: empty result). */
-  query(m: Measures, t: number): number | undefined;
-  /** The weights to write after seeing `value` at time t, or undefined to leave them. */
-  step(value: number | undefined, t: number): Weights | undefined;
+  poll(m: Measures, t: number): Weights | undefined;
 }
 
 interface Measures {
-  /** rate over all requests, as the frontend's sidecar reports them */
+  /** rate() over all requests, as the frontend's sidecar reports them (undefined: empty result) */
   allRequests(t: number, windowS: number): number | undefined;
-  /** rate over the requests primary's own sidecars served */
+  /** irate() over the same */
+  allRequestsIrate(t: number, windowS: number): number | undefined;
+  /** rate() over the requests primary's own sidecars served */
   primaryServed(t: number, windowS: number): number | undefined;
 }
 
 export type PolicyName = Mode | "codelab";
 export const POLICIES: PolicyName[] = ["switch", "overflow", "codelab"];
 
-function ourPolicy(mode: Mode): Policy {
-  return policyFromConfig(
-    loadConfig({ MODE: mode, HIGH_RPS: String(SIM.highRps), LOW_RPS: String(SIM.lowRps), PRIMARY_CAPACITY_RPS: String(SIM.primaryCapacityRps) }),
-  );
+function ourConfig(mode: Mode) {
+  return loadConfig({
+    MODE: mode,
+    SCRAPE_INTERVAL: `${SIM.scrapeS}s`,
+    HIGH_RPS: String(SIM.highRps),
+    LOW_RPS: String(SIM.lowRps),
+    PRIMARY_CAPACITY_RPS: String(SIM.primaryCapacityRps),
+  });
 }
 
 function controllerFor(name: PolicyName): Controller {
   if (name === "codelab") {
     let isBurst = false;
     return {
-      query: (m, t) => m.primaryServed(t, 15),
-      step(value) {
-        const v = value ?? 0; // gjson's .Float() of a missing value
+      poll(m, t) {
+        const v = m.primaryServed(t, 15) ?? 0; // gjson's .Float() of a missing value
         if (v > SIM.highRps && !isBurst) {
           isBurst = true;
           return { primary: 0, burst: 100 };
@@ -121,34 +137,52 @@ function controllerFor(name: PolicyName): Controller {
       },
     };
   }
-  const policy = ourPolicy(name);
+  const config = ourConfig(name);
+  const policy = policyFromConfig(config);
+  const [upWindowS, windowS] = [config.settings.upRateWindow / 1000, config.settings.rateWindow / 1000];
   let state: State = initialState(policy.natural, policy);
   return {
-    query: (m, t) => m.allRequests(t, 30),
-    step(value, t) {
-      const d = decide(state, value === undefined ? { kind: "nodata", reason: "empty" } : { kind: "value", rps: value }, policy, t * 1000);
+    poll(m, t) {
+      const rps = m.allRequests(t, windowS);
+      const upRps = m.allRequestsIrate(t, upWindowS);
+      const d = decide(state, rps === undefined ? { kind: "nodata", reason: "empty" } : { kind: "value", rps, upRps }, policy, t * 1000);
       state = d.state;
       return d.changed ? d.weights : undefined;
     },
   };
 }
 
-export interface PolicyResult {
+/** One run of a trace at one scrape phase. */
+export interface RunResult {
   /** seconds from the threshold crossing to the first weight change in that direction; null: never (or no crossing in the trace) */
   reactionS: number | null;
   /** weight changes over the trace */
   changes: number;
+  /** burst episodes: moves from no burst weight to some */
+  episodes: number;
   /** requests offered to primary above its capacity, over the trace */
   overCapacityRequests: number;
   /** primary's mean load as a share of its capacity during the trace's surge plateau; null without one */
   primaryCapacityUsed: number | null;
 }
 
-export function simulate(trace: Trace, policyName: PolicyName): PolicyResult {
+/** A trace's results over every scrape phase: the worst phase, and how many phases burst. */
+export interface PolicyResult extends RunResult {
+  /** the best (shortest) reaction over the phases */
+  reactionBestS: number | null;
+  /** phases in which the trace caused at least one burst episode */
+  phasesWithEpisode: number;
+  /** phases tried */
+  phases: number;
+}
+
+/** Replays a trace with the scrapes at phaseS + k × scrape interval. */
+export function simulate(trace: Trace, policyName: PolicyName, phaseS = 0): RunResult {
   const ctl = controllerFor(policyName);
   const steps = Math.round(trace.durationS / SIM.dtS);
   const pollEvery = Math.round(SIM.pollS / SIM.dtS);
   const scrapeEvery = Math.round(SIM.scrapeS / SIM.dtS);
+  const phaseSteps = Math.round(phaseS / SIM.dtS);
   let active: Weights = { primary: 100, burst: 0 };
   const pending: { at: number; weights: Weights }[] = [];
   let primaryCount = 0;
@@ -157,9 +191,11 @@ export function simulate(trace: Trace, policyName: PolicyName): PolicyResult {
   const scrapedPrimary: CounterSample[] = [];
   const measures: Measures = {
     allRequests: (t, w) => promRate(scrapedAll, t, w),
+    allRequestsIrate: (t, w) => promIrate(scrapedAll, t, w),
     primaryServed: (t, w) => promRate(scrapedPrimary, t, w),
   };
   let changes = 0;
+  let episodes = 0;
   let lastWritten = active;
   let reactionS: number | null = null;
   let over = 0;
@@ -177,17 +213,18 @@ export function simulate(trace: Trace, policyName: PolicyName): PolicyResult {
       surgeLoad += (Math.min(toPrimary, SIM.primaryCapacityRps) / SIM.primaryCapacityRps) * SIM.dtS;
       surgeTime += SIM.dtS;
     }
-    if (i % scrapeEvery === 0) {
+    if (i >= phaseSteps && (i - phaseSteps) % scrapeEvery === 0) {
       scrapedAll.push({ t, v: primaryCount + burstCount });
       scrapedPrimary.push({ t, v: primaryCount });
     }
     if (i % pollEvery === 0 && i > 0) {
-      const next = ctl.step(ctl.query(measures, t), t);
+      const next = ctl.poll(measures, t);
       if (next && (next.primary !== lastWritten.primary || next.burst !== lastWritten.burst)) {
         const ev = trace.event;
         const moved = next.burst > lastWritten.burst ? "up" : "down";
         if (ev && reactionS === null && t >= ev.atS && moved === ev.direction) reactionS = t - ev.atS;
         changes++;
+        if (lastWritten.burst === 0 && next.burst > 0) episodes++;
         lastWritten = next;
         pending.push({ at: t + SIM.propagationS, weights: next });
       }
@@ -196,6 +233,7 @@ export function simulate(trace: Trace, policyName: PolicyName): PolicyResult {
   return {
     reactionS: reactionS === null ? null : round(reactionS, 1),
     changes,
+    episodes,
     overCapacityRequests: Math.round(over),
     primaryCapacityUsed: surgeTime > 0 ? round(surgeLoad / surgeTime, 3) : null,
   };
@@ -206,10 +244,33 @@ function round(n: number, digits: number): number {
   return Math.round(n * f) / f;
 }
 
+/** The scrape phases tried, in seconds. */
+export function phases(): number[] {
+  return Array.from({ length: Math.round(SIM.scrapeS / SIM.phaseStepS) }, (_, k) => k * SIM.phaseStepS);
+}
+
+/** A trace over every scrape phase, summed up by its worst phase. */
+export function simulatePhases(trace: Trace, policyName: PolicyName): PolicyResult {
+  const runs = phases().map((phase) => simulate(trace, policyName, phase));
+  const reactions = runs.map((r) => r.reactionS);
+  const never = reactions.includes(null);
+  const capacity = runs.map((r) => r.primaryCapacityUsed).filter((c): c is number => c !== null);
+  return {
+    reactionS: never ? null : Math.max(...(reactions as number[])),
+    reactionBestS: never ? null : Math.min(...(reactions as number[])),
+    changes: Math.max(...runs.map((r) => r.changes)),
+    episodes: Math.max(...runs.map((r) => r.episodes)),
+    phasesWithEpisode: runs.filter((r) => r.episodes > 0).length,
+    phases: runs.length,
+    overCapacityRequests: Math.max(...runs.map((r) => r.overCapacityRequests)),
+    primaryCapacityUsed: capacity.length ? Math.min(...capacity) : null,
+  };
+}
+
 export function runWatcherBench(): Record<string, Record<PolicyName, PolicyResult>> {
   const out: Record<string, Record<PolicyName, PolicyResult>> = {};
   for (const trace of traces()) {
-    out[trace.name] = Object.fromEntries(POLICIES.map((p) => [p, simulate(trace, p)])) as Record<PolicyName, PolicyResult>;
+    out[trace.name] = Object.fromEntries(POLICIES.map((p) => [p, simulatePhases(trace, p)])) as Record<PolicyName, PolicyResult>;
   }
   return out;
 }

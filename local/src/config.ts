@@ -6,10 +6,8 @@
  */
 import { parseArgs } from "node:util";
 import {
-  formatDuration,
   formatSetting,
   parseBoolean,
-  parseDuration,
   parseWatcherSettings,
   PORTS,
   settingFlag,
@@ -27,8 +25,6 @@ export interface LocalSettings {
   burstWorkers: number;
   /** the workers' HASH_ROUNDS */
   hashRounds: number;
-  /** ms between two Prometheus scrapes */
-  scrapeInterval: number;
   /** keep the temp dir (logs, Prometheus config and data) after the run */
   keepTemp: boolean;
 }
@@ -40,7 +36,7 @@ interface LocalSpec {
   key: keyof LocalSettings;
   flag: string;
   env: string;
-  kind: "integer" | "duration" | "boolean";
+  kind: "integer" | "boolean";
   min?: number;
   max?: number;
   default: number | boolean;
@@ -54,9 +50,14 @@ export const LOCAL_SETTINGS: readonly LocalSpec[] = [
   { key: "primaryWorkers", flag: "primary-workers", env: "PRIMARY_WORKERS", kind: "integer", min: 1, max: 32, default: 1, doc: "worker processes in the primary pool" },
   { key: "burstWorkers", flag: "burst-workers", env: "BURST_WORKERS", kind: "integer", min: 1, max: 32, default: 1, doc: "worker processes in the burst pool" },
   { key: "hashRounds", flag: "hash-rounds", env: "HASH_ROUNDS", kind: "integer", min: 1, max: 1_000_000, default: 1, doc: "sha256 rounds per request in every worker (CPU cost)" },
-  { key: "scrapeInterval", flag: "scrape-interval", env: "SCRAPE_INTERVAL", kind: "duration", min: 1, default: 1_000, doc: "Prometheus scrape interval (and timeout)" },
   { key: "keepTemp", flag: "keep-temp", env: "LOCAL_KEEP_TEMP", kind: "boolean", default: false, doc: "keep logs, the Prometheus config and data after the run" },
 ];
+
+/**
+ * Where local mode's defaults differ from the watcher table's: its Prometheus scrapes every second,
+ * and the watcher's windows (derived from scrapeInterval) follow.
+ */
+export const LOCAL_WATCHER_DEFAULTS: Partial<Record<keyof WatcherSettings, string>> = { scrapeInterval: "1s" };
 
 /** A bad flag or variable; the message is the one line to print. */
 export class UsageError extends Error {
@@ -77,7 +78,6 @@ interface Row {
 
 function localRequirement(s: LocalSpec): string {
   if (s.kind === "boolean") return "true or false";
-  if (s.kind === "duration") return `a duration such as 250ms, 1s, 2m or a number of seconds, at least ${s.min} ms`;
   return `an integer from ${s.min} to ${s.max}`;
 }
 
@@ -85,15 +85,15 @@ const ROWS: { local: Row[]; watcher: Row[] } = {
   local: LOCAL_SETTINGS.map((s) => ({
     ...s,
     boolean: s.kind === "boolean",
-    defaultText: s.kind === "duration" ? formatDuration(s.default as number) : String(s.default),
-    format: (v) => (s.kind === "duration" ? formatDuration(v as number) : String(v)),
+    defaultText: String(s.default),
+    format: String,
   })),
   watcher: WATCHER_SETTINGS.map((s) => ({
     key: s.key,
     flag: settingFlag(s),
     env: s.env,
     boolean: s.kind === "boolean",
-    defaultText: s.defaultText,
+    defaultText: LOCAL_WATCHER_DEFAULTS[s.key] ?? s.defaultText,
     doc: s.doc,
     format: (v) => formatSetting(s, v),
   })),
@@ -143,7 +143,7 @@ function parseLocal(s: LocalSpec, given: NonNullable<Given>): number | boolean {
     if (b === undefined) throw bad();
     return b;
   }
-  const n = s.kind === "duration" ? Math.round(parseDuration(text) ?? NaN) : text === "" ? NaN : Number(text);
+  const n = text === "" ? NaN : Number(text);
   if (!Number.isInteger(n) || n < (s.min ?? 0) || n > (s.max ?? Infinity)) throw bad();
   return n;
 }
@@ -161,7 +161,7 @@ function buildConfig(lookup: (row: Row) => Given): LocalConfig {
     (spec) => {
       const given = lookup(rowOf(spec));
       if (given) sources.set(spec.key, given.source);
-      return given?.raw;
+      return given?.raw ?? LOCAL_WATCHER_DEFAULTS[spec.key];
     },
     (spec) => `--${settingFlag(spec)}`,
   );

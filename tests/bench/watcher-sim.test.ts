@@ -1,5 +1,5 @@
-import { promRate } from "../../bench/prom-rate";
-import { simulate, traces } from "../../bench/watcher-policy";
+import { promIrate, promRate } from "../../bench/prom-rate";
+import { phases, POLICIES, simulate, simulatePhases, traces } from "../../bench/watcher-policy";
 
 describe("promRate (Prometheus's extrapolated rate)", () => {
   const counter = (perS: number, everyS: number, fromS: number, toS: number, start = 0) => {
@@ -39,33 +39,75 @@ describe("promRate (Prometheus's extrapolated rate)", () => {
   });
 });
 
-describe("watcher policy simulation", () => {
+describe("promIrate (Prometheus's instant rate)", () => {
+  it("is the rate between the last two samples in the window", () => {
+    const s = [
+      { t: 0, v: 0 },
+      { t: 5, v: 25 },
+      { t: 10, v: 150 },
+    ];
+    expect(promIrate(s, 10, 15)).toBeCloseTo(25, 6);
+    expect(promIrate(s, 7, 15)).toBeCloseTo(5, 6);
+    expect(promIrate(s, 10, 4)).toBeUndefined();
+    expect(promIrate([{ t: 0, v: 100 }, { t: 5, v: 20 }], 5, 15)).toBeCloseTo(4, 6); // reset
+  });
+});
+
+describe("watcher policy simulation (5 s scrapes, every scrape phase)", () => {
   const trace = (name: string) => {
     const t = traces().find((x) => x.name === name);
     if (!t) throw new Error(`no trace ${name}`);
     return t;
   };
+  const ours = ["switch", "overflow"] as const;
 
-  it("switch mode bursts once on a step up and reacts within the rate window", () => {
-    const r = simulate(trace("step-up"), "switch");
-    expect(r.changes).toBe(1);
-    expect(r.reactionS).not.toBeNull();
-    expect(r.reactionS!).toBeLessThanOrEqual(30);
+  it("tries every phase of one scrape interval", () => {
+    expect(phases()).toEqual([0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5]);
   });
 
-  it("no policy moves inside the hysteresis band", () => {
-    for (const p of ["switch", "overflow", "codelab"] as const) expect(simulate(trace("sawtooth-band"), p).changes).toBe(0);
+  it("bursts within the first full scrape interval after a step or a surge, and a poll (11 s), at every phase", () => {
+    for (const p of ours) {
+      for (const name of ["step-up", "surge", "slow-ramp"]) {
+        const r = simulatePhases(trace(name), p);
+        expect([name, p, r.reactionS !== null && r.reactionS <= 11]).toEqual([name, p, true]);
+      }
+    }
+  });
+
+  it("does not move inside the hysteresis band, and at most once on noise around the threshold", () => {
+    for (const p of POLICIES) expect(simulatePhases(trace("sawtooth-band"), p).changes).toBe(0);
+    for (const p of ours) expect(simulatePhases(trace("noisy-threshold"), p).changes).toBeLessThanOrEqual(1);
+  });
+
+  it("a spike causes at most one burst episode; switch mode makes at most two changes for it", () => {
+    for (const name of ["spike-3s", "spike-5s"]) {
+      for (const p of ours) expect(simulatePhases(trace(name), p).episodes).toBeLessThanOrEqual(1);
+      expect(simulatePhases(trace(name), "switch").changes).toBeLessThanOrEqual(2);
+    }
+  });
+
+  it("comes back only after the slow view and the stabilization window agree", () => {
+    const r = simulatePhases(trace("step-down"), "switch");
+    // 25 -> 3 rps: the fast view drops at once, but the 30 s rate() crosses 10 only after most of its
+    // window (about 17 s of the 25 s its samples span), and then 30 s of agreement
+    expect(r.reactionBestS!).toBeGreaterThanOrEqual(17 + 30 - 1);
+    expect(r.reactionS!).toBeLessThanOrEqual(20.5 + 30 + 5 + 1);
+    expect(r.changes).toBe(2);
   });
 
   it("the codelab's algorithm flaps on today's per-cluster telemetry, ours does not", () => {
-    expect(simulate(trace("step-up"), "codelab").changes).toBeGreaterThan(5);
-    expect(simulate(trace("step-up"), "switch").changes).toBeLessThanOrEqual(2);
+    expect(simulatePhases(trace("step-up"), "codelab").changes).toBeGreaterThan(5);
+    expect(simulatePhases(trace("surge"), "switch").changes).toBe(2);
   });
 
   it("overflow mode keeps primary busy during a surge, switch mode empties it", () => {
-    const overflow = simulate(trace("surge"), "overflow");
-    const sw = simulate(trace("surge"), "switch");
-    expect(overflow.primaryCapacityUsed!).toBeGreaterThan(0.6);
-    expect(sw.primaryCapacityUsed!).toBeLessThan(0.1);
+    expect(simulatePhases(trace("surge"), "overflow").primaryCapacityUsed!).toBeGreaterThanOrEqual(0.8);
+    expect(simulatePhases(trace("surge"), "switch").primaryCapacityUsed!).toBeLessThan(0.1);
+  });
+
+  it("a single phase is a plain replay", () => {
+    const r = simulate(trace("step-up"), "switch", 2.5);
+    expect(r.changes).toBe(1);
+    expect(r.episodes).toBe(1);
   });
 });

@@ -80,7 +80,7 @@ describe("stack configuration", () => {
       meshNetwork: "net2",
       eastWestInternal: "false",
       prometheusChartVersion: "27.1.0",
-      prometheusScrapeInterval: "15s",
+      scrapeInterval: "15s",
       appNamespace: "hashr",
       frontendReplicas: "0",
       primaryWorkerReplicas: "0",
@@ -142,9 +142,9 @@ describe("stack configuration", () => {
   });
 
   it("normalises the scrape interval to a Prometheus duration", () => {
-    expect(load({ prometheusScrapeInterval: "2" }).istioConfig).toMatchObject({ prometheusScrapeInterval: "2s", prometheusScrapeTimeout: "2s" });
-    expect(load({ prometheusScrapeInterval: "1500ms" }).istioConfig).toMatchObject({ prometheusScrapeInterval: "1500ms", prometheusScrapeTimeout: "1500ms" });
-    expect(load({ prometheusScrapeInterval: "1m" }).istioConfig).toMatchObject({ prometheusScrapeInterval: "60s", prometheusScrapeTimeout: "10s" });
+    expect(load({ scrapeInterval: "2" }).istioConfig).toMatchObject({ prometheusScrapeInterval: "2s", prometheusScrapeTimeout: "2s" });
+    expect(load({ scrapeInterval: "1500ms" }).istioConfig).toMatchObject({ prometheusScrapeInterval: "1500ms", prometheusScrapeTimeout: "1500ms" });
+    expect(load({ scrapeInterval: "1m" }).istioConfig).toMatchObject({ prometheusScrapeInterval: "60s", prometheusScrapeTimeout: "10s" });
   });
 
   it("leaves the queries to the watcher (derived there from NAMESPACE, RATE_WINDOW and BURST_CLUSTER) unless set", () => {
@@ -176,7 +176,7 @@ describe("stack configuration", () => {
     ["weights swapped", { naturalWeights: "0,100", burstWeights: "100,0" }, /istio-burst:burstWeights \(100,0\) must be weights that send more to burst/],
     ["two frontends", { frontendReplicas: "2" }, /istio-burst:frontendReplicas \("2"\) must be an integer >= 0 and <= 1/],
     ["burstSpot not boolean", { burstSpot: "maybe" }, /istio-burst:burstSpot \("maybe"\) must be true or false/],
-    ["zero scrape interval", { prometheusScrapeInterval: "0s" }, /istio-burst:prometheusScrapeInterval \("0s"\) must be a positive duration/],
+    ["zero scrape interval", { scrapeInterval: "0s" }, /istio-burst:scrapeInterval \(0s\) must be a duration such as .*, at least 1ms/],
     ["bad zone", { zone: "us-west1" }, /istio-burst:zone \("us-west1"\) must be a Compute Engine zone/],
     ["bad release channel", { releaseChannel: "stable" }, /istio-burst:releaseChannel \("stable"\) must be one of RAPID, REGULAR, STABLE/],
     ["bad namespace", { appNamespace: "Hashr_NS" }, /istio-burst:appNamespace \("Hashr_NS"\) must be a Kubernetes namespace name/],

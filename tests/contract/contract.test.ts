@@ -20,6 +20,7 @@ import {
 
 /** A valid value of each setting other than its default, as text. */
 const NON_DEFAULT: Record<keyof WatcherSettings, string> = {
+  scrapeInterval: "1s",
   highRps: "22.5",
   lowRps: "7",
   pollInterval: "250ms",
@@ -32,9 +33,12 @@ const NON_DEFAULT: Record<keyof WatcherSettings, string> = {
   stepWeight: "5",
   maxBurstWeight: "70",
   overflowBandRps: "4",
+  upRateWindow: "4s",
   rateWindow: "10s",
+  downStabilization: "2m",
   queryTimeout: "1500ms",
   query: "sum(rate(my_requests_total[1m]))",
+  upQuery: "sum(irate(my_requests_total[15s]))",
   burstHealthQuery: "vector(1)",
   burstMinSuccess: "0.8",
   burstUnhealthySamples: "5",
@@ -44,6 +48,10 @@ const NON_DEFAULT: Record<keyof WatcherSettings, string> = {
 
 /** Values each row must refuse. */
 const INVALID: Record<keyof WatcherSettings, string[]> = {
+  scrapeInterval: ["0", "often"],
+  upRateWindow: ["0s", "x"],
+  downStabilization: ["-1s", "1 minute"],
+  upQuery: [],
   highRps: ["0", "-1", "abc", "Infinity"],
   lowRps: ["-0.5", "ten"],
   pollInterval: ["10ms", "1x", "-1s"],
@@ -112,8 +120,10 @@ describe("the watcher settings table", () => {
     }
     expect(d.primaryCapacityRps).toBe(d.highRps);
     expect(d.overflowBandRps).toBe(d.highRps - d.lowRps);
-    const derived = parseWatcherSettings((s) => ({ HIGH_RPS: "40", LOW_RPS: "25" })[s.env]).settings;
+    expect([d.scrapeInterval, d.upRateWindow, d.rateWindow, d.downStabilization]).toEqual([5_000, 15_000, 30_000, 30_000]);
+    const derived = parseWatcherSettings((s) => ({ HIGH_RPS: "40", LOW_RPS: "25", SCRAPE_INTERVAL: "1s" })[s.env]).settings;
     expect([derived.primaryCapacityRps, derived.overflowBandRps]).toEqual([40, 15]);
+    expect([derived.upRateWindow, derived.rateWindow, derived.downStabilization]).toEqual([3_000, 6_000, 6_000]);
   });
 
   it.each(WATCHER_SETTINGS.map((s) => [s.key, s] as const))("%s: a non-default value survives settings -> env -> parser", (key, spec) => {
@@ -138,7 +148,8 @@ describe("the watcher settings table", () => {
     const env = watcherSettingsEnv(DEFAULT_WATCHER_SETTINGS);
     expect(env.QUERY).toBeUndefined();
     expect(env.BURST_HEALTH_QUERY).toBeUndefined();
-    expect(Object.keys(env)).toHaveLength(WATCHER_SETTINGS.length - 2);
+    expect(env.UP_QUERY).toBeUndefined();
+    expect(Object.keys(env)).toHaveLength(WATCHER_SETTINGS.length - 3);
   });
 
   it("normalises the words that turn the health guard off", () => {

@@ -38,7 +38,7 @@ describe("Prometheus in primary", () => {
   });
 
   it("takes chart version and scrape interval from config (timeout capped at 10s)", async () => {
-    const { mocks } = await runProgram({ prometheusChartVersion: "27.1.0", prometheusScrapeInterval: "30s" });
+    const { mocks } = await runProgram({ prometheusChartVersion: "27.1.0", scrapeInterval: "30s" });
     await settleAll();
     const r = mocks.get("kubernetes:helm.sh/v3:Release", "prometheus-release").inputs;
     expect(r.version).toBe("27.1.0");

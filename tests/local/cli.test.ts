@@ -81,8 +81,8 @@ describe("local CLI", () => {
       expect(rows.map((r) => r.name)).toEqual(["redis", "worker-primary-1", "worker-primary-2", "worker-burst-1", "mesh", "prometheus", "watcher", "frontend"]);
       expect(rows.find((r) => r.name === "frontend")!.url).toBe(`http://127.0.0.1:${port}`);
       for (const r of rows) expect(pidAlive(r.pid)).toBe(true);
-      // the default query, with its 30 s window
-      expect(io.stdout).toContain("[30s]))");
+      // the default query, with local mode's window: 6 scrape intervals of 1 s
+      expect(io.stdout).toContain("[6s]))");
       expect(existsSync(join(logDir, "watcher.log"))).toBe(true);
       expect((await request(`http://127.0.0.1:${port}/api/stats`)).status).toBe(200);
 

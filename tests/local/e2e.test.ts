@@ -117,7 +117,8 @@ describe("local mode end to end", () => {
         () => {
           const chart = window.Chart.getChart(document.getElementById("rate-chart"));
           const burst = chart?.data.datasets.find((d: { label: string }) => d.label === "burst");
-          return burst !== undefined && Math.max(0, ...burst.data) > 5;
+          // the watcher bursts within a few seconds: wait for some history in the chart too
+          return burst !== undefined && Math.max(0, ...burst.data) > 5 && burst.data.length > 3;
         },
         undefined,
         { timeout: 30_000, polling: 500 },

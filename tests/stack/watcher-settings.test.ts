@@ -19,6 +19,7 @@ import type * as ConfigModule from "../../config";
 
 /** Per setting: a valid config value other than the default, and the value it stands for. */
 const CASES: Record<SettingKey, [config: string, value: unknown]> = {
+  scrapeInterval: ["15s", 15_000],
   highRps: ["40", 40],
   lowRps: ["12.5", 12.5],
   pollInterval: ["250ms", 250],
@@ -32,9 +33,12 @@ const CASES: Record<SettingKey, [config: string, value: unknown]> = {
   stepWeight: ["5", 5],
   maxBurstWeight: ["60", 60],
   overflowBandRps: ["2", 2],
+  upRateWindow: ["20s", 20_000],
   rateWindow: ["1m", 60_000],
+  downStabilization: ["5m", 300_000],
   queryTimeout: ["500ms", 500],
   query: ['sum(rate(istio_requests_total{reporter="source"}[1m]))', 'sum(rate(istio_requests_total{reporter="source"}[1m]))'],
+  upQuery: ['sum(irate(istio_requests_total{reporter="source"}[20s]))', 'sum(irate(istio_requests_total{reporter="source"}[20s]))'],
   burstHealthQuery: ["none", "off"],
   burstMinSuccess: ["0.9", 0.9],
   burstUnhealthySamples: ["5", 5],
@@ -44,6 +48,9 @@ const CASES: Record<SettingKey, [config: string, value: unknown]> = {
 
 /** Per setting: a value the stack refuses (PromQL is not checked beyond being non-blank, so those have none). */
 const BAD: Partial<Record<SettingKey, string>> = {
+  scrapeInterval: "0s",
+  upRateWindow: "fast",
+  downStabilization: "-5s",
   highRps: "0",
   lowRps: "-1",
   pollInterval: "10ms",
@@ -101,7 +108,7 @@ describe("watcher settings: stack config key -> Deployment env -> the watcher's 
     expect(Object.keys(CASES).sort()).toEqual(WATCHER_SETTINGS.map((s) => s.key).sort());
     for (const spec of WATCHER_SETTINGS) expect({ key: spec.key, value: CASES[spec.key][1] }).not.toEqual({ key: spec.key, value: DEFAULT_WATCHER_SETTINGS[spec.key] });
     const unchecked = WATCHER_SETTINGS.filter((s) => BAD[s.key] === undefined);
-    expect(unchecked.map((s) => s.kind).sort()).toEqual(["promql", "promql-or-off"]);
+    expect(unchecked.map((s) => s.kind).sort()).toEqual(["promql", "promql", "promql-or-off"]);
   });
 
   it.each(rows)("%s: a value set in the stack comes back from the env unchanged", async (key) => {

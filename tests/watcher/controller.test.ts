@@ -47,7 +47,7 @@ let clock = 1_700_000_000_000;
 const now = () => clock;
 
 function controllerFor(router: TrafficRouter, source: MetricsSource, env: Record<string, string> = {}, extra: { dryRun?: boolean } = {}) {
-  const config = loadConfig({ ROUTER: "local", MESH_URL: "http://127.0.0.1:9", MIN_DWELL: "10s", ...env });
+  const config = loadConfig({ ROUTER: "local", MESH_URL: "http://127.0.0.1:9", MIN_DWELL: "10s", DOWN_STABILIZATION: "0", ...env });
   const registry = new Registry();
   const metrics = createWatcherMetrics(registry);
   const { log, lines } = captureLog();
@@ -285,7 +285,7 @@ describe("app: /metrics, /status, /_healthz", () => {
 
   beforeAll(async () => {
     mesh = await startFakeMesh({ primary: 100, burst: 0 });
-    const config = loadConfig({ ROUTER: "local", MESH_URL: mesh.url, PORT: "0", POLL_INTERVAL: "50ms", MIN_DWELL: "0", HIGH_RPS: "15", LOW_RPS: "10" });
+    const config = loadConfig({ ROUTER: "local", MESH_URL: mesh.url, PORT: "0", POLL_INTERVAL: "50ms", MIN_DWELL: "0", DOWN_STABILIZATION: "0", HIGH_RPS: "15", LOW_RPS: "10" });
     const { log } = captureLog();
     app = await createWatcherApp(config, { source, log, registry: new Registry() });
     source.rps(17.5);

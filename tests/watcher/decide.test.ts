@@ -9,6 +9,7 @@ const basePolicy: Policy = {
   highRps: 15,
   lowRps: 10,
   minDwellMs: 10_000,
+  downStabilizationMs: 0,
   confirmSamples: 1,
   natural: NATURAL,
   burst: BURST,
@@ -22,6 +23,8 @@ const policy = (p: Partial<Policy> = {}): Policy => ({ ...basePolicy, ...p });
 const overflow = (p: Partial<Policy> = {}): Policy => policy({ mode: "overflow", ...p });
 
 const v = (rps: number, burstSuccessRatio?: number): Sample => ({ kind: "value", rps, burstSuccessRatio });
+/** A sample with both views: the slow one (coming back) and the fast one (bursting). */
+const vv = (rps: number, upRps: number): Sample => ({ kind: "value", rps, upRps });
 const EMPTY: Sample = { kind: "nodata", reason: "empty" };
 const NAN: Sample = { kind: "nodata", reason: "nan" };
 const MANY: Sample = { kind: "nodata", reason: "multiple-series" };
@@ -271,6 +274,66 @@ describe("decide: burst health guard", () => {
 
   it("disabled guard ignores the ratio", () => {
     expect(replay(policy({ minDwellMs: 0 }), repeat(v(30, 0), 10)).changes).toEqual([{ at: 0, weights: "0,100", action: "to-burst" }]);
+  });
+});
+
+describe("decide: fast up, slow down", () => {
+  const W = 5_000;
+  const stable = (p: Partial<Policy> = {}) => policy({ minDwellMs: 0, downStabilizationMs: W, ...p });
+
+  it("bursts on the fast view while the slow one is still low", () => {
+    expect(replay(stable(), [vv(5, 5), vv(8, 25)]).changes).toEqual([{ at: 1, weights: "0,100", action: "to-burst" }]);
+    // the slow view alone above HIGH_RPS does not burst while the fast one is below it (the load has already gone)
+    expect(replay(stable(), repeat(vv(20, 12), 5)).changes).toEqual([]);
+  });
+
+  it("comes back only after every sample of the stabilization window called for it", () => {
+    // in burst from the start: the first sample opens the window, the one 5 s later closes it
+    expect(replay(stable(), repeat(vv(5, 5), 8), { start: BURST }).changes).toEqual([{ at: 5, weights: "100,0", action: "to-natural" }]);
+    // one sample at or above LOW_RPS (slow or fast view) in the window holds it back
+    const held = [vv(5, 5), vv(5, 5), vv(5, 12), ...repeat(vv(5, 5), 8)];
+    expect(replay(stable(), held, { start: BURST }).changes).toEqual([{ at: 7, weights: "100,0", action: "to-natural" }]);
+    expect(replay(stable(), [vv(5, 5), vv(11, 5), ...repeat(vv(5, 5), 8)], { start: BURST }).changes).toEqual([{ at: 6, weights: "100,0", action: "to-natural" }]);
+  });
+
+  it("a restart in burst during the stabilization window stays in burst for a whole window", () => {
+    const p = stable();
+    const before = replay(p, repeat(vv(5, 5), 3), { start: BURST });
+    expect(before.changes).toEqual([]);
+    // the new process starts from the weights it finds, with no memory of the samples before
+    const after = replay(p, repeat(vv(5, 5), 8), { start: before.state.weights, t0: 2_000_000 });
+    expect(after.actions.slice(0, 5)).toEqual(repeat("hold", 5));
+    expect(after.changes).toEqual([{ at: 5, weights: "100,0", action: "to-natural" }]);
+  });
+
+  it("no data in the middle of a stabilization window starts the window again", () => {
+    const samples = [vv(5, 5), vv(5, 5), vv(5, 5), EMPTY, ERR, ...repeat(vv(5, 5), 8)];
+    const { changes, actions } = replay(stable(), samples, { start: BURST });
+    expect(actions.slice(3, 5)).toEqual(["no-data", "query-error"]);
+    expect(changes).toEqual([{ at: 10, weights: "100,0", action: "to-natural" }]);
+  });
+
+  it("overflow: steps up on the fast view at once, steps down to the highest share the window asked for", () => {
+    const p = stable({ mode: "overflow", primaryCapacityRps: 20, stepWeight: 10, maxBurstWeight: 100, overflowBandRps: 0 });
+    const samples = [vv(10, 40), vv(30, 40), vv(30, 25), vv(30, 25), vv(25, 25), vv(25, 25), vv(25, 25), vv(25, 25), vv(25, 25), vv(10, 10), ...repeat(vv(10, 10), 6)];
+    const { changes } = replay(p, samples);
+    expect(changes).toEqual([
+      // 40 rps on the fast view: half of it over capacity
+      { at: 0, weights: "50,50", action: "step-up" },
+      // samples 2..6 ask for at most 40% (30 rps on the slow view): down to the highest of the window
+      { at: 6, weights: "60,40", action: "step-down" },
+      // samples 4..8 ask for 20% (25 rps on both views)
+      { at: 8, weights: "80,20", action: "step-down" },
+      // and back to natural once a whole window asked for none
+      { at: 13, weights: "100,0", action: "step-down" },
+    ]);
+  });
+
+  it("MIN_DWELL and the stabilization window both hold the way down; the later one decides", () => {
+    const samples = [vv(5, 20), ...repeat(vv(5, 5), 8)];
+    const at = (p: Partial<Policy>) => replay(stable(p), samples).changes.map((c) => `${c.at} ${c.action}`);
+    expect(at({ minDwellMs: 3_000 })).toEqual(["0 to-burst", "5 to-natural"]);
+    expect(at({ minDwellMs: 7_000 })).toEqual(["0 to-burst", "7 to-natural"]);
   });
 });
 

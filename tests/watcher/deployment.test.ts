@@ -1,5 +1,5 @@
 import { IMAGES, clusterOf, containersOf, envOf, expectRestrictedContainer, freshMocks, makeProviders, object, objects, settleAll, valueOf } from "../helpers/pulumi";
-import { WatcherDeployment } from "../../watcher/deployment";
+import { WATCHER_SELECTOR, WATCHER_SERVICE_URL, WatcherDeployment } from "../../watcher/deployment";
 import { DEFAULT_WATCHER_SETTINGS, defaultHealthQuery, defaultRateQuery, type WatcherSettings } from "../../packages/contract/src";
 import { loadConfig } from "../../watcher/src/config";
 
@@ -70,7 +70,10 @@ describe("WatcherDeployment", () => {
       STEP_WEIGHT: "10",
       MAX_BURST_WEIGHT: "100",
       OVERFLOW_BAND_RPS: "5",
+      SCRAPE_INTERVAL: "5s",
+      UP_RATE_WINDOW: "15s",
       RATE_WINDOW: "30s",
+      DOWN_STABILIZATION: "30s",
       QUERY_TIMEOUT: "2s",
       BURST_MIN_SUCCESS: "0.5",
       BURST_UNHEALTHY_SAMPLES: "3",
@@ -88,6 +91,37 @@ describe("WatcherDeployment", () => {
     expect(config.query).toBe(defaultRateQuery("hashr", "15s"));
     expect(config.burstHealthQuery).toBe(defaultHealthQuery("hashr", "15s", "burst"));
     expect(config.burstHealthQuery).toContain('destination_service="worker-service.hashr.svc.cluster.local",destination_cluster="burst"');
+  });
+
+  it("serves /status to the frontend through the ClusterIP Service istio-watcher (80 -> 8082, an HTTP port for the sidecars)", async () => {
+    const { mocks } = await build();
+    const svc = object(mocks, "Service", "istio-watcher", "primary");
+    expect(svc.inputs.metadata.namespace).toBe("hashr");
+    expect(svc.inputs.spec).toEqual({ type: "ClusterIP", selector: { app: "istio-watcher" }, ports: [{ name: "http", port: 80, targetPort: 8082, protocol: "TCP" }] });
+    // the Service and the AuthorizationPolicy select the watcher's pods, and only them
+    const dep = object(mocks, "Deployment", "istio-watcher", "primary");
+    expect(dep.inputs.spec.selector.matchLabels).toEqual(WATCHER_SELECTOR);
+    expect(dep.inputs.spec.template.metadata.labels).toMatchObject(WATCHER_SELECTOR);
+    expect(containersOf(dep)[0].ports).toEqual([{ name: "http", containerPort: 8082 }]);
+    // the frontend's WATCHER_URL: that Service's name on its port 80
+    expect(new URL(WATCHER_SERVICE_URL)).toMatchObject({ protocol: "http:", hostname: "istio-watcher", port: "" });
+  });
+
+  it("leaves Istio's probe rewrite and metrics merging on, so the AuthorizationPolicy never sees the kubelet or Prometheus", async () => {
+    const { mocks } = await build();
+    const template = object(mocks, "Deployment", "istio-watcher", "primary").inputs.spec.template;
+    const annotations: Record<string, string> = template.metadata.annotations;
+    // probes go to the sidecar agent on 15020 (not redirected into Envoy), which calls the app from 127.0.0.6
+    expect(annotations["sidecar.istio.io/rewriteAppHTTPProbers"]).toBeUndefined();
+    // Prometheus scrapes the merged metrics on 15020; the agent reads /metrics over localhost
+    expect(annotations["prometheus.istio.io/merge-metrics"]).toBeUndefined();
+    expect(annotations).toMatchObject({ "prometheus.io/scrape": "true", "prometheus.io/port": "8082", "prometheus.io/path": "/metrics" });
+    // no port is taken out of the sidecar's capture, and the agent's port is not an app port
+    for (const key of Object.keys(annotations)) expect(key).not.toMatch(/^traffic\.sidecar\.istio\.io\//);
+    expect(annotations["sidecar.istio.io/inject"]).toBeUndefined();
+    const [c] = containersOf(object(mocks, "Deployment", "istio-watcher", "primary"));
+    expect(c.readinessProbe.httpGet.port).toBe(8082);
+    expect(c.livenessProbe.tcpSocket.port).toBe(8082);
   });
 
   it("sets QUERY and BURST_HEALTH_QUERY only when given, and the watcher takes them as they are", async () => {

@@ -108,7 +108,7 @@ describe("the built watcher, end to end", () => {
   });
   afterAll(() => prom.close());
 
-  const common = () => ({ PROMETHEUS_URL: prom.url, POLL_INTERVAL: "100ms", MIN_DWELL: "0" });
+  const common = () => ({ PROMETHEUS_URL: prom.url, POLL_INTERVAL: "100ms", MIN_DWELL: "0", DOWN_STABILIZATION: "0" });
 
   async function restartScenario(env: Record<string, string>, weights: () => unknown, writes: () => number) {
     // 1: 20 rps > HIGH_RPS 15 -> burst

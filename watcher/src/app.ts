@@ -48,7 +48,13 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
   const metrics = createWatcherMetrics(registry);
   const source =
     deps.source ??
-    new PrometheusSource({ url: config.prometheusUrl, timeoutMs: config.settings.queryTimeout, query: config.query, burstHealthQuery: config.burstHealthQuery });
+    new PrometheusSource({
+      url: config.prometheusUrl,
+      timeoutMs: config.settings.queryTimeout,
+      query: config.query,
+      upQuery: config.upQuery,
+      burstHealthQuery: config.burstHealthQuery,
+    });
   const router =
     deps.router ??
     (await createRouter(config, {
@@ -79,6 +85,7 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
         service: "watcher",
         prometheusUrl: config.prometheusUrl,
         query: config.query,
+        upQuery: config.upQuery,
         healthQuery: config.burstHealthQuery ?? null,
         ...controller.status(),
       };
@@ -106,7 +113,7 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
     async start() {
       const port = await listen(server, config.port);
       log.info(
-        { port, mode: config.settings.mode, router: router.description, prometheus: config.prometheusUrl, query: config.query, healthQuery: config.burstHealthQuery ?? "off", dryRun: config.settings.dryRun },
+        { port, mode: config.settings.mode, router: router.description, prometheus: config.prometheusUrl, query: config.query, upQuery: config.upQuery, healthQuery: config.burstHealthQuery ?? "off", dryRun: config.settings.dryRun },
         "watcher started",
       );
       controller.start();

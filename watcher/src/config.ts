@@ -9,6 +9,7 @@ import {
   DEFAULT_NAMESPACE,
   defaultHealthQuery,
   defaultRateQuery,
+  defaultUpRateQuery,
   formatDuration,
   HEALTH_OFF,
   ISTIO_CLUSTERS,
@@ -26,8 +27,10 @@ export interface WatcherConfig {
   readonly settings: WatcherSettings;
   readonly port: number;
   readonly prometheusUrl: string;
-  /** The PromQL that yields worker-service requests/s: QUERY, or the default over RATE_WINDOW. */
+  /** The PromQL that yields worker-service requests/s, the slow view: QUERY, or the default over RATE_WINDOW. */
   readonly query: string;
+  /** The fast view: UP_QUERY, or the default irate() over UP_RATE_WINDOW. */
+  readonly upQuery: string;
   /** The burst pool's success ratio query; undefined when the health guard is off. */
   readonly burstHealthQuery: string | undefined;
   /** The burst cluster's Istio cluster name, the `destination_cluster` of the default health query. */
@@ -73,6 +76,7 @@ export function loadConfig(vars: NodeJS.ProcessEnv = process.env): WatcherConfig
     port,
     prometheusUrl,
     query: settings.query ?? defaultRateQuery(namespace, window),
+    upQuery: settings.upQuery ?? defaultUpRateQuery(namespace, formatDuration(settings.upRateWindow)),
     burstHealthQuery: health === HEALTH_OFF ? undefined : (health ?? defaultHealthQuery(namespace, window, burstCluster)),
     burstCluster,
     router,
@@ -90,6 +94,7 @@ export function policyFromConfig(c: WatcherConfig): Policy {
     highRps: s.highRps,
     lowRps: s.lowRps,
     minDwellMs: s.minDwell,
+    downStabilizationMs: s.downStabilization,
     confirmSamples: s.confirmSamples,
     natural: s.naturalWeights,
     burst: s.burstWeights,

@@ -34,7 +34,7 @@ export interface ControllerOptions {
 }
 
 /** The part of /status the controller knows (the app adds where it queries). */
-export type ControllerStatus = Omit<WatcherStatus, "service" | "prometheusUrl" | "query" | "healthQuery">;
+export type ControllerStatus = Omit<WatcherStatus, "service" | "prometheusUrl" | "query" | "upQuery" | "healthQuery">;
 
 const NOTES: Partial<Record<Action, Omit<ChangeNote, "message">>> = {
   "to-burst": { reason: "BurstStarted" },
@@ -146,6 +146,7 @@ export class Controller {
     const { metrics, log } = this.opts;
     if (sample.kind === "value") {
       metrics?.observedRps.set(sample.rps);
+      if (sample.upRps !== undefined) metrics?.observedUpRps.set(sample.upRps);
       if (sample.burstSuccessRatio !== undefined) metrics?.burstSuccessRatio.set(sample.burstSuccessRatio);
       if (before.errorStreak > 0) log.info({ failedPolls: before.errorStreak }, "Prometheus queries work again");
       if (before.noDataStreak > 0) log.info({ polls: before.noDataStreak }, "query has data again");
@@ -213,6 +214,7 @@ export class Controller {
         highRps: policy.highRps,
         lowRps: policy.lowRps,
         minDwellMs: policy.minDwellMs,
+        downStabilizationMs: policy.downStabilizationMs,
         confirmSamples: policy.confirmSamples,
         naturalWeights: policy.natural,
         burstWeights: policy.burst,

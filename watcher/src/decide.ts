@@ -1,7 +1,14 @@
 /**
  * The watcher's decision: a pure function of (state, sample, policy, now). Everything it remembers
- * between polls (the current weights, hysteresis counters, the time of the last change) lives in the
- * state it returns; there are no globals, so it can be replayed over a trace and tested as a table.
+ * between polls (the current weights, hysteresis counters, the recent recommendations, the time of
+ * the last change) lives in the state it returns; there are no globals, so it can be replayed over a
+ * trace and tested as a table.
+ *
+ * Fast up, slow down (as the Kubernetes HPA, Knative and Argo Rollouts do): "more burst" reads the
+ * fast view of the rate (the last full scrape interval), so a rising load moves traffic within a
+ * scrape and a poll; "less burst" reads the slow view (a longer rate() window) and is made only when
+ * every sample of the last downStabilizationMs called for it: the weights come down to the highest
+ * burst share any sample of that window still asked for.
  */
 import { PRIMARY_ONLY, sameWeights, type Action, type Mode, type NoDataReason, type Phase, type Weights } from "@istio-burst/contract";
 
@@ -25,6 +32,8 @@ export interface Policy {
   readonly lowRps: number;
   /** Minimum time between two weight changes (ms); the health guard ignores it. */
   readonly minDwellMs: number;
+  /** Less burst only when every sample of this window (ms) called for it; 0: at once. */
+  readonly downStabilizationMs: number;
   /** Samples in a row that must call for the same move before it is made (1 = act at once). */
   readonly confirmSamples: number;
   readonly natural: Weights;
@@ -44,8 +53,10 @@ export interface Policy {
 export type Sample =
   | {
       readonly kind: "value";
-      /** worker-service requests/s, as seen by the frontend's sidecar */
+      /** worker-service requests/s, as seen by the frontend's sidecar: the slow view (coming back) */
       readonly rps: number;
+      /** the same over the last scrape interval: the fast view (bursting); undefined: use rps */
+      readonly upRps?: number;
       /** success ratio (0..1) of the burst pool's answers; undefined when not measured or no data */
       readonly burstSuccessRatio?: number;
     }
@@ -70,6 +81,15 @@ export interface State {
   readonly unhealthyStreak: number;
   /** Epoch ms until which burst is not used (after a health fallback); null when not blocked. */
   readonly burstBlockedUntil: number | null;
+  /** Epoch ms since which every poll had data (null: since start, or the last poll had none). */
+  readonly dataSince: number | null;
+  /** The burst weight each sample of the stabilization window asked for, oldest first. */
+  readonly recent: readonly Recommendation[];
+}
+
+export interface Recommendation {
+  readonly at: number;
+  readonly burst: number;
 }
 
 export interface Decision {
@@ -100,6 +120,8 @@ export function initialState(weights: Weights, policy: Policy): State {
     errorStreak: 0,
     unhealthyStreak: 0,
     burstBlockedUntil: null,
+    dataSince: null,
+    recent: [],
   };
 }
 
@@ -127,6 +149,9 @@ export function decide(state: State, sample: Sample, policy: Policy, now: number
       ...state,
       upStreak: 0,
       downStreak: 0,
+      // the stabilization window needs samples: it starts again with the next one
+      dataSince: null,
+      recent: [],
       noDataStreak: sample.kind === "nodata" ? state.noDataStreak + 1 : state.noDataStreak,
       errorStreak: sample.kind === "error" ? state.errorStreak + 1 : state.errorStreak,
     };
@@ -155,45 +180,50 @@ export function decide(state: State, sample: Sample, policy: Policy, now: number
     s = { ...s, unhealthyStreak: 0 };
   }
 
-  // What the mode asks for.
+  // What the mode asks for: more burst from the fast view, at once; less burst from the slow view,
+  // only as far as every sample of the stabilization window agrees.
+  const upRps = sample.upRps ?? rps;
+  const window = remember(s, recommendation(rps, upRps, s, policy), policy, now);
+  s = { ...s, dataSince: window.dataSince, recent: window.recent };
+  const downTo = window.full ? Math.max(...window.recent.map((r) => r.burst)) : s.weights.burst;
+  const stable = `${fmt(policy.downStabilizationMs / 1000)}s`;
   let target: Weights | undefined;
   let action: Action = "hold";
   let why = "";
   if (policy.mode === "switch") {
     if (s.phase === "natural") {
-      const up = rps > policy.highRps;
+      const up = upRps > policy.highRps;
       s = { ...s, upStreak: up ? s.upStreak + 1 : 0, downStreak: 0 };
       if (up && s.upStreak >= policy.confirmSamples) {
         target = policy.burst;
         action = "to-burst";
-        why = `observed ${fmt(rps)} rps > HIGH_RPS ${fmt(policy.highRps)}${streakText(s.upStreak)}`;
+        why = `observed ${fmt(upRps)} rps > HIGH_RPS ${fmt(policy.highRps)}${streakText(s.upStreak)}`;
       }
     } else {
-      const down = rps < policy.lowRps;
+      const down = downTo <= policy.natural.burst;
       s = { ...s, downStreak: down ? s.downStreak + 1 : 0, upStreak: 0 };
       if (down && s.downStreak >= policy.confirmSamples) {
         target = policy.natural;
         action = "to-natural";
-        why = `observed ${fmt(rps)} rps < LOW_RPS ${fmt(policy.lowRps)}${streakText(s.downStreak)}`;
+        why = `observed ${fmt(rps)} rps < LOW_RPS ${fmt(policy.lowRps)}, and every sample of the last ${stable} below it`;
       }
     }
   } else {
     const current = s.weights.burst;
-    const upTo = overflowBurstWeight(rps, policy);
-    const downTo = overflowBurstWeight(rps + policy.overflowBandRps, policy);
+    const upTo = overflowBurstWeight(upRps, policy);
     if (upTo > current) {
       s = { ...s, upStreak: s.upStreak + 1, downStreak: 0 };
       if (s.upStreak >= policy.confirmSamples) {
         target = { primary: 100 - upTo, burst: upTo };
         action = "step-up";
-        why = `observed ${fmt(rps)} rps over PRIMARY_CAPACITY_RPS ${fmt(policy.primaryCapacityRps)}${streakText(s.upStreak)}: burst share ${upTo}%`;
+        why = `observed ${fmt(upRps)} rps over PRIMARY_CAPACITY_RPS ${fmt(policy.primaryCapacityRps)}${streakText(s.upStreak)}: burst share ${upTo}%`;
       }
     } else if (downTo < current) {
       s = { ...s, downStreak: s.downStreak + 1, upStreak: 0 };
       if (s.downStreak >= policy.confirmSamples) {
         target = { primary: 100 - downTo, burst: downTo };
         action = "step-down";
-        why = `observed ${fmt(rps)} rps (+${fmt(policy.overflowBandRps)} band) needs less burst${streakText(s.downStreak)}: burst share ${downTo}%`;
+        why = `observed ${fmt(rps)} rps (+${fmt(policy.overflowBandRps)} band) needs less burst for the last ${stable}: burst share ${downTo}%`;
       }
     } else {
       s = { ...s, upStreak: 0, downStreak: 0 };
@@ -209,6 +239,24 @@ export function decide(state: State, sample: Sample, policy: Policy, now: number
     return hold(s, "dwell", `${why}; waiting for MIN_DWELL ${fmt(policy.minDwellMs / 1000)}s since the last change`);
   }
   return change(s, target, action, why, policy, now);
+}
+
+/**
+ * The burst weight one sample asks for. switch: the burst weights unless both views are below
+ * LOW_RPS; overflow: the share that keeps primary under its capacity at the fast view, or at the slow
+ * view plus the band, whichever is higher.
+ */
+function recommendation(rps: number, upRps: number, s: State, policy: Policy): number {
+  if (policy.mode === "switch") return Math.max(rps, upRps) < policy.lowRps ? policy.natural.burst : Math.max(policy.burst.burst, s.weights.burst);
+  return Math.max(overflowBurstWeight(upRps, policy), overflowBurstWeight(rps + policy.overflowBandRps, policy));
+}
+
+/** Adds a recommendation to the window; `full` once samples have covered the whole window. */
+function remember(s: State, burst: number, policy: Policy, now: number): { dataSince: number; recent: Recommendation[]; full: boolean } {
+  const dataSince = s.dataSince ?? now;
+  const from = now - policy.downStabilizationMs;
+  const recent = [...s.recent.filter((r) => r.at > from), { at: now, burst }];
+  return { dataSince, recent, full: dataSince <= from };
 }
 
 function streakText(n: number): string {

@@ -4,6 +4,7 @@ import { ACTIONS, NO_DATA_REASONS, WEIGHT_CHANGE_ACTIONS } from "@istio-burst/co
 
 export interface WatcherMetrics {
   readonly observedRps: Gauge;
+  readonly observedUpRps: Gauge;
   readonly burstSuccessRatio: Gauge;
   readonly weight: Gauge<"subset">;
   readonly inBurst: Gauge;
@@ -20,7 +21,8 @@ export interface WatcherMetrics {
 export function createWatcherMetrics(registry: Registry): WatcherMetrics {
   const registers = [registry];
   const m: WatcherMetrics = {
-    observedRps: new Gauge({ name: "watcher_observed_rps", help: "worker-service requests/s from the last successful query", registers }),
+    observedRps: new Gauge({ name: "watcher_observed_rps", help: "worker-service requests/s from the last successful query (the slow view, for coming back)", registers }),
+    observedUpRps: new Gauge({ name: "watcher_observed_up_rps", help: "worker-service requests/s over the last scrape interval (the fast view, for bursting)", registers }),
     burstSuccessRatio: new Gauge({ name: "watcher_burst_success_ratio", help: "Burst pool success ratio from the last health query (when measured)", registers }),
     weight: new Gauge({ name: "watcher_weight", help: "Current route weight per subset (percent)", labelNames: ["subset"], registers }),
     inBurst: new Gauge({ name: "watcher_in_burst", help: "1 while the burst weight is above the natural one, else 0", registers }),

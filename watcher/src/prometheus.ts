@@ -94,13 +94,19 @@ function valueOf(pair: unknown): QueryResult {
 }
 
 export interface PrometheusSourceOptions extends PrometheusClientOptions {
-  /** PromQL yielding worker-service requests/s. */
+  /** PromQL yielding worker-service requests/s: the slow view. */
   readonly query: string;
+  /** PromQL yielding worker-service requests/s over the last scrape interval: the fast view; optional. */
+  readonly upQuery?: string;
   /** PromQL yielding the burst pool's success ratio (0..1); optional. */
   readonly burstHealthQuery?: string;
 }
 
-/** The MetricsSource the watcher uses: the rate query, plus the health query while burst is in use. */
+/**
+ * The MetricsSource the watcher uses: the rate query (slow view) and the up query (fast view) each
+ * poll, plus the health query while burst is in use. The slow view decides whether there is data; a
+ * fast view without data leaves the decision to the slow one.
+ */
 export class PrometheusSource implements MetricsSource {
   private readonly client: PrometheusClient;
 
@@ -110,13 +116,14 @@ export class PrometheusSource implements MetricsSource {
 
   async sample({ burstInUse }: { burstInUse: boolean }): Promise<Sample> {
     const wantHealth = burstInUse && this.opts.burstHealthQuery !== undefined;
-    const [rate, health] = await Promise.all([
+    const [rate, up, health] = await Promise.all([
       this.client.query(this.opts.query),
-      wantHealth ? this.client.query(this.opts.burstHealthQuery as string) : Promise.resolve(undefined),
+      this.opts.upQuery === undefined ? undefined : this.client.query(this.opts.upQuery),
+      wantHealth ? this.client.query(this.opts.burstHealthQuery as string) : undefined,
     ]);
     if (rate.kind !== "value") return rate;
     // A health answer without data (no burst requests in the window, 0/0) is "unknown", not "failing".
     const ratio = health?.kind === "value" ? health.value : undefined;
-    return { kind: "value", rps: rate.value, burstSuccessRatio: ratio };
+    return { kind: "value", rps: rate.value, upRps: up?.kind === "value" ? up.value : undefined, burstSuccessRatio: ratio };
   }
 }

@@ -12,9 +12,17 @@ function selector(namespace: string): string {
   );
 }
 
-/** worker-service requests/s over the last `rateWindow` (a Prometheus range such as `30s`). */
+/** worker-service requests/s averaged over the last `rateWindow` (a Prometheus range such as `30s`): the slow view. */
 export function defaultRateQuery(namespace: string, rateWindow: string): string {
   return `sum(rate(istio_requests_total{${selector(namespace)}}[${rateWindow}]))`;
+}
+
+/**
+ * worker-service requests/s over the last full scrape interval (`irate()` reads the last two samples
+ * in `upRateWindow`; a window of a few scrape intervals tolerates a missed scrape): the fast view.
+ */
+export function defaultUpRateQuery(namespace: string, upRateWindow: string): string {
+  return `sum(irate(istio_requests_total{${selector(namespace)}}[${upRateWindow}]))`;
 }
 
 /**

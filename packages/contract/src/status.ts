@@ -21,7 +21,7 @@ export interface WeightChange {
 
 /** The last poll's observation. */
 export type StatusSample =
-  | { readonly at: string; readonly kind: "value"; readonly rps: number; readonly burstSuccessRatio?: number }
+  | { readonly at: string; readonly kind: "value"; readonly rps: number; readonly upRps?: number; readonly burstSuccessRatio?: number }
   | { readonly at: string; readonly kind: "nodata"; readonly reason: NoDataReason }
   | { readonly at: string; readonly kind: "error"; readonly message: string };
 
@@ -30,6 +30,7 @@ export interface StatusPolicy {
   readonly highRps: number;
   readonly lowRps: number;
   readonly minDwellMs: number;
+  readonly downStabilizationMs: number;
   readonly confirmSamples: number;
   readonly naturalWeights: Weights;
   readonly burstWeights: Weights;
@@ -52,7 +53,10 @@ export interface WatcherStatus {
   /** what the router talks to, e.g. `VirtualService default/worker-virtual-service` */
   readonly router: string;
   readonly prometheusUrl: string;
+  /** the slow view (coming back) */
   readonly query: string;
+  /** the fast view (bursting) */
+  readonly upQuery: string;
   /** null: the health guard is off */
   readonly healthQuery: string | null;
   readonly pollIntervalMs: number;

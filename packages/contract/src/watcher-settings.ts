@@ -13,6 +13,8 @@ import { MODES, type Mode } from "./decisions";
 import { formatWeights, parseWeights, WEIGHTS_REQUIREMENT, type Weights } from "./weights";
 
 export interface WatcherSettings {
+  /** ms between two Prometheus scrapes: the default windows follow it */
+  readonly scrapeInterval: number;
   /** requests/s above which the watcher bursts */
   readonly highRps: number;
   /** requests/s below which it comes back */
@@ -34,12 +36,18 @@ export interface WatcherSettings {
   readonly maxBurstWeight: number;
   /** overflow mode: the burst weight only comes down once it would at rps + this band */
   readonly overflowBandRps: number;
-  /** ms: range of rate() in the default queries */
+  /** ms: range of irate() in the default up query, the fast view that decides bursting */
+  readonly upRateWindow: number;
+  /** ms: range of rate() in the default query (the slow view that decides coming back) and the health query */
   readonly rateWindow: number;
+  /** ms: coming back (or stepping down) needs every sample of this window to call for it */
+  readonly downStabilization: number;
   /** ms: a Prometheus query that takes longer fails */
   readonly queryTimeout: number;
-  /** PromQL of the observed requests/s; undefined: the default query */
+  /** PromQL of the observed requests/s, the slow view; undefined: the default query */
   readonly query: string | undefined;
+  /** PromQL of the observed requests/s, the fast view; undefined: the default up query */
+  readonly upQuery: string | undefined;
   /** PromQL of the burst pool's success ratio; undefined: the default; `off`: no health guard */
   readonly burstHealthQuery: string | undefined;
   /** burst success ratio below which a sample counts as failing */
@@ -84,6 +92,7 @@ function row<K extends SettingKey>(spec: SettingSpec<K>): SettingSpec<K> {
 
 /** Every watcher setting, in the order the docs list them. */
 export const WATCHER_SETTINGS: readonly SettingSpec[] = [
+  row({ key: "scrapeInterval", env: "SCRAPE_INTERVAL", kind: "duration", min: 1, default: 5_000, defaultText: "5s", doc: "Prometheus's scrape interval; the windows' defaults follow it (local mode scrapes every 1s)" }),
   row({ key: "highRps", env: "HIGH_RPS", kind: "number", min: 0, minExclusive: true, default: 15, defaultText: "15", doc: "burst above this many requests/s" }),
   row({ key: "lowRps", env: "LOW_RPS", kind: "number", min: 0, default: 10, defaultText: "10", doc: "come back below this many requests/s (below `highRps`)" }),
   row({ key: "pollInterval", env: "POLL_INTERVAL", kind: "duration", min: 50, default: 1_000, defaultText: "1s", doc: "how often Prometheus is queried" }),
@@ -96,9 +105,12 @@ export const WATCHER_SETTINGS: readonly SettingSpec[] = [
   row({ key: "stepWeight", env: "STEP_WEIGHT", kind: "integer", min: 1, max: 100, default: 10, defaultText: "10", doc: "overflow mode: the burst weight moves in multiples of this" }),
   row({ key: "maxBurstWeight", env: "MAX_BURST_WEIGHT", kind: "integer", min: 0, max: 100, default: 100, defaultText: "100", doc: "overflow mode: cap of the burst weight (at least the burst weight of `naturalWeights`)" }),
   row({ key: "overflowBandRps", env: "OVERFLOW_BAND_RPS", kind: "number", min: 0, default: (s) => s.highRps - s.lowRps, defaultText: "`highRps - lowRps`", doc: "overflow mode: the burst weight comes down only once it would at rps + this band" }),
-  row({ key: "rateWindow", env: "RATE_WINDOW", kind: "duration", min: 1, default: 30_000, defaultText: "30s", doc: "range of `rate()` in the default query and the default health query" }),
+  row({ key: "upRateWindow", env: "UP_RATE_WINDOW", kind: "duration", min: 1, default: (s) => 3 * s.scrapeInterval, defaultText: "`3 × scrapeInterval`", doc: "range of `irate()` in the default up query: the fast view, over the last full scrape interval, that decides bursting" }),
+  row({ key: "rateWindow", env: "RATE_WINDOW", kind: "duration", min: 1, default: (s) => 6 * s.scrapeInterval, defaultText: "`6 × scrapeInterval`", doc: "range of `rate()` in the default query (the slow view that decides coming back) and in the default health query" }),
+  row({ key: "downStabilization", env: "DOWN_STABILIZATION", kind: "duration", min: 0, default: (s) => 6 * s.scrapeInterval, defaultText: "`6 × scrapeInterval`", doc: "come back (or step down) only when every sample of this window called for it" }),
   row({ key: "queryTimeout", env: "QUERY_TIMEOUT", kind: "duration", min: 1, default: 2_000, defaultText: "2s", doc: "a Prometheus query that takes longer fails (and holds the weights)" }),
-  row({ key: "query", env: "QUERY", kind: "promql", default: undefined, defaultText: "(derived)", doc: "PromQL giving the observed requests/s as one series; default: the frontend sidecar's view over `rateWindow`" }),
+  row({ key: "query", env: "QUERY", kind: "promql", default: undefined, defaultText: "(derived)", doc: "PromQL giving the observed requests/s as one series (the slow view); default: the frontend sidecar's `rate()` over `rateWindow`" }),
+  row({ key: "upQuery", env: "UP_QUERY", kind: "promql", default: undefined, defaultText: "(derived)", doc: "PromQL giving the observed requests/s as one series (the fast view); default: the frontend sidecar's `irate()` over `upRateWindow`" }),
   row({ key: "burstHealthQuery", env: "BURST_HEALTH_QUERY", kind: "promql-or-off", default: undefined, defaultText: "(derived)", doc: "PromQL of the burst pool's success ratio (0..1), or `off`; default: the burst cluster's non-5xx share over `rateWindow`" }),
   row({ key: "burstMinSuccess", env: "BURST_MIN_SUCCESS", kind: "number", min: 0, max: 1, default: 0.5, defaultText: "0.5", doc: "a burst success ratio below this counts as a failing sample" }),
   row({ key: "burstUnhealthySamples", env: "BURST_UNHEALTHY_SAMPLES", kind: "integer", min: 1, max: 1000, default: 3, defaultText: "3", doc: "failing samples in a row before all traffic returns to primary" }),
