@@ -16,7 +16,8 @@ import { Prometheus } from "./istio/prometheus";
 import { IstioRemote } from "./istio/remote";
 import { RemoteSecret } from "./istio/remote-secret";
 import { HashrRouting } from "./istio/routing";
-import { WatcherDeployment } from "./watcher/deployment";
+import { WatcherAccess } from "./istio/watcher-access";
+import { WATCHER_SERVICE_URL, WatcherDeployment } from "./watcher/deployment";
 
 // --- Google Cloud: project foundation, two clusters (created in parallel), firewall ---------------
 const gcpProject = new GcpProject("project", { project: infraConfig.project, region: infraConfig.region, zone: infraConfig.zone });
@@ -124,6 +125,8 @@ const app = new HashrApp("hashr", {
     burstWorkers: appsConfig.burstWorkerReplicas,
   },
   hashRounds: appsConfig.workerHashRounds,
+  // the page's routing panel reads the watcher's /status through its Service
+  watcherUrl: WATCHER_SERVICE_URL,
   dependsOn: {
     // The injector and the Istio CRDs must exist before pods and Istio objects.
     primary: [istioPrimary.istiod, istioPrimary.ingressGateway],
@@ -143,7 +146,7 @@ const routing = new HashrRouting(
   },
   { aliases: [{ parent: app }] },
 );
-new WatcherDeployment(
+const watcher = new WatcherDeployment(
   "hashr-watcher",
   {
     provider: primaryCluster.provider,
@@ -156,6 +159,14 @@ new WatcherDeployment(
   },
   { aliases: [{ parent: app }] },
 );
+// Inside the mesh, only the frontend may call the watcher, and only GET /status.
+new WatcherAccess("hashr-watcher-access", {
+  provider: primaryCluster.provider,
+  namespace: app.namespace,
+  watcherSelector: watcher.podSelector,
+  statusReaders: [app.frontendServiceAccountName],
+  dependsOn: [istioPrimary.istiod],
+});
 
 // --- Stack outputs ---------------------------------------------------------------------------------
 export const project = infraConfig.project;

@@ -18,6 +18,8 @@ export interface HashrAppArgs {
   replicas: { frontend: number; primaryWorkers: number; burstWorkers: number };
   /** sha256 rounds per hash for both worker pools (`HASH_ROUNDS`), >= 1. */
   hashRounds: number;
+  /** The watcher's base URL the frontend reads the routing from (`WATCHER_URL`); unset: the page says routing is not configured. */
+  watcherUrl?: pulumi.Input<string>;
   /** Resources to wait for per cluster: the Istio install (CRDs, istiod, injector) serving it. */
   dependsOn: { primary: pulumi.Input<pulumi.Resource>[]; burst: pulumi.Input<pulumi.Resource>[] };
 }
@@ -34,6 +36,8 @@ export class HashrApp extends pulumi.ComponentResource {
   public readonly namespace: pulumi.Output<string>;
   /** `frontend-service` (primary); the ingress gateway routes to it */
   public readonly frontendServiceName: pulumi.Output<string>;
+  /** `frontend` (primary): the frontend pods' ServiceAccount, their identity in the mesh */
+  public readonly frontendServiceAccountName: pulumi.Output<string>;
   public readonly primaryNamespace: MeshNamespace;
   public readonly burstNamespace: MeshNamespace;
   public readonly redisCredentials: RedisCredentials;
@@ -85,12 +89,20 @@ export class HashrApp extends pulumi.ComponentResource {
 
     this.frontend = new FrontendApp(
       `${name}-frontend`,
-      { provider: primary, namespace: primaryNs, image: args.images.frontend, replicas: args.replicas.frontend, redisSecretName: primarySecret },
+      {
+        provider: primary,
+        namespace: primaryNs,
+        image: args.images.frontend,
+        replicas: args.replicas.frontend,
+        redisSecretName: primarySecret,
+        watcherUrl: args.watcherUrl,
+      },
       child,
     );
 
     this.namespace = primaryNs;
     this.frontendServiceName = this.frontend.serviceName;
+    this.frontendServiceAccountName = this.frontend.serviceAccountName;
 
     this.registerOutputs({ namespace: this.namespace, frontendServiceName: this.frontendServiceName });
   }

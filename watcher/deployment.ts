@@ -5,6 +5,7 @@ import {
   APP_UID,
   TMP_MOUNT,
   TMP_VOLUME,
+  httpServiceSpec,
   meshPodAnnotations,
   podLabels,
   restrictedContainerSecurityContext,
@@ -26,24 +27,41 @@ export interface WatcherDeploymentArgs {
   dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
+/** The watcher's pod labels that its Service and its AuthorizationPolicy select on. */
+export const WATCHER_SELECTOR: Readonly<Record<string, string>> = Object.freeze({ app: NAMES.watcher });
+
+/**
+ * The watcher's in-cluster base URL, through its Service (`istio-watcher`, port 80 -> 8082) in the
+ * namespace of the caller: the frontend's `WATCHER_URL`. Only `GET /status` answers a caller that the
+ * watcher's AuthorizationPolicy names (istio/watcher-access.ts).
+ */
+export const WATCHER_SERVICE_URL = `http://${NAMES.watcher}`;
+
 /**
  * The watcher in the primary cluster: its own ServiceAccount `istio-watcher`, a Role that can only
  * get and patch the worker VirtualService and create Events in its namespace, the RoleBinding, and a
  * single-replica Deployment `istio-watcher` configured entirely through env: the wiring (`ROUTER=istio`,
- * `VIRTUAL_SERVICE`, `NAMESPACE`, `PROMETHEUS_URL`, `BURST_CLUSTER`, `PORT`) and every setting.
+ * `VIRTUAL_SERVICE`, `NAMESPACE`, `PROMETHEUS_URL`, `BURST_CLUSTER`, `PORT`) and every setting, and the
+ * ClusterIP Service `istio-watcher` (80 -> 8082, port name `http` so that the sidecars treat it as HTTP
+ * and the AuthorizationPolicy's path and method rules apply) through which the frontend reads `/status`.
  */
 export class WatcherDeployment extends pulumi.ComponentResource {
   public readonly serviceAccount: k8s.core.v1.ServiceAccount;
   public readonly role: k8s.rbac.v1.Role;
   public readonly roleBinding: k8s.rbac.v1.RoleBinding;
   public readonly deployment: k8s.apps.v1.Deployment;
+  public readonly service: k8s.core.v1.Service;
   /** `istio-watcher` */
   public readonly deploymentName: pulumi.Output<string>;
+  /** `istio-watcher` (the Service) */
+  public readonly serviceName: pulumi.Output<string>;
+  /** the labels of the watcher's pods (WATCHER_SELECTOR) */
+  public readonly podSelector: Record<string, string> = { ...WATCHER_SELECTOR };
 
   constructor(name: string, args: WatcherDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:watcher:WatcherDeployment", name, {}, opts);
 
-    const labels = { app: NAMES.watcher };
+    const labels = { ...WATCHER_SELECTOR };
     const podLabelSet = podLabels(NAMES.watcher, "primary");
     const childOpts = { parent: this, provider: args.provider };
     const metadata = { name: NAMES.watcher, namespace: args.namespace, labels };
@@ -125,6 +143,13 @@ export class WatcherDeployment extends pulumi.ComponentResource {
     );
     this.deploymentName = this.deployment.metadata.name;
 
-    this.registerOutputs({ deploymentName: this.deploymentName });
+    this.service = new k8s.core.v1.Service(
+      `${name}-service`,
+      httpServiceSpec({ name: NAMES.watcher, namespace: args.namespace, selector: labels, targetPort: PORTS.watcher, hasLocalPods: true }),
+      childOpts,
+    );
+    this.serviceName = this.service.metadata.name;
+
+    this.registerOutputs({ deploymentName: this.deploymentName, serviceName: this.serviceName });
   }
 }

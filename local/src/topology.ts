@@ -111,7 +111,7 @@ export function scrapeJobs(urls: LocalUrls): ScrapeJob[] {
 
 /** Set by local mode for its parts; never inherited from the caller's environment. */
 const MANAGED_ENV = [
-  ...["PORT", "REDIS_URL", "PREFIX", "PROCESSOR_URL", "BURST_PREFIX", "PROMETHEUS_URL", "ROUTER", "MESH_URL", "NAMESPACE", "BURST_CLUSTER"],
+  ...["PORT", "REDIS_URL", "PREFIX", "PROCESSOR_URL", "BURST_PREFIX", "WATCHER_URL", "PROMETHEUS_URL", "ROUTER", "MESH_URL", "NAMESPACE", "BURST_CLUSTER"],
   ...["ADMIN_PORT", "HOST", "PRIMARY_UPSTREAMS", "BURST_UPSTREAMS", "WEIGHTS"],
   ...WATCHER_SETTINGS.map((s) => s.env),
   ...LOCAL_SETTINGS.map((s) => s.env),
@@ -152,7 +152,8 @@ export function stages({ config, ports, urls, files, programs }: Topology): Chil
   const upstreams = { PRIMARY_UPSTREAMS: urls.workers.primary.join(","), BURST_UPSTREAMS: urls.workers.burst.join(",") };
   const meshEnv = { PORT: String(ports.meshData), ADMIN_PORT: String(ports.meshAdmin), HOST, ...upstreams, WEIGHTS: formatWeights(config.naturalWeights), NAMESPACE: DEFAULT_NAMESPACE };
   const watcherEnv = { PORT: String(ports.watcher), PROMETHEUS_URL: urls.prometheus, ROUTER: "local", MESH_URL: urls.meshAdmin, NAMESPACE: DEFAULT_NAMESPACE, ...watcherSettingsEnv(config) };
-  const frontendEnv = { PORT: String(ports.frontend), PROCESSOR_URL: urls.mesh, REDIS_URL: redisHostPort, BURST_PREFIX };
+  // the frontend reads the watcher's /status directly (in the cluster: through the watcher's Service)
+  const frontendEnv = { PORT: String(ports.frontend), PROCESSOR_URL: urls.mesh, REDIS_URL: redisHostPort, BURST_PREFIX, WATCHER_URL: urls.watcher };
   const prometheusArgv = prometheusArgs({ configFile: files.prometheusConfig, dataDir: files.prometheusData, listenAddress: `${HOST}:${ports.prometheus}` });
   return [
     [{ name: "redis", command: programs.redis, args: redisArgs(ports.redis, files.redis), env: childEnv({}), url: urls.redis, ready: { redis: { host: HOST, port: ports.redis } }, stopPhase: 3 }],

@@ -91,12 +91,17 @@ describe("whole stack: the watcher's RBAC is least privilege", () => {
     expect(deployments.map(cluster)).toEqual(["primary-k8s"]);
     const sa = watcherDeployment().inputs.spec.template.spec.serviceAccountName;
     expect(sa).toBe("istio-watcher");
-    expect(ofKind("ServiceAccount").map(describe_)).toEqual(["ServiceAccount/istio-watcher@primary-k8s"]);
+    // the frontend's account is only its mesh identity (the watcher's AuthorizationPolicy names it): no token, no binding
+    expect(ofKind("ServiceAccount").map(describe_).sort()).toEqual(["ServiceAccount/frontend@primary-k8s", "ServiceAccount/istio-watcher@primary-k8s"]);
+    const frontendSa = ofKind("ServiceAccount").find((a) => a.inputs.metadata.name === "frontend")!;
+    expect(frontendSa.inputs.automountServiceAccountToken).toBe(false);
     // not one of Istio's accounts, and no other pod runs as it or gets an API token at all
     expect(sa).not.toMatch(ISTIO_ACCOUNTS);
+    const expectedSa: Record<string, string | undefined> = { "frontend-deployment": "frontend" };
     for (const d of ofKind("Deployment").filter((x) => x !== watcherDeployment())) {
       const pod = d.inputs.spec.template.spec;
-      expect({ d: describe_(d), sa: pod.serviceAccountName, token: pod.automountServiceAccountToken }).toEqual({ d: describe_(d), sa: undefined, token: false });
+      const want = expectedSa[d.inputs.metadata.name];
+      expect({ d: describe_(d), sa: pod.serviceAccountName, token: pod.automountServiceAccountToken }).toEqual({ d: describe_(d), sa: want, token: false });
     }
   });
 
@@ -139,6 +144,70 @@ describe("whole stack: the watcher's RBAC is least privilege", () => {
     expect(ofKind("VirtualService").filter((v) => v.inputs.metadata.name === vs)).toHaveLength(1);
     const env = Object.fromEntries((watcherDeployment().inputs.spec.template.spec.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
     expect(env.VIRTUAL_SERVICE).toBe(vs);
+  });
+});
+
+describe("whole stack: inside the mesh, only the frontend reaches the watcher, and only GET /status", () => {
+  const watcherPods = () => ofKind("Deployment").find((d) => d.inputs.metadata.name === "istio-watcher")!;
+  const frontendPods = () => ofKind("Deployment").find((d) => d.inputs.metadata.name === "frontend-deployment")!;
+  const selects = (selector: Record<string, string>, d: RecordedResource) => Object.entries(selector).every(([k, v]) => d.inputs.spec.template.metadata.labels[k] === v);
+
+  it("puts one ALLOW AuthorizationPolicy on the watcher's pods, and on no other pod", async () => {
+    const policies = ofKind("AuthorizationPolicy");
+    expect(policies.map(describe_)).toEqual(["AuthorizationPolicy/istio-watcher@primary-k8s"]);
+    const [policy] = policies;
+    expect(policy.type).toBe("kubernetes:security.istio.io/v1:AuthorizationPolicy");
+    expect(policy.inputs.metadata.namespace).toBe(await valueOf<string>(program.appNamespace));
+    expect(policy.inputs.spec.action).toBe("ALLOW");
+    const selector = policy.inputs.spec.selector.matchLabels;
+    expect(Object.keys(selector).length).toBeGreaterThan(0);
+    expect(ofKind("Deployment").filter((d) => selects(selector, d)).map(describe_)).toEqual([describe_(watcherPods())]);
+    expect(policy.inputs.spec.targetRef ?? policy.inputs.spec.targetRefs).toBeUndefined();
+  });
+
+  it("allows exactly one request: GET /status on the watcher's port, from the frontend pods' ServiceAccount in their namespace", async () => {
+    const [policy] = ofKind("AuthorizationPolicy");
+    const ns = await valueOf<string>(program.appNamespace);
+    const frontendSa = frontendPods().inputs.spec.template.spec.serviceAccountName;
+    expect(frontendSa).toBe("frontend");
+    expect(frontendPods().inputs.metadata.namespace).toBe(ns);
+    expect(policy.inputs.spec.rules).toEqual([
+      {
+        from: [{ source: { principals: [`cluster.local/ns/${ns}/sa/${frontendSa}`] } }],
+        to: [{ operation: { methods: ["GET"], paths: ["/status"], ports: [String(watcherPods().inputs.spec.template.spec.containers[0].ports[0].containerPort)] } }],
+      },
+    ]);
+    // the stack keeps Istio's default trust domain, which that principal names
+    const istiod = mocks.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "istiod")!;
+    expect(istiod.inputs.values?.meshConfig?.trustDomain ?? istiod.inputs.values?.global?.trustDomain ?? "cluster.local").toBe("cluster.local");
+    // and the frontend is told that Service: http://istio-watcher -> /status
+    const env = Object.fromEntries((frontendPods().inputs.spec.template.spec.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    expect(env.WATCHER_URL).toBe("http://istio-watcher");
+  });
+
+  it("leaves the kubelet's probes and Prometheus' scrapes outside the policy: rewritten to the sidecar agent, never turned off", () => {
+    const template = watcherPods().inputs.spec.template;
+    const annotations: Record<string, string> = template.metadata.annotations ?? {};
+    expect(annotations["sidecar.istio.io/rewriteAppHTTPProbers"]).toBeUndefined();
+    expect(annotations["prometheus.istio.io/merge-metrics"]).toBeUndefined();
+    expect(annotations["sidecar.istio.io/inject"]).toBeUndefined();
+    for (const key of Object.keys(annotations)) expect(key).not.toMatch(/^traffic\.sidecar\.istio\.io\//);
+    // and Istio's own values do not turn the rewrite or the merge off for the mesh
+    const istiod = mocks.ofType("kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "istiod")!;
+    expect(istiod.inputs.values?.sidecarInjectorWebhook?.rewriteAppHTTPProbe ?? true).toBe(true);
+    expect(istiod.inputs.values?.meshConfig?.enablePrometheusMerge ?? true).toBe(true);
+    const [c] = template.spec.containers;
+    expect([c.readinessProbe.httpGet?.port, c.livenessProbe.tcpSocket?.port]).toEqual([8082, 8082]);
+  });
+
+  it("exposes the watcher through no gateway: its Service is ClusterIP and no gateway-bound route reaches it", () => {
+    const svc = ofKind("Service").find((s) => s.inputs.metadata.name === "istio-watcher")!;
+    expect(svc.inputs.spec.type).toBe("ClusterIP");
+    expect(svc.inputs.spec.ports).toEqual([{ name: "http", port: 80, targetPort: 8082, protocol: "TCP" }]);
+    for (const vs of ofKind("VirtualService")) {
+      const hosts = [...(vs.inputs.spec.hosts ?? []), ...["http", "tcp", "tls"].flatMap((k) => (vs.inputs.spec[k] ?? []).flatMap((r: { route?: { destination: { host: string } }[] }) => (r.route ?? []).map((d) => d.destination.host)))];
+      expect({ vs: describe_(vs), watcher: hosts.filter((h: unknown) => typeof h === "string" && h.includes("istio-watcher")) }).toEqual({ vs: describe_(vs), watcher: [] });
+    }
   });
 });
 

@@ -46,6 +46,7 @@ describe("the String Hashr app across both clusters", () => {
         "Service/worker-service",
         "Deployment/frontend-deployment",
         "Service/frontend-service",
+        "ServiceAccount/frontend",
         "Gateway/frontend-gateway",
         "VirtualService/frontend-ingress-virtual-service",
         "VirtualService/redis-virtual-service",
@@ -56,6 +57,8 @@ describe("the String Hashr app across both clusters", () => {
         "Role/istio-watcher",
         "RoleBinding/istio-watcher",
         "Deployment/istio-watcher",
+        "Service/istio-watcher",
+        "AuthorizationPolicy/istio-watcher",
       ].sort(),
     );
     expect(inCluster("burst")).toEqual(
@@ -89,7 +92,8 @@ describe("the String Hashr app across both clusters", () => {
   it("gives the Services the same names, types and ports in both clusters where present", () => {
     const primarySvcs = objects(mocks, "Service", "primary").filter((s) => s.inputs.metadata.namespace === "hashr");
     const burstSvcs = objects(mocks, "Service", "burst");
-    expect(names(primarySvcs)).toEqual(["frontend-service", "redis-cache-service", "worker-service"]);
+    // istio-watcher: the watcher's own Service, in primary only (the frontend reads its /status)
+    expect(names(primarySvcs)).toEqual(["frontend-service", "istio-watcher", "redis-cache-service", "worker-service"]);
     expect(names(burstSvcs)).toEqual(["redis-cache-service", "worker-service"]);
     for (const b of burstSvcs) {
       const p = primarySvcs.find((s) => s.inputs.metadata.name === b.inputs.metadata.name)!;
@@ -111,7 +115,26 @@ describe("the String Hashr app across both clusters", () => {
       PROCESSOR_URL: "http://worker-service",
       REDIS_URL: "secret:redis-credentials/url",
       BURST_PREFIX: "bursty-",
+      WATCHER_URL: "http://istio-watcher",
     });
+  });
+
+  it("points the frontend's WATCHER_URL at the watcher's Service, which reaches the watcher's port", () => {
+    const url = new URL(envOf(containersOf(object(mocks, "Deployment", "frontend-deployment"))[0]).WATCHER_URL);
+    // a short name: the frontend and the watcher share the app namespace
+    const frontendNs = object(mocks, "Deployment", "frontend-deployment").inputs.metadata.namespace;
+    const svc = object(mocks, "Service", url.hostname, "primary");
+    expect(svc.inputs.metadata.namespace).toBe(frontendNs);
+    const port = svc.inputs.spec.ports.find((p: any) => p.port === Number(url.port || 80));
+    expect(port).toMatchObject({ name: "http", targetPort: 8082 });
+    const watcher = object(mocks, "Deployment", "istio-watcher", "primary");
+    for (const [k, v] of Object.entries(svc.inputs.spec.selector)) expect(watcher.inputs.spec.template.metadata.labels[k]).toBe(v);
+    expect(containersOf(watcher)[0].ports.map((p: any) => p.containerPort)).toContain(port.targetPort);
+    // and no other Deployment's pods are behind it
+    for (const d of deployments().filter((x) => x !== watcher)) {
+      const labels = d.inputs.spec.template.metadata.labels;
+      expect(Object.entries(svc.inputs.spec.selector).every(([k, v]) => labels[k] === v)).toBe(false);
+    }
   });
 
   it("creates the worker VirtualService with the natural weights, summing to 100, over subsets that select the two pools", () => {

@@ -1,4 +1,4 @@
-/* String Hashr page: the frequency box, the live hash list, counters and the rate chart. */
+/* String Hashr page: the frequency box, the routing panel, the live hash list, counters and the rate chart (with the weight changes marked). */
 (function () {
   "use strict";
 
@@ -99,6 +99,49 @@
   });
 
   // --- chart: hashes per second from the difference of consecutive stats
+  var times = []; // the time (ms) of each chart point
+  var markers = []; // weight changes to mark: {key, time, label, color}
+  function pixelAt(scale, t) {
+    var n = times.length;
+    if (n === 0 || t < times[0]) return null;
+    if (t >= times[n - 1]) return scale.getPixelForValue(n - 1);
+    for (var i = 0; i < n - 1; i++) {
+      if (t < times[i + 1]) {
+        var a = scale.getPixelForValue(i);
+        var b = scale.getPixelForValue(i + 1);
+        return a + ((t - times[i]) / (times[i + 1] - times[i])) * (b - a);
+      }
+    }
+    return null;
+  }
+  // Draws a dashed vertical line, with a label, at each weight change inside the chart's time span.
+  var weightChangeMarkers = {
+    id: "weightChanges",
+    afterDatasetsDraw: function (c) {
+      var area = c.chartArea;
+      var ctx = c.ctx;
+      var row = 0;
+      markers.forEach(function (m) {
+        var x = pixelAt(c.scales.x, m.time);
+        if (x === null) return;
+        ctx.save();
+        ctx.strokeStyle = m.color;
+        ctx.lineWidth = 1.5;
+        ctx.setLineDash([5, 4]);
+        ctx.beginPath();
+        ctx.moveTo(x, area.top);
+        ctx.lineTo(x, area.bottom);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.font = "600 11px system-ui, -apple-system, 'Segoe UI', sans-serif";
+        var right = x > area.right - 90;
+        ctx.textAlign = right ? "right" : "left";
+        ctx.fillStyle = m.color;
+        ctx.fillText(m.label, x + (right ? -4 : 4), area.top + 12 + 13 * (row++ % 2));
+        ctx.restore();
+      });
+    },
+  };
   var chart = new Chart($("rate-chart"), {
     type: "line",
     data: {
@@ -115,7 +158,9 @@
       interaction: { mode: "index", intersect: false },
       scales: { y: { beginAtZero: true, title: { display: true, text: "per second" } } },
     },
+    plugins: [weightChangeMarkers],
   });
+  chart.$weightChanges = markers; // read by tests
 
   // --- counters and chart from the periodic stats
   var previous = null;
@@ -141,11 +186,14 @@
       var rate = function (now, before) {
         return Math.max(0, (now - before) / dt);
       };
+      times.push(s.time);
       chart.data.labels.push(new Date(s.time).toLocaleTimeString());
       chart.data.datasets[0].data.push(rate(s.hashes.primary, previous.hashes.primary));
       chart.data.datasets[1].data.push(rate(s.hashes.burst, previous.hashes.burst));
       chart.data.datasets[2].data.push(rate(s.errors, previous.errors));
       if (chart.data.labels.length > CHART_POINTS) {
+        times.shift();
+        for (var m = markers.length - 1; m >= 0; m--) if (markers[m].time < times[0]) markers.splice(m, 1);
         chart.data.labels.shift();
         chart.data.datasets.forEach(function (d) {
           d.data.shift();
@@ -155,4 +203,198 @@
     }
     previous = s;
   });
+
+  // --- routing panel: what the watcher chose (socket.io `routing`, the same object as GET /api/routing)
+  var COLORS = { primary: "#0d6efd", burst: "#fd7e14", fallback: "#dc3545" };
+  var MAX_CHANGES = 5; // changes listed in the panel, newest first
+  var panel = $("routing");
+  var marked = {}; // changes already marked on the chart, by seq and time
+
+  function clock(iso) {
+    var t = new Date(iso);
+    return isNaN(t.getTime()) ? String(iso) : t.toLocaleTimeString();
+  }
+  function num(n) {
+    return Math.round(n * 10) / 10;
+  }
+  function setText(id, text) {
+    $(id).textContent = text;
+  }
+  function setPhase(text, cls) {
+    var badge = $("routing-phase");
+    badge.className = "badge " + cls;
+    badge.textContent = text;
+  }
+  function showMessage(text, cls) {
+    var box = $("routing-message");
+    box.hidden = !text;
+    box.className = "routing-message small alert py-2 px-3 " + (cls || "");
+    box.textContent = text || "";
+  }
+  /** The weights, rate and changes: hidden while routing is not configured. */
+  function showDetails(shown) {
+    ["routing-body", "routing-changes-header", "routing-changes"].forEach(function (id) {
+      $(id).hidden = !shown;
+    });
+  }
+  function setWeights(w) {
+    setText("weight-primary", w ? w.primary : "–");
+    setText("weight-burst", w ? w.burst : "–");
+    var p = w ? w.primary : 50;
+    var b = w ? w.burst : 50;
+    [
+      ["weight-bar-primary", p],
+      ["weight-bar-burst", b],
+    ].forEach(function (bar) {
+      var el = $(bar[0]);
+      el.style.width = bar[1] + "%";
+      el.classList.toggle("weight-empty", bar[1] === 0); // no sliver of colour at 0 %
+      el.setAttribute("aria-valuenow", bar[1]);
+    });
+  }
+  function markerFor(c) {
+    if (c.action === "health-fallback") return { label: "fallback: primary " + c.to.primary + "%", color: COLORS.fallback };
+    if (c.to.burst > c.from.burst) return { label: "burst " + c.to.burst + "%", color: COLORS.burst };
+    return { label: "primary " + c.to.primary + "%", color: COLORS.primary };
+  }
+  function markChanges(changes) {
+    var added = false;
+    changes.forEach(function (c) {
+      var key = c.seq + "@" + c.at;
+      if (marked[key]) return;
+      marked[key] = true;
+      var time = new Date(c.at).getTime();
+      if (isNaN(time) || (times.length > 0 && time < times[0])) return;
+      var m = markerFor(c);
+      markers.push({ key: key, seq: c.seq, at: c.at, time: time, label: m.label + (c.dryRun ? " (dry run)" : ""), color: m.color });
+      added = true;
+    });
+    if (added) chart.update("none");
+  }
+  function renderThresholds(r) {
+    var t = r.thresholds;
+    var observed = r.observed && r.observed.kind === "value" ? r.observed.rps : null;
+    var low = $("rate-mark-low");
+    var high = $("rate-mark-high");
+    var top = r.mode === "overflow" ? t.primaryCapacityRps : t.highRps;
+    var scale = Math.max(top * 1.5, (observed || 0) * 1.1, 1);
+    var pct = function (v) {
+      return Math.min(100, Math.max(0, (100 * v) / scale)) + "%";
+    };
+    if (r.mode === "overflow") {
+      setText("routing-thresholds", "primary keeps up to " + num(t.primaryCapacityRps) + " req/s; the excess goes to burst in steps of " + t.stepWeight + " %, at most " + t.maxBurstWeight + " %");
+      low.hidden = true;
+      high.style.left = pct(t.primaryCapacityRps);
+      high.title = "primary capacity " + num(t.primaryCapacityRps) + " req/s";
+    } else {
+      setText("routing-thresholds", "to burst above " + num(t.highRps) + " req/s, back below " + num(t.lowRps) + " req/s");
+      low.hidden = false;
+      low.style.left = pct(t.lowRps);
+      low.title = "LOW_RPS " + num(t.lowRps);
+      high.style.left = pct(t.highRps);
+      high.title = "HIGH_RPS " + num(t.highRps);
+    }
+    var fill = $("rate-fill");
+    fill.style.width = observed === null ? "0%" : pct(observed);
+    fill.className = "rate-fill " + (observed !== null && observed > top ? "rate-over" : observed !== null && r.mode !== "overflow" && observed < t.lowRps ? "rate-under" : "rate-between");
+    if (observed !== null) setText("routing-rate", num(observed).toFixed(1));
+    else if (r.observed && r.observed.kind === "nodata") setText("routing-rate", "no data (" + r.observed.reason + ")");
+    else if (r.observed && r.observed.kind === "error") setText("routing-rate", "query failed");
+    else setText("routing-rate", "–");
+    $("routing-rate-unit").hidden = observed === null;
+    // the watcher bursts on a short, recent view of the rate and comes back on the long one
+    var fast = r.observed && r.observed.kind === "value" && typeof r.observed.upRps === "number" ? r.observed.upRps : null;
+    setText("routing-rate-fast", fast === null ? "" : "(recent " + num(fast).toFixed(1) + ")");
+  }
+  function renderChanges(r) {
+    var list = $("routing-changes");
+    var recent = r.recentChanges.slice(-MAX_CHANGES).reverse();
+    setText("routing-change-count", r.changes > 0 ? r.changes + " since the watcher started" : "");
+    list.textContent = "";
+    if (recent.length === 0) {
+      var none = document.createElement("li");
+      none.className = "list-group-item small text-body-secondary routing-none";
+      none.textContent = "none yet";
+      list.appendChild(none);
+      return;
+    }
+    recent.forEach(function (c) {
+      var li = document.createElement("li");
+      li.className = "list-group-item small routing-change";
+      li.dataset.seq = c.seq;
+      li.dataset.action = c.action;
+      var head = document.createElement("div");
+      head.className = "d-flex justify-content-between align-items-baseline";
+      var what = document.createElement("span");
+      var badge = document.createElement("span");
+      var m = markerFor(c);
+      badge.className = "badge change-action";
+      badge.style.backgroundColor = m.color;
+      badge.textContent = c.action;
+      var weights = document.createElement("span");
+      weights.className = "change-weights";
+      weights.textContent = " primary " + c.to.primary + " / burst " + c.to.burst;
+      what.appendChild(badge);
+      what.appendChild(weights);
+      if (c.dryRun) {
+        var dry = document.createElement("span");
+        dry.className = "badge text-bg-info ms-1 change-dry-run";
+        dry.textContent = "dry run";
+        what.appendChild(dry);
+      }
+      var when = document.createElement("small");
+      when.className = "text-body-secondary text-nowrap ms-2";
+      when.textContent = clock(c.at);
+      head.appendChild(what);
+      head.appendChild(when);
+      var reason = document.createElement("div");
+      reason.className = "change-reason text-body-secondary";
+      reason.textContent = c.reason;
+      li.appendChild(head);
+      li.appendChild(reason);
+      list.appendChild(li);
+    });
+  }
+  function renderRouting(r) {
+    panel.dataset.watcher = r.watcher;
+    if (r.watcher === "not-configured") {
+      panel.dataset.phase = "";
+      setPhase("not configured", "text-bg-secondary");
+      showMessage("Routing is not configured: " + r.error + ", so the frontend cannot ask the watcher.", "alert-secondary mb-0");
+      showDetails(false);
+      return;
+    }
+    showDetails(true);
+    if (r.watcher === "unreachable") {
+      panel.classList.add("routing-stale");
+      setPhase("unreachable", "text-bg-danger");
+      showMessage("Watcher unreachable: " + r.error + (r.lastSeenAt ? ". Last answer at " + clock(r.lastSeenAt) + "; the values below are from then." : ".") + " Hashes keep flowing.", "alert-warning mb-3");
+      return;
+    }
+    panel.classList.remove("routing-stale");
+    panel.dataset.phase = r.phase || "";
+    $("routing-dry-run").hidden = !r.dryRun;
+    if (!r.ready || !r.weights) {
+      setPhase("starting", "text-bg-secondary");
+      showMessage("The watcher has not read the weights yet.", "alert-secondary mb-3");
+    } else {
+      setPhase(r.phase === "burst" ? "bursting" : "natural", r.phase === "burst" ? "text-bg-warning" : "text-bg-primary");
+      showMessage("");
+    }
+    setText("routing-mode", r.mode + " mode");
+    setWeights(r.weights);
+    renderThresholds(r);
+    var d = r.lastDecision;
+    var decision = $("routing-decision");
+    decision.textContent = "";
+    if (d) {
+      var label = document.createElement("strong");
+      label.textContent = d.action + ": ";
+      decision.appendChild(label);
+      decision.appendChild(document.createTextNode(d.reason));
+    }
+    renderChanges(r);
+    markChanges(r.recentChanges);
+  }
+  socket.on("routing", renderRouting);
 })();

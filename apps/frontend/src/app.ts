@@ -8,6 +8,7 @@ import { type FrontendConfig, parseFreq } from "./config";
 import { HashFeed } from "./hashes";
 import { Pacer } from "./pacer";
 import { Processor } from "./processor";
+import { RoutingReader, type RoutingOptions } from "./routing";
 import { type Pool, Stats } from "./stats";
 
 /** How often hashes are pushed to browsers when they arrive faster than `SINGLE_PER_FLUSH` per flush. */
@@ -18,6 +19,8 @@ export const SINGLE_PER_FLUSH = 5;
 export const MAX_BATCH = 100;
 /** How often `stats` is pushed to browsers. */
 export const STATS_MS = 1_000;
+/** How often the watcher's routing is read and pushed to browsers as `routing`, while any is connected. */
+export const ROUTING_MS = 1_000;
 
 const PUBLIC_DIR = join(__dirname, "..", "public");
 
@@ -26,6 +29,8 @@ export interface FrontendDeps {
   registry?: Registry;
   /** How long close() waits for page requests and worker calls to finish (default 8 s). */
   drainMs?: number;
+  /** Deadline and cache age of the watcher reads behind /api/routing (defaults in routing.ts). */
+  routing?: RoutingOptions;
 }
 
 export interface Frontend {
@@ -34,6 +39,7 @@ export interface Frontend {
   stats: Stats;
   pacer: Pacer;
   feed: HashFeed;
+  routing: RoutingReader;
   registry: Registry;
   /** Sets the frequency (validated); returns the refusal message when it is not acceptable. */
   setFrequency(value: unknown): { freq: number } | { error: string };
@@ -51,6 +57,7 @@ export function createFrontend(config: FrontendConfig, deps: FrontendDeps = {}):
   const stats = new Stats();
   const processor = new Processor(config.processorUrl, stats, { timeoutMs: config.requestTimeoutMs, maxInFlight: config.maxInFlight }, log);
   const pacer = new Pacer(() => processor.call());
+  const routing = new RoutingReader(config.watcherUrl, log, deps.routing);
 
   // Hashes from Redis: counted by pool, pushed to browsers one by one at low rates, batched above.
   let singles = 0;
@@ -104,6 +111,10 @@ export function createFrontend(config: FrontendConfig, deps: FrontendDeps = {}):
   app.get("/api/stats", (_req, res) => {
     res.json(stats.snapshot());
   });
+  // The routing the watcher chose: 200 with {"watcher": "ok" | "unreachable" | "not-configured", ...}.
+  app.get("/api/routing", (_req, res) => {
+    void routing.current().then((state) => res.set("cache-control", "no-store").json(state));
+  });
   app.get("/api/config", (_req, res) => {
     res.json({ burstPrefix: config.burstPrefix, maxFreq: config.maxFreq });
   });
@@ -152,6 +163,7 @@ export function createFrontend(config: FrontendConfig, deps: FrontendDeps = {}):
   io.on("connection", (socket) => {
     socket.emit("config", { burstPrefix: config.burstPrefix, maxFreq: config.maxFreq });
     socket.emit("stats", stats.snapshot());
+    void routing.current().then((state) => socket.connected && socket.emit("routing", state));
     socket.on("frequency", (...args: unknown[]) => {
       // socket.io passes the ack as the last argument, after however many the client sent
       const ack = typeof args[args.length - 1] === "function" ? (args.pop() as (reply: unknown) => void) : undefined;
@@ -172,8 +184,11 @@ export function createFrontend(config: FrontendConfig, deps: FrontendDeps = {}):
     omitted = 0;
   }, FLUSH_MS);
   const statsTimer = setInterval(() => io.emit("stats", stats.snapshot()), STATS_MS);
+  const routingTimer = setInterval(() => {
+    if (io.engine.clientsCount > 0) void routing.current().then((state) => !closing && io.emit("routing", state));
+  }, ROUTING_MS);
 
-  registerMetrics(registry, stats, () => io.engine.clientsCount, () => feed.ready);
+  registerMetrics(registry, stats, () => io.engine.clientsCount, () => feed.ready, () => routing.last?.watcher === "ok");
 
   if (config.initialFreq > 0) setFrequency(config.initialFreq);
 
@@ -185,6 +200,7 @@ export function createFrontend(config: FrontendConfig, deps: FrontendDeps = {}):
       pacer.stop();
       clearInterval(flushTimer);
       clearInterval(statsTimer);
+      clearInterval(routingTimer);
       io.disconnectSockets(true);
       io.engine.close();
       const drainMs = deps.drainMs ?? 8_000;
@@ -200,11 +216,11 @@ export function createFrontend(config: FrontendConfig, deps: FrontendDeps = {}):
     return closed;
   };
 
-  return { server, io, stats, pacer, feed, registry, setFrequency, close };
+  return { server, io, stats, pacer, feed, routing, registry, setFrequency, close };
 }
 
 /** Prometheus metrics read from Stats when scraped, so the hot path only increments numbers. */
-function registerMetrics(registry: Registry, stats: Stats, clients: () => number, redisReady: () => boolean): void {
+function registerMetrics(registry: Registry, stats: Stats, clients: () => number, redisReady: () => boolean, watcherReachable: () => boolean): void {
   const registers = [registry];
   new Counter({
     name: "frontend_requests_sent_total",
@@ -267,6 +283,14 @@ function registerMetrics(registry: Registry, stats: Stats, clients: () => number
     registers,
     collect() {
       this.set(clients());
+    },
+  });
+  new Gauge({
+    name: "frontend_watcher_reachable",
+    help: "1 while the last read of the watcher's /status (WATCHER_URL) succeeded, else 0",
+    registers,
+    collect() {
+      this.set(watcherReachable() ? 1 : 0);
     },
   });
   new Gauge({

@@ -19,6 +19,8 @@ export interface FrontendConfig {
   requestTimeoutMs: number;
   /** MAX_IN_FLIGHT: worker calls allowed at once; a call due past the cap is dropped and counted (default 500). */
   maxInFlight: number;
+  /** WATCHER_URL: the watcher's base URL; its `/status` feeds GET /api/routing (default unset: routing not configured). */
+  watcherUrl?: string;
 }
 
 /** Parses and validates the environment; throws a ConfigError naming the first bad variable. */
@@ -36,6 +38,7 @@ export function loadConfig(env: Env = new Env()): FrontendConfig {
     initialFreq,
     requestTimeoutMs: env.duration("REQUEST_TIMEOUT", 5_000, { minMs: 1 }),
     maxInFlight: env.integer("MAX_IN_FLIGHT", 500, { min: 1, max: 100_000 }),
+    watcherUrl: env.raw("WATCHER_URL") === undefined ? undefined : env.url("WATCHER_URL"),
   };
 }
 

@@ -9,3 +9,4 @@ export * from "./decisions";
 export * from "./queries";
 export * from "./watcher-settings";
 export * from "./status";
+export * from "./routing";

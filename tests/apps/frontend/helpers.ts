@@ -1,7 +1,7 @@
 /** Helpers for the frontend tests: an in-process frontend and stand-in worker services. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createLogger, listen } from "@istio-burst/common";
-import { createFrontend, type Frontend } from "../../../apps/frontend/src/app";
+import { createFrontend, type Frontend, type FrontendDeps } from "../../../apps/frontend/src/app";
 import type { FrontendConfig } from "../../../apps/frontend/src/config";
 import { waitFor } from "../../helpers/services";
 import { request } from "../worker/helpers";
@@ -9,6 +9,7 @@ import { request } from "../worker/helpers";
 export async function startFrontend(
   overrides: Partial<FrontendConfig> & Pick<FrontendConfig, "processorUrl" | "redisUrl">,
   drainMs = 2_000,
+  deps: Omit<FrontendDeps, "log" | "drainMs"> = {},
 ): Promise<{ frontend: Frontend; url: string }> {
   const config: FrontendConfig = {
     port: 0,
@@ -19,7 +20,7 @@ export async function startFrontend(
     maxInFlight: 500,
     ...overrides,
   };
-  const frontend = createFrontend(config, { log: createLogger("frontend", "silent"), drainMs });
+  const frontend = createFrontend(config, { log: createLogger("frontend", "silent"), drainMs, ...deps });
   const port = await listen(frontend.server, 0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}`;
   await waitFor("frontend ready", async () => (await request(`${url}/_healthz`)).status === 200);

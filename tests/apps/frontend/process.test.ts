@@ -69,6 +69,8 @@ describe("frontend program", () => {
     ["INITIAL_FREQ", "6000"],
     ["REQUEST_TIMEOUT", "soon"],
     ["MAX_IN_FLIGHT", "0"],
+    ["WATCHER_URL", "istio-watcher"],
+    ["WATCHER_URL", "ftp://istio-watcher"],
   ])("%s=%s exits non-zero at start with one line naming it", (name, value) => {
     const env = { PATH: process.env.PATH ?? "", PORT: "0", REDIS_URL: "127.0.0.1:1", [name]: value };
     const r = spawnSync(process.execPath, [PROGRAM], { cwd: ROOT, env, encoding: "utf8", timeout: 10_000 });

@@ -1,0 +1,51 @@
+/** The routing report the frontend serves, and the check that an answer from WATCHER_URL is a watcher status. */
+import { routingFromStatus, watcherStatusProblem, type WatcherStatus } from "../../packages/contract/src";
+import { cannedStatus } from "../apps/frontend/fake-watcher";
+
+const with_ = (patch: Record<string, unknown>) => ({ ...cannedStatus(), ...patch });
+
+describe("watcherStatusProblem", () => {
+  it("accepts the watcher's status, before the weights are read too", () => {
+    expect(watcherStatusProblem(cannedStatus())).toBeUndefined();
+    expect(watcherStatusProblem(with_({ ready: false, weights: null, phase: null, lastSample: null, lastDecision: null, changes: 0, recentChanges: [] }))).toBeUndefined();
+    for (const lastSample of [
+      { at: "t", kind: "nodata", reason: "empty" },
+      { at: "t", kind: "error", message: "HTTP 503" },
+    ]) {
+      expect(watcherStatusProblem(with_({ lastSample }))).toBeUndefined();
+    }
+  });
+
+  it.each<[string, unknown, string]>([
+    ["null", null, "not a JSON object"],
+    ["a string", "ok", "not a JSON object"],
+    ["another service", with_({ service: "frontend" }), 'no "service": "watcher"'],
+    ["no mode", with_({ mode: undefined }), "mode is not switch or overflow"],
+    ["ready as a string", with_({ ready: "yes" }), "ready or dryRun is not a boolean"],
+    ["weights as a list", with_({ weights: [0, 100] }), "weights are not two integers summing to 100"],
+    ["fractional weights", with_({ weights: { primary: 50.5, burst: 49.5 } }), "weights are not two integers summing to 100"],
+    ["an unknown phase", with_({ phase: "panic" }), "phase is not natural, burst or null"],
+    ["no thresholds", with_({ thresholds: undefined }), "thresholds lack highRps and lowRps"],
+    ["a string threshold", with_({ thresholds: { ...cannedStatus().thresholds, highRps: "15" } }), "thresholds lack highRps and lowRps"],
+    ["a sample without its rate", with_({ lastSample: { at: "t", kind: "value" } }), "lastSample.rps is not a number"],
+    ["an unknown sample kind", with_({ lastSample: { at: "t", kind: "guess", rps: 1 } }), "lastSample.kind is not value, nodata or error"],
+    ["a decision without a reason", with_({ lastDecision: { at: "t", action: "hold" } }), "lastDecision is not a decision"],
+    ["changes as text", with_({ changes: "3" }), "changes is not a number"],
+    ["recentChanges as an object", with_({ recentChanges: {} }), "recentChanges is not a list"],
+    ["a change with an unknown action", with_({ recentChanges: [{ ...cannedStatus().recentChanges[0], action: "teleport" }] }), "recentChanges[0].action is not an action"],
+  ])("refuses %s", (_what, value, problem) => {
+    expect(watcherStatusProblem(value)).toBe(problem);
+  });
+});
+
+describe("routingFromStatus", () => {
+  it("keeps what the page shows and leaves out what the watcher talks to", () => {
+    const status: WatcherStatus = cannedStatus();
+    const report = routingFromStatus(status, "2026-01-02T10:00:42.000Z");
+    expect(Object.keys(report).sort()).toEqual(
+      ["watcher", "checkedAt", "ready", "weights", "phase", "mode", "dryRun", "observed", "thresholds", "lastDecision", "changes", "recentChanges"].sort(),
+    );
+    expect(report).toMatchObject({ watcher: "ok", checkedAt: "2026-01-02T10:00:42.000Z", weights: status.weights, observed: status.lastSample, recentChanges: status.recentChanges });
+    expect(report).not.toHaveProperty("burstPool");
+  });
+});
