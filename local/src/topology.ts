@@ -109,6 +109,18 @@ export function scrapeJobs(urls: LocalUrls): ScrapeJob[] {
   ];
 }
 
+/**
+ * Prometheus is ready once it has scraped the mesh: its discovery hands new targets to the scrapers
+ * only every few seconds after start, and until then the watcher's queries have no data.
+ */
+export async function prometheusScrapesMesh(prometheusUrl: string): Promise<boolean> {
+  const query = encodeURIComponent('up{job="local-mesh"} == 1');
+  const res = await fetch(`${prometheusUrl}/api/v1/query?query=${query}`, { signal: AbortSignal.timeout(2_000) });
+  if (res.status !== 200) return false;
+  const body = (await res.json()) as { data?: { result?: unknown[] } };
+  return (body.data?.result?.length ?? 0) > 0;
+}
+
 /** Set by local mode for its parts; never inherited from the caller's environment. */
 const MANAGED_ENV = [
   ...["PORT", "REDIS_URL", "PREFIX", "PROCESSOR_URL", "BURST_PREFIX", "WATCHER_URL", "PROMETHEUS_URL", "ROUTER", "MESH_URL", "NAMESPACE", "BURST_CLUSTER"],
@@ -159,7 +171,7 @@ export function stages({ config, ports, urls, files, programs }: Topology): Chil
     [{ name: "redis", command: programs.redis, args: redisArgs(ports.redis, files.redis), env: childEnv({}), url: urls.redis, ready: { redis: { host: HOST, port: ports.redis } }, stopPhase: 3 }],
     [...urls.workers.primary.map(worker("primary")), ...urls.workers.burst.map(worker("burst"))],
     [node("mesh", programs.mesh, meshEnv, urls.meshAdmin, 1, `${urls.mesh} (admin ${urls.meshAdmin})`)],
-    [{ name: "prometheus", command: programs.prometheus, args: prometheusArgv, env: childEnv({}), url: urls.prometheus, ready: { http: `${urls.prometheus}/-/ready` }, stopPhase: 2 }],
+    [{ name: "prometheus", command: programs.prometheus, args: prometheusArgv, env: childEnv({}), url: urls.prometheus, ready: { check: () => prometheusScrapesMesh(urls.prometheus) }, stopPhase: 2 }],
     [node("watcher", programs.watcher, watcherEnv, urls.watcher, 0, `${urls.watcher}/status`)],
     [node("frontend", programs.frontend, frontendEnv, urls.frontend, 0)],
   ];
