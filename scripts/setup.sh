@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `npm test`, `npm run local` and `npm run bench` need and is missing:
 # the npm dependencies (npm ci, when package-lock.json changed since the last install) and
-# the Debian packages that provide the real services (redis-server, prometheus, chromium).
+# the Debian packages that provide the real services (redis-server, prometheus, chromium) and setpriv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,8 +20,9 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
   echo "$lock_sum" > "$stamp"
 fi
 
-# command -> Debian package
+# command -> Debian package (setpriv: local mode's parts die with it, see docs/local.md)
 declare -A pkg_of=(
+  [setpriv]=util-linux
   [redis-server]=redis-server
   [redis-cli]=redis-tools
   [prometheus]=prometheus

@@ -29,13 +29,19 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     return 0;
   }
 
+  // A closed terminal or pipe must not crash local mode before it has stopped its parts.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+
   const abort = new AbortController();
   let firstSignalAt = 0;
+  const stopAll = (why: string) => {
+    firstSignalAt = Date.now();
+    process.stdout.write(`\nlocal: ${why}: stopping every part (Ctrl-C again to force)\n`);
+    abort.abort();
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     if (firstSignalAt === 0) {
-      firstSignalAt = Date.now();
-      process.stdout.write(`\nlocal: ${signal}: stopping every part (Ctrl-C again to force)\n`);
-      abort.abort();
+      stopAll(signal);
     } else if (Date.now() - firstSignalAt > 1_000) {
       // (a second signal within 1 s is the same Ctrl-C, forwarded by npm as well as sent by the terminal)
       process.stderr.write("local: forced exit; killing every part\n");
@@ -44,6 +50,14 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
+  // The process that started local mode (npm, a shell) may die without passing a signal on (npm does
+  // not forward SIGHUP; nothing forwards SIGKILL): local mode then has a new parent, and stops.
+  const parent = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid !== parent && firstSignalAt === 0) stopAll(`its parent (pid ${parent}) has gone`);
+  }, 500);
+  parentWatch.unref();
 
   let run;
   try {

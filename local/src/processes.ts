@@ -1,14 +1,15 @@
 /**
  * Process helpers for local mode, the tests and the benchmarks: free ports, waiting for a condition,
  * a URL or Redis, stopping a child, requiring an installed or built program (a missing one is a
- * setup error, never a skip), temp dirs, and a throwaway redis-server or Prometheus on loopback.
+ * setup error, never a skip), children that die with their parent, temp dirs, and a throwaway
+ * redis-server or Prometheus on loopback.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { delimiter, dirname, isAbsolute, join, resolve } from "node:path";
 import { prometheusArgs, renderPrometheusConfig, type ScrapeJob } from "./prometheus-config";
 
 export const HOST = "127.0.0.1";
@@ -110,6 +111,57 @@ export function redisPong(host: string, port: number, timeoutMs = 1_000): Promis
   });
 }
 
+/** The absolute path of `command` as a child with this PATH and cwd would run it; undefined when there is none. */
+export function resolveCommand(command: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | undefined {
+  const executable = (path: string) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (command.includes("/")) {
+    const path = isAbsolute(command) ? command : resolve(cwd, command);
+    return executable(path) ? path : undefined;
+  }
+  for (const dir of (env.PATH ?? "").split(delimiter).filter(Boolean)) {
+    const path = resolve(cwd, dir, command);
+    if (executable(path)) return path;
+  }
+  return undefined;
+}
+
+let setpriv: string | null | undefined;
+
+/**
+ * util-linux `setpriv` (Debian: util-linux, always installed), when it can set a parent-death
+ * signal (`--pdeathsig`, util-linux 2.33 and later; Linux only); null otherwise.
+ */
+export function setprivPath(): string | null {
+  if (setpriv === undefined) {
+    const path = process.platform === "linux" ? resolveCommand("setpriv") : undefined;
+    const works = path !== undefined && spawnSync(path, ["--pdeathsig", "SIGKILL", "--", process.execPath, "-e", ""], { stdio: "ignore", timeout: 10_000 }).status === 0;
+    setpriv = works ? (path as string) : null;
+  }
+  return setpriv;
+}
+
+/**
+ * The command line that runs `program` (an absolute path) so that the kernel SIGKILLs it when this
+ * process dies, however this process dies (SIGKILL and the OOM killer included):
+ * `setpriv --pdeathsig SIGKILL -- <program> <args>`. setpriv sets the signal and then becomes the
+ * program (exec), so the child's pid, signals and exit status are the program's own. Without a
+ * usable setpriv, the program alone.
+ *
+ * The signal fires when the *thread* that spawned the child ends; Node spawns from its main
+ * thread, so in effect when this process ends.
+ */
+export function killedWithParent(program: string, args: string[] = []): { file: string; args: string[] } {
+  const wrapper = setprivPath();
+  return wrapper === null ? { file: program, args } : { file: wrapper, args: ["--pdeathsig", "SIGKILL", "--", program, ...args] };
+}
+
 /** The path of an installed program; a setup error naming the Debian package when it is missing. */
 export function requireProgram(cmd: string, debianPackage: string): string {
   const found = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" });
@@ -178,7 +230,8 @@ export async function startRedis(port?: number): Promise<RedisServer> {
   const tmp = makeTempDir("redis");
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn(bin, redisArgs(p, tmp.dir), { stdio: "ignore" });
+    const cmd = killedWithParent(bin, redisArgs(p, tmp.dir));
+    child = spawn(cmd.file, cmd.args, { stdio: "ignore" });
     await waitFor(`redis-server on port ${p}`, () => redisPong(HOST, p));
   };
   const stop = async () => {
@@ -225,7 +278,8 @@ export async function startPrometheus(opts: { jobs: ScrapeJob[]; scrapeIntervalM
   const configFile = join(tmp.dir, "prometheus.yml");
   writeFileSync(configFile, renderPrometheusConfig(opts));
   const args = prometheusArgs({ configFile, dataDir: join(tmp.dir, "data"), listenAddress: `${HOST}:${port}` });
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const cmd = killedWithParent(bin, args);
+  const child = spawn(cmd.file, cmd.args, { stdio: ["ignore", "pipe", "pipe"] });
   const log: string[] = [];
   const keep = (chunk: Buffer) => {
     log.push(...chunk.toString("utf8").split("\n").filter(Boolean));

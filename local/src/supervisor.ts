@@ -3,16 +3,18 @@
  *
  * Each child runs in its own process group (so a Ctrl-C in the terminal reaches only local mode,
  * which then stops the children in order), with stdout and stderr appended to `<logDir>/<name>.log`
- * and the last lines kept in memory for the death report. Readiness is an HTTP 200 (`/_healthz`,
- * `/-/ready`) or a custom check. A child that exits while it is not being stopped is reported
- * once through `onDeath`. A child can also be stopped on purpose (`stopChild`, e.g. to show a
- * fault) and started again with the same spec (`restartChild`); that exit is not a death.
+ * and the last lines kept in memory for the death report. Where util-linux `setpriv` is installed,
+ * each child also gets a parent-death signal: the kernel SIGKILLs it the moment this process dies,
+ * however it dies (even by SIGKILL, which leaves no chance to clean up). Readiness is an HTTP 200
+ * (`/_healthz`, `/-/ready`) or a custom check. A child that exits while it is not being stopped is
+ * reported once through `onDeath`. A child can also be stopped on purpose (`stopChild`, e.g. to
+ * show a fault) and started again with the same spec (`restartChild`); that exit is not a death.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { httpOk, redisPong } from "./processes";
+import { httpOk, killedWithParent, redisPong, resolveCommand } from "./processes";
 
 export type Readiness = { http: string } | { redis: { host: string; port: number } } | { check: () => Promise<boolean> };
 
@@ -119,9 +121,12 @@ type Entry = Child & { exitPromise: Promise<void>; spec: ChildSpec; onPurpose: b
 
 /** Spawns `spec` in its own process group, its output appended to `logPath`; resolves once it runs. */
 async function spawnChild(spec: ChildSpec, logPath: string): Promise<Entry> {
+  const program = resolveCommand(spec.command, spec.env ?? process.env, spec.cwd);
+  if (program === undefined) throw new ChildStartError(`could not start ${spec.name} (${spec.command}): not found or not executable`);
+  const { file, args } = killedWithParent(program, spec.args ?? []);
   const log: WriteStream = createWriteStream(logPath, { flags: "a" });
   log.on("error", () => undefined);
-  const proc = spawn(spec.command, spec.args ?? [], { cwd: spec.cwd, env: spec.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const proc = spawn(file, args, { cwd: spec.cwd, env: spec.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const spawnError = await new Promise<Error | undefined>((resolve) => {
     proc.once("spawn", () => resolve(undefined));
     proc.once("error", (err) => resolve(err));

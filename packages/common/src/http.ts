@@ -60,17 +60,21 @@ export function listen(server: Server, port: number, host?: string): Promise<num
 
 /**
  * Stops accepting connections, lets in-flight requests finish (idle keep-alive sockets are closed at
- * once), force-closes what is left after `drainMs`, then runs `cleanup`.
+ * once, and each busy one as soon as its response is sent), force-closes what is left after
+ * `drainMs`, then runs `cleanup`.
  */
 export async function drainAndClose(server: Server, opts: { drainMs?: number; cleanup?: () => Promise<void> | void } = {}): Promise<void> {
   const drainMs = opts.drainMs ?? 8_000;
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      server.closeAllConnections();
-    }, drainMs);
-    timer.unref();
+    const deadline = setTimeout(() => server.closeAllConnections(), drainMs);
+    // A keep-alive client that was busy when the server closed keeps its socket open once answered:
+    // close sockets as they go idle, rather than wait for the client or the deadline.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    deadline.unref();
+    sweep.unref();
     server.close(() => {
-      clearTimeout(timer);
+      clearTimeout(deadline);
+      clearInterval(sweep);
       resolve();
     });
     server.closeIdleConnections();
@@ -78,11 +82,23 @@ export async function drainAndClose(server: Server, opts: { drainMs?: number; cl
   await opts.cleanup?.();
 }
 
+/** Keeps a write to a closed stdout or stderr (EPIPE, EBADF) from becoming an uncaught exception. */
+function ignoreStdioErrors(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount("error") === 0) stream.on("error", () => undefined);
+  }
+}
+
 /**
  * Runs a service's main: on SIGTERM/SIGINT calls `stop` once and exits 0 (1 if stop fails or takes over
  * `exitAfterMs`). A ConfigError at start prints its one line to stderr and exits 2.
+ *
+ * The exit does not depend on anyone reading the service's output: logs never block an exit (see
+ * LineWriter), and a closed stdout or stderr is ignored, so a service whose parent has gone still
+ * stops on SIGTERM within its bound.
  */
 export function runMain(service: string, main: () => Promise<{ log: Logger; stop: () => Promise<void> }>, exitAfterMs = 9_500): void {
+  ignoreStdioErrors();
   main().then(
     ({ log, stop }) => {
       let stopping = false;

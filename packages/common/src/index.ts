@@ -1,4 +1,4 @@
 export { ConfigError, Env } from "./env";
-export { createLogger, type Logger } from "./log";
+export { createLogger, LineWriter, type Logger } from "./log";
 export { createRegistry } from "./metrics";
 export { applyServerTimeouts, BodyTooLargeError, drainAndClose, listen, readBody, runMain, sendJson } from "./http";
