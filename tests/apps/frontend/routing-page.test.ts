@@ -68,6 +68,8 @@ interface PanelView {
   burst: string;
   message: string;
   rate: string;
+  /** the fast view, `(recent 24.9)` */
+  recentRate: string;
   mode: string;
   thresholds: string;
   changes: { seq: string; action: string; weights: string; reason: string }[];
@@ -85,6 +87,7 @@ function readPanel(): Promise<PanelView> {
       burst: String($("weight-burst").textContent ?? ""),
       message: $("routing-message").hidden ? "" : String($("routing-message").textContent ?? ""),
       rate: String($("routing-rate").textContent ?? ""),
+      recentRate: String($("routing-rate-fast").textContent ?? ""),
       mode: String($("routing-mode").textContent ?? ""),
       thresholds: String($("routing-thresholds").textContent ?? ""),
       changes: Array.from(document.querySelectorAll("#routing-changes li.routing-change")).map((li: any) => ({
@@ -140,7 +143,10 @@ it("during a burst shows burst 100 and the watcher's reason, and marks the chang
   expect(view.badge).toBe("bursting");
   expect(view.changes[0]).toEqual({ seq: String(change!.seq), action: "to-burst", weights: "primary 0 / burst 100", reason: change!.reason });
   expect(view.changes[0].reason).toMatch(/HIGH_RPS 15/);
-  expect(Number(view.rate)).toBeGreaterThan(15);
+  // the watcher burst on the fast view (its reason names the rate it saw); the panel shows both views
+  expect(Number(/observed ([\d.]+) rps/.exec(view.changes[0].reason)?.[1])).toBeGreaterThan(15);
+  expect(Number(view.rate)).toBeGreaterThan(0);
+  expect(view.recentRate).toMatch(/^\(recent [\d.]+\)$/);
   // the chart draws a marker at that change once a stats point follows it
   await page.waitForFunction(() => (window.Chart.getChart(document.getElementById("rate-chart"))?.$weightChanges ?? []).length >= 1, undefined, { timeout: 5_000 });
   expect(await chartMarkers()).toEqual([expect.objectContaining({ seq: change!.seq, label: "burst 100%" })]);
