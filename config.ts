@@ -12,6 +12,8 @@
  * section lists every key with its default.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as yaml from "js-yaml";
+import { isIP } from "node:net";
 import { isDeepStrictEqual } from "node:util";
 import {
   DEFAULT_NAMESPACE,
@@ -44,6 +46,16 @@ export interface ClusterConfig {
   spot: boolean;
 }
 
+/** An existing cluster used as the primary instead of a GKE cluster (`primaryKubeconfig`). */
+export interface ExistingPrimaryConfig {
+  /** the kubeconfig, a Pulumi secret; its current context is the one used */
+  kubeconfig: pulumi.Output<string>;
+  /** the kubeconfig's current context */
+  context: string;
+  /** the cluster that context names (the `primaryClusterName` output) */
+  cluster: string;
+}
+
 export interface InfraConfig {
   /** Google Cloud project id (`istio-burst:project`, else `gcp:project`) */
   project: string;
@@ -51,12 +63,15 @@ export interface InfraConfig {
   zone: string;
   /** region derived from the zone, e.g. `us-west1` (Artifact Registry location) */
   region: string;
-  /** VPC network both clusters and the firewall rule live in */
+  /** VPC network of the GKE clusters (and of the firewall rule, on one Istio network) */
   network: string;
   /** GKE release channel */
   releaseChannel: ReleaseChannel;
+  /** the GKE primary's size and shape (unused with `existingPrimary`) */
   primary: ClusterConfig;
   burst: ClusterConfig;
+  /** an existing cluster as the primary, in place of the GKE one; absent = the stack creates the primary on GKE */
+  existingPrimary?: ExistingPrimaryConfig;
   /** platform the images are built for (must match the node machine type's architecture) */
   imagePlatform: string;
 }
@@ -68,14 +83,20 @@ export interface IstioConfig {
   chartRepo: string;
   /** `global.meshID` */
   meshId: string;
-  /** `global.network`: both clusters are on one network (pods reach each other directly) */
-  network: string;
+  /** Istio network of the primary (`global.network`, the istio-system label, its east-west gateway's `networkGateway`) */
+  primaryNetwork: string;
+  /** Istio network of the burst cluster (the istio-system label, the injection path, its east-west gateway); = primaryNetwork on one network */
+  burstNetwork: string;
+  /** the networks differ: an east-west gateway in each cluster and the cross-network Gateway (15443, AUTO_PASSTHROUGH) */
+  multiNetwork: boolean;
   /** Istio cluster name (`global.multiCluster.clusterName`) of the primary cluster */
   primaryClusterName: string;
   /** Istio cluster name of the burst (remote) cluster */
   burstClusterName: string;
-  /** east-west gateway (exposes istiod to the burst cluster) behind an internal, VPC-only load balancer */
+  /** east-west gateways behind internal, VPC-only load balancers (default: on one network) */
   eastWestInternal: boolean;
+  /** CIDRs allowed to reach the east-west gateways' load balancers (`service.loadBalancerSourceRanges`); empty = unrestricted */
+  eastWestSourceRanges: string[];
   /** prometheus-community `prometheus` chart version */
   prometheusChartVersion: string;
   /** Prometheus scrape interval, normalised to a Prometheus duration (`5s`, `500ms`) */
@@ -124,7 +145,8 @@ export const DEFAULTS = {
   istioChartRepo: "https://istio-release.storage.googleapis.com/charts",
   meshId: "mesh1",
   meshNetwork: "network1",
-  eastWestInternal: true,
+  /** `burstNetwork` with `primaryKubeconfig`; without it, `burstNetwork` defaults to `meshNetwork` (one network) */
+  ownPrimaryBurstNetwork: "network2",
   prometheusChartVersion: "27.37.0",
   appNamespace: DEFAULT_NAMESPACE,
   frontendReplicas: 1,
@@ -200,6 +222,35 @@ class Reader {
     return v;
   }
 
+  /**
+   * A secret: its value as a Pulumi secret (`getSecret`), and its text for validation only (never put
+   * it in a message). An Output cannot be read synchronously, so the text is read a second time here.
+   */
+  secret(name: string): { value: pulumi.Output<string>; text: string } | undefined {
+    const value = this.cfg.getSecret(name);
+    const text = this.cfg.get(name) ?? "";
+    return value === undefined || text.trim() === "" ? undefined : { value, text };
+  }
+
+  /** CIDR ranges, as a YAML/JSON list or comma-separated; undefined when unset (or an empty list) */
+  cidrs(name: string): string[] | undefined {
+    const raw = this.string(name);
+    if (raw === undefined) return undefined;
+    let items: unknown;
+    try {
+      items = raw.startsWith("[") ? JSON.parse(raw) : raw.split(/[\s,]+/).filter((x) => x !== "");
+    } catch {
+      items = undefined;
+    }
+    const ranges = Array.isArray(items) ? items.map((x) => (typeof x === "string" ? x.trim() : x)) : undefined;
+    const bad = ranges === undefined ? [raw] : ranges.filter((x) => typeof x !== "string" || !isCidr(x));
+    if (bad.length > 0) {
+      this.problem(`${this.key(name)} (${JSON.stringify(raw)}) must be CIDR ranges like 203.0.113.0/24, as a list or comma-separated; not ${bad.map((b) => JSON.stringify(b)).join(", ")}`);
+      return [];
+    }
+    return ranges!.length === 0 ? undefined : [...new Set(ranges as string[])];
+  }
+
   boolean(name: string, def: boolean): boolean {
     const raw = this.string(name);
     if (raw === undefined) return def;
@@ -216,6 +267,73 @@ const GCP_NAME_RE = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const MACHINE_TYPE_RE = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
 /** an image reference: no whitespace, a repository path, optional tag and/or digest */
 const IMAGE_RE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+
+/** An IPv4 or IPv6 CIDR range, e.g. `203.0.113.0/24` or `2001:db8::/32`. */
+export function isCidr(s: string): boolean {
+  const m = /^([^/\s]+)\/(\d{1,3})$/.exec(s);
+  if (!m) return false;
+  const family = isIP(m[1]);
+  const bits = Number(m[2]);
+  return (family === 4 && bits <= 32) || (family === 6 && bits <= 128);
+}
+
+/** Fields of a kubeconfig that name files on the machine that wrote it. */
+const KUBECONFIG_FILE_FIELDS = { cluster: ["certificate-authority"], user: ["client-certificate", "client-key", "tokenFile"] } as const;
+
+/**
+ * What the stack needs from a kubeconfig, or why it is not one: YAML (or JSON) with non-empty
+ * `clusters`, `contexts` and `users`, a `current-context` naming a context whose cluster (with an
+ * https `server`) and user exist, and no file references in those two (the kubeconfig is stored in the
+ * stack's config and used wherever Pulumi runs). The reason never quotes the kubeconfig's content
+ * beyond entry names.
+ */
+export function inspectKubeconfig(text: string): { ok: true; context: string; cluster: string } | { ok: false; reason: string } {
+  const fail = (reason: string) => ({ ok: false as const, reason });
+  let doc: unknown;
+  try {
+    doc = yaml.load(text);
+  } catch (e) {
+    // js-yaml's message quotes the offending lines: only the reason and the position are kept.
+    const err = e as { reason?: string; mark?: { line?: number } };
+    return fail(`it is not YAML (${err.reason ?? "parse error"}${err.mark?.line !== undefined ? ` at line ${err.mark.line + 1}` : ""})`);
+  }
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return fail("it is not a YAML map");
+  const config = doc as Record<string, unknown>;
+  const entries = (field: "clusters" | "contexts" | "users", inner: "cluster" | "context" | "user") => {
+    const list = config[field];
+    if (!Array.isArray(list) || list.length === 0) return undefined;
+    const byName = new Map<string, Record<string, unknown>>();
+    for (const e of list) {
+      const entry = e as { name?: unknown; [k: string]: unknown } | null;
+      if (typeof entry?.name !== "string" || typeof entry[inner] !== "object" || entry[inner] === null) return undefined;
+      byName.set(entry.name, entry[inner] as Record<string, unknown>);
+    }
+    return byName;
+  };
+  const clusters = entries("clusters", "cluster");
+  const contexts = entries("contexts", "context");
+  const users = entries("users", "user");
+  for (const [field, inner, found] of [["clusters", "cluster", clusters], ["contexts", "context", contexts], ["users", "user", users]] as const)
+    if (!found) return fail(`\`${field}\` must be a non-empty list of entries with a \`name\` and a \`${inner}\``);
+  const current = config["current-context"];
+  if (typeof current !== "string" || current === "") return fail("it has no `current-context`");
+  const context = contexts!.get(current);
+  if (!context) return fail(`its current-context ${JSON.stringify(current)} is not in \`contexts\``);
+  const [clusterName, userName] = [context["cluster"], context["user"]];
+  const cluster = typeof clusterName === "string" ? clusters!.get(clusterName) : undefined;
+  if (!cluster) return fail(`context ${JSON.stringify(current)} names cluster ${JSON.stringify(clusterName)}, which is not in \`clusters\``);
+  const user = typeof userName === "string" ? users!.get(userName) : undefined;
+  if (!user) return fail(`context ${JSON.stringify(current)} names user ${JSON.stringify(userName)}, which is not in \`users\``);
+  const server = cluster["server"];
+  if (typeof server !== "string" || !/^https:\/\/[^\s/]+/.test(server)) return fail(`cluster ${JSON.stringify(clusterName)} has no https:// \`server\``);
+  const files = [
+    ...KUBECONFIG_FILE_FIELDS.cluster.filter((f) => cluster[f] !== undefined).map((f) => `${f} of cluster ${JSON.stringify(clusterName)}`),
+    ...KUBECONFIG_FILE_FIELDS.user.filter((f) => user[f] !== undefined).map((f) => `${f} of user ${JSON.stringify(userName)}`),
+  ];
+  if (files.length > 0)
+    return fail(`it refers to files (${files.join(", ")}) that exist only where it was written; embed them: kubectl config view --minify --flatten`);
+  return { ok: true, context: current, cluster: clusterName as string };
+}
 
 /**
  * The watcher's settings from their config keys, one problem line per bad key. Then what the watcher
@@ -267,6 +385,16 @@ export function loadConfig(cfg: pulumi.Config, gcpCfg: pulumi.Config = new pulum
   const burstSpot = r.boolean("burstSpot", DEFAULTS.burstSpot);
   const imagePlatform = r.matching("imagePlatform", DEFAULTS.imagePlatform, /^linux\/(amd64|arm64)$/, "linux/amd64 or linux/arm64");
 
+  // An existing cluster (any provider) as the primary, in place of the GKE one.
+  let existingPrimary: ExistingPrimaryConfig | undefined;
+  const ownKubeconfig = r.secret("primaryKubeconfig");
+  if (ownKubeconfig) {
+    const found = inspectKubeconfig(ownKubeconfig.text);
+    if (found.ok) existingPrimary = { kubeconfig: ownKubeconfig.value, context: found.context, cluster: found.cluster };
+    else r.problem(`${r.key("primaryKubeconfig")} is not a usable kubeconfig: ${found.reason}`);
+  }
+  const ownPrimary = ownKubeconfig !== undefined;
+
   const infra: InfraConfig = {
     project,
     zone,
@@ -274,6 +402,7 @@ export function loadConfig(cfg: pulumi.Config, gcpCfg: pulumi.Config = new pulum
     network,
     releaseChannel,
     primary: { machineType: primaryMachineType, diskSizeGb, nodeCount: primaryNodeCount, spot: false },
+    existingPrimary,
     burst: {
       machineType: burstMachineType,
       diskSizeGb,
@@ -293,14 +422,38 @@ export function loadConfig(cfg: pulumi.Config, gcpCfg: pulumi.Config = new pulum
   // --- istio ---------------------------------------------------------------------------------------
   // Prometheus scrapes at the watcher's scrapeInterval: the watcher's default windows follow it.
   const scrapeMs = watcher.settings.scrapeInterval;
+  const dnsLabel = "a DNS label (lowercase letters, digits, hyphens)";
+  // Networks: one for a GKE pair unless burstNetwork says otherwise; two with an existing primary,
+  // which is not in the burst cluster's VPC (its pods cannot reach the burst pods directly).
+  const primaryNetwork = r.matching("meshNetwork", DEFAULTS.meshNetwork, DNS_LABEL_RE, dnsLabel);
+  const burstNetwork = r.matching("burstNetwork", ownPrimary ? DEFAULTS.ownPrimaryBurstNetwork : primaryNetwork, DNS_LABEL_RE, dnsLabel);
+  const multiNetwork = burstNetwork !== primaryNetwork;
+  if (ownPrimary && !multiNetwork)
+    r.problem(
+      `${r.key("burstNetwork")} (${JSON.stringify(burstNetwork)}) must differ from ${r.key("meshNetwork")} (${JSON.stringify(primaryNetwork)}) with ${r.key("primaryKubeconfig")}: the primary is outside the burst cluster's VPC, so the clusters are two Istio networks`,
+    );
+  // The east-west gateways: internal (VPC-only) load balancers on one network, public ones on two.
+  const eastWestInternal = r.boolean("eastWestInternal", !multiNetwork);
+  if (ownPrimary && eastWestInternal)
+    r.problem(
+      `${r.key("eastWestInternal")} (true) cannot be used with ${r.key("primaryKubeconfig")}: the primary reaches the burst cluster's east-west gateway from outside its VPC, and the internal load-balancer annotation is GKE's; restrict the public gateways with ${r.key("eastWestSourceRanges")}`,
+    );
+  const eastWestSourceRanges = r.cidrs("eastWestSourceRanges");
+  if (multiNetwork && !eastWestInternal && eastWestSourceRanges === undefined)
+    r.problem(
+      `${r.key("eastWestSourceRanges")} is required on two networks (${r.key("meshNetwork")} ${JSON.stringify(primaryNetwork)}, ${r.key("burstNetwork")} ${JSON.stringify(burstNetwork)}) with public east-west gateways: the CIDRs allowed to reach them (each cluster's egress addresses); write 0.0.0.0/0 to open them to everyone`,
+    );
   const istio: IstioConfig = {
     version: r.matching("istioVersion", DEFAULTS.istioVersion, VERSION_RE, "a pinned Istio release like 1.28.0 (not a range or \"latest\")"),
     chartRepo: DEFAULTS.istioChartRepo,
-    meshId: r.matching("meshId", DEFAULTS.meshId, DNS_LABEL_RE, "a DNS label (lowercase letters, digits, hyphens)"),
-    network: r.matching("meshNetwork", DEFAULTS.meshNetwork, DNS_LABEL_RE, "a DNS label (lowercase letters, digits, hyphens)"),
+    meshId: r.matching("meshId", DEFAULTS.meshId, DNS_LABEL_RE, dnsLabel),
+    primaryNetwork,
+    burstNetwork,
+    multiNetwork,
     primaryClusterName: ISTIO_CLUSTERS.primary,
     burstClusterName: ISTIO_CLUSTERS.burst,
-    eastWestInternal: r.boolean("eastWestInternal", DEFAULTS.eastWestInternal),
+    eastWestInternal,
+    eastWestSourceRanges: eastWestSourceRanges ?? [],
     prometheusChartVersion: r.matching("prometheusChartVersion", DEFAULTS.prometheusChartVersion, VERSION_RE, "a pinned chart version like 27.37.0"),
     prometheusScrapeInterval: formatDuration(scrapeMs),
     prometheusScrapeTimeout: formatDuration(Math.min(scrapeMs, 10_000)),
@@ -326,6 +479,12 @@ export function loadConfig(cfg: pulumi.Config, gcpCfg: pulumi.Config = new pulum
     workerHashRounds: r.number("workerHashRounds", DEFAULTS.workerHashRounds, { integer: true, min: 1, max: 1_000_000 }),
     images: { frontend: image("frontendImage"), worker: image("workerImage"), watcher: image("watcherImage") },
   };
+  // The primary's nodes run all three images, and only GKE nodes of this project may pull from the
+  // stack's Artifact Registry repository.
+  if (ownPrimary)
+    for (const [key, ref] of [["frontendImage", apps.images.frontend], ["workerImage", apps.images.worker], ["watcherImage", apps.images.watcher]] as const)
+      if (ref === undefined)
+        r.problem(`${r.key(key)} is required with ${r.key("primaryKubeconfig")}: the primary cannot pull from the stack's Artifact Registry repository; give an image ref both clusters can pull`);
 
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return { infra, istio, apps, watcher: watcher.settings };

@@ -1,16 +1,19 @@
 /**
- * istio-burst: two GKE clusters joined by Istio (primary + remote), the demo's images, Prometheus, the
- * cross-cluster plumbing, and the String Hashr app with its routing and its watcher side by side.
- * Components are composed here; configuration is read in config.ts.
+ * istio-burst: a primary cluster (on GKE, or an existing one from `primaryKubeconfig`) and an
+ * autoscaling burst GKE cluster joined by Istio (primary + remote, on one network or two), the demo's
+ * images, Prometheus, the cross-cluster plumbing, and the String Hashr app with its routing and its
+ * watcher side by side. Components are composed here; configuration is read in config.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { appsConfig, infraConfig, istioConfig, watcherConfig } from "./config";
 import { describeWatcherSettings } from "./packages/contract/src";
+import { ExistingCluster } from "./infra/existing-cluster";
 import { CrossClusterFirewall } from "./infra/firewall";
 import { GkeCluster } from "./infra/gke-cluster";
 import { GcpProject } from "./infra/project";
 import { AppImages, ArtifactRegistry } from "./infra/registry";
 import { HashrApp } from "./apps/hashr";
+import { EastWestGateway } from "./istio/east-west-gateway";
 import { IstioPrimary } from "./istio/primary";
 import { Prometheus } from "./istio/prometheus";
 import { IstioRemote } from "./istio/remote";
@@ -19,11 +22,13 @@ import { HashrRouting } from "./istio/routing";
 import { WatcherAccess } from "./istio/watcher-access";
 import { WATCHER_SERVICE_URL, WatcherDeployment } from "./watcher/deployment";
 
-// --- Google Cloud: project foundation, two clusters (created in parallel), firewall ---------------
+// --- Clusters: the primary (GKE, or an existing one), the burst cluster on GKE, the firewall ---------
+// The GKE clusters are created in parallel. The pod-range firewall rule exists only for a GKE pair on
+// one Istio network; on two networks the east-west gateways carry the traffic between clusters.
 const gcpProject = new GcpProject("project", { project: infraConfig.project, region: infraConfig.region, zone: infraConfig.zone });
 const suffix = gcpProject.suffix;
 
-function cluster(name: "primary" | "burst"): GkeCluster {
+function gkeCluster(name: "primary" | "burst"): GkeCluster {
   const c = infraConfig[name];
   return new GkeCluster(name, {
     clusterName: pulumi.interpolate`${name}-${suffix}`,
@@ -42,17 +47,22 @@ function cluster(name: "primary" | "burst"): GkeCluster {
     dependsOn: [...gcpProject.apis, ...gcpProject.nodeRoles],
   });
 }
-const primaryCluster = cluster("primary");
-const burstCluster = cluster("burst");
+const own = infraConfig.existingPrimary;
+const primaryCluster = own ? new ExistingCluster("primary", { kubeconfig: own.kubeconfig, clusterName: own.cluster }) : gkeCluster("primary");
+const gkePrimary = primaryCluster instanceof GkeCluster ? primaryCluster : undefined;
+const burstCluster = gkeCluster("burst");
 
-const firewall = new CrossClusterFirewall("mesh-pods", {
-  ruleName: pulumi.interpolate`istio-burst-pods-${suffix}`,
-  project: infraConfig.project,
-  network: infraConfig.network,
-  sourceRanges: [primaryCluster.podRange, burstCluster.podRange],
-  targetTags: [primaryCluster.nodeTags[0], burstCluster.nodeTags[0]],
-  gcpProvider: gcpProject.provider,
-});
+const firewall =
+  gkePrimary && !istioConfig.multiNetwork
+    ? new CrossClusterFirewall("mesh-pods", {
+        ruleName: pulumi.interpolate`istio-burst-pods-${suffix}`,
+        project: infraConfig.project,
+        network: infraConfig.network,
+        sourceRanges: [gkePrimary.podRange, burstCluster.podRange],
+        targetTags: [gkePrimary.nodeTags[0], burstCluster.nodeTags[0]],
+        gcpProvider: gcpProject.provider,
+      })
+    : undefined;
 
 // --- Images: built and pushed to Artifact Registry unless prebuilt refs are configured -------------
 const prebuilt = appsConfig.images;
@@ -77,24 +87,29 @@ const images = new AppImages("images", {
 });
 
 // --- Istio: primary control plane, remote profile on burst, remote secret, Prometheus --------------
+// On two networks: the cross-network Gateway in the primary and an east-west gateway in burst too.
+const eastWestExposure = { internal: istioConfig.eastWestInternal, sourceRanges: istioConfig.eastWestSourceRanges };
 const istioPrimary = new IstioPrimary("istio-primary", {
   provider: primaryCluster.provider,
   version: istioConfig.version,
   chartRepo: istioConfig.chartRepo,
   meshId: istioConfig.meshId,
-  network: istioConfig.network,
+  network: istioConfig.primaryNetwork,
   clusterName: istioConfig.primaryClusterName,
-  eastWestInternal: istioConfig.eastWestInternal,
+  eastWestInternal: eastWestExposure.internal,
+  eastWestSourceRanges: eastWestExposure.sourceRanges,
+  exposeServices: istioConfig.multiNetwork,
 });
 const istioRemote = new IstioRemote("istio-remote", {
   provider: burstCluster.provider,
   version: istioConfig.version,
   chartRepo: istioConfig.chartRepo,
-  network: istioConfig.network,
+  network: istioConfig.burstNetwork,
   clusterName: istioConfig.burstClusterName,
   controlPlaneClusterName: istioConfig.primaryClusterName,
   remotePilotAddress: istioPrimary.eastWestGatewayAddress,
 });
+// istiod in the primary reads the burst API server (GKE's public endpoint) with this token kubeconfig.
 const remoteSecret = new RemoteSecret("remote-secret", {
   remoteProvider: burstCluster.provider,
   primaryProvider: primaryCluster.provider,
@@ -104,6 +119,18 @@ const remoteSecret = new RemoteSecret("remote-secret", {
   readerReady: [istioRemote.base, istioRemote.istiod],
   primaryNamespace: istioPrimary.namespaceName,
 });
+const burstEastWest = istioConfig.multiNetwork
+  ? new EastWestGateway("burst-eastwestgateway", {
+      provider: burstCluster.provider,
+      version: istioConfig.version,
+      chartRepo: istioConfig.chartRepo,
+      namespace: istioRemote.namespaceName,
+      network: istioConfig.burstNetwork,
+      ...eastWestExposure,
+      // injected and configured by the primary's istiod, which needs the remote secret for both
+      dependsOn: [istioRemote.base, istioRemote.istiod, remoteSecret],
+    })
+  : undefined;
 const prometheus = new Prometheus("prometheus", {
   provider: primaryCluster.provider,
   namespace: istioPrimary.namespaceName,
@@ -130,8 +157,9 @@ const app = new HashrApp("hashr", {
   dependsOn: {
     // The injector and the Istio CRDs must exist before pods and Istio objects.
     primary: [istioPrimary.istiod, istioPrimary.ingressGateway],
-    // Burst pods are injected by the primary's istiod, which sees the burst cluster through the remote secret.
-    burst: [istioRemote.istiod, remoteSecret],
+    // Burst pods are injected by the primary's istiod, which sees the burst cluster through the remote secret;
+    // on two networks they reach Redis through the gateways.
+    burst: [istioRemote.istiod, remoteSecret, ...(burstEastWest ? [burstEastWest] : []), ...(istioPrimary.crossNetworkGateway ? [istioPrimary.crossNetworkGateway] : [])],
   },
 });
 // Routing and watcher were children of HashrApp before: the aliases keep their objects (and the live weights).
@@ -175,10 +203,12 @@ export const primaryClusterName = primaryCluster.clusterName;
 export const burstClusterName = burstCluster.clusterName;
 export const primaryKubeconfig = primaryCluster.kubeconfig;
 export const burstKubeconfig = burstCluster.kubeconfig;
-export const firewallRule = firewall.ruleName;
+export const firewallRule = firewall?.ruleName;
 export const registryUrl = registry?.url;
 export const imageRefs = images.refs;
 export const eastWestGatewayAddress = istioPrimary.eastWestGatewayAddress;
+/** The burst cluster's east-west gateway (two networks only). */
+export const burstEastWestGatewayAddress = burstEastWest?.address;
 export const ingressGatewayAddress = istioPrimary.ingressGatewayAddress;
 /** The frontend through the ingress gateway (Gateway and VirtualService from the app's routing). */
 export const frontendUrl = pulumi.interpolate`http://${istioPrimary.ingressGatewayAddress}/`;

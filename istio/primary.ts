@@ -2,9 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ISTIO_CLUSTERS } from "../packages/contract/src";
 import { ISTIO_NAMESPACE, istioChart, loadBalancerAddress } from "./common";
-
-/** Pod labels of the east-west gateway; the expose-istiod Gateway selects on `istio`. */
-const EAST_WEST_LABELS = { istio: "eastwestgateway", app: "istio-eastwestgateway" };
+import { EAST_WEST_LABELS, eastWestGatewayRelease } from "./east-west-gateway";
 
 export interface IstioPrimaryArgs {
   /** Kubernetes provider of the primary cluster */
@@ -15,18 +13,28 @@ export interface IstioPrimaryArgs {
   chartRepo: string;
   /** `global.meshID` */
   meshId: string;
-  /** `global.network` (one network for both clusters) */
+  /** this cluster's Istio network: `global.network`, the istio-system label, the east-west gateway's `networkGateway` */
   network: string;
   /** `global.multiCluster.clusterName` of this cluster (default `ISTIO_CLUSTERS.primary`) */
   clusterName?: string;
-  /** put the east-west gateway behind an internal (VPC-only) load balancer (default true) */
+  /** put the east-west gateway behind an internal (VPC-only, GKE) load balancer (default true) */
   eastWestInternal?: boolean;
+  /** CIDRs allowed to reach the east-west gateway's load balancer (`service.loadBalancerSourceRanges`); default none: unrestricted */
+  eastWestSourceRanges?: string[];
+  /**
+   * expose every mesh service (`*.local`) on the east-west gateways with the cross-network Gateway
+   * (15443, AUTO_PASSTHROUGH): for clusters on different networks only (default false)
+   */
+  exposeServices?: boolean;
 }
 
 /**
  * Istio on the primary cluster from the official Helm charts: `base`, `istiod` serving as external
  * control plane for remote clusters, the ingress gateway, and an east-west gateway exposing istiod
  * (15012 xDS/CA, 15017 webhooks) to the burst cluster with the expose-istiod Gateway/VirtualService.
+ * On two networks, also the cross-network Gateway: every mesh service on 15443 of the east-west
+ * gateways of both clusters (istiod serves the burst cluster's gateway from this cluster's config).
+ * Everything crossing a gateway stays TLS end to end: the Gateways pass it through, never terminate it.
  */
 export class IstioPrimary extends pulumi.ComponentResource {
   public readonly namespace: k8s.core.v1.Namespace;
@@ -34,9 +42,11 @@ export class IstioPrimary extends pulumi.ComponentResource {
   public readonly istiod: k8s.helm.v3.Release;
   public readonly ingressGateway: k8s.helm.v3.Release;
   public readonly eastWestGateway: k8s.helm.v3.Release;
+  /** the cross-network Gateway `cross-network-gateway` (only with `exposeServices`) */
+  public readonly crossNetworkGateway?: k8s.apiextensions.CustomResource;
   /** name of the istio-system namespace (depends on its creation) */
   public readonly namespaceName: pulumi.Output<string>;
-  /** address (IP) of the east-west gateway's load balancer: the burst cluster's `remotePilotAddress` */
+  /** address (IP, else hostname) of the east-west gateway's load balancer: the burst cluster's `remotePilotAddress` */
   public readonly eastWestGatewayAddress: pulumi.Output<string>;
   /** public address of the ingress gateway (the frontend's URL host) */
   public readonly ingressGatewayAddress: pulumi.Output<string>;
@@ -95,30 +105,22 @@ export class IstioPrimary extends pulumi.ComponentResource {
     );
     this.ingressGatewaySelector = { istio: "ingressgateway" };
 
-    const internal = args.eastWestInternal ?? true;
-    this.eastWestGateway = new k8s.helm.v3.Release(
+    const eastWest = eastWestGatewayRelease(
       `${name}-eastwestgateway`,
       {
-        ...chart("gateway"),
-        name: "istio-eastwestgateway",
+        provider: args.provider,
+        version: args.version,
+        chartRepo: args.chartRepo,
         namespace: this.namespaceName,
-        values: {
-          // With networkGateway set, the gateway chart (templates/service.yaml) renders the Service's
-          // ports itself: 15021 status, 15443 tls, 15012 tls-istiod, 15017 tls-webhook; it ignores
-          // `service.ports`, so none are passed. It also labels the Service and the pods
-          // `topology.istio.io/network` and sets the pods' ISTIO_META_REQUESTED_NETWORK_VIEW
-          // (templates/deployment.yaml), so that label is not repeated in `labels`.
-          networkGateway: args.network,
-          labels: EAST_WEST_LABELS,
-          service: {
-            type: "LoadBalancer",
-            // Both clusters share the VPC: istiod need not be reachable from the internet.
-            annotations: internal ? { "networking.gke.io/load-balancer-type": "Internal" } : {},
-          },
-        },
+        network: args.network,
+        internal: args.eastWestInternal ?? true,
+        sourceRanges: args.eastWestSourceRanges ?? [],
+        dependsOn: [this.istiod],
       },
-      { ...k, dependsOn: [this.istiod] },
+      this,
     );
+    this.eastWestGateway = eastWest.release;
+    this.eastWestGatewayAddress = eastWest.address;
 
     // samples/multicluster/expose-istiod.yaml: TLS passthrough of 15012 and 15017 to istiod.
     const exposeGateway = new k8s.apiextensions.CustomResource(
@@ -156,11 +158,24 @@ export class IstioPrimary extends pulumi.ComponentResource {
       { ...k, dependsOn: [exposeGateway] },
     );
 
-    this.eastWestGatewayAddress = loadBalancerAddress(
-      `${name}-eastwestgateway-svc`,
-      pulumi.interpolate`${this.eastWestGateway.status.namespace}/${this.eastWestGateway.status.name}`,
-      { ...k, dependsOn: [this.eastWestGateway] },
-    );
+    if (args.exposeServices) {
+      // samples/multicluster/expose-services.yaml: mTLS from the sidecars of the other network, passed
+      // through by SNI (AUTO_PASSTHROUGH) to the destination pod's sidecar, which terminates it.
+      this.crossNetworkGateway = new k8s.apiextensions.CustomResource(
+        `${name}-cross-network-gateway`,
+        {
+          apiVersion: "networking.istio.io/v1",
+          kind: "Gateway",
+          metadata: { name: "cross-network-gateway", namespace: this.namespaceName },
+          spec: {
+            selector: { istio: EAST_WEST_LABELS.istio },
+            servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }],
+          },
+        },
+        { ...k, dependsOn: [this.base, this.istiod, this.eastWestGateway] },
+      );
+    }
+
     this.ingressGatewayAddress = loadBalancerAddress(
       `${name}-ingressgateway-svc`,
       pulumi.interpolate`${this.ingressGateway.status.namespace}/${this.ingressGateway.status.name}`,

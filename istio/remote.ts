@@ -10,7 +10,7 @@ export interface IstioRemoteArgs {
   version: string;
   /** Helm repository of the Istio charts */
   chartRepo: string;
-  /** network of this cluster (the primary's network: one network for both clusters); sent in the injection path */
+  /** this cluster's Istio network (the primary's on one network, its own on two): the istio-system label, sent in the injection path */
   network: string;
   /** Istio cluster name of this cluster, sent in the injection path (default `ISTIO_CLUSTERS.burst`) */
   clusterName?: string;

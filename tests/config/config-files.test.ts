@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { freshMocks } from "../helpers/pulumi";
+import { OWN_PRIMARY_KUBECONFIG, freshMocks } from "../helpers/pulumi";
 import { WATCHER_SETTINGS, parseSetting, type SettingSpec } from "../../packages/contract/src";
 import type * as ConfigModule from "../../config";
 
@@ -110,8 +110,31 @@ describe("config files", () => {
     expect([...rows.keys()].sort()).toEqual([...projectKeys].sort());
     const defaults = configModule.DEFAULTS as Record<string, unknown>;
     const checked = projectKeys.filter((k) => k in defaults);
-    expect(checked.length).toBeGreaterThan(20);
+    // and the keys whose default depends on the shape (checked against loadConfig below)
+    const shapeDependent = ["eastWestInternal", "burstNetwork"];
+    expect(checked.length + shapeDependent.length).toBeGreaterThan(20);
     for (const k of checked) expect({ key: k, default: rows.get(k)![0] }).toEqual({ key: k, default: "`" + String(defaults[k]) + "`" });
+  });
+
+  it("README.md's shape-dependent defaults are what config.ts does on one network, on two, and with primaryKubeconfig", () => {
+    const rows = codeRows(section(read("README.md"), "Configuration"));
+    const istio = (config: Record<string, string>) => {
+      freshMocks(config);
+      let mod!: typeof ConfigModule;
+      jest.isolateModules(() => {
+        mod = require("../../config");
+      });
+      return mod.istioConfig;
+    };
+    const ranges = { eastWestSourceRanges: "198.51.100.0/24" };
+    const images = { frontendImage: "ghcr.io/e/f:1", workerImage: "ghcr.io/e/w:1", watcherImage: "ghcr.io/e/x:1" };
+    const one = istio({});
+    const two = istio({ burstNetwork: "other", ...ranges });
+    const own = istio({ primaryKubeconfig: OWN_PRIMARY_KUBECONFIG, ...ranges, ...images });
+    expect(rows.get("eastWestInternal")![0]).toBe(`\`${one.eastWestInternal}\` on one network, \`${two.eastWestInternal}\` on two`);
+    expect(own.eastWestInternal).toBe(false);
+    expect(one.burstNetwork).toBe(one.primaryNetwork);
+    expect(rows.get("burstNetwork")![0]).toBe(`\`meshNetwork\`; \`${own.burstNetwork}\` with \`primaryKubeconfig\``);
   });
 
   it("README.md's watcher rows are the settings table's: default, env var and documentation", () => {

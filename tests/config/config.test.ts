@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { freshMocks } from "../helpers/pulumi";
+import { OWN_PRIMARY_KUBECONFIG, OWN_PRIMARY_TOKEN, PULLABLE_IMAGES, freshMocks, isSecret, valueOf } from "../helpers/pulumi";
 import { DEFAULT_WATCHER_SETTINGS } from "../../packages/contract/src";
 import type * as ConfigModule from "../../config";
 
@@ -38,14 +38,18 @@ describe("stack configuration", () => {
       imagePlatform: "linux/amd64",
     });
     expect(infraConfig.primary.autoscaling).toBeUndefined();
+    expect(infraConfig.existingPrimary).toBeUndefined();
     expect(istioConfig).toMatchObject({
       version: "1.28.0",
       chartRepo: "https://istio-release.storage.googleapis.com/charts",
       meshId: "mesh1",
-      network: "network1",
+      primaryNetwork: "network1",
+      burstNetwork: "network1",
+      multiNetwork: false,
       primaryClusterName: "primary",
       burstClusterName: "burst",
       eastWestInternal: true,
+      eastWestSourceRanges: [],
       prometheusChartVersion: "27.37.0",
       prometheusScrapeInterval: "5s",
       prometheusScrapeTimeout: "5s",
@@ -112,7 +116,7 @@ describe("stack configuration", () => {
       burst: { nodeCount: 1, autoscaling: { minNodes: 0, maxNodes: 10 }, machineType: "e2-highcpu-8", spot: true },
       imagePlatform: "linux/arm64",
     });
-    expect(stackConfig.istio).toMatchObject({ version: "1.27.3", meshId: "m2", network: "net2", eastWestInternal: false, prometheusChartVersion: "27.1.0", prometheusScrapeInterval: "15s", prometheusScrapeTimeout: "10s" });
+    expect(stackConfig.istio).toMatchObject({ version: "1.27.3", meshId: "m2", primaryNetwork: "net2", burstNetwork: "net2", eastWestInternal: false, prometheusChartVersion: "27.1.0", prometheusScrapeInterval: "15s", prometheusScrapeTimeout: "10s" });
     expect(stackConfig.apps).toMatchObject({
       namespace: "hashr",
       frontendReplicas: 0,
@@ -226,5 +230,120 @@ describe("stack configuration", () => {
       jest.dontMock(contract);
     }
     expect(load({}).watcherConfig.minDwell).toBe(10_000);
+  });
+});
+
+describe("networks and an existing primary", () => {
+  const own = { primaryKubeconfig: OWN_PRIMARY_KUBECONFIG, eastWestSourceRanges: "198.51.100.0/24", ...imageKeys() };
+  function imageKeys() {
+    return { frontendImage: PULLABLE_IMAGES.frontend, workerImage: PULLABLE_IMAGES.worker, watcherImage: PULLABLE_IMAGES.watcher };
+  }
+
+  it("without primaryKubeconfig: a GKE pair on one network, internal east-west gateways, no source ranges needed", () => {
+    const { infraConfig, istioConfig } = load({});
+    expect(infraConfig.existingPrimary).toBeUndefined();
+    expect(istioConfig).toMatchObject({ primaryNetwork: "network1", burstNetwork: "network1", multiNetwork: false, eastWestInternal: true, eastWestSourceRanges: [] });
+    // a public east-west gateway on one network stays as it was: no ranges required
+    expect(load({ eastWestInternal: "false" }).istioConfig).toMatchObject({ eastWestInternal: false, eastWestSourceRanges: [] });
+  });
+
+  it("a GKE pair as two networks: burstNetwork differs, the gateways are public and restricted to the configured ranges", () => {
+    const { istioConfig, infraConfig } = load({ burstNetwork: "network2", eastWestSourceRanges: '["198.51.100.0/24", "2001:db8::/32"]' });
+    expect(infraConfig.existingPrimary).toBeUndefined();
+    expect(istioConfig).toMatchObject({
+      primaryNetwork: "network1",
+      burstNetwork: "network2",
+      multiNetwork: true,
+      eastWestInternal: false,
+      eastWestSourceRanges: ["198.51.100.0/24", "2001:db8::/32"],
+    });
+    // both clusters share the VPC, so internal gateways are allowed, and then need no ranges
+    expect(load({ burstNetwork: "network2", eastWestInternal: "true" }).istioConfig).toMatchObject({ multiNetwork: true, eastWestInternal: true, eastWestSourceRanges: [] });
+  });
+
+  it("with primaryKubeconfig: the existing primary (a secret), two networks by default", async () => {
+    const { infraConfig, istioConfig, appsConfig } = load(own);
+    const primary = infraConfig.existingPrimary!;
+    expect({ context: primary.context, cluster: primary.cluster }).toEqual({ context: "onprem-1-admin", cluster: "onprem-1" });
+    expect(await isSecret(primary.kubeconfig)).toBe(true);
+    expect(await valueOf(primary.kubeconfig)).toBe(OWN_PRIMARY_KUBECONFIG);
+    expect(istioConfig).toMatchObject({ primaryNetwork: "network1", burstNetwork: "network2", multiNetwork: true, eastWestInternal: false, eastWestSourceRanges: ["198.51.100.0/24"] });
+    expect(appsConfig.images).toEqual(PULLABLE_IMAGES);
+  });
+
+  it("accepts a JSON kubeconfig, exec credentials, and an explicit world-open range", () => {
+    const kc = JSON.stringify({
+      apiVersion: "v1",
+      kind: "Config",
+      clusters: [{ name: "eks", cluster: { server: "https://ABC.gr7.eu-west-1.eks.amazonaws.com", "certificate-authority-data": "Y2E=" } }],
+      contexts: [{ name: "eks", context: { cluster: "eks", user: "eks" } }],
+      "current-context": "eks",
+      users: [{ name: "eks", user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token"] } } }],
+    });
+    const { infraConfig, istioConfig } = load({ ...own, primaryKubeconfig: kc, meshNetwork: "onprem", burstNetwork: "gke", eastWestSourceRanges: "0.0.0.0/0" });
+    expect(infraConfig.existingPrimary).toMatchObject({ context: "eks", cluster: "eks" });
+    expect(istioConfig).toMatchObject({ primaryNetwork: "onprem", burstNetwork: "gke", eastWestSourceRanges: ["0.0.0.0/0"] });
+  });
+
+  const kubeconfig = (edit: (doc: any) => void) => {
+    const doc: any = {
+      apiVersion: "v1",
+      clusters: [{ name: "c", cluster: { server: "https://192.0.2.10:6443" } }],
+      contexts: [{ name: "x", context: { cluster: "c", user: "u" } }],
+      "current-context": "x",
+      users: [{ name: "u", user: { token: OWN_PRIMARY_TOKEN } }],
+    };
+    edit(doc);
+    return JSON.stringify(doc);
+  };
+  // [what, config, message naming the key]
+  const invalid: Array<[string, Record<string, string>, RegExp]> = [
+    ["a kubeconfig that is not YAML", { ...own, primaryKubeconfig: `clusters: [\n  - name: c\n token: ${OWN_PRIMARY_TOKEN}` }, /istio-burst:primaryKubeconfig is not a usable kubeconfig: it is not YAML/],
+    ["a kubeconfig that is a string", { ...own, primaryKubeconfig: "just some text" }, /istio-burst:primaryKubeconfig is not a usable kubeconfig: it is not a YAML map/],
+    ["a kubeconfig without clusters", { ...own, primaryKubeconfig: kubeconfig((d) => delete d.clusters) }, /istio-burst:primaryKubeconfig is not a usable kubeconfig: `clusters` must be a non-empty list/],
+    ["a kubeconfig without users", { ...own, primaryKubeconfig: kubeconfig((d) => (d.users = [])) }, /istio-burst:primaryKubeconfig is not a usable kubeconfig: `users` must be a non-empty list/],
+    ["a kubeconfig without current-context", { ...own, primaryKubeconfig: kubeconfig((d) => delete d["current-context"]) }, /istio-burst:primaryKubeconfig is not a usable kubeconfig: it has no `current-context`/],
+    ["a current-context that is not a context", { ...own, primaryKubeconfig: kubeconfig((d) => (d["current-context"] = "y")) }, /istio-burst:primaryKubeconfig is not a usable kubeconfig: its current-context "y" is not in `contexts`/],
+    ["a context naming a missing cluster", { ...own, primaryKubeconfig: kubeconfig((d) => (d.contexts[0].context.cluster = "d")) }, /names cluster "d", which is not in `clusters`/],
+    ["a context naming a missing user", { ...own, primaryKubeconfig: kubeconfig((d) => (d.contexts[0].context.user = "v")) }, /names user "v", which is not in `users`/],
+    ["a cluster without an https server", { ...own, primaryKubeconfig: kubeconfig((d) => (d.clusters[0].cluster.server = "http://192.0.2.10")) }, /cluster "c" has no https:\/\/ `server`/],
+    ["a kubeconfig referring to files", { ...own, primaryKubeconfig: kubeconfig((d) => (d.clusters[0].cluster["certificate-authority"] = "/home/me/.minikube/ca.crt")) }, /refers to files \(certificate-authority of cluster "c"\).*kubectl config view --minify --flatten/],
+    ["one network with an existing primary", { ...own, burstNetwork: "network1" }, /istio-burst:burstNetwork \("network1"\) must differ from istio-burst:meshNetwork \("network1"\) with istio-burst:primaryKubeconfig/],
+    ["meshNetwork equal to the default burst network", { ...own, meshNetwork: "network2" }, /istio-burst:burstNetwork \("network2"\) must differ from istio-burst:meshNetwork \("network2"\)/],
+    ["a network that is not a DNS label", { burstNetwork: "Network_2" }, /istio-burst:burstNetwork \("Network_2"\) must be a DNS label/],
+    ["internal gateways with an existing primary", { ...own, eastWestInternal: "true" }, /istio-burst:eastWestInternal \(true\) cannot be used with istio-burst:primaryKubeconfig/],
+    ["two public networks without source ranges (GKE pair)", { burstNetwork: "network2" }, /istio-burst:eastWestSourceRanges is required on two networks \(istio-burst:meshNetwork "network1", istio-burst:burstNetwork "network2"\) with public east-west gateways.*0\.0\.0\.0\/0 to open them/],
+    ["two public networks without source ranges (existing primary)", { ...own, eastWestSourceRanges: "" }, /istio-burst:eastWestSourceRanges is required on two networks/],
+    ["a source range that is not a CIDR", { burstNetwork: "network2", eastWestSourceRanges: "198.51.100.7" }, /istio-burst:eastWestSourceRanges \("198.51.100.7"\) must be CIDR ranges like 203.0.113.0\/24/],
+    ["a source range with a bad prefix", { eastWestSourceRanges: "10.0.0.0/33" }, /istio-burst:eastWestSourceRanges \("10.0.0.0\/33"\) must be CIDR ranges.*not "10.0.0.0\/33"/],
+    ["source ranges that are not a list of strings", { eastWestSourceRanges: "[1, 2]" }, /istio-burst:eastWestSourceRanges \("\[1, 2\]"\) must be CIDR ranges/],
+    ["an existing primary without prebuilt images", { primaryKubeconfig: OWN_PRIMARY_KUBECONFIG, eastWestSourceRanges: "198.51.100.0/24", workerImage: PULLABLE_IMAGES.worker }, /istio-burst:frontendImage is required with istio-burst:primaryKubeconfig: the primary cannot pull from the stack's Artifact Registry/],
+  ];
+  it.each(invalid)("rejects %s with a message naming the key", (_what, config, message) => {
+    const msg = loadError(config);
+    expect(msg).toMatch(message);
+    // never the kubeconfig's credentials
+    expect(msg).not.toContain(OWN_PRIMARY_TOKEN);
+  });
+
+  it("names each missing image on its own line, and nothing else", () => {
+    const msg = loadError({ primaryKubeconfig: OWN_PRIMARY_KUBECONFIG, eastWestSourceRanges: "198.51.100.0/24" });
+    const lines = msg.split("\n").slice(1).map((l) => l.trim());
+    expect(lines.map((l) => l.split(" ")[0])).toEqual(["istio-burst:frontendImage", "istio-burst:workerImage", "istio-burst:watcherImage"]);
+  });
+
+  it("reads primaryKubeconfig with getSecret", () => {
+    const { loadConfig } = load({});
+    freshMocks(own);
+    const cfg = new pulumi.Config("istio-burst");
+    const getSecret = jest.spyOn(cfg, "getSecret");
+    expect(loadConfig(cfg).infra.existingPrimary).toBeDefined();
+    expect(getSecret).toHaveBeenCalledWith("primaryKubeconfig");
+  });
+
+  it("isCidr: IPv4 and IPv6 ranges, nothing else", () => {
+    const { isCidr } = load({});
+    for (const ok of ["0.0.0.0/0", "10.0.0.0/8", "203.0.113.7/32", "::/0", "2001:db8::/32"]) expect({ ok, valid: isCidr(ok) }).toEqual({ ok, valid: true });
+    for (const bad of ["10.0.0.0", "10.0.0.0/33", "256.0.0.0/8", "2001:db8::/129", "a.b.c.d/8", " 10.0.0.0/8", "10.0.0.0/8/8"]) expect({ bad, valid: isCidr(bad) }).toEqual({ bad, valid: false });
   });
 });

@@ -34,6 +34,8 @@ export const TEST_PROJECT = "burst-demo-123";
 /** Pod range the mock gives a cluster, by its logical name. */
 export const POD_RANGES: Record<string, string> = { primary: "10.4.0.0/14", burst: "10.8.0.0/14" };
 export const EAST_WEST_IP = "10.138.0.42";
+/** The burst cluster's east-west gateway (two networks only). */
+export const BURST_EAST_WEST_IP = "35.233.40.7";
 export const INGRESS_IP = "34.82.10.20";
 export const READER_TOKEN = "reader-token-value";
 /** What the mocked RandomPassword "generates": it must never show up outside a Secret. */
@@ -47,6 +49,56 @@ export const IMAGES = {
 
 /** Base64 of a string (what the cloud/Kubernetes hand back in `data` and CA fields). */
 export const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
+
+/** The credential inside OWN_PRIMARY_KUBECONFIG: it must never show up outside a secret. */
+export const OWN_PRIMARY_TOKEN = "own-primary-admin-token-Q7w8E9r0";
+
+/** A kubeconfig of an existing cluster (on-prem or any cloud) as `kubectl config view --minify --flatten` writes it. */
+export const OWN_PRIMARY_KUBECONFIG = `apiVersion: v1
+kind: Config
+clusters:
+- name: onprem-1
+  cluster:
+    server: https://192.0.2.10:6443
+    certificate-authority-data: ${b64("ca-of-onprem-1")}
+contexts:
+- name: onprem-1-admin
+  context:
+    cluster: onprem-1
+    user: onprem-1-admin
+current-context: onprem-1-admin
+users:
+- name: onprem-1-admin
+  user:
+    token: ${OWN_PRIMARY_TOKEN}
+`;
+
+/** Source ranges the two-network shapes configure for the public east-west gateways. */
+export const EAST_WEST_SOURCE_RANGES = ["198.51.100.0/24", "203.0.113.64/26"];
+
+/** Prebuilt images an existing primary can pull (the stack's Artifact Registry is GKE-only). */
+export const PULLABLE_IMAGES = {
+  frontend: "ghcr.io/example/istio-burst-frontend:1.0.0",
+  worker: "ghcr.io/example/istio-burst-worker:1.0.0",
+  watcher: "ghcr.io/example/istio-burst-watcher:1.0.0",
+};
+
+/**
+ * The three shapes of the stack, as config: two GKE clusters on one network (no keys: the default);
+ * two GKE clusters as two Istio networks; an existing primary (`primaryKubeconfig`) and the GKE burst
+ * cluster, on two networks by default.
+ */
+export const SHAPES: Record<"gkeOneNetwork" | "gkeTwoNetworks" | "ownPrimary", Record<string, string>> = {
+  gkeOneNetwork: {},
+  gkeTwoNetworks: { burstNetwork: "network2", eastWestSourceRanges: JSON.stringify(EAST_WEST_SOURCE_RANGES) },
+  ownPrimary: {
+    primaryKubeconfig: OWN_PRIMARY_KUBECONFIG,
+    eastWestSourceRanges: EAST_WEST_SOURCE_RANGES.join(","),
+    frontendImage: PULLABLE_IMAGES.frontend,
+    workerImage: PULLABLE_IMAGES.worker,
+    watcherImage: PULLABLE_IMAGES.watcher,
+  },
+};
 
 /** Canned outputs for the resources of this stack; `extra` wins. */
 export function gkeOutputs(extra: OutputsFor = () => undefined): OutputsFor {
@@ -75,6 +127,7 @@ export function gkeOutputs(extra: OutputsFor = () => undefined): OutputsFor {
       case "docker-build:index:Image":
         return { ref: `${r.inputs.tags?.[0] ?? "img"}@sha256:${"0".repeat(64)}`, digest: `sha256:${"0".repeat(64)}` };
       case "kubernetes:core/v1:Service":
+        if (r.name.startsWith("burst-eastwest")) return { status: { loadBalancer: { ingress: [{ ip: BURST_EAST_WEST_IP }] } } };
         if (r.name.includes("eastwest")) return { status: { loadBalancer: { ingress: [{ ip: EAST_WEST_IP }] } } };
         if (r.name.includes("ingress")) return { status: { loadBalancer: { ingress: [{ ip: INGRESS_IP }] } } };
         return undefined;

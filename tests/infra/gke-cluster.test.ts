@@ -199,3 +199,19 @@ describe("pod ranges", () => {
     await settleAll();
   });
 });
+
+describe("ExistingCluster", () => {
+  it("is only a Kubernetes provider bound to the kubeconfig, passed as a secret; nothing on GCP", async () => {
+    const { freshMocks, isSecret, isSecretInput, plain, valueOf, settleAll, OWN_PRIMARY_KUBECONFIG } = require("../helpers/pulumi") as typeof import("../helpers/pulumi");
+    const mocks = freshMocks();
+    const { ExistingCluster } = require("../../infra/existing-cluster") as typeof import("../../infra/existing-cluster");
+    const c = new ExistingCluster("primary", { kubeconfig: OWN_PRIMARY_KUBECONFIG, clusterName: "onprem-1" });
+    expect(await valueOf(c.clusterName)).toBe("onprem-1");
+    expect(await isSecret(c.kubeconfig)).toBe(true);
+    await settleAll();
+    const custom = mocks.resources.filter((r) => r.custom);
+    expect(custom.map((r) => `${r.type}::${r.name}`)).toEqual(["pulumi:providers:kubernetes::primary-k8s"]);
+    expect(isSecretInput(custom[0].inputs.kubeconfig)).toBe(true);
+    expect(plain(custom[0].inputs.kubeconfig)).toBe(OWN_PRIMARY_KUBECONFIG);
+  });
+});

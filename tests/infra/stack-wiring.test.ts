@@ -15,6 +15,7 @@ describe("index.ts wiring (whole program)", () => {
       [
         "appNamespace",
         "burstClusterName",
+        "burstEastWestGatewayAddress",
         "burstKubeconfig",
         "eastWestGatewayAddress",
         "firewallRule",

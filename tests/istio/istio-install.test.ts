@@ -195,3 +195,72 @@ describe("Istio components", () => {
     await settleAll();
   });
 });
+
+describe("east-west gateways on two networks (components)", () => {
+  it("IstioPrimary with exposeServices: the cross-network Gateway on 15443 for every *.local service, TLS passed through", async () => {
+    const { freshMocks } = require("../helpers/pulumi") as typeof import("../helpers/pulumi");
+    const mocks = freshMocks();
+    const k8s = await import("@pulumi/kubernetes");
+    const { IstioPrimary } = require("../../istio/primary") as typeof import("../../istio/primary");
+    const provider = new k8s.Provider("primary-k8s", { kubeconfig: "{}" });
+    const p = new IstioPrimary("p", { provider, version: "1.28.0", chartRepo: "x", meshId: "m", network: "onprem", eastWestInternal: false, eastWestSourceRanges: ["192.0.2.0/24"], exposeServices: true });
+    await settleAll();
+    expect(p.crossNetworkGateway).toBeDefined();
+    const gw = mocks.get("kubernetes:networking.istio.io/v1:Gateway", "p-cross-network-gateway");
+    expect(providerName(gw.provider)).toBe("primary-k8s");
+    expect(gw.inputs.metadata).toEqual({ name: "cross-network-gateway", namespace: "istio-system" });
+    expect(gw.inputs.spec).toEqual({
+      selector: { istio: "eastwestgateway" },
+      servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }],
+    });
+    const ew = mocks.get(RELEASE, "p-eastwestgateway").inputs;
+    expect(ew.values).toEqual({
+      networkGateway: "onprem",
+      labels: { istio: "eastwestgateway", app: "istio-eastwestgateway" },
+      service: { type: "LoadBalancer", annotations: {}, loadBalancerSourceRanges: ["192.0.2.0/24"] },
+    });
+    // the chart renders 15443 on a network gateway's Service, and the Gateway selects its pods
+    expect(gatewayChart.servicePorts(ew.values)).toContain(15443);
+    expect(gw.inputs.spec.selector).toEqual({ istio: gatewayChart.istioLabel(ew.values, ew.name) });
+  });
+
+  it("IstioPrimary without exposeServices has no cross-network Gateway", async () => {
+    const { freshMocks } = require("../helpers/pulumi") as typeof import("../helpers/pulumi");
+    const mocks = freshMocks();
+    const k8s = await import("@pulumi/kubernetes");
+    const { IstioPrimary } = require("../../istio/primary") as typeof import("../../istio/primary");
+    const p = new IstioPrimary("p", { provider: new k8s.Provider("p", { kubeconfig: "{}" }), version: "1.28.0", chartRepo: "x", meshId: "m", network: "n" });
+    await settleAll();
+    expect(p.crossNetworkGateway).toBeUndefined();
+    expect(mocks.ofType("kubernetes:networking.istio.io/v1:Gateway").map((g) => g.inputs.metadata.name)).toEqual(["istiod-gateway"]);
+  });
+
+  it("EastWestGateway: the gateway chart in the given cluster, for its network, and its load balancer's address", async () => {
+    const { freshMocks, BURST_EAST_WEST_IP } = require("../helpers/pulumi") as typeof import("../helpers/pulumi");
+    const mocks = freshMocks();
+    const k8s = await import("@pulumi/kubernetes");
+    const { EastWestGateway } = require("../../istio/east-west-gateway") as typeof import("../../istio/east-west-gateway");
+    const provider = new k8s.Provider("burst-k8s", { kubeconfig: "{}" });
+    const gw = new EastWestGateway("burst-eastwestgateway", {
+      provider,
+      version: "1.28.0",
+      chartRepo: ISTIO_REPO,
+      namespace: "istio-system",
+      network: "gke",
+      internal: false,
+      sourceRanges: ["198.51.100.0/24"],
+      dependsOn: [],
+    });
+    expect(await valueOf(gw.address)).toBe(BURST_EAST_WEST_IP);
+    await settleAll();
+    const r = mocks.get(RELEASE, "burst-eastwestgateway");
+    expect(providerName(r.provider)).toBe("burst-k8s");
+    expect(r.inputs).toMatchObject({ chart: "gateway", version: "1.28.0", name: "istio-eastwestgateway", namespace: "istio-system", repositoryOpts: { repo: ISTIO_REPO } });
+    expect(r.inputs.values).toEqual({
+      networkGateway: "gke",
+      labels: { istio: "eastwestgateway", app: "istio-eastwestgateway" },
+      service: { type: "LoadBalancer", annotations: {}, loadBalancerSourceRanges: ["198.51.100.0/24"] },
+    });
+    expect(providerName(mocks.get("kubernetes:core/v1:Service", "burst-eastwestgateway-svc").provider)).toBe("burst-k8s");
+  });
+});

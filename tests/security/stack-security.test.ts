@@ -9,6 +9,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import {
   EAST_WEST_IP,
+  EAST_WEST_SOURCE_RANGES,
+  OWN_PRIMARY_TOKEN,
+  SHAPES,
+  runProgram,
   INGRESS_IP,
   POD_RANGES,
   READER_TOKEN,
@@ -443,5 +447,59 @@ describe("whole stack: the GKE clusters", () => {
     // that account is granted no broad project role
     const grants = mocks.resources.filter((r) => /IAMMember|IAMBinding|IAMPolicy/i.test(r.type));
     for (const g of grants) expect({ grant: g.name, role: g.inputs.role }).not.toEqual({ grant: g.name, role: expect.stringMatching(/^roles\/(owner|editor|viewer|iam\.|resourcemanager\.)/) });
+  });
+});
+
+describe("whole stack on two networks, and with an existing primary", () => {
+  const WORLD = /(^|[^0-9])0\.0\.0\.0\/0|^::\/0$/;
+  const runs: Record<string, { mocks: PulumiMocks; program: Record<string, any> }> = {};
+  beforeAll(async () => {
+    runs.gkeTwoNetworks = await runProgram(SHAPES.gkeTwoNetworks);
+    runs.ownPrimary = await runProgram(SHAPES.ownPrimary);
+  });
+  const gatewayReleases = (m: PulumiMocks) => m.ofType("kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.chart === "gateway");
+
+  it.each(["gkeTwoNetworks", "ownPrimary"])("%s: opens no pod-range firewall, and the public east-west gateways only to the configured ranges", (shape) => {
+    const m = runs[shape].mocks;
+    expect(m.resources.filter((r) => /firewall/i.test(r.type))).toEqual([]);
+    const eastWest = gatewayReleases(m).filter((r) => r.inputs.values.networkGateway);
+    expect(eastWest.map((r) => providerName(r.provider)).sort()).toEqual(["burst-k8s", "primary-k8s"]);
+    for (const g of eastWest) expect(g.inputs.values.service.loadBalancerSourceRanges).toEqual(EAST_WEST_SOURCE_RANGES);
+    // the ingress gateway is the one public entry point it has always been: HTTP to the frontend only
+    expect(gatewayReleases(m).filter((r) => !r.inputs.values.networkGateway).map((r) => `${r.inputs.name}@${providerName(r.provider)}`)).toEqual(["istio-ingressgateway@primary-k8s"]);
+    const open = m.resources.flatMap((r) => stringsIn(r.inputs).filter((v) => WORLD.test(v.trim())).map((v) => `${r.name}: ${v}`));
+    expect(open).toEqual([]);
+  });
+
+  it.each(["gkeTwoNetworks", "ownPrimary"])("%s: no Gateway terminates TLS; no Gateway listens on Redis' port", (shape) => {
+    for (const gw of runs[shape].mocks.resources.filter((r) => r.inputs.kind === "Gateway")) {
+      for (const server of gw.inputs.spec.servers) {
+        expect(server.port.number).not.toBe(6379);
+        // the ingress gateway serves plain HTTP to the frontend; every TLS server passes TLS through
+        if (server.tls) expect(["PASSTHROUGH", "AUTO_PASSTHROUGH"]).toContain(server.tls.mode);
+        else expect(server.port.protocol).toBe("HTTP");
+      }
+    }
+  });
+
+  it("ownPrimary: the kubeconfig reaches the provider and the output as a secret, and its credentials appear nowhere else", async () => {
+    const { mocks: m, program: p } = runs.ownPrimary;
+    const provider = m.get("pulumi:providers:kubernetes", "primary-k8s");
+    expect(isSecretInput(provider.inputs.kubeconfig)).toBe(true);
+    expect(await isSecret(p.primaryKubeconfig)).toBe(true);
+    const holders = m.resources.filter((r) => stringsIn(r.inputs).some((v) => v.includes(OWN_PRIMARY_TOKEN)));
+    expect(holders.map((r) => r.name)).toEqual(["primary-k8s"]);
+    for (const [name, output] of Object.entries(p)) {
+      if (output === undefined || (pulumi.Output.isInstance(output) && (await isSecret(output)))) continue;
+      expect({ output: name, leaks: (JSON.stringify(await valueOf(output)) ?? "").includes(OWN_PRIMARY_TOKEN) }).toEqual({ output: name, leaks: false });
+    }
+  });
+
+  it("ownPrimary: the same least-privilege RBAC and hardened pods as on GKE", () => {
+    const m = runs.ownPrimary.mocks;
+    const kinds = (kind: string) => m.resources.filter((r) => r.inputs.kind === kind);
+    expect(kinds("RoleBinding").map((b) => `${b.inputs.metadata.name}@${providerName(b.provider)}`)).toEqual(["istio-watcher@primary-k8s"]);
+    expect(m.resources.filter((r) => ["ClusterRole", "ClusterRoleBinding"].includes(r.inputs.kind))).toEqual([]);
+    for (const d of kinds("Deployment")) for (const c of d.inputs.spec.template.spec.containers) expectRestrictedContainer(c, d.inputs.spec.template.spec);
   });
 });

@@ -1,0 +1,249 @@
+/**
+ * The three shapes of the stack, each run as the whole program under mocks: two GKE clusters on one
+ * Istio network (no key set: today's stack), two GKE clusters as two networks (`burstNetwork`), and an
+ * existing primary (`primaryKubeconfig`) with the GKE burst cluster, on two networks. What must hold
+ * in each: which clusters exist, where the east-west gateways are, the cross-network Gateway only
+ * when the networks differ, the network labels, the injection path, the remote secret, and no
+ * 0.0.0.0/0 unless the config says so.
+ */
+import {
+  BURST_EAST_WEST_IP,
+  EAST_WEST_IP,
+  EAST_WEST_SOURCE_RANGES,
+  OWN_PRIMARY_KUBECONFIG,
+  OWN_PRIMARY_TOKEN,
+  POD_RANGES,
+  PULLABLE_IMAGES,
+  READER_TOKEN,
+  SHAPES,
+  b64,
+  clusterOf,
+  isKubernetesObject,
+  isSecret,
+  isSecretInput,
+  object,
+  objects,
+  plain,
+  plainStringsIn,
+  providerName,
+  runProgram,
+  stringsIn,
+  valueOf,
+  type PulumiMocks,
+  type RecordedResource,
+} from "../helpers/pulumi";
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const WORLD = /(^|[^0-9])0\.0\.0\.0\/0|^::\/0$/;
+
+type Shape = keyof typeof SHAPES;
+type Run = Awaited<ReturnType<typeof runProgram>>;
+
+/** Expected per shape: the networks of primary and burst, and whether a GKE primary exists. */
+const EXPECT: Record<Shape, { primaryNetwork: string; burstNetwork: string; gkePrimary: boolean }> = {
+  gkeOneNetwork: { primaryNetwork: "network1", burstNetwork: "network1", gkePrimary: true },
+  gkeTwoNetworks: { primaryNetwork: "network1", burstNetwork: "network2", gkePrimary: true },
+  ownPrimary: { primaryNetwork: "network1", burstNetwork: "network2", gkePrimary: false },
+};
+const SHAPE_NAMES = Object.keys(SHAPES) as Shape[];
+const twoNetworks = (shape: Shape) => EXPECT[shape].primaryNetwork !== EXPECT[shape].burstNetwork;
+
+const runs = {} as Record<Shape, Run>;
+beforeAll(async () => {
+  for (const shape of SHAPE_NAMES) runs[shape] = await runProgram(SHAPES[shape]);
+});
+
+const releases = (mocks: PulumiMocks) => mocks.ofType(RELEASE);
+/** The east-west gateway releases, as `<cluster>:<networkGateway>`. */
+const eastWestGateways = (mocks: PulumiMocks) => releases(mocks).filter((r) => r.inputs.values?.networkGateway !== undefined);
+const where = (r: RecordedResource) => clusterOf(r) ?? providerName(r.provider);
+
+describe.each(SHAPE_NAMES)("shape %s", (shape) => {
+  const run = () => runs[shape];
+  const want = EXPECT[shape];
+  const mocks = () => run().mocks;
+
+  it("creates the GKE clusters of the shape: never a GKE primary for an existing one", () => {
+    const clusters = mocks().ofType("gcp:container/cluster:Cluster").map((c) => c.name).sort();
+    expect(clusters).toEqual(want.gkePrimary ? ["burst-cluster", "primary-cluster"] : ["burst-cluster"]);
+    const pools = mocks().ofType("gcp:container/nodePool:NodePool").map((p) => p.name).sort();
+    expect(pools).toEqual(want.gkePrimary ? ["burst-nodes", "primary-nodes"] : ["burst-nodes"]);
+    // one Kubernetes provider per cluster, each kubeconfig passed as a secret
+    const providers = mocks().ofType("pulumi:providers:kubernetes");
+    expect(providers.map((p) => p.name).sort()).toEqual(["burst-k8s", "primary-k8s"]);
+    for (const p of providers) expect({ provider: p.name, secret: isSecretInput(p.inputs.kubeconfig) }).toEqual({ provider: p.name, secret: true });
+  });
+
+  it("opens the pod-range firewall only for a GKE pair on one network", () => {
+    const rules = mocks().ofType("gcp:compute/firewall:Firewall");
+    if (twoNetworks(shape)) expect(rules).toEqual([]);
+    else expect([...rules[0].inputs.sourceRanges].sort()).toEqual([POD_RANGES.primary, POD_RANGES.burst].sort());
+  });
+
+  it("labels istio-system with each cluster's network, and sends the burst network in the injection path", () => {
+    const ns = (side: "primary" | "burst") => object(mocks(), "Namespace", "istio-system", side).inputs.metadata;
+    expect(ns("primary").labels).toEqual({ "topology.istio.io/network": want.primaryNetwork });
+    expect(ns("burst").labels).toEqual({ "topology.istio.io/network": want.burstNetwork });
+    expect(ns("burst").annotations).toEqual({ "topology.istio.io/controlPlaneClusters": "primary" });
+    const istiod = (side: "primary" | "burst") => releases(mocks()).find((r) => r.inputs.chart === "istiod" && clusterOf(r) === side)!.inputs.values;
+    expect(istiod("primary").global).toMatchObject({ network: want.primaryNetwork, multiCluster: { clusterName: "primary" }, externalIstiod: true });
+    expect(istiod("burst").istiodRemote).toEqual({ injectionPath: `/inject/cluster/burst/net/${want.burstNetwork}` });
+    expect(istiod("burst").global.remotePilotAddress).toBe(EAST_WEST_IP);
+  });
+
+  it("puts an east-west gateway in the primary, and in burst too when the networks differ, each for its own network", () => {
+    const gateways = eastWestGateways(mocks()).map((r) => `${where(r)}:${r.inputs.values.networkGateway}`).sort();
+    expect(gateways).toEqual(
+      twoNetworks(shape) ? [`burst:${want.burstNetwork}`, `primary:${want.primaryNetwork}`] : [`primary:${want.primaryNetwork}`],
+    );
+    for (const g of eastWestGateways(mocks())) expect({ name: g.inputs.name, chart: g.inputs.chart, ns: g.inputs.namespace }).toEqual({ name: "istio-eastwestgateway", chart: "gateway", ns: "istio-system" });
+  });
+
+  it("exposes the services across networks with one cross-network Gateway in the primary, only when the networks differ", () => {
+    const crossNetwork = objects(mocks(), "Gateway").filter((g) => g.inputs.spec.servers.some((s: any) => s.port.number === 15443));
+    if (!twoNetworks(shape)) {
+      expect(crossNetwork).toEqual([]);
+      return;
+    }
+    expect(crossNetwork.map(where)).toEqual(["primary"]);
+    const gw = crossNetwork[0].inputs;
+    expect(gw.metadata).toMatchObject({ name: "cross-network-gateway", namespace: "istio-system" });
+    expect(gw.spec.servers).toEqual([{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }]);
+    // it selects the east-west gateway pods of both clusters (istiod serves burst's gateway from the primary's config)
+    for (const g of eastWestGateways(mocks())) expect(g.inputs.values.labels).toMatchObject(gw.spec.selector);
+  });
+
+  it("keeps the east-west gateways internal on one network and public, restricted to the configured ranges, on two", () => {
+    for (const g of eastWestGateways(mocks())) {
+      const service = g.inputs.values.service;
+      expect(service.type).toBe("LoadBalancer");
+      if (twoNetworks(shape)) {
+        expect({ cluster: where(g), annotations: service.annotations, ranges: service.loadBalancerSourceRanges }).toEqual({
+          cluster: where(g),
+          annotations: {},
+          ranges: EAST_WEST_SOURCE_RANGES,
+        });
+      } else {
+        expect(service.annotations).toEqual({ "networking.gke.io/load-balancer-type": "Internal" });
+        expect(service.loadBalancerSourceRanges).toBeUndefined();
+      }
+    }
+  });
+
+  it("passes TLS through the gateways and never terminates it", () => {
+    const eastWestSelectors = eastWestGateways(mocks()).map((g) => g.inputs.values.labels.istio);
+    const onEastWest = objects(mocks(), "Gateway").filter((g) => eastWestSelectors.includes(g.inputs.spec.selector?.istio));
+    expect(onEastWest.length).toBe(twoNetworks(shape) ? 2 : 1);
+    for (const gw of onEastWest)
+      for (const server of gw.inputs.spec.servers) {
+        expect(["PASSTHROUGH", "AUTO_PASSTHROUGH"]).toContain(server.tls?.mode);
+        expect(server.tls.credentialName).toBeUndefined();
+      }
+    // the load balancers are plain L4 Services: no annotation that would make them terminate TLS
+    for (const g of eastWestGateways(mocks()))
+      for (const key of Object.keys(g.inputs.values.service.annotations)) expect(key).not.toMatch(/ssl|tls|cert|backend-protocol/i);
+  });
+
+  it("creates the remote secret in the primary from burst's GKE endpoint, CA and reader token", () => {
+    const s = object(mocks(), "Secret", "istio-remote-secret-burst", "primary");
+    expect(s.inputs.metadata).toMatchObject({ namespace: "istio-system", labels: { "istio/multiCluster": "true" }, annotations: { "networking.istio.io/cluster": "burst" } });
+    expect(isSecretInput(s.inputs.stringData)).toBe(true);
+    const kc = JSON.parse(plain(s.inputs.stringData).burst);
+    expect(kc.clusters).toEqual([{ name: "burst", cluster: { server: "https://203.0.113.2", "certificate-authority-data": b64("ca-of-burst") } }]);
+    expect(kc.users).toEqual([{ name: "burst", user: { token: READER_TOKEN } }]);
+  });
+
+  it("names one of the two cluster providers on every Kubernetes object", () => {
+    for (const r of run().mocks.resources.filter((x) => x.type.startsWith("kubernetes:")))
+      expect([r.name, providerName(r.provider)]).toEqual([r.name, expect.stringMatching(/^(primary|burst)-k8s$/)]);
+  });
+
+  it("has no 0.0.0.0/0 anywhere unless the config says so", () => {
+    const open = mocks().resources.flatMap((r) => stringsIn(r.inputs).filter((v) => WORLD.test(v.trim())).map((v) => `${r.name}: ${v}`));
+    expect(open).toEqual([]);
+  });
+
+  it("exports the addresses of the east-west gateways of the shape", async () => {
+    expect(await valueOf(run().program.eastWestGatewayAddress)).toBe(EAST_WEST_IP);
+    const burst = run().program.burstEastWestGatewayAddress;
+    if (twoNetworks(shape)) expect(await valueOf(burst)).toBe(BURST_EAST_WEST_IP);
+    else expect(burst).toBeUndefined();
+  });
+});
+
+describe("two networks: ordering", () => {
+  it.each(["gkeTwoNetworks", "ownPrimary"] as Shape[])("%s: burst's east-west gateway waits for the remote secret, the burst workers for both gateways", (shape) => {
+    // custom resources are registered once what they depend on is
+    const order = runs[shape].mocks.resources.filter((r) => r.custom).map((r) => r.name);
+    const at = (name: string) => {
+      expect(order).toContain(name);
+      return order.indexOf(name);
+    };
+    expect(at("burst-eastwestgateway")).toBeGreaterThan(at("remote-secret-remote-secret"));
+    expect(at("hashr-burst-workers-deployment")).toBeGreaterThan(at("burst-eastwestgateway"));
+    expect(at("hashr-burst-workers-deployment")).toBeGreaterThan(at("istio-primary-cross-network-gateway"));
+  });
+});
+
+describe("an existing primary", () => {
+  const run = () => runs.ownPrimary;
+
+  it("runs the primary's part on the kubeconfig's provider: Istio, Prometheus, the app and the watcher", () => {
+    const provider = run().mocks.get("pulumi:providers:kubernetes", "primary-k8s");
+    expect(plain(provider.inputs.kubeconfig)).toBe(OWN_PRIMARY_KUBECONFIG);
+    const onPrimary = releases(run().mocks).filter((r) => clusterOf(r) === "primary").map((r) => r.inputs.name).sort();
+    expect(onPrimary).toEqual(["istio-base", "istio-eastwestgateway", "istio-ingressgateway", "istiod", "prometheus"]);
+    const deployments = run().mocks.resources.filter((r) => isKubernetesObject(r) && r.inputs.kind === "Deployment");
+    expect(deployments.map((d) => `${d.inputs.metadata.name}@${where(d)}`).sort()).toEqual(
+      ["frontend-deployment@primary", "istio-watcher@primary", "redis-cache@primary", "worker-deployment@burst", "worker-deployment@primary"].sort(),
+    );
+  });
+
+  it("uses the configured images and creates no registry and no builds", () => {
+    expect(run().mocks.ofType("gcp:artifactregistry/repository:Repository")).toEqual([]);
+    expect(run().mocks.ofType("docker-build:index:Image")).toEqual([]);
+    const image = (name: string, side: "primary" | "burst") => object(run().mocks, "Deployment", name, side).inputs.spec.template.spec.containers[0].image;
+    expect([image("frontend-deployment", "primary"), image("worker-deployment", "primary"), image("worker-deployment", "burst"), image("istio-watcher", "primary")]).toEqual([
+      PULLABLE_IMAGES.frontend,
+      PULLABLE_IMAGES.worker,
+      PULLABLE_IMAGES.worker,
+      PULLABLE_IMAGES.watcher,
+    ]);
+  });
+
+  it("exports the kubeconfig's cluster name, the kubeconfig as a secret, and no firewall rule or registry", async () => {
+    const p = run().program;
+    expect(await valueOf(p.primaryClusterName)).toBe("onprem-1");
+    expect(await isSecret(p.primaryKubeconfig)).toBe(true);
+    expect(await valueOf(p.primaryKubeconfig)).toBe(OWN_PRIMARY_KUBECONFIG);
+    expect(p.firewallRule).toBeUndefined();
+    expect(p.registryUrl).toBeUndefined();
+    expect(await valueOf(p.burstClusterName)).toMatch(/^burst-/);
+  });
+
+  it("keeps the kubeconfig's credentials out of every plain input and every output that is not secret", async () => {
+    const leaks = run().mocks.resources.filter((r) => plainStringsIn(r.inputs).some((v) => v.includes(OWN_PRIMARY_TOKEN)));
+    expect(leaks.map((r) => r.name)).toEqual([]);
+    for (const [name, output] of Object.entries(run().program)) {
+      if (output === undefined || (await isSecret(output as any))) continue;
+      expect({ output: name, leaks: (JSON.stringify(await valueOf(output)) ?? "").includes(OWN_PRIMARY_TOKEN) }).toEqual({ output: name, leaks: false });
+    }
+  });
+});
+
+describe("0.0.0.0/0 only when configured", () => {
+  it("puts an explicitly configured 0.0.0.0/0 on the east-west gateways' load balancers and nowhere else", async () => {
+    const { mocks } = await runProgram({ ...SHAPES.ownPrimary, eastWestSourceRanges: "0.0.0.0/0" });
+    const open = mocks.resources.filter((r) => stringsIn(r.inputs).some((v) => WORLD.test(v)));
+    expect(open.map((r) => `${r.name}@${where(r)}`).sort()).toEqual(["burst-eastwestgateway@burst", "istio-primary-eastwestgateway@primary"]);
+    for (const g of open) expect(g.inputs.values.service.loadBalancerSourceRanges).toEqual(["0.0.0.0/0"]);
+  });
+
+  it("keeps a GKE pair on two networks with internal gateways inside the VPC, with no ranges needed", async () => {
+    const { mocks } = await runProgram({ burstNetwork: "network2", eastWestInternal: "true" });
+    const gateways = eastWestGateways(mocks);
+    expect(gateways.map(where).sort()).toEqual(["burst", "primary"]);
+    for (const g of gateways) expect(g.inputs.values.service).toEqual({ type: "LoadBalancer", annotations: { "networking.gke.io/load-balancer-type": "Internal" } });
+    expect(mocks.ofType("gcp:compute/firewall:Firewall")).toEqual([]);
+  });
+});
