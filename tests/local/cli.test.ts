@@ -1,6 +1,7 @@
 /**
- * The local-mode CLI as `npm start -w local` runs it: `node dist/index.js` with the workspace
- * directory as cwd. Needs `npm run build` first (npm test does it).
+ * The local-mode CLI, `node dist/index.js`, started from the workspace directory (as `npm start -w
+ * local` runs it; `npm run local` runs the same program from the repository root). Needs `npm run
+ * build` first (npm test does it).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
