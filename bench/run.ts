@@ -103,6 +103,15 @@ function markdown(r: Results): string {
         lines.push(`| ${trace} | ${p} | ${reaction} | ${x.changes} | ${x.episodes} | ${x.phasesWithEpisode}/${x.phases} | ${x.overCapacityRequests} | ${show(x.primaryCapacityUsed)} |`);
       }
     }
+    lines.push(
+      "",
+      "Why every phase of a spike bursts once: with 5 s scrapes, a 3 s spike to 40 rps over a base of 5 rps puts at least 15.5 rps",
+      "into one scrape interval whatever the phase (26 rps when it falls into one interval, 15.5 + 15.5 when it is split in two),",
+      "and a step to 25 rps can show the same first interval. Bursting within the first full interval after a step (at most 11 s)",
+      "therefore means bursting on such a spike too; the stabilization window makes it a single episode that ends 30 s later.",
+      "In overflow mode an episode is made of steps: the fast view climbs through the partial interval first, and the way back",
+      "goes through the band the slow view still asks for.",
+    );
     lines.push("", "Traces:", "");
     for (const [name, d] of Object.entries(described)) lines.push(`- \`${name}\`: ${d}`);
     lines.push("");
