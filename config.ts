@@ -44,6 +44,8 @@ export interface ClusterConfig {
   autoscaling?: { minNodes: number; maxNodes: number };
   /** Spot VMs (cheaper, may be preempted) */
   spot: boolean;
+  /** an always-on pool beside this one for the system pods (burst: this pool holds only the workers and may scale to 0); absent = one pool */
+  system?: { machineType: string; nodeCount: number };
 }
 
 /** An existing cluster used as the primary instead of a GKE cluster (`primaryKubeconfig`). */
@@ -69,6 +71,7 @@ export interface InfraConfig {
   releaseChannel: ReleaseChannel;
   /** the GKE primary's size and shape (unused with `existingPrimary`) */
   primary: ClusterConfig;
+  /** the burst cluster: its worker pool (autoscaled from `burstMinNodes`, default 0) and its one-node system pool */
   burst: ClusterConfig;
   /** an existing cluster as the primary, in place of the GKE one; absent = the stack creates the primary on GKE */
   existingPrimary?: ExistingPrimaryConfig;
@@ -110,10 +113,8 @@ export interface AppsConfig {
   namespace: string;
   /** frontend replicas (primary): 0 or 1, the paced request generator lives in one process */
   frontendReplicas: number;
-  /** worker replicas in primary (no prefix) */
+  /** worker replicas in primary (no prefix); the burst pool starts at the watcher's `burstMinReplicas` and the watcher owns its size */
   primaryWorkerReplicas: number;
-  /** worker replicas in burst (`PREFIX=bursty-`) */
-  burstWorkerReplicas: number;
   /** worker `HASH_ROUNDS` (CPU cost per request) */
   workerHashRounds: number;
   /** prebuilt image refs; an absent one is built from this repository and pushed to Artifact Registry */
@@ -135,9 +136,10 @@ export const DEFAULTS = {
   releaseChannel: "REGULAR" as ReleaseChannel,
   primaryNodeCount: 4,
   primaryMachineType: "e2-standard-2",
-  burstMinNodes: 1,
+  burstMinNodes: 0,
   burstMaxNodes: 5,
   burstMachineType: "e2-standard-2",
+  burstSystemMachineType: "e2-medium",
   diskSizeGb: 50,
   burstSpot: false,
   imagePlatform: "linux/amd64",
@@ -151,9 +153,16 @@ export const DEFAULTS = {
   appNamespace: DEFAULT_NAMESPACE,
   frontendReplicas: 1,
   primaryWorkerReplicas: 2,
-  burstWorkerReplicas: 2,
   workerHashRounds: 1,
 } as const;
+
+/** Keys the stack no longer reads, and what to use instead; setting one fails the preview. */
+export const REMOVED_KEYS: readonly (readonly [key: string, instead: string])[] = [
+  [
+    "burstWorkerReplicas",
+    `the watcher owns the burst worker replicas; the pool starts at ${CONFIG_NAMESPACE}:burstMinReplicas (idle size) and the watcher scales it up to ${CONFIG_NAMESPACE}:burstReplicas (switch mode) or as the excess needs, at most ${CONFIG_NAMESPACE}:burstMaxReplicas`,
+  ],
+];
 
 /** Configuration errors, reported together; the message has one line per problem. */
 export class ConfigError extends pulumi.RunError {
@@ -382,6 +391,7 @@ export function loadConfig(cfg: pulumi.Config, gcpCfg: pulumi.Config = new pulum
   if (burstMaxNodes < burstMinNodes)
     r.problem(`${r.key("burstMaxNodes")} (${burstMaxNodes}) must be at least ${r.key("burstMinNodes")} (${burstMinNodes})`);
   const burstMachineType = machineType("burstMachineType", DEFAULTS.burstMachineType);
+  const burstSystemMachineType = machineType("burstSystemMachineType", DEFAULTS.burstSystemMachineType);
   const burstSpot = r.boolean("burstSpot", DEFAULTS.burstSpot);
   const imagePlatform = r.matching("imagePlatform", DEFAULTS.imagePlatform, /^linux\/(amd64|arm64)$/, "linux/amd64 or linux/arm64");
 
@@ -404,13 +414,15 @@ export function loadConfig(cfg: pulumi.Config, gcpCfg: pulumi.Config = new pulum
     primary: { machineType: primaryMachineType, diskSizeGb, nodeCount: primaryNodeCount, spot: false },
     existingPrimary,
     burst: {
+      // The worker pool: tainted, autoscaled from burstMinNodes (default 0, so an idle burst
+      // cluster has no worker node); the autoscaler adds a node when a burst worker is pending.
       machineType: burstMachineType,
       diskSizeGb,
-      // The autoscaler starts from the lower bound, but a node pool needs one node to schedule
-      // the burst workers before the first scale-up.
-      nodeCount: Math.max(burstMinNodes, 1),
+      nodeCount: burstMinNodes,
       autoscaling: { minNodes: burstMinNodes, maxNodes: burstMaxNodes },
       spot: burstSpot,
+      // GKE's system pods (and Istio's gateway on two networks) run on one small always-on node.
+      system: { machineType: burstSystemMachineType, nodeCount: 1 },
     },
     imagePlatform,
   };
@@ -475,10 +487,13 @@ export function loadConfig(cfg: pulumi.Config, gcpCfg: pulumi.Config = new pulum
     // One frontend at most: the request rate and the socket.io sessions live in one process.
     frontendReplicas: r.number("frontendReplicas", DEFAULTS.frontendReplicas, { integer: true, min: 0, max: 1 }),
     primaryWorkerReplicas: replicas("primaryWorkerReplicas", DEFAULTS.primaryWorkerReplicas),
-    burstWorkerReplicas: replicas("burstWorkerReplicas", DEFAULTS.burstWorkerReplicas),
     workerHashRounds: r.number("workerHashRounds", DEFAULTS.workerHashRounds, { integer: true, min: 1, max: 1_000_000 }),
     images: { frontend: image("frontendImage"), worker: image("workerImage"), watcher: image("watcherImage") },
   };
+  // A key that is gone must not be silently ignored. It is looked up without reading it as a key of
+  // the stack (it has no default and no row in the README any more).
+  for (const [gone, instead] of REMOVED_KEYS)
+    if (pulumi.runtime.getConfig(r.key(gone)) !== undefined) r.problem(`${r.key(gone)} is no longer read: ${instead}`);
   // The primary's nodes run all three images, and only GKE nodes of this project may pull from the
   // stack's Artifact Registry repository.
   if (ownPrimary)

@@ -12,7 +12,9 @@ import { CrossClusterFirewall } from "./infra/firewall";
 import { GkeCluster } from "./infra/gke-cluster";
 import { GcpProject } from "./infra/project";
 import { AppImages, ArtifactRegistry } from "./infra/registry";
+import { BurstScalerAccess } from "./apps/burst-scaler";
 import { HashrApp } from "./apps/hashr";
+import { BURST_WORKER_NODES, burstWorkerPlacement, gkeTaintEffect } from "./k8s/workload";
 import { EastWestGateway } from "./istio/east-west-gateway";
 import { IstioPrimary } from "./istio/primary";
 import { Prometheus } from "./istio/prometheus";
@@ -30,6 +32,9 @@ const suffix = gcpProject.suffix;
 
 function gkeCluster(name: "primary" | "burst"): GkeCluster {
   const c = infraConfig[name];
+  // The burst cluster: the main pool holds only the burst workers (labelled and tainted, autoscaled
+  // from 0); its system pool of one small node runs everything else.
+  const workerPool = name === "burst" ? BURST_WORKER_NODES : undefined;
   return new GkeCluster(name, {
     clusterName: pulumi.interpolate`${name}-${suffix}`,
     project: infraConfig.project,
@@ -41,6 +46,9 @@ function gkeCluster(name: "primary" | "burst"): GkeCluster {
     nodeCount: c.nodeCount,
     autoscaling: c.autoscaling,
     spot: c.spot,
+    nodeLabels: workerPool ? { [workerPool.label.key]: workerPool.label.value } : undefined,
+    nodeTaints: workerPool ? [{ key: workerPool.taint.key, value: workerPool.taint.value, effect: gkeTaintEffect(workerPool.taint.effect) }] : undefined,
+    systemPool: c.system,
     nodeTags: [pulumi.interpolate`istio-burst-${name}-${suffix}`],
     nodeServiceAccount: gcpProject.nodeServiceAccountEmail,
     gcpProvider: gcpProject.provider,
@@ -149,8 +157,10 @@ const app = new HashrApp("hashr", {
   replicas: {
     frontend: appsConfig.frontendReplicas,
     primaryWorkers: appsConfig.primaryWorkerReplicas,
-    burstWorkers: appsConfig.burstWorkerReplicas,
+    // the burst pool starts at its idle size; the watcher scales it from there
+    burstWorkers: watcherConfig.burstMinReplicas,
   },
+  burstWorkerPlacement: burstWorkerPlacement(),
   hashRounds: appsConfig.workerHashRounds,
   // the page's routing panel reads the watcher's /status through its Service
   watcherUrl: WATCHER_SERVICE_URL,
@@ -174,6 +184,18 @@ const routing = new HashrRouting(
   },
   { aliases: [{ parent: app }] },
 );
+// The watcher's scaler: a ServiceAccount in burst that may only read and scale the burst worker
+// Deployment, and its token kubeconfig as a Secret in primary that only the watcher mounts. The
+// watcher reaches the burst API server (GKE's public endpoint) from the primary's pods.
+const burstScaler = new BurstScalerAccess("burst-scaler", {
+  burstProvider: burstCluster.provider,
+  primaryProvider: primaryCluster.provider,
+  burstNamespace: app.burstWorkers.deployment.metadata.namespace,
+  primaryNamespace: app.namespace,
+  clusterName: istioConfig.burstClusterName,
+  server: burstCluster.endpoint,
+  caCertificate: burstCluster.caCertificate,
+});
 const watcher = new WatcherDeployment(
   "hashr-watcher",
   {
@@ -182,6 +204,12 @@ const watcher = new WatcherDeployment(
     image: images.refs.watcher,
     prometheusUrl: prometheus.url,
     settings: watcherConfig,
+    burstScaler: {
+      kubeconfigSecretName: burstScaler.secretName,
+      kubeconfigKey: burstScaler.secretKey,
+      namespace: appsConfig.namespace,
+      deployment: burstScaler.deploymentName,
+    },
     // the watcher reads the VirtualService at start
     dependsOn: [routing.workerVirtualService],
   },

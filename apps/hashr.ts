@@ -4,6 +4,7 @@ import { FrontendApp } from "./frontend-app";
 import { MeshNamespace } from "./namespace";
 import { RedisCache, RedisCredentials } from "./redis";
 import { WorkerPool } from "./worker-pool";
+import type { PodPlacement } from "../k8s/workload";
 
 export interface HashrAppArgs {
   /** Kubernetes provider of the primary cluster (Redis, frontend, primary workers). */
@@ -14,8 +15,13 @@ export interface HashrAppArgs {
   namespace: string;
   /** Image refs (pin them: digest or unique tag). */
   images: { frontend: pulumi.Input<string>; worker: pulumi.Input<string> };
-  /** Pod counts: frontend 0..1, worker pools >= 0. */
+  /**
+   * Pod counts: frontend 0..1, worker pools >= 0. `burstWorkers` is only the count the burst
+   * Deployment is created with (the watcher's `burstMinReplicas`): the watcher owns it afterwards.
+   */
   replicas: { frontend: number; primaryWorkers: number; burstWorkers: number };
+  /** Where the burst workers run (the burst cluster's worker node pool); default anywhere. */
+  burstWorkerPlacement?: PodPlacement;
   /** sha256 rounds per hash for both worker pools (`HASH_ROUNDS`), >= 1. */
   hashRounds: number;
   /** The watcher's base URL the frontend reads the routing from (`WATCHER_URL`); unset: the page says routing is not configured. */
@@ -28,7 +34,7 @@ export interface HashrAppArgs {
  * The String Hashr application's workloads across both clusters: the namespace with injection in
  * each, the Redis password and its Secret in each, Redis + frontend + the primary worker pool in
  * primary, and in burst the burst worker pool (`PREFIX=bursty-`) with the `worker-service` and
- * `redis-cache-service` Services. Its routing (istio/routing.ts) and the watcher
+ * `redis-cache-service` Services; the burst pool's size belongs to the watcher after creation. Its routing (istio/routing.ts) and the watcher
  * (watcher/deployment.ts) are composed beside it in index.ts.
  */
 export class HashrApp extends pulumi.ComponentResource {
@@ -83,7 +89,16 @@ export class HashrApp extends pulumi.ComponentResource {
     );
     this.burstWorkers = new WorkerPool(
       `${name}-burst-workers`,
-      { ...workers, provider: burst, namespace: burstNs, cluster: "burst", replicas: args.replicas.burstWorkers, redisSecretName: burstSecret },
+      {
+        ...workers,
+        provider: burst,
+        namespace: burstNs,
+        cluster: "burst",
+        replicas: args.replicas.burstWorkers,
+        replicasOwnedElsewhere: true,
+        placement: args.burstWorkerPlacement,
+        redisSecretName: burstSecret,
+      },
       child,
     );
 

@@ -8,6 +8,7 @@ import {
   meshPodAnnotations,
   nodeServiceContainer,
   podLabels,
+  type PodPlacement,
   restrictedPodSecurityContext,
   secretEnv,
 } from "../k8s/workload";
@@ -21,13 +22,30 @@ export interface WorkerPoolArgs {
   cluster: Side;
   /** Worker image ref. */
   image: pulumi.Input<string>;
-  /** Pod replicas, >= 0. */
+  /** Pod replicas, >= 0; with `replicasOwnedElsewhere`, only the count the Deployment is created with. */
   replicas: number;
+  /**
+   * Someone else (the watcher's scaler) owns `spec.replicas` after creation: Pulumi ignores later
+   * changes to it (WORKER_REPLICAS_IGNORE_CHANGES) and never puts `replicas` back. Default false.
+   */
+  replicasOwnedElsewhere?: boolean;
+  /** Node selector and tolerations of the pods (the burst worker node pool); default none. */
+  placement?: PodPlacement;
   /** sha256 rounds per hash (`HASH_ROUNDS`), >= 1. */
   hashRounds: number;
   /** Name of the Secret with the clients' Redis URL under key `url` (see RedisCredentials); pass the Secret's output to order the pods after it. */
   redisSecretName: pulumi.Input<string>;
 }
+
+/**
+ * What Pulumi leaves alone on a worker Deployment whose size the watcher owns. With Server-Side Apply
+ * (the default of @pulumi/kubernetes v4) the provider drops an ignored field from its apply while
+ * another field manager owns it: once the watcher has patched the scale subresource, the next
+ * `pulumi up` neither resets `spec.replicas` nor conflicts over it, and every other field stays managed.
+ * A scalar field, unlike the VirtualService's atomic `spec.http` list (istio/routing.ts), can be
+ * ignored on its own.
+ */
+export const WORKER_REPLICAS_IGNORE_CHANGES = ["spec.replicas"];
 
 /**
  * One cluster's worker pool: Deployment `worker-deployment` (pods labelled `app: worker`, `version`,
@@ -57,6 +75,7 @@ export class WorkerPool extends pulumi.ComponentResource {
             metadata: { labels, annotations: meshPodAnnotations(PORTS.worker) },
             spec: {
               automountServiceAccountToken: false,
+              ...(args.placement ? { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations } : {}),
               securityContext: restrictedPodSecurityContext(APP_UID),
               // the worker drains in-flight requests within 10 s of SIGTERM
               terminationGracePeriodSeconds: 15,
@@ -79,12 +98,12 @@ export class WorkerPool extends pulumi.ComponentResource {
           },
         },
       },
-      { parent: this, provider: args.provider },
+      { parent: this, provider: args.provider, ...(args.replicasOwnedElsewhere ? { ignoreChanges: WORKER_REPLICAS_IGNORE_CHANGES } : {}) },
     );
 
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
-      httpServiceSpec({ name: NAMES.workerService, namespace: args.namespace, selector, targetPort: PORTS.worker, hasLocalPods: args.replicas > 0 }),
+      httpServiceSpec({ name: NAMES.workerService, namespace: args.namespace, selector, targetPort: PORTS.worker, hasLocalPods: args.replicas > 0 && !args.replicasOwnedElsewhere }),
       { parent: this, provider: args.provider },
     );
     this.serviceName = this.service.metadata.name;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { runPacingBench, type PacingRun } from "./frontend-pacing";
 import { runLocalBench, type LocalBench } from "./local-e2e";
 import { ROOT } from "./paths";
-import { phases, POLICIES, runWatcherBench, SIM, traces, type PolicyName, type PolicyResult } from "./watcher-policy";
+import { alwaysOnReplicas, phases, poolFigureName, POLICIES, runWatcherBench, SIM, traces, type BenchResult, type PolicyName } from "./watcher-policy";
 import { runWorkerBench, type WorkerBench } from "./worker";
 
 const SECTIONS = ["worker", "watcher", "local", "pacing"] as const;
@@ -18,7 +18,7 @@ type Section = (typeof SECTIONS)[number];
 interface Results {
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; date: string };
   worker?: WorkerBench;
-  watcher?: Record<string, Record<PolicyName, PolicyResult>>;
+  watcher?: Record<string, Record<PolicyName, BenchResult>>;
   local?: LocalBench;
   frontend?: { pacing: Record<string, PacingRun> };
 }
@@ -111,6 +111,40 @@ function markdown(r: Results): string {
       "therefore means bursting on such a spike too; the stabilization window makes it a single episode that ends 30 s later.",
       "In overflow mode an episode is made of steps: the fast view climbs through the partial interval first, and the way back",
       "goes through the band the slow view still asks for.",
+    );
+    const delays = SIM.scaleUpDelaysS;
+    const fig = (x: BenchResult, metric: string, d: number) => show(x[poolFigureName(metric, d)] as number | null);
+    lines.push(
+      "",
+      "### Burst capacity on demand",
+      "",
+      "The same traces with the capacity side on (SCALER): the burst pool starts at `burstMinReplicas` (0), replicas are asked for",
+      "above `prewarmRps` or when burst is wanted (switch: `burstReplicas`; overflow: the excess at `burstPodCapacityRps` a replica),",
+      "weight moves only to ready replicas (capped by the ready share), and the pool goes back to 0 a `scaleDownCooldown` (60 s)",
+      `after it was last needed. A replica asked for is ready after the scale-up delay: ${delays.join(" s, ")} s (a local process, a new pod`,
+      "with its image pull, a new node first); it is paid for from the moment it is asked for. The always-on pool is",
+      `\`burstReplicas\` (${alwaysOnReplicas()}) replicas for the whole trace, as before this change; \`codelab\` keeps it.`,
+      "",
+      `In results.json: \`watcher.<trace>.<policy>.burstReplicaSeconds\`, \`.requestsToUnreadyPool\`, \`.scaledOverCapacityRequests\` and \`.scaledReactionS\``,
+      `at the ${SIM.scaleUpDelayS} s delay; the other delays under the same names with \`_<delay>s\` appended (e.g. \`.burstReplicaSeconds_${delays[0]}s\`);`,
+      "`.alwaysOnReplicaSeconds` for the always-on pool. Worst scrape phase; replica-s: burst replica-seconds; to unready: requests sent",
+      "to burst while it had no ready replica (must be 0); over capacity: requests offered to primary above its capacity meanwhile.",
+      "",
+      `| trace | policy | always-on replica-s | ${delays.map((d) => `replica-s @${d}s`).join(" | ")} | ${delays.map((d) => `to unready @${d}s`).join(" | ")} | ${delays.map((d) => `over capacity @${d}s`).join(" | ")} |`,
+      `| --- | --- | ---: | ${delays.map(() => "---:").join(" | ")} | ${delays.map(() => "---:").join(" | ")} | ${delays.map(() => "---:").join(" | ")} |`,
+    );
+    for (const [trace, byPolicy] of Object.entries(r.watcher)) {
+      for (const p of POLICIES) {
+        const x = byPolicy[p];
+        lines.push(
+          `| ${trace} | ${p} | ${show(x.alwaysOnReplicaSeconds as number)} | ${delays.map((d) => fig(x, "burstReplicaSeconds", d)).join(" | ")} | ${delays.map((d) => fig(x, "requestsToUnreadyPool", d)).join(" | ")} | ${delays.map((d) => fig(x, "scaledOverCapacityRequests", d)).join(" | ")} |`,
+        );
+      }
+    }
+    lines.push(
+      "",
+      "The trade-off: the pool costs nothing while the load stays low, and primary carries the excess for the scale-up delay",
+      "(over capacity grows with the delay); `burstMinReplicas` and a lower `prewarmRps` buy that time back with replicas kept warm.",
     );
     lines.push("", "Traces:", "");
     for (const [name, d] of Object.entries(described)) lines.push(`- \`${name}\`: ${d}`);

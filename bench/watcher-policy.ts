@@ -10,6 +10,14 @@
  * PHASE_STEP_S steps over one scrape interval); the results report the worst phase, and how many
  * phases a trace caused a burst episode on.
  *
+ * The burst pool (capacity on demand): with the capacity side on, the watcher also reads the burst pool
+ * and asks for replicas; a replica asked for becomes ready `scaleUpDelayS` later (2 s: a local
+ * process; 60 s: a new pod with an image pull; 240 s: a new node first), and one asked away is gone at
+ * once. Replica-seconds count replicas from the moment they are asked for (they are paid for while
+ * they start). The always-on pool it is compared with is BURST_REPLICAS replicas for the whole trace.
+ * The reaction, changes and capacity figures come from runs with the capacity side off (an
+ * always-ready pool, as before); the pool figures from runs with it on.
+ *
  * Policies:
  * - `switch`, `overflow`: this project's watcher (watcher/src/decide.ts, with its default settings
  *   for a 5 s scrape), on the default queries: all requests as the frontend's sidecar reports them,
@@ -20,7 +28,7 @@
  *   measure drops to 0 as soon as traffic moves to burst.
  */
 import type { Mode, Weights } from "@istio-burst/contract";
-import { decide, initialState, loadConfig, policyFromConfig, type State } from "../watcher/src/lib";
+import { decide, initialState, loadConfig, policyFromConfig, type PoolReading, type State } from "../watcher/src/lib";
 import { prng } from "../tests/helpers/fuzz";
 import { promIrate, promRate, type CounterSample } from "./prom-rate";
 
@@ -35,6 +43,9 @@ export const SIM = {
   primaryCapacityRps: 15,
   highRps: 15,
   lowRps: 10,
+  /** The scale-up delay of the headline pool figures (s); DELAYS are all reported. */
+  scaleUpDelayS: 60,
+  scaleUpDelaysS: [2, 60, 240],
 } as const;
 
 export interface Trace {
@@ -94,7 +105,8 @@ export function traces(): Trace[] {
 
 /** What one policy does each poll: reads its queries at time t and returns the weights to write, if any. */
 interface Controller {
-  poll(m: Measures, t: number): Weights | undefined;
+  /** pool: the burst pool as read (capacity side on); returns the weights to write and the replicas to ask for. */
+  poll(m: Measures, t: number, pool?: PoolReading): { weights?: Weights; replicas?: number };
 }
 
 interface Measures {
@@ -109,8 +121,9 @@ interface Measures {
 export type PolicyName = Mode | "codelab";
 export const POLICIES: PolicyName[] = ["switch", "overflow", "codelab"];
 
-function ourConfig(mode: Mode) {
+function ourConfig(mode: Mode, capacity = false) {
   return loadConfig({
+    ...(capacity ? { SCALER: "local", SCALER_URL: "http://127.0.0.1:1" } : {}),
     MODE: mode,
     SCRAPE_INTERVAL: `${SIM.scrapeS}s`,
     HIGH_RPS: String(SIM.highRps),
@@ -119,7 +132,12 @@ function ourConfig(mode: Mode) {
   });
 }
 
-function controllerFor(name: PolicyName): Controller {
+/** The always-on pool's size: BURST_REPLICAS (the default of the settings table). */
+export function alwaysOnReplicas(): number {
+  return ourConfig("switch").settings.burstReplicas;
+}
+
+function controllerFor(name: PolicyName, capacity: boolean): Controller {
   if (name === "codelab") {
     let isBurst = false;
     return {
@@ -127,27 +145,27 @@ function controllerFor(name: PolicyName): Controller {
         const v = m.primaryServed(t, 15) ?? 0; // gjson's .Float() of a missing value
         if (v > SIM.highRps && !isBurst) {
           isBurst = true;
-          return { primary: 0, burst: 100 };
+          return { weights: { primary: 0, burst: 100 } };
         }
         if (v < SIM.lowRps && isBurst) {
           isBurst = false;
-          return { primary: 100, burst: 0 };
+          return { weights: { primary: 100, burst: 0 } };
         }
-        return undefined;
+        return {};
       },
     };
   }
-  const config = ourConfig(name);
+  const config = ourConfig(name, capacity);
   const policy = policyFromConfig(config);
   const [upWindowS, windowS] = [config.settings.upRateWindow / 1000, config.settings.rateWindow / 1000];
   let state: State = initialState(policy.natural, policy);
   return {
-    poll(m, t) {
+    poll(m, t, pool) {
       const rps = m.allRequests(t, windowS);
       const upRps = m.allRequestsIrate(t, upWindowS);
-      const d = decide(state, rps === undefined ? { kind: "nodata", reason: "empty" } : { kind: "value", rps, upRps }, policy, t * 1000);
+      const d = decide(state, { ...(rps === undefined ? { kind: "nodata", reason: "empty" } : { kind: "value", rps, upRps }), pool }, policy, t * 1000);
       state = d.state;
-      return d.changed ? d.weights : undefined;
+      return { weights: d.changed ? d.weights : undefined, replicas: d.replicas };
     },
   };
 }
@@ -164,10 +182,23 @@ export interface RunResult {
   overCapacityRequests: number;
   /** primary's mean load as a share of its capacity during the trace's surge plateau; null without one */
   primaryCapacityUsed: number | null;
+  /** burst replicas asked for, integrated over the trace (replica-seconds); the always-on pool when not scaled */
+  burstReplicaSeconds: number;
+  /** requests the mesh sent to burst while it had no ready replica */
+  requestsToUnreadyPool: number;
+}
+
+/** The pool figures of a policy on a trace at one scale-up delay (worst phase). */
+export interface PoolResult {
+  burstReplicaSeconds: number;
+  requestsToUnreadyPool: number;
+  overCapacityRequests: number;
+  /** as RunResult.reactionS, with the capacity side on */
+  reactionS: number | null;
 }
 
 /** A trace's results over every scrape phase: the worst phase, and how many phases burst. */
-export interface PolicyResult extends RunResult {
+export interface PolicyResult extends Omit<RunResult, "burstReplicaSeconds" | "requestsToUnreadyPool"> {
   /** the best (shortest) reaction over the phases */
   reactionBestS: number | null;
   /** phases in which the trace caused at least one burst episode */
@@ -177,8 +208,15 @@ export interface PolicyResult extends RunResult {
 }
 
 /** Replays a trace with the scrapes at phaseS + k × scrape interval. */
-export function simulate(trace: Trace, policyName: PolicyName, phaseS = 0): RunResult {
-  const ctl = controllerFor(policyName);
+export function simulate(trace: Trace, policyName: PolicyName, phaseS = 0, opts: { scaleUpDelayS?: number } = {}): RunResult {
+  const scaled = opts.scaleUpDelayS !== undefined && policyName !== "codelab";
+  const ctl = controllerFor(policyName, scaled);
+  const delayS = opts.scaleUpDelayS ?? 0;
+  // the burst pool: when each replica asked for is (or will be) ready
+  let replicas: number[] = scaled ? [] : Array.from({ length: alwaysOnReplicas() }, () => 0);
+  const readyAt = (t: number) => replicas.filter((r) => r <= t + 1e-9).length;
+  let replicaSeconds = 0;
+  let toUnready = 0;
   const steps = Math.round(trace.durationS / SIM.dtS);
   const pollEvery = Math.round(SIM.pollS / SIM.dtS);
   const scrapeEvery = Math.round(SIM.scrapeS / SIM.dtS);
@@ -206,6 +244,8 @@ export function simulate(trace: Trace, policyName: PolicyName, phaseS = 0): RunR
     while (pending.length && pending[0].at <= t + 1e-9) active = pending.shift()!.weights;
     const offered = trace.rps(t);
     const toPrimary = (offered * active.primary) / 100;
+    replicaSeconds += replicas.length * SIM.dtS;
+    if (readyAt(t) === 0) toUnready += ((offered * active.burst) / 100) * SIM.dtS;
     primaryCount += toPrimary * SIM.dtS;
     burstCount += (offered * active.burst) / 100 * SIM.dtS;
     over += Math.max(0, toPrimary - SIM.primaryCapacityRps) * SIM.dtS;
@@ -218,7 +258,13 @@ export function simulate(trace: Trace, policyName: PolicyName, phaseS = 0): RunR
       scrapedPrimary.push({ t, v: primaryCount });
     }
     if (i % pollEvery === 0 && i > 0) {
-      const next = ctl.poll(measures, t);
+      const asked = ctl.poll(measures, t, scaled ? { desired: replicas.length, ready: readyAt(t) } : undefined);
+      if (asked.replicas !== undefined) {
+        const n = asked.replicas;
+        // up: the new ones are ready after the delay; down: the ones not yet ready go first
+        replicas = n > replicas.length ? [...replicas, ...Array.from({ length: n - replicas.length }, () => t + delayS)] : [...replicas].sort((a, b) => a - b).slice(0, n);
+      }
+      const next = asked.weights;
       if (next && (next.primary !== lastWritten.primary || next.burst !== lastWritten.burst)) {
         const ev = trace.event;
         const moved = next.burst > lastWritten.burst ? "up" : "down";
@@ -236,6 +282,20 @@ export function simulate(trace: Trace, policyName: PolicyName, phaseS = 0): RunR
     episodes,
     overCapacityRequests: Math.round(over),
     primaryCapacityUsed: surgeTime > 0 ? round(surgeLoad / surgeTime, 3) : null,
+    burstReplicaSeconds: Math.round(replicaSeconds),
+    requestsToUnreadyPool: Math.round(toUnready * 1000) / 1000,
+  };
+}
+
+/** A trace with the capacity side on, over every scrape phase: the worst phase of each figure. */
+export function simulatePool(trace: Trace, policyName: PolicyName, scaleUpDelayS: number): PoolResult {
+  const runs = phases().map((phase) => simulate(trace, policyName, phase, { scaleUpDelayS }));
+  const reactions = runs.map((r) => r.reactionS);
+  return {
+    burstReplicaSeconds: Math.max(...runs.map((r) => r.burstReplicaSeconds)),
+    requestsToUnreadyPool: Math.max(...runs.map((r) => r.requestsToUnreadyPool)),
+    overCapacityRequests: Math.max(...runs.map((r) => r.overCapacityRequests)),
+    reactionS: reactions.includes(null) ? null : Math.max(...(reactions as number[])),
   };
 }
 
@@ -267,10 +327,34 @@ export function simulatePhases(trace: Trace, policyName: PolicyName): PolicyResu
   };
 }
 
-export function runWatcherBench(): Record<string, Record<PolicyName, PolicyResult>> {
-  const out: Record<string, Record<PolicyName, PolicyResult>> = {};
+/** The figures reported per trace and policy: the always-on runs, and the pool figures per scale-up delay. */
+export type BenchResult = PolicyResult & Record<string, number | null>;
+
+/**
+ * Pool figure names: `burstReplicaSeconds`, `requestsToUnreadyPool`, `scaledOverCapacityRequests` and
+ * `scaledReactionS` at the default delay (SIM.scaleUpDelayS), the same with `_<delay>s` appended
+ * for the others; `alwaysOnReplicaSeconds` is the always-on pool over the trace.
+ */
+export function poolFigureName(metric: string, delayS: number): string {
+  return delayS === SIM.scaleUpDelayS ? metric : `${metric}_${delayS}s`;
+}
+
+export function runWatcherBench(): Record<string, Record<PolicyName, BenchResult>> {
+  const out: Record<string, Record<PolicyName, BenchResult>> = {};
   for (const trace of traces()) {
-    out[trace.name] = Object.fromEntries(POLICIES.map((p) => [p, simulatePhases(trace, p)])) as Record<PolicyName, PolicyResult>;
+    const byPolicy: Record<string, BenchResult> = {};
+    for (const p of POLICIES) {
+      const r: Record<string, number | null> = { ...simulatePhases(trace, p), alwaysOnReplicaSeconds: alwaysOnReplicas() * trace.durationS };
+      for (const delay of SIM.scaleUpDelaysS) {
+        const pool = simulatePool(trace, p, delay);
+        r[poolFigureName("burstReplicaSeconds", delay)] = pool.burstReplicaSeconds;
+        r[poolFigureName("requestsToUnreadyPool", delay)] = pool.requestsToUnreadyPool;
+        r[poolFigureName("scaledOverCapacityRequests", delay)] = pool.overCapacityRequests;
+        r[poolFigureName("scaledReactionS", delay)] = pool.reactionS;
+      }
+      byPolicy[p] = r as BenchResult;
+    }
+    out[trace.name] = byPolicy as Record<PolicyName, BenchResult>;
   }
   return out;
 }

@@ -17,12 +17,21 @@ export interface GkeClusterArgs {
   machineType: pulumi.Input<string>;
   /** node boot disk size in GB */
   diskSizeGb: pulumi.Input<number>;
-  /** fixed node count; with `autoscaling`, the node pool's initial size */
+  /** fixed node count; with `autoscaling`, the node pool's initial size (may be 0) */
   nodeCount: number;
   /** autoscaling bounds (per zone); absent = fixed size `nodeCount` */
   autoscaling?: { minNodes: number; maxNodes: number };
   /** Spot VMs */
   spot: boolean;
+  /** Kubernetes labels of the node pool's nodes; default none */
+  nodeLabels?: Record<string, string>;
+  /** taints of the node pool's nodes (GKE effects: `NO_SCHEDULE`, ...); default none */
+  nodeTaints?: { key: string; value: string; effect: string }[];
+  /**
+   * A second, always-on pool of `nodeCount` untainted nodes for everything that does not tolerate the
+   * main pool's taints (GKE's system pods, Istio's gateways); absent = one pool only.
+   */
+  systemPool?: { machineType: pulumi.Input<string>; nodeCount: number };
   /** network tags of the nodes (firewall targets) */
   nodeTags: pulumi.Input<string>[];
   /** email of the nodes' service account */
@@ -65,13 +74,17 @@ export function gkeKubeconfig(args: { name: pulumi.Input<string>; endpoint: pulu
 }
 
 /**
- * A zonal, VPC-native GKE cluster with workload identity and one separately managed node pool (the
- * default pool is removed), its kubeconfig and a Kubernetes provider bound to it. `deletionProtection`
- * is off so `pulumi destroy` removes it.
+ * A zonal, VPC-native GKE cluster with workload identity and separately managed node pools (the
+ * default pool is removed): the main pool (fixed or autoscaled, optionally labelled and tainted) and,
+ * when asked, a small always-on system pool. Its kubeconfig and a Kubernetes provider bound to it.
+ * `deletionProtection` is off so `pulumi destroy` removes it.
  */
 export class GkeCluster extends pulumi.ComponentResource {
   public readonly cluster: gcp.container.Cluster;
+  /** the main pool (primary: every node; burst: the tainted worker pool that scales from 0) */
   public readonly nodePool: gcp.container.NodePool;
+  /** the always-on system pool (`systemPool`), absent otherwise */
+  public readonly systemNodePool?: gcp.container.NodePool;
   /** the cluster's name in GCP */
   public readonly clusterName: pulumi.Output<string>;
   /** API server address (IP, without scheme) */
@@ -111,33 +124,47 @@ export class GkeCluster extends pulumi.ComponentResource {
     );
 
     const autoscaled = args.autoscaling !== undefined;
+    // What every node of the cluster shares, whatever its pool.
+    const nodeConfig = (machineType: pulumi.Input<string>, spot: boolean): gcp.types.input.container.NodePoolNodeConfig => ({
+      machineType,
+      diskSizeGb: args.diskSizeGb,
+      diskType: "pd-balanced",
+      imageType: "COS_CONTAINERD",
+      spot,
+      serviceAccount: args.nodeServiceAccount,
+      oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+      tags: args.nodeTags,
+      workloadMetadataConfig: { mode: "GKE_METADATA" },
+      shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+    });
+    const poolBase = { project: args.project, location: args.zone, cluster: this.cluster.name, management: { autoRepair: true, autoUpgrade: true } };
+
     this.nodePool = new gcp.container.NodePool(
       `${name}-nodes`,
       {
-        project: args.project,
-        location: args.zone,
-        cluster: this.cluster.name,
+        ...poolBase,
         // Fixed pools set nodeCount; autoscaled pools only start at initialNodeCount and let the
         // autoscaler own the size (a nodeCount would fight it on every update).
         ...(autoscaled
           ? { initialNodeCount: args.nodeCount, autoscaling: { minNodeCount: args.autoscaling!.minNodes, maxNodeCount: args.autoscaling!.maxNodes } }
           : { nodeCount: args.nodeCount }),
-        management: { autoRepair: true, autoUpgrade: true },
         nodeConfig: {
-          machineType: args.machineType,
-          diskSizeGb: args.diskSizeGb,
-          diskType: "pd-balanced",
-          imageType: "COS_CONTAINERD",
-          spot: args.spot,
-          serviceAccount: args.nodeServiceAccount,
-          oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
-          tags: args.nodeTags,
-          workloadMetadataConfig: { mode: "GKE_METADATA" },
-          shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+          ...nodeConfig(args.machineType, args.spot),
+          // The autoscaler reads a pool's labels and taints from its template, so it scales a pool of 0
+          // nodes up for a pending pod that selects and tolerates them.
+          ...(args.nodeLabels ? { labels: args.nodeLabels } : {}),
+          ...(args.nodeTaints ? { taints: args.nodeTaints } : {}),
         },
       },
       { ...gcpOpts, dependsOn: args.dependsOn, ignoreChanges: autoscaled ? ["initialNodeCount"] : [] },
     );
+    if (args.systemPool) {
+      this.systemNodePool = new gcp.container.NodePool(
+        `${name}-system-nodes`,
+        { ...poolBase, nodeCount: args.systemPool.nodeCount, nodeConfig: nodeConfig(args.systemPool.machineType, false) },
+        { ...gcpOpts, dependsOn: args.dependsOn },
+      );
+    }
 
     this.clusterName = this.cluster.name;
     this.endpoint = this.cluster.endpoint;
@@ -158,8 +185,8 @@ export class GkeCluster extends pulumi.ComponentResource {
     this.provider = new k8s.Provider(
       `${name}-k8s`,
       { kubeconfig: this.kubeconfig },
-      // Objects on this provider wait for nodes to exist, not just for the control plane.
-      { parent: this, dependsOn: [this.nodePool] },
+      // Objects on this provider wait for the node pools to exist, not just for the control plane.
+      { parent: this, dependsOn: this.systemNodePool ? [this.systemNodePool, this.nodePool] : [this.nodePool] },
     );
 
     this.registerOutputs({

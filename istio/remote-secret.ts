@@ -28,12 +28,22 @@ export interface RemoteSecretArgs {
  * filled it in (e.g. the service account is missing).
  */
 export function readerToken(data: Record<string, string> | undefined, cluster: string, dryRun: boolean): string {
+  return serviceAccountToken(data, { secret: `${ISTIO_NAMESPACE}/${READER_SERVICE_ACCOUNT}-token`, account: READER_SERVICE_ACCOUNT, cluster }, dryRun);
+}
+
+/**
+ * The decoded token of a `kubernetes.io/service-account-token` Secret read back after creation (see
+ * readerToken): empty during a preview, an error naming the Secret and its account when still unfilled.
+ */
+export function serviceAccountToken(
+  data: Record<string, string> | undefined,
+  where: { secret: string; account: string; cluster: string },
+  dryRun: boolean,
+): string {
   const encoded = data?.["token"];
   if (encoded) return Buffer.from(encoded, "base64").toString("utf8");
   if (dryRun) return "";
-  throw new pulumi.RunError(
-    `${ISTIO_NAMESPACE}/${READER_SERVICE_ACCOUNT}-token in the ${cluster} cluster has no token yet (does ${READER_SERVICE_ACCOUNT} exist?); run pulumi up again`,
-  );
+  throw new pulumi.RunError(`${where.secret} in the ${where.cluster} cluster has no token yet (does ${where.account} exist?); run pulumi up again`);
 }
 
 /** A kubeconfig with a bearer token, as `istioctl create-remote-secret` writes it. */

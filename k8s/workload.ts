@@ -129,3 +129,33 @@ export function httpServiceSpec(a: {
     },
   };
 }
+
+/**
+ * The burst cluster's worker node pool: its nodes carry this label and this taint, so only pods that
+ * select and tolerate them (the burst workers) land there, and everything else stays on the small
+ * system pool. The pool autoscales from 0: with no burst worker pending, it has no node.
+ */
+export const BURST_WORKER_NODES = {
+  label: { key: "istio-burst/pool", value: "burst-workers" },
+  taint: { key: "istio-burst/pool", value: "burst-workers", effect: "NoSchedule" },
+} as const;
+
+/** Where a pod may run: a node selector and the tolerations that go with it. */
+export interface PodPlacement {
+  nodeSelector: Record<string, string>;
+  tolerations: k8s.types.input.core.v1.Toleration[];
+}
+
+/** The placement of the burst workers: on the burst worker node pool, and nowhere else. */
+export function burstWorkerPlacement(): PodPlacement {
+  const { label, taint } = BURST_WORKER_NODES;
+  return {
+    nodeSelector: { [label.key]: label.value },
+    tolerations: [{ key: taint.key, operator: "Equal", value: taint.value, effect: taint.effect }],
+  };
+}
+
+/** GKE's spelling of a Kubernetes taint effect (`NoSchedule` -> `NO_SCHEDULE`). */
+export function gkeTaintEffect(effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute"): string {
+  return effect.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
+}

@@ -25,7 +25,27 @@ export interface WatcherDeploymentArgs {
   settings: WatcherSettings;
   /** Resources the Deployment waits for: the worker VirtualService it reads at start. */
   dependsOn: pulumi.Input<pulumi.Resource>[];
+  /**
+   * The burst worker pool the watcher scales (`SCALER=kubernetes`): the Secret in the watcher's
+   * namespace holding a kubeconfig for the burst cluster (BurstScalerAccess), mounted read-only at
+   * BURST_KUBECONFIG_PATH, and the Deployment it scales there. Absent: no scaler env, no mount.
+   */
+  burstScaler?: {
+    /** name of the kubeconfig Secret (pass the Secret's output to order the pod after it) */
+    kubeconfigSecretName: pulumi.Input<string>;
+    /** the key of the kubeconfig in that Secret */
+    kubeconfigKey: string;
+    /** namespace of the burst worker Deployment (`BURST_NAMESPACE`) */
+    namespace: pulumi.Input<string>;
+    /** the burst worker Deployment (`BURST_DEPLOYMENT`) */
+    deployment: string;
+  };
 }
+
+/** Where the burst cluster's kubeconfig is mounted in the watcher's container (`BURST_KUBECONFIG`). */
+export const BURST_KUBECONFIG_DIR = "/var/run/burst";
+export const BURST_KUBECONFIG_PATH = `${BURST_KUBECONFIG_DIR}/kubeconfig`;
+const BURST_KUBECONFIG_VOLUME = "burst-kubeconfig";
 
 /** The watcher's pod labels that its Service and its AuthorizationPolicy select on. */
 export const WATCHER_SELECTOR: Readonly<Record<string, string>> = Object.freeze({ app: NAMES.watcher });
@@ -41,7 +61,8 @@ export const WATCHER_SERVICE_URL = `http://${NAMES.watcher}`;
  * The watcher in the primary cluster: its own ServiceAccount `istio-watcher`, a Role that can only
  * get and patch the worker VirtualService and create Events in its namespace, the RoleBinding, and a
  * single-replica Deployment `istio-watcher` configured entirely through env: the wiring (`ROUTER=istio`,
- * `VIRTUAL_SERVICE`, `NAMESPACE`, `PROMETHEUS_URL`, `BURST_CLUSTER`, `PORT`) and every setting, and the
+ * `VIRTUAL_SERVICE`, `NAMESPACE`, `PROMETHEUS_URL`, `BURST_CLUSTER`, `PORT`; with `burstScaler`, `SCALER=kubernetes`,
+ * `BURST_KUBECONFIG`, `BURST_DEPLOYMENT`, `BURST_NAMESPACE` and the kubeconfig mounted read-only) and every setting, and the
  * ClusterIP Service `istio-watcher` (80 -> 8082, port name `http` so that the sidecars treat it as HTTP
  * and the AuthorizationPolicy's path and method rules apply) through which the frontend reads `/status`.
  */
@@ -93,6 +114,25 @@ export class WatcherDeployment extends pulumi.ComponentResource {
     );
 
     const settingsEnv = Object.entries(watcherSettingsEnv(args.settings)).map(([envName, value]) => ({ name: envName, value }));
+    // The scaler: a kubeconfig for the burst cluster, from a Secret only this pod mounts, read-only.
+    const scaler = args.burstScaler;
+    const scalerEnv = scaler
+      ? [
+          { name: "SCALER", value: "kubernetes" },
+          { name: "BURST_KUBECONFIG", value: BURST_KUBECONFIG_PATH },
+          { name: "BURST_DEPLOYMENT", value: scaler.deployment },
+          { name: "BURST_NAMESPACE", value: scaler.namespace },
+        ]
+      : [];
+    const scalerVolumes = scaler
+      ? [
+          {
+            name: BURST_KUBECONFIG_VOLUME,
+            secret: { secretName: scaler.kubeconfigSecretName, items: [{ key: scaler.kubeconfigKey, path: "kubeconfig" }], defaultMode: 0o440 },
+          },
+        ]
+      : [];
+    const scalerMounts = scaler ? [{ name: BURST_KUBECONFIG_VOLUME, mountPath: BURST_KUBECONFIG_DIR, readOnly: true }] : [];
     this.deployment = new k8s.apps.v1.Deployment(
       `${name}-deployment`,
       {
@@ -124,6 +164,7 @@ export class WatcherDeployment extends pulumi.ComponentResource {
                     // The default queries (from NAMESPACE, RATE_WINDOW and this cluster name) count the
                     // frontend sidecar's reporter="source" requests; the health guard those served by burst.
                     { name: "BURST_CLUSTER", value: ISTIO_CLUSTERS.burst },
+                    ...scalerEnv,
                     ...settingsEnv,
                   ],
                   readinessProbe: { httpGet: { path: "/_healthz", port: PORTS.watcher }, initialDelaySeconds: 3, periodSeconds: 5, timeoutSeconds: 2 },
@@ -131,10 +172,10 @@ export class WatcherDeployment extends pulumi.ComponentResource {
                   livenessProbe: { tcpSocket: { port: PORTS.watcher }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
                   resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "128Mi" } },
                   securityContext: restrictedContainerSecurityContext(APP_UID),
-                  volumeMounts: [TMP_MOUNT],
+                  volumeMounts: [TMP_MOUNT, ...scalerMounts],
                 },
               ],
-              volumes: [TMP_VOLUME],
+              volumes: [TMP_VOLUME, ...scalerVolumes],
             },
           },
         },

@@ -22,7 +22,6 @@ export interface LocalSettings {
   /** first of the consecutive internal ports; 0 picks free ports */
   basePort: number;
   primaryWorkers: number;
-  burstWorkers: number;
   /** the workers' HASH_ROUNDS */
   hashRounds: number;
   /** keep the temp dir (logs, Prometheus config and data) after the run */
@@ -48,7 +47,6 @@ export const LOCAL_SETTINGS: readonly LocalSpec[] = [
   { key: "port", flag: "port", env: "LOCAL_PORT", kind: "integer", min: 0, max: 65535, default: PORTS.frontend, doc: "frontend port on 127.0.0.1 (0: a free port)" },
   { key: "basePort", flag: "base-port", env: "LOCAL_BASE_PORT", kind: "integer", min: 0, max: 65535, default: 0, doc: "internal parts take consecutive ports from here (0: free ports)" },
   { key: "primaryWorkers", flag: "primary-workers", env: "PRIMARY_WORKERS", kind: "integer", min: 1, max: 32, default: 1, doc: "worker processes in the primary pool" },
-  { key: "burstWorkers", flag: "burst-workers", env: "BURST_WORKERS", kind: "integer", min: 1, max: 32, default: 1, doc: "worker processes in the burst pool" },
   { key: "hashRounds", flag: "hash-rounds", env: "HASH_ROUNDS", kind: "integer", min: 1, max: 1_000_000, default: 1, doc: "sha256 rounds per request in every worker (CPU cost)" },
   { key: "keepTemp", flag: "keep-temp", env: "LOCAL_KEEP_TEMP", kind: "boolean", default: false, doc: "keep logs, the Prometheus config and data after the run" },
 ];
@@ -113,8 +111,9 @@ export function usage(): string {
   return [
     "Usage: npm run local -- [flags]      (or: node local/dist/index.js [flags])",
     "",
-    "Runs redis-server, the primary and burst worker pools, the local mesh, Prometheus, the watcher",
-    "(ROUTER=local) and the frontend on 127.0.0.1. Ctrl-C stops everything. See docs/local.md.",
+    "Runs redis-server, the primary worker pool, the burst worker pool (scaled on demand by the watcher",
+    "between --burst-min-replicas and --burst-max-replicas), the local mesh, Prometheus, the watcher",
+    "(ROUTER=local, SCALER=local) and the frontend on 127.0.0.1. Ctrl-C stops everything. See docs/local.md.",
     "Each flag can be given as its environment variable instead; the flag wins.",
     "",
     "Local mode:",
@@ -168,7 +167,7 @@ function buildConfig(lookup: (row: Row) => Given): LocalConfig {
   const p = problems[0];
   if (p) throw invalid(sources.get(p.spec.key) ?? `--${settingFlag(p.spec)}`, p.raw ?? "", p.requirement);
   const config = { ...(local as unknown as LocalSettings), ...settings };
-  const internal = 5 + config.primaryWorkers + config.burstWorkers; // redis, mesh data + admin, prometheus, watcher, workers
+  const internal = 6 + config.primaryWorkers; // redis, mesh data + admin, prometheus, watcher, scale endpoint, primary workers
   if (config.basePort !== 0 && config.basePort + internal > 65535) {
     throw invalid("--base-port", String(config.basePort), `a port that leaves room for ${internal} consecutive ports`);
   }

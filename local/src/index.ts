@@ -9,7 +9,8 @@ export { LOCAL_SETTINGS, parseLocalConfig, resolveConfig, usage, UsageError, typ
 export { createMesh, type Mesh, type MeshOptions } from "./mesh";
 export * from "./processes";
 export { renderPrometheusConfig, type PrometheusConfigOptions, type ScrapeJob } from "./prometheus-config";
-export { startLocal, StartLocalError, type LocalExit, type LocalRun, type LocalUrls, type PartInfo, type StartLocalOptions } from "./run";
+export { BurstPool, scaleServer, type PoolMember, type ScaleState } from "./burst-pool";
+export { startLocal, StartLocalError, type BurstPoolControl, type LocalExit, type LocalRun, type LocalUrls, type PartInfo, type StartLocalOptions } from "./run";
 export { pidAlive } from "./supervisor";
 
 /** The CLI: parse once, start, wait for Ctrl-C or a child's death. Resolves to the exit code. */

@@ -5,7 +5,8 @@
  *   one of two worker pools, `primary` and `burst`, chosen by smooth weighted round-robin on the
  *   current weights, then round-robin among the pool's processes. One keep-alive agent per pool.
  * - The admin port (a separate listener, so no path is taken away from the forwarded traffic) serves
- *   `GET /weights`, `PUT /weights`, `GET /metrics` and `GET /_healthz`.
+ *   `GET /weights`, `PUT /weights`, `GET|PUT /upstreams/<pool>` (the pool's live processes: local
+ *   mode's burst pool grows and shrinks), `GET /metrics` and `GET /_healthz`.
  * - `istio_requests_total` and `istio_request_duration_milliseconds` carry Istio's label names and
  *   values as the frontend's sidecar reports them (`reporter="source"`), so the watcher's default
  *   query reads the same series locally as on GKE.
@@ -37,6 +38,10 @@ export interface Mesh {
   readonly registry: Registry;
   getWeights(): Weights;
   setWeights(w: Weights): void;
+  /** The processes of each pool now. */
+  getUpstreams(): Record<Side, string[]>;
+  /** Replaces one pool's processes (base URLs); new requests go to these from now on. */
+  setUpstreams(side: Side, urls: string[]): void;
   /** Starts both listeners; port 0 picks a free port. */
   listen(opts: { host?: string; dataPort?: number; adminPort?: number }): Promise<{ dataUrl: string; adminUrl: string; dataPort: number; adminPort: number }>;
   /** Drains in-flight requests (up to `drainMs`) and closes both listeners and the agents. */
@@ -183,6 +188,12 @@ class Pools {
     return best;
   }
 
+  setUpstreams(side: Side, urls: string[]): void {
+    const pool = this.pools.find((p) => p.side === side)!;
+    pool.targets = urls.map((u) => new URL(u));
+    pool.next = 0;
+  }
+
   upstreams(): Record<Side, string[]> {
     return Object.fromEntries(this.pools.map((p) => [p.side, p.targets.map((t) => t.origin)])) as Record<Side, string[]>;
   }
@@ -252,9 +263,47 @@ function forward(req: IncomingMessage, res: ServerResponse, ctx: ForwardContext)
   req.pipe(upReq);
 }
 
-/** GET/PUT /weights, GET /metrics, /_healthz and / (weights and upstreams). */
-async function admin(req: IncomingMessage, res: ServerResponse, mesh: Pick<Mesh, "getWeights" | "setWeights" | "registry">, pools: Pools): Promise<void> {
+const UPSTREAMS_BODY = 'a JSON object {"upstreams": ["http://host:port", ...]}';
+
+/** The base URLs of a PUT /upstreams/<pool> body, or undefined when it is not one. */
+function upstreamsOf(body: unknown): string[] | undefined {
+  const list = (body as { upstreams?: unknown } | null)?.upstreams;
+  if (!Array.isArray(list) || list.length > 1000) return undefined;
+  const out: string[] = [];
+  for (const item of list) {
+    if (typeof item !== "string") return undefined;
+    try {
+      const u = new URL(item);
+      if (u.protocol !== "http:" || !u.port) return undefined;
+      out.push(u.origin);
+    } catch {
+      return undefined;
+    }
+  }
+  return out;
+}
+
+/** GET/PUT /weights, GET/PUT /upstreams/<pool>, GET /metrics, /_healthz and / (weights and upstreams). */
+async function admin(req: IncomingMessage, res: ServerResponse, mesh: Pick<Mesh, "getWeights" | "setWeights" | "setUpstreams" | "registry">, pools: Pools): Promise<void> {
   const path = (req.url ?? "/").split("?")[0];
+  const upstreamsPath = /^\/upstreams\/([a-z]+)$/.exec(path);
+  if (upstreamsPath) {
+    const side = upstreamsPath[1] as Side;
+    if (!SIDES.includes(side)) return sendJson(res, 404, { error: `no pool ${side}: use ${SIDES.join(" or ")}` });
+    if (req.method === "GET" || req.method === "HEAD") return sendJson(res, 200, { upstreams: pools.upstreams()[side] });
+    if (req.method !== "PUT") return sendJson(res, 405, { error: "use GET or PUT" }, { allow: "GET, PUT" });
+    let body: unknown;
+    try {
+      body = JSON.parse((await readBody(req, 64 * 1024)).toString("utf8"));
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) return sendJson(res, 413, { error: err.message });
+      return sendJson(res, 400, { error: "body is not valid JSON" });
+    }
+    const urls = upstreamsOf(body);
+    if (!urls) return sendJson(res, 400, { error: `body must be ${UPSTREAMS_BODY}` });
+    mesh.setUpstreams(side, urls);
+    return sendJson(res, 200, { upstreams: pools.upstreams()[side] });
+  }
   if (path === "/weights") {
     if (req.method === "GET" || req.method === "HEAD") return sendJson(res, 200, mesh.getWeights());
     if (req.method !== "PUT") return sendJson(res, 405, { error: "use GET or PUT" }, { allow: "GET, PUT" });
@@ -296,6 +345,13 @@ export function createMesh(opts: MeshOptions): Mesh {
       pools.setWeights(w);
       metrics.showWeights(w);
       if (!sameWeights(before, w)) log?.info({ from: before, to: pools.getWeights() }, "weights changed");
+    },
+    getUpstreams: () => pools.upstreams(),
+    setUpstreams(side: Side, urls: string[]): void {
+      const before = pools.upstreams()[side];
+      pools.setUpstreams(side, urls);
+      const after = pools.upstreams()[side];
+      if (before.join(",") !== after.join(",")) log?.info({ pool: side, from: before, to: after }, "upstreams changed");
     },
   };
   const data = http.createServer((req, res) => forward(req, res, { pools, metrics, upstreamTimeoutMs, log }));

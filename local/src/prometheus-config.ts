@@ -10,6 +10,11 @@ export interface ScrapeJob {
   labels?: Record<string, string>;
   /** default /metrics */
   metricsPath?: string;
+  /**
+   * Files of targets that change while Prometheus runs (file_sd, JSON `[{"targets": [...], "labels":
+   * {...}}]`), e.g. local mode's burst pool; Prometheus rereads a file when it changes.
+   */
+  files?: string[];
 }
 
 export interface PrometheusConfigOptions {
@@ -37,6 +42,9 @@ function renderJob(job: ScrapeJob): string[] {
   for (const [k, v] of labels) {
     if (!LABEL_NAME.test(k) || k.startsWith("__")) throw new Error(`label name ${q(k)} of job ${job.name} is not valid`);
     lines.push(`          ${k}: ${q(v)}`);
+  }
+  if (job.files && job.files.length > 0) {
+    lines.push("    file_sd_configs:", `      - files: [${job.files.map(q).join(", ")}]`, "        refresh_interval: 5s");
   }
   return lines;
 }

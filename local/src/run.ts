@@ -3,16 +3,21 @@
  * them, each stage once the one before is ready. Stopping goes the other way round. A child that
  * dies on its own stops the whole run (no half-alive demo) and is reported with its last log lines.
  * A part stopped on purpose (stopPart, to show a fault) is not a death; startPart brings it back.
+ * The burst worker pool is the exception: it is scaled on demand through local mode's scale endpoint
+ * (burst-pool.ts), starts with the watcher's burstMinReplicas, and a member that dies is a fault the
+ * watcher handles, not the end of the run.
  */
+import type { Server } from "node:http";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { WatcherStatus, WeightChange } from "@istio-burst/contract";
 import { resolveConfig, type LocalConfig } from "./config";
-import { makeTempDir, type TempDir } from "./processes";
+import { BurstPool, scaleServer, type PoolMember, type ScaleState } from "./burst-pool";
+import { HOST, makeTempDir, type TempDir } from "./processes";
 import { renderPrometheusConfig } from "./prometheus-config";
 import { formatDeath, Supervisor, type Child, type ChildSpec, type DeathReport } from "./supervisor";
-import { allocatePorts, findPrograms, runFiles, scrapeJobs, stages, urlsOf, type LocalUrls, type RunFiles } from "./topology";
+import { allocatePorts, burstWorkerSpec, findPrograms, runFiles, scrapeJobs, stages, urlsOf, type LocalUrls, type RunFiles } from "./topology";
 import { followWeightChanges, formatWeightChange, readStatus } from "./weight-changes";
 
 export type { LocalUrls } from "./topology";
@@ -30,6 +35,22 @@ export interface StartLocalOptions extends Partial<LocalConfig> {
   readyTimeoutMs?: number;
   /** SIGTERM-to-SIGKILL grace per child (default 10 s). */
   graceMs?: number;
+  /** Laid over each burst worker's environment: e.g. `{ HASH_ROUNDS: "x" }` makes every start fail (a fault to show). */
+  burstWorkerEnv?: Record<string, string>;
+  /** Back-off before a dead or failed burst worker is replaced (default 10 s, doubling). */
+  burstRestartDelayMs?: number;
+}
+
+/** The burst pool of a run, for scripts and fault tests (the watcher uses the HTTP endpoint). */
+export interface BurstPoolControl {
+  /** What GET /scale answers. */
+  state(): ScaleState;
+  /** The members and their states (starting, ready, unready, stopping). */
+  members(): PoolMember[];
+  /** What PUT /scale does; throws RangeError outside 0..burstMaxReplicas. */
+  scale(replicas: number): ScaleState;
+  /** Makes the scale endpoint answer every request with this HTTP status (a fault to show); null ends it. */
+  setFault(status: number | null): void;
 }
 
 export interface LocalExit {
@@ -56,6 +77,8 @@ export interface LocalRun {
   readonly config: LocalConfig;
   /** The watcher's weight changes so far, oldest first (from its /status). */
   readonly weightChanges: WeightChange[];
+  /** The burst worker pool (its scale endpoint is urls.scaler). */
+  readonly burstPool: BurstPoolControl;
   /** Stops every child and removes the temp dir; resolves when done. Idempotent. */
   stop(): Promise<void>;
   /**
@@ -92,6 +115,8 @@ class Run implements LocalRun {
   readonly done: Promise<LocalExit>;
   readonly supervisor: Supervisor;
   death?: DeathReport;
+  pool?: BurstPool;
+  scaler?: Server;
   private finish!: (exit: LocalExit) => void;
   private stopping?: Promise<void>;
   private feed?: { stop(): void };
@@ -125,6 +150,40 @@ class Run implements LocalRun {
     return runFiles(this.temp.dir).logs;
   }
 
+  get burstPool(): BurstPoolControl {
+    const pool = this.pool;
+    if (!pool) throw new Error("the burst pool has not started yet");
+    return {
+      state: () => pool.state(),
+      members: () => pool.list(),
+      scale: (n) => pool.scale(n, "local mode's API"),
+      setFault: (status) => {
+        pool.fault = status;
+        this.out.write(`${clock()}  local: scale endpoint ${status === null ? "answers again" : `answers every request with HTTP ${status} (fault injected)`}\n`);
+      },
+    };
+  }
+
+  /** Starts the burst pool (its minimum, ready) and its scale endpoint, before the watcher starts. */
+  async startBurstPool(topology: Parameters<typeof burstWorkerSpec>[0], scalerPort: number, targetsFile: string, options: StartLocalOptions): Promise<void> {
+    const { config } = this;
+    this.pool = new BurstPool({
+      supervisor: this.supervisor,
+      spec: (name, port) => ({ ...burstWorkerSpec(topology, name, port, options.burstWorkerEnv), readyTimeoutMs: options.readyTimeoutMs }),
+      meshAdmin: this.urls.meshAdmin,
+      max: config.burstMaxReplicas,
+      targetsFile,
+      restartDelayMs: options.burstRestartDelayMs,
+      log: (line) => this.out.write(`${clock()}  ${line}\n`),
+    });
+    this.scaler = scaleServer(this.pool);
+    await new Promise<void>((resolve, reject) => {
+      this.scaler!.once("error", reject);
+      this.scaler!.listen(scalerPort, HOST, () => resolve());
+    });
+    await this.pool.start(config.burstMinReplicas);
+  }
+
   get children(): PartInfo[] {
     return this.supervisor.children().map(partInfo);
   }
@@ -136,6 +195,9 @@ class Run implements LocalRun {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.feed?.stop();
+      this.pool?.close();
+      this.scaler?.close();
+      this.scaler?.closeAllConnections();
       await this.supervisor.stopAll();
       this.removeTemp();
       process.off("exit", this.onExit);
@@ -227,7 +289,7 @@ function prepareFiles(config: LocalConfig, urls: LocalUrls): { temp: TempDir; fi
   const temp = makeTempDir("local");
   const files = runFiles(temp.dir);
   for (const dir of [files.logs, files.redis, files.prometheusData]) mkdirSync(dir);
-  writeFileSync(files.prometheusConfig, renderPrometheusConfig({ scrapeIntervalMs: config.scrapeInterval, jobs: scrapeJobs(urls) }));
+  writeFileSync(files.prometheusConfig, renderPrometheusConfig({ scrapeIntervalMs: config.scrapeInterval, jobs: scrapeJobs(urls, files.burstTargets) }));
   const me = processIdentity("self");
   if (!config.keepTemp && me !== undefined) writeFileSync(join(temp.dir, OWNER_FILE), `${me}\n`);
   return { temp, files };
@@ -246,21 +308,29 @@ function table(rows: PartInfo[]): string {
   return [line("name", "pid", "url"), ...rows.map((r) => line(r.name, String(r.pid), r.url ?? ""))].join("\n");
 }
 
+function poolLine(run: Run): string {
+  const { config: c } = run;
+  const s = run.pool?.state() ?? { desired: 0, ready: 0 };
+  return `${s.ready} of ${s.desired} ready (min ${c.burstMinReplicas}, max ${c.burstMaxReplicas}; scaled by the watcher)`;
+}
+
 function banner(run: Run, status: WatcherStatus | undefined): string {
   const { config: c, urls } = run;
+  const rows = [...run.children, { name: "burst-pool", pid: process.pid, url: `${urls.scaler}/scale  ${poolLine(run)}`, logPath: "" }];
   const fromStatus = (text: string | null | undefined) => (status ? (text ?? "off (--burst-health-query off)") : `see ${urls.watcher}/status`);
   return [
     "",
     "istio-burst local mode is up:",
-    table(run.children),
+    table(rows),
     "",
     `  watcher: ${c.mode} mode, to burst above ${c.highRps} req/s, back below ${c.lowRps} req/s`,
+    `  burst:   pool ${poolLine(run)}; warmed above ${c.prewarmRps} req/s, back to ${c.burstMinReplicas} ${Math.round(c.scaleDownCooldown / 1000)} s after the last need`,
     `  query:   ${fromStatus(status?.query)}`,
     `  health:  ${fromStatus(status?.healthQuery)}`,
     `  logs:    ${run.logDir}/<name>.log${c.keepTemp ? "" : " (removed on exit; --keep-temp keeps them)"}`,
     "",
     `Open ${urls.frontend} and set the frequency above ${c.highRps}. Ctrl-C stops everything.`,
-    "Weight changes (from the watcher's /status):",
+    "Weight changes (from the watcher's /status) and burst pool changes:",
     "",
   ].join("\n");
 }
@@ -290,6 +360,7 @@ export async function startLocal(options: StartLocalOptions = {}): Promise<Local
   if (options.signal?.aborted) void run.stop();
   try {
     for (const stage of stages({ config, ports, urls, files, programs })) {
+      if (stage.some((spec) => spec.name === "watcher")) await run.startBurstPool({ config, ports, programs }, ports.scaler, files.burstTargets, options);
       await startStage(run.supervisor, stage.map((spec) => ({ ...spec, readyTimeoutMs: options.readyTimeoutMs })));
     }
     if (run.isStopping) throw new Error("stopped during start-up");

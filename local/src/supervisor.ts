@@ -33,6 +33,11 @@ export interface ChildSpec {
   readyTimeoutMs?: number;
   /** Shutdown phase: lower phases are stopped (and awaited) first; default 0. */
   stopPhase?: number;
+  /**
+   * Called, instead of the supervisor's onDeath, when this child exits (after it was ready) while not
+   * being stopped: a member of a scaled pool, whose death is a fault to handle, not the end of the run.
+   */
+  onDeath?: (report: DeathReport) => void;
 }
 
 export interface Child {
@@ -205,7 +210,7 @@ export class Supervisor {
     this.list.push(child);
     let ready = false;
     void child.exitPromise.then(() => {
-      if (!this.stopping && ready && !child.onPurpose) this.opts.onDeath?.(child.report());
+      if (!this.stopping && ready && !child.onPurpose) (spec.onDeath ?? this.opts.onDeath)?.(child.report());
     });
     await this.waitReady(child);
     ready = true;
@@ -256,6 +261,12 @@ export class Supervisor {
     clearTimeout(timer);
     signalGroup(c.pid, "SIGKILL");
     return c;
+  }
+
+  /** Drops an exited child from the list (a scaled pool's member that is gone for good). */
+  forget(name: string): void {
+    const at = this.list.findIndex((c) => c.name === name && c.exited());
+    if (at >= 0) this.list.splice(at, 1);
   }
 
   /**

@@ -2,7 +2,8 @@
  * What local mode runs, as data: the parts in stages (a stage starts once the one before is ready;
  * the parts of a stage start together), with their programs, ports, environment, readiness and stop
  * phase (lower phases stop first: frontend and watcher, then the mesh, then Prometheus and the
- * workers, then Redis).
+ * workers, then Redis). The burst pool is not here: its workers come and go on request (burst-pool.ts);
+ * `burstWorkerSpec` is what each of them runs.
  */
 import { join } from "node:path";
 import { BURST_PREFIX, DEFAULT_NAMESPACE, formatWeights, watcherSettingsEnv, WATCHER_SETTINGS, type Side } from "@istio-burst/contract";
@@ -18,8 +19,9 @@ export interface Ports {
   meshAdmin: number;
   prometheus: number;
   watcher: number;
+  /** the scale endpoint of the burst pool (served by local mode itself) */
+  scaler: number;
   primary: number[];
-  burst: number[];
 }
 
 export interface LocalUrls {
@@ -30,13 +32,23 @@ export interface LocalUrls {
   meshAdmin: string;
   prometheus: string;
   watcher: string;
+  /** The burst pool's scale endpoint: GET/PUT /scale (the watcher's SCALER_URL), GET /pool. */
+  scaler: string;
   redis: string;
-  workers: { primary: string[]; burst: string[] };
+  /** The fixed pool; the burst pool's members are in GET /pool and in the run's children. */
+  workers: { primary: string[] };
 }
 
 /** Where a run keeps its files, inside its temp dir. */
 export function runFiles(tempDir: string) {
-  return { logs: join(tempDir, "logs"), redis: join(tempDir, "redis"), prometheusData: join(tempDir, "prometheus-data"), prometheusConfig: join(tempDir, "prometheus.yml") };
+  return {
+    logs: join(tempDir, "logs"),
+    redis: join(tempDir, "redis"),
+    prometheusData: join(tempDir, "prometheus-data"),
+    prometheusConfig: join(tempDir, "prometheus.yml"),
+    /** Prometheus's file_sd targets of the burst pool, rewritten as it scales */
+    burstTargets: join(tempDir, "burst-targets.json"),
+  };
 }
 export type RunFiles = ReturnType<typeof runFiles>;
 
@@ -79,8 +91,8 @@ export async function allocatePorts(config: LocalConfig): Promise<Ports> {
     for (let i = 0; i < n; i++) ports.push(await next());
     return ports;
   };
-  const [redis, meshData, meshAdmin, prometheus, watcher] = await take(5);
-  return { frontend, redis, meshData, meshAdmin, prometheus, watcher, primary: await take(config.primaryWorkers), burst: await take(config.burstWorkers) };
+  const [redis, meshData, meshAdmin, prometheus, watcher, scaler] = await take(6);
+  return { frontend, redis, meshData, meshAdmin, prometheus, watcher, scaler, primary: await take(config.primaryWorkers) };
 }
 
 export function urlsOf(p: Ports): LocalUrls {
@@ -91,18 +103,19 @@ export function urlsOf(p: Ports): LocalUrls {
     meshAdmin: url(p.meshAdmin),
     prometheus: url(p.prometheus),
     watcher: url(p.watcher),
+    scaler: url(p.scaler),
     redis: `redis://${HOST}:${p.redis}`,
-    workers: { primary: p.primary.map(url), burst: p.burst.map(url) },
+    workers: { primary: p.primary.map(url) },
   };
 }
 
 /** What Prometheus scrapes: every part that serves /metrics. */
-export function scrapeJobs(urls: LocalUrls): ScrapeJob[] {
+export function scrapeJobs(urls: LocalUrls, burstTargets?: string): ScrapeJob[] {
   const hp = (u: string) => new URL(u).host;
   return [
     { name: "local-mesh", targets: [hp(urls.meshAdmin)] },
     { name: "worker-primary", targets: urls.workers.primary.map(hp), labels: { pool: "primary" } },
-    { name: "worker-burst", targets: urls.workers.burst.map(hp), labels: { pool: "burst" } },
+    { name: "worker-burst", targets: [], labels: { pool: "burst" }, files: burstTargets ? [burstTargets] : undefined },
     { name: "frontend", targets: [hp(urls.frontend)] },
     { name: "watcher", targets: [hp(urls.watcher)] },
     { name: "prometheus", targets: [hp(urls.prometheus)] },
@@ -124,7 +137,7 @@ export async function prometheusScrapesMesh(prometheusUrl: string): Promise<bool
 /** Set by local mode for its parts; never inherited from the caller's environment. */
 const MANAGED_ENV = [
   ...["PORT", "REDIS_URL", "PREFIX", "PROCESSOR_URL", "BURST_PREFIX", "WATCHER_URL", "PROMETHEUS_URL", "ROUTER", "MESH_URL", "NAMESPACE", "BURST_CLUSTER"],
-  ...["ADMIN_PORT", "HOST", "PRIMARY_UPSTREAMS", "BURST_UPSTREAMS", "WEIGHTS"],
+  ...["ADMIN_PORT", "HOST", "PRIMARY_UPSTREAMS", "BURST_UPSTREAMS", "WEIGHTS", "SCALER", "SCALER_URL"],
   ...WATCHER_SETTINGS.map((s) => s.env),
   ...LOCAL_SETTINGS.map((s) => s.env),
 ];
@@ -143,35 +156,51 @@ export interface Topology {
   programs: Programs;
 }
 
-/** The parts, stage by stage: Redis, the worker pools, the mesh, Prometheus, the watcher, the frontend. */
+/** A Node program of this repository; ready when `<base>/_healthz` answers 200. */
+function nodeSpec(name: string, program: string, env: Record<string, string>, base: string, stopPhase: number, url = base): ChildSpec {
+  return { name, command: process.execPath, args: [program], env: childEnv(env), cwd: REPO_ROOT, url, ready: { http: `${base}/_healthz` }, stopPhase };
+}
+
+function workerEnv(config: LocalConfig, ports: Ports, pool: Side, port: number): Record<string, string> {
+  return { PORT: String(port), REDIS_URL: `${HOST}:${ports.redis}`, PREFIX: pool === "burst" ? BURST_PREFIX : "", HASH_ROUNDS: String(config.hashRounds) };
+}
+
+/**
+ * A member of the burst pool: the worker program with `PREFIX=bursty-` on `port`, stopped with the
+ * workers. `extraEnv` is laid over its environment (a fault to show: a worker that cannot start).
+ */
+export function burstWorkerSpec({ config, ports, programs }: Pick<Topology, "config" | "ports" | "programs">, name: string, port: number, extraEnv: Record<string, string> = {}): ChildSpec {
+  const url = `http://${HOST}:${port}`;
+  return nodeSpec(name, programs.worker, { ...workerEnv(config, ports, "burst", port), ...extraEnv }, url, 2);
+}
+
+/** The parts, stage by stage: Redis, the primary worker pool, the mesh, Prometheus, the watcher, the frontend. */
 export function stages({ config, ports, urls, files, programs }: Topology): ChildSpec[][] {
   const redisHostPort = `${HOST}:${ports.redis}`;
-  /** a Node program of this repository; ready when `<base>/_healthz` answers 200 */
-  const node = (name: string, program: string, env: Record<string, string>, base: string, stopPhase: number, url = base): ChildSpec => ({
-    name,
-    command: process.execPath,
-    args: [program],
-    env: childEnv(env),
-    cwd: REPO_ROOT,
-    url,
-    ready: { http: `${base}/_healthz` },
-    stopPhase,
-  });
-  const worker = (pool: Side) => (url: string, i: number) => {
-    const env = { PORT: new URL(url).port, REDIS_URL: redisHostPort, PREFIX: pool === "burst" ? BURST_PREFIX : "", HASH_ROUNDS: String(config.hashRounds) };
-    return node(`worker-${pool}-${i + 1}`, programs.worker, env, url, 2);
-  };
-  const upstreams = { PRIMARY_UPSTREAMS: urls.workers.primary.join(","), BURST_UPSTREAMS: urls.workers.burst.join(",") };
+  const node = nodeSpec;
+  const worker = (url: string, i: number) => node(`worker-primary-${i + 1}`, programs.worker, workerEnv(config, ports, "primary", Number(new URL(url).port)), url, 2);
+  // the burst pool starts empty here; local mode tells the mesh its members as they become ready
+  const upstreams = { PRIMARY_UPSTREAMS: urls.workers.primary.join(","), BURST_UPSTREAMS: "" };
   const meshEnv = { PORT: String(ports.meshData), ADMIN_PORT: String(ports.meshAdmin), HOST, ...upstreams, WEIGHTS: formatWeights(config.naturalWeights), NAMESPACE: DEFAULT_NAMESPACE };
-  const watcherEnv = { PORT: String(ports.watcher), PROMETHEUS_URL: urls.prometheus, ROUTER: "local", MESH_URL: urls.meshAdmin, NAMESPACE: DEFAULT_NAMESPACE, ...watcherSettingsEnv(config) };
+  const watcherEnv = {
+    PORT: String(ports.watcher),
+    PROMETHEUS_URL: urls.prometheus,
+    ROUTER: "local",
+    MESH_URL: urls.meshAdmin,
+    SCALER: "local",
+    SCALER_URL: urls.scaler,
+    NAMESPACE: DEFAULT_NAMESPACE,
+    ...watcherSettingsEnv(config),
+  };
   // the frontend reads the watcher's /status directly (in the cluster: through the watcher's Service)
   const frontendEnv = { PORT: String(ports.frontend), PROCESSOR_URL: urls.mesh, REDIS_URL: redisHostPort, BURST_PREFIX, WATCHER_URL: urls.watcher };
   const prometheusArgv = prometheusArgs({ configFile: files.prometheusConfig, dataDir: files.prometheusData, listenAddress: `${HOST}:${ports.prometheus}` });
   return [
     [{ name: "redis", command: programs.redis, args: redisArgs(ports.redis, files.redis), env: childEnv({}), url: urls.redis, ready: { redis: { host: HOST, port: ports.redis } }, stopPhase: 3 }],
-    [...urls.workers.primary.map(worker("primary")), ...urls.workers.burst.map(worker("burst"))],
+    urls.workers.primary.map(worker),
     [node("mesh", programs.mesh, meshEnv, urls.meshAdmin, 1, `${urls.mesh} (admin ${urls.meshAdmin})`)],
     [{ name: "prometheus", command: programs.prometheus, args: prometheusArgv, env: childEnv({}), url: urls.prometheus, ready: { check: () => prometheusScrapesMesh(urls.prometheus) }, stopPhase: 2 }],
+    // (the burst pool's minimum starts between Prometheus and the watcher: see run.ts)
     [node("watcher", programs.watcher, watcherEnv, urls.watcher, 0, `${urls.watcher}/status`)],
     [node("frontend", programs.frontend, frontendEnv, urls.frontend, 0)],
   ];

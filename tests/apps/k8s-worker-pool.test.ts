@@ -1,5 +1,6 @@
-import { IMAGES, clusterOf, containersOf, envOf, expectRestrictedContainer, freshMocks, makeProviders, object, objects, settleAll, valueOf } from "../helpers/pulumi";
-import { WorkerPool } from "../../apps/worker-pool";
+import { IMAGES, clusterOf, containersOf, envOf, expectRestrictedContainer, freshMocks, makeProviders, object, objects, propsRecorder, settleAll, valueOf } from "../helpers/pulumi";
+import { WORKER_REPLICAS_IGNORE_CHANGES, WorkerPool } from "../../apps/worker-pool";
+import { burstWorkerPlacement } from "../../k8s/workload";
 
 describe("WorkerPool", () => {
   it.each([
@@ -60,5 +61,46 @@ describe("WorkerPool", () => {
     expect(dep.inputs.spec.replicas).toBe(0);
     expect(envOf(containersOf(dep)[0]).REDIS_URL).toBe("secret:other-secret/url");
     expect(object(mocks, "Service", "worker-service", "burst").inputs.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+  });
+
+  it("with its size owned elsewhere: created at the given count, Pulumi ignores spec.replicas afterwards (and only that)", async () => {
+    const mocks = freshMocks();
+    const { burst } = makeProviders();
+    const recorder = propsRecorder();
+    new WorkerPool(
+      "owned",
+      { provider: burst, namespace: "hashr", cluster: "burst", image: IMAGES.worker, replicas: 1, replicasOwnedElsewhere: true, hashRounds: 1, redisSecretName: "redis-credentials" },
+      { transformations: recorder.transformations },
+    );
+    await settleAll();
+    expect(object(mocks, "Deployment", "worker-deployment", "burst").inputs.spec.replicas).toBe(1);
+    const withIgnore = recorder.seen.filter((x) => (x.opts.ignoreChanges ?? []).length > 0);
+    expect(withIgnore.map((x) => x.type)).toEqual(["kubernetes:apps/v1:Deployment"]);
+    expect(withIgnore[0].opts.ignoreChanges).toEqual(["spec.replicas"]);
+    expect(WORKER_REPLICAS_IGNORE_CHANGES).toEqual(["spec.replicas"]);
+    // its size changes at run time: the Service never waits for endpoints
+    expect(object(mocks, "Service", "worker-service", "burst").inputs.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+  });
+
+  it("a pool whose size Pulumi owns keeps every change (no ignoreChanges), and runs anywhere without a placement", async () => {
+    freshMocks();
+    const { primary } = makeProviders();
+    const recorder = propsRecorder();
+    new WorkerPool("fixed", { provider: primary, namespace: "hashr", cluster: "primary", image: IMAGES.worker, replicas: 2, hashRounds: 1, redisSecretName: "r" }, { transformations: recorder.transformations });
+    await settleAll();
+    expect(recorder.seen.filter((x) => (x.opts.ignoreChanges ?? []).length > 0)).toEqual([]);
+    const pod = recorder.seen.find((x) => x.type === "kubernetes:apps/v1:Deployment")!.props.spec.template.spec;
+    expect(pod.nodeSelector).toBeUndefined();
+    expect(pod.tolerations).toBeUndefined();
+  });
+
+  it("with a placement: selects and tolerates the burst worker node pool", async () => {
+    const mocks = freshMocks();
+    const { burst } = makeProviders();
+    new WorkerPool("placed", { provider: burst, namespace: "hashr", cluster: "burst", image: IMAGES.worker, replicas: 0, hashRounds: 1, redisSecretName: "r", placement: burstWorkerPlacement() });
+    await settleAll();
+    const pod = object(mocks, "Deployment", "worker-deployment", "burst").inputs.spec.template.spec;
+    expect(pod.nodeSelector).toEqual({ "istio-burst/pool": "burst-workers" });
+    expect(pod.tolerations).toEqual([{ key: "istio-burst/pool", operator: "Equal", value: "burst-workers", effect: "NoSchedule" }]);
   });
 });

@@ -1,5 +1,5 @@
 import { promIrate, promRate } from "../../bench/prom-rate";
-import { phases, POLICIES, simulate, simulatePhases, traces } from "../../bench/watcher-policy";
+import { alwaysOnReplicas, phases, POLICIES, SIM, simulate, simulatePhases, simulatePool, traces } from "../../bench/watcher-policy";
 
 describe("promRate (Prometheus's extrapolated rate)", () => {
   const counter = (perS: number, everyS: number, fromS: number, toS: number, start = 0) => {
@@ -109,5 +109,40 @@ describe("watcher policy simulation (5 s scrapes, every scrape phase)", () => {
     const r = simulate(trace("step-up"), "switch", 2.5);
     expect(r.changes).toBe(1);
     expect(r.episodes).toBe(1);
+  });
+});
+
+describe("burst pool on demand (capacity side on, replicas ready scaleUpDelayS after being asked for)", () => {
+  const ours = ["switch", "overflow"] as const;
+
+  it("sends no request to a burst pool with no ready replica, on every trace, policy and delay", () => {
+    for (const trace of traces()) {
+      for (const p of ours) {
+        for (const delay of SIM.scaleUpDelaysS) {
+          expect([trace.name, p, delay, simulatePool(trace, p, delay).requestsToUnreadyPool]).toEqual([trace.name, p, delay, 0]);
+        }
+      }
+    }
+  });
+
+  it("costs fewer replica-seconds than an always-on pool where the load does not stay high", () => {
+    for (const trace of traces()) {
+      const always = alwaysOnReplicas() * trace.durationS;
+      for (const p of ours) {
+        const r = simulatePool(trace, p, SIM.scaleUpDelayS);
+        if (["spike-3s", "spike-5s", "step-down"].includes(trace.name)) expect(r.burstReplicaSeconds).toBeLessThan(always);
+      }
+    }
+    // inside the band, above PREWARM_RPS part of the time: pre-warmed, never used
+    expect(simulatePool(traces().find((t) => t.name === "sawtooth-band")!, "switch", 60).requestsToUnreadyPool).toBe(0);
+  });
+
+  it("a slower scale-up delays the burst, never sends traffic early", () => {
+    const step = traces().find((t) => t.name === "step-up")!;
+    const fast = simulatePool(step, "switch", 2);
+    const slow = simulatePool(step, "switch", 240);
+    expect(slow.reactionS!).toBeGreaterThan(fast.reactionS!);
+    expect(slow.overCapacityRequests).toBeGreaterThan(fast.overCapacityRequests);
+    expect(slow.requestsToUnreadyPool).toBe(0);
   });
 });

@@ -34,10 +34,12 @@ describe("stack configuration", () => {
       network: "default",
       releaseChannel: "REGULAR",
       primary: { nodeCount: 4, machineType: "e2-standard-2", diskSizeGb: 50 },
-      burst: { nodeCount: 1, autoscaling: { minNodes: 1, maxNodes: 5 }, spot: false },
+      // an idle burst cluster: no worker node, one small system node
+      burst: { nodeCount: 0, autoscaling: { minNodes: 0, maxNodes: 5 }, machineType: "e2-standard-2", spot: false, system: { machineType: "e2-medium", nodeCount: 1 } },
       imagePlatform: "linux/amd64",
     });
     expect(infraConfig.primary.autoscaling).toBeUndefined();
+    expect(infraConfig.primary.system).toBeUndefined();
     expect(infraConfig.existingPrimary).toBeUndefined();
     expect(istioConfig).toMatchObject({
       version: "1.28.0",
@@ -58,7 +60,6 @@ describe("stack configuration", () => {
       namespace: "default",
       frontendReplicas: 1,
       primaryWorkerReplicas: 2,
-      burstWorkerReplicas: 2,
       workerHashRounds: 1,
       images: { frontend: undefined, worker: undefined, watcher: undefined },
     });
@@ -78,6 +79,7 @@ describe("stack configuration", () => {
       burstMaxNodes: "10",
       burstMachineType: "e2-highcpu-8",
       burstSpot: "true",
+      burstSystemMachineType: "e2-small",
       imagePlatform: "linux/arm64",
       istioVersion: "1.27.3",
       meshId: "m2",
@@ -88,7 +90,6 @@ describe("stack configuration", () => {
       appNamespace: "hashr",
       frontendReplicas: "0",
       primaryWorkerReplicas: "0",
-      burstWorkerReplicas: "4",
       workerHashRounds: "1000",
       frontendImage: "us-west1-docker.pkg.dev/p/r/frontend:v1",
       workerImage: "ghcr.io/example/worker@sha256:" + "a".repeat(64),
@@ -113,7 +114,7 @@ describe("stack configuration", () => {
       network: "burst-net",
       releaseChannel: "STABLE",
       primary: { nodeCount: 3, machineType: "n2-standard-4", diskSizeGb: 100 },
-      burst: { nodeCount: 1, autoscaling: { minNodes: 0, maxNodes: 10 }, machineType: "e2-highcpu-8", spot: true },
+      burst: { nodeCount: 0, autoscaling: { minNodes: 0, maxNodes: 10 }, machineType: "e2-highcpu-8", spot: true, system: { machineType: "e2-small", nodeCount: 1 } },
       imagePlatform: "linux/arm64",
     });
     expect(stackConfig.istio).toMatchObject({ version: "1.27.3", meshId: "m2", primaryNetwork: "net2", burstNetwork: "net2", eastWestInternal: false, prometheusChartVersion: "27.1.0", prometheusScrapeInterval: "15s", prometheusScrapeTimeout: "10s" });
@@ -121,7 +122,6 @@ describe("stack configuration", () => {
       namespace: "hashr",
       frontendReplicas: 0,
       primaryWorkerReplicas: 0,
-      burstWorkerReplicas: 4,
       workerHashRounds: 1000,
       images: { frontend: "us-west1-docker.pkg.dev/p/r/frontend:v1", watcher: "docker.io/example/watcher:1.2.3" },
     });
@@ -186,7 +186,11 @@ describe("stack configuration", () => {
     ["bad namespace", { appNamespace: "Hashr_NS" }, /istio-burst:appNamespace \("Hashr_NS"\) must be a Kubernetes namespace name/],
     ["system namespace", { appNamespace: "istio-system" }, /istio-burst:appNamespace \("istio-system"\) must not be a system namespace/],
     ["bad image ref", { workerImage: "not an image" }, /istio-burst:workerImage \("not an image"\) must be an image reference/],
-    ["negative replicas", { burstWorkerReplicas: "-1" }, /istio-burst:burstWorkerReplicas/],
+    ["negative replicas", { primaryWorkerReplicas: "-1" }, /istio-burst:primaryWorkerReplicas \("-1"\) must be an integer >= 0/],
+    ["the removed burstWorkerReplicas", { burstWorkerReplicas: "2" }, /istio-burst:burstWorkerReplicas is no longer read: the watcher owns the burst worker replicas; .*istio-burst:burstMinReplicas/],
+    ["bad system machine type", { burstSystemMachineType: "tiny" }, /istio-burst:burstSystemMachineType \("tiny"\) must be a machine type/],
+    ["burst replicas above the max", { burstReplicas: "6" }, /istio-burst:burstReplicas \(6\) must be an integer of at most istio-burst:burstMaxReplicas \(5\)/],
+    ["prewarm above highRps", { prewarmRps: "20" }, /istio-burst:prewarmRps \(20\) must be a number of at most istio-burst:highRps \(15\)/],
     ["bad platform", { imagePlatform: "windows/amd64" }, /istio-burst:imagePlatform/],
     ["bad machine type", { burstMachineType: "big" }, /istio-burst:burstMachineType \("big"\) must be a machine type/],
     ["cap below natural burst weight", { naturalWeights: "[80,20]", maxBurstWeight: "10" }, /istio-burst:maxBurstWeight \(10\) must be an integer from 20 \(the burst weight of istio-burst:naturalWeights\) to 100/],
@@ -207,7 +211,7 @@ describe("stack configuration", () => {
 
   it("reports every problem at once, as a pulumi.RunError (no stack trace in the CLI)", () => {
     const { loadConfig, ConfigError } = load({});
-    freshMocks({ lowRps: "20", mode: "x", burstMaxNodes: "0" });
+    freshMocks({ lowRps: "12", highRps: "x", mode: "x", burstMaxNodes: "0" });
     let err: unknown;
     try {
       loadConfig(new pulumi.Config("istio-burst"));

@@ -43,6 +43,12 @@ const NON_DEFAULT: Record<keyof WatcherSettings, string> = {
   burstMinSuccess: "0.8",
   burstUnhealthySamples: "5",
   burstRetryAfter: "2m",
+  burstMinReplicas: "1",
+  burstMaxReplicas: "8",
+  burstReplicas: "3",
+  burstPodCapacityRps: "12.5",
+  prewarmRps: "14",
+  scaleDownCooldown: "5m",
   dryRun: "true",
 };
 
@@ -71,6 +77,12 @@ const INVALID: Record<keyof WatcherSettings, string[]> = {
   burstMinSuccess: ["1.5", "-0.1"],
   burstUnhealthySamples: ["0"],
   burstRetryAfter: ["later"],
+  burstMinReplicas: ["-1", "0.5"],
+  burstMaxReplicas: ["0", "1001"],
+  burstReplicas: ["0", "two"],
+  burstPodCapacityRps: ["0", "-1"],
+  prewarmRps: ["-1", "lots"],
+  scaleDownCooldown: ["-1s", "later"],
   dryRun: ["maybe", "2"],
 };
 
@@ -178,6 +190,9 @@ describe("the watcher settings table", () => {
       requirement: "weights that send more to burst than --natural-weights (50,50)",
     });
     expect(one({ naturalWeights: "50,50", maxBurstWeight: "40" })[0].requirement).toBe("an integer from 50 (the burst weight of --natural-weights) to 100");
+    expect(one({ prewarmRps: "16" })[0].requirement).toBe("a number of at most --high-rps (15)");
+    expect(one({ burstMinReplicas: "6" })[0].requirement).toBe("an integer of at most --burst-max-replicas (5)");
+    expect(one({ burstReplicas: "3", burstMaxReplicas: "2" })[0]).toMatchObject({ raw: "3", requirement: "an integer of at most --burst-max-replicas (2)" });
     expect(one({})).toEqual([]);
   });
 });

@@ -92,7 +92,7 @@ describe("local mode faults on the data path, at 20 req/s", () => {
     await until(
       "every worker and the frontend ready again",
       async () => {
-        const urls = [...run.urls.workers.primary, ...run.urls.workers.burst, fe].map((u) => `${u}/_healthz`);
+        const urls = [...run.urls.workers.primary, ...run.burstPool.members().map((m) => m.url), fe].map((u) => `${u}/_healthz`);
         const codes = await Promise.all(urls.map((u) => httpStatus(u)));
         return codes.every((c) => c === 200) ? true : undefined;
       },

@@ -211,7 +211,8 @@ export async function startFaultRun(options: Partial<StartLocalOptions> = {}): P
     minDwell: 2_000,
     pollInterval: 500,
     primaryWorkers: 1,
-    burstWorkers: 1,
+    // the burst pool starts empty (burstMinReplicas 0) and is scaled by the watcher; a dead member is replaced after 3 s
+    burstRestartDelayMs: 3_000,
     readyTimeoutMs: 60_000,
     graceMs: 5_000,
     out: out.stream,
@@ -224,6 +225,10 @@ export async function startFaultRun(options: Partial<StartLocalOptions> = {}): P
     return [...seen];
   };
   pids();
+  // burst workers come and go: remember every one that ran, to check at the end that none is left
+  const watch = setInterval(pids, 250);
+  watch.unref();
+  void run.done.then(() => clearInterval(watch));
   let counter: ChannelCounter;
   try {
     counter = await ChannelCounter.start(run.urls.redis);

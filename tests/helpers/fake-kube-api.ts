@@ -3,7 +3,10 @@
  * touches: namespaced custom objects (GET, PATCH with JSON patch or merge patch, 415 for other
  * patch types such as strategic merge, which custom resources do not support), 404, 403 (RBAC),
  * 409 Conflict when a patch carries a stale metadata.resourceVersion, 422 when a JSON-patch `test`
- * fails, a resourceVersion that increments on every write, bearer-token auth, and core/v1 Events.
+ * fails, a resourceVersion that increments on every write, bearer-token auth, and core/v1 Events;
+ * and apps/v1 Deployments (stored with put("apps", "v1", "deployments", ...)) with their scale
+ * subresource (GET and PATCH `deployments/{name}/scale`, autoscaling/v1 Scale; a patch of
+ * spec.replicas changes the Deployment's spec.replicas; readiness is set by the test).
  * Point @kubernetes/client-node at it with kubeConfigFor().
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -33,7 +36,9 @@ export interface FakeKubeApi {
   modify(group: string, version: string, plural: string, namespace: string, name: string, fn: (o: Obj) => void): Obj;
   /** Runs once, when the next PATCH arrives and before it is applied (a concurrent writer). */
   beforeNextPatch(fn: () => void): void;
-  /** Verbs ("get", "patch", "create") on a resource ("virtualservices", "events") answered 403. */
+  /** The next `times` PATCH requests are answered with this HTTP status (e.g. 409) before anything else. */
+  failNextPatch(code: number, times?: number): void;
+  /** Verbs ("get", "patch", "create") on a resource ("virtualservices", "events", "deployments", "deployments/scale") answered 403. */
   deny(verb: string, resource: string): void;
   allowAll(): void;
   close(): Promise<void>;
@@ -60,6 +65,7 @@ export async function startFakeKubeApi(opts: { token?: string } = {}): Promise<F
   let rvCounter = 1000;
   let uidCounter = 0;
   let hook: (() => void) | undefined;
+  let failing: { code: number; times: number } | undefined;
 
   const key = (group: string, version: string, plural: string, ns: string, name: string) => `${group}/${version}/${plural}/${ns}/${name}`;
   const bump = (o: Obj) => {
@@ -97,6 +103,9 @@ export async function startFakeKubeApi(opts: { token?: string } = {}): Promise<F
     beforeNextPatch(fn) {
       hook = fn;
     },
+    failNextPatch(code, times = 1) {
+      failing = { code, times };
+    },
     deny(verb, resource) {
       denied.add(`${verb} ${resource}`);
     },
@@ -117,6 +126,52 @@ export async function startFakeKubeApi(opts: { token?: string } = {}): Promise<F
     requests.push({ method: req.method ?? "", path: url.pathname, contentType, body });
     if (req.headers.authorization !== `Bearer ${token}`) throw new HttpError(401, "Unauthorized", "Unauthorized");
 
+    if (req.method === "PATCH" && failing && failing.times > 0) {
+      failing.times--;
+      const code = failing.code;
+      throw new HttpError(code, code === 409 ? "Conflict" : "Failure", code === 409 ? "Operation cannot be fulfilled: the object has been modified; please apply your changes to the latest version and try again" : `injected failure ${code}`);
+    }
+    const scalePath = /^\/apis\/apps\/v1\/namespaces\/([^/]+)\/deployments\/([^/]+)\/scale$/.exec(url.pathname);
+    if (scalePath) {
+      const [, ns, name] = scalePath;
+      const verb = req.method === "GET" ? "get" : req.method === "PATCH" ? "patch" : undefined;
+      if (!verb) throw new HttpError(405, "MethodNotAllowed", `method ${req.method} not allowed`);
+      if (denied.has(`${verb} deployments/scale`)) {
+        throw new HttpError(403, "Forbidden", `deployments.apps "${name}" is forbidden: User "system:serviceaccount:istio-system:watcher" cannot ${verb} resource "deployments/scale" in API group "apps" in the namespace "${ns}"`);
+      }
+      if (verb === "patch" && contentType !== "application/merge-patch+json" && contentType !== "application/json-patch+json" && contentType !== "application/strategic-merge-patch+json") {
+        throw new HttpError(415, "UnsupportedMediaType", `the body of the request was in an unknown format`);
+      }
+      const k = key("apps", "v1", "deployments", ns, name);
+      const dep = store.get(k);
+      if (!dep) throw new HttpError(404, "NotFound", `deployments.apps "${name}" not found`);
+      const scaleOf = (d: Obj): Obj => ({
+        kind: "Scale",
+        apiVersion: "autoscaling/v1",
+        metadata: { name, namespace: ns, uid: (d.metadata as Obj).uid, resourceVersion: (d.metadata as Obj).resourceVersion },
+        spec: { replicas: ((d.spec as Obj | undefined)?.replicas as number | undefined) ?? 1 },
+        status: { replicas: ((d.status as Obj | undefined)?.replicas as number | undefined) ?? 0 },
+      });
+      if (verb === "get") return send(res, 200, scaleOf(dep));
+      let patch: Json;
+      try {
+        patch = JSON.parse(body) as Json;
+      } catch (err) {
+        throw new HttpError(400, "BadRequest", `error decoding patch: ${(err as Error).message}`);
+      }
+      const current = scaleOf(dep);
+      const patched = contentType === "application/json-patch+json" ? applyJsonPatch(current, patch) : (mergePatch(clone(current), patch) as Obj);
+      const rv = (patched.metadata as Obj | undefined)?.resourceVersion;
+      if (rv !== undefined && rv !== (current.metadata as Obj).resourceVersion) throw new HttpError(409, "Conflict", `Operation cannot be fulfilled on deployments.apps "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+      const replicas = (patched.spec as Obj | undefined)?.replicas;
+      if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0) throw new HttpError(422, "Invalid", `Scale.autoscaling "${name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`);
+      if (replicas !== ((dep.spec as Obj | undefined)?.replicas ?? 1)) {
+        ((dep.spec ??= {}) as Obj).replicas = replicas;
+        (dep.metadata as Obj).generation = Number((dep.metadata as Obj).generation ?? 1) + 1;
+        bump(dep);
+      }
+      return send(res, 200, scaleOf(dep));
+    }
     const custom = /^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     const eventsPath = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(url.pathname);
     if (custom) {
@@ -310,6 +365,20 @@ export function kubeConfigFile(api: FakeKubeApi, namespace = "default"): string 
     contexts: [{ name: "fake", context: { cluster: "fake", user: "watcher", namespace } }],
     "current-context": "fake",
   });
+}
+
+/** The burst worker Deployment (apps/v1) with `replicas` asked for and `ready` of them ready. */
+export function workerDeployment(opts: { namespace?: string; name?: string; replicas?: number; ready?: number } = {}): Obj {
+  const replicas = opts.replicas ?? 0;
+  const ready = opts.ready ?? 0;
+  const labels = { app: "worker", "cluster-type": "burst-cluster" };
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: opts.name ?? "worker-deployment", namespace: opts.namespace ?? "default", labels },
+    spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: "worker", image: "worker:test" }] } } },
+    status: ready > 0 ? { replicas, readyReplicas: ready, availableReplicas: ready } : { replicas },
+  };
 }
 
 /** The worker VirtualService as Pulumi creates it (natural weights), in networking.istio.io/v1. */

@@ -1,7 +1,7 @@
 /**
  * The Pulumi test harness: mocks the engine (`pulumi.runtime.setMocks`), records every resource the
  * program registers with its inputs and provider, gives the resources the cloud fills in (GKE endpoint,
- * CA and pod range, image digests, load-balancer addresses, the reader token, the Redis password)
+ * CA and pod range, image digests, load-balancer addresses, the reader and scaler tokens, the Redis password)
  * canned state, and resolves Outputs. Call `freshMocks` before constructing components, or
  * `runProgram` to run index.ts afresh (the program is imported after the mocks are set).
  */
@@ -38,6 +38,8 @@ export const EAST_WEST_IP = "10.138.0.42";
 export const BURST_EAST_WEST_IP = "35.233.40.7";
 export const INGRESS_IP = "34.82.10.20";
 export const READER_TOKEN = "reader-token-value";
+/** The token of the watcher's scaler account in the burst cluster: it must never show up outside a secret. */
+export const SCALER_TOKEN = "scaler-token-value-Zq81";
 /** What the mocked RandomPassword "generates": it must never show up outside a Secret. */
 export const TEST_PASSWORD = "MockedRedisPassw0rdZ9yX8wV7uT6sR5";
 
@@ -136,6 +138,11 @@ export function gkeOutputs(extra: OutputsFor = () => undefined): OutputsFor {
           return {
             metadata: { name: "istio-reader-service-account-token", namespace: "istio-system" },
             data: { token: b64(READER_TOKEN), "ca.crt": b64("ca-of-burst") },
+          };
+        if (r.name.includes("scaler-token"))
+          return {
+            metadata: { name: "istio-watcher-scaler-token", namespace: "default" },
+            data: { token: b64(SCALER_TOKEN), "ca.crt": b64("ca-of-burst") },
           };
         return undefined;
       default:

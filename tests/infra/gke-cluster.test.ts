@@ -1,5 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { b64, freshMocks, gkeOutputs, isSecret, isSecretInput, plain, POD_RANGES, providerName, runProgram, settleAll, TEST_PROJECT, valueOf } from "../helpers/pulumi";
+import * as gcp from "@pulumi/gcp";
+import { GkeCluster } from "../../infra/gke-cluster";
+import { b64, freshMocks, gkeOutputs, isSecret, isSecretInput, plain, POD_RANGES, propsRecorder, providerName, runProgram, settleAll, TEST_PROJECT, valueOf } from "../helpers/pulumi";
 
 const CLUSTER = "gcp:container/cluster:Cluster";
 const POOL = "gcp:container/nodePool:NodePool";
@@ -43,12 +45,70 @@ describe("GKE clusters (whole program)", () => {
     expect(p.location).toBe("us-west1-a");
   });
 
-  it("burst: autoscaling 1..5 starting at 1, no fixed nodeCount fighting the autoscaler", () => {
+  it("burst workers: a pool autoscaling 0..5 starting at 0, no fixed nodeCount fighting the autoscaler", () => {
     const p = run.mocks.get(POOL, "burst-nodes").inputs;
-    expect(p.autoscaling).toEqual({ minNodeCount: 1, maxNodeCount: 5 });
-    expect(p.initialNodeCount).toBe(1);
+    expect(p.autoscaling).toEqual({ minNodeCount: 0, maxNodeCount: 5 });
+    expect(p.initialNodeCount).toBe(0);
     expect(p.nodeCount).toBeUndefined();
     expect(p.cluster).toBe("burst-a1b2c3");
+  });
+
+  it("burst workers: the pool's nodes are labelled and tainted NoSchedule, so only the burst workers land there", () => {
+    const n = run.mocks.get(POOL, "burst-nodes").inputs.nodeConfig;
+    expect(n.labels).toEqual({ "istio-burst/pool": "burst-workers" });
+    expect(n.taints).toEqual([{ key: "istio-burst/pool", value: "burst-workers", effect: "NO_SCHEDULE" }]);
+  });
+
+  it("burst system: one always-on small node, untainted, not autoscaled, on-demand", () => {
+    const p = run.mocks.get(POOL, "burst-system-nodes").inputs;
+    expect(p.nodeCount).toBe(1);
+    expect(p.autoscaling).toBeUndefined();
+    expect(p.cluster).toBe("burst-a1b2c3");
+    expect(p.nodeConfig.machineType).toBe("e2-medium");
+    expect(p.nodeConfig.spot).toBe(false);
+    expect(p.nodeConfig.taints).toBeUndefined();
+    expect(p.nodeConfig.labels).toBeUndefined();
+    // the same hardening and the same network tag (the firewall's target) as the worker pool
+    const w = run.mocks.get(POOL, "burst-nodes").inputs.nodeConfig;
+    for (const k of ["tags", "serviceAccount", "workloadMetadataConfig", "shieldedInstanceConfig", "oauthScopes", "imageType"]) expect({ k, v: p.nodeConfig[k] }).toEqual({ k, v: w[k] });
+  });
+
+  it("primary: one pool, neither labelled nor tainted", () => {
+    expect(run.mocks.ofType(POOL).filter((p) => p.name.startsWith("primary")).map((p) => p.name)).toEqual(["primary-nodes"]);
+    const n = run.mocks.get(POOL, "primary-nodes").inputs.nodeConfig;
+    expect(n.taints).toBeUndefined();
+    expect(n.labels).toBeUndefined();
+  });
+
+  it("the burst cluster's Kubernetes provider waits for both of its node pools", async () => {
+    // the system pool must exist before the first pod (GKE's and Istio's) can run
+    freshMocks();
+    const recorder = propsRecorder();
+    const c = new GkeCluster(
+      "burst",
+      {
+        clusterName: "burst-x",
+        project: TEST_PROJECT,
+        zone: "us-west1-a",
+        network: "default",
+        releaseChannel: "REGULAR",
+        machineType: "e2-standard-2",
+        diskSizeGb: 50,
+        nodeCount: 0,
+        autoscaling: { minNodes: 0, maxNodes: 3 },
+        spot: false,
+        nodeTaints: [{ key: "k", value: "v", effect: "NO_SCHEDULE" }],
+        systemPool: { machineType: "e2-medium", nodeCount: 1 },
+        nodeTags: ["t"],
+        nodeServiceAccount: "sa@example.iam.gserviceaccount.com",
+        gcpProvider: new gcp.Provider("gcp", { project: TEST_PROJECT }),
+      },
+      { transformations: recorder.transformations },
+    );
+    await valueOf(c.clusterName);
+    await settleAll();
+    const provider = recorder.seen.find((x) => x.type === "pulumi:providers:kubernetes")!;
+    expect(provider.opts.dependsOn).toEqual([c.systemNodePool, c.nodePool]);
   });
 
   it.each(["primary", "burst"])("%s nodes: network tag, own service account, workload metadata, machine type", (name) => {
@@ -119,6 +179,7 @@ describe("GKE clusters from config", () => {
       burstMaxNodes: "9",
       burstMachineType: "e2-highcpu-8",
       burstSpot: "true",
+      burstSystemMachineType: "e2-standard-4",
       releaseChannel: "STABLE",
       diskSizeGb: "80",
     });
@@ -130,13 +191,19 @@ describe("GKE clusters from config", () => {
     expect(burst.autoscaling).toEqual({ minNodeCount: 2, maxNodeCount: 9 });
     expect(burst.initialNodeCount).toBe(2);
     expect(burst.nodeConfig).toMatchObject({ machineType: "e2-highcpu-8", spot: true });
+    // Spot is for the workers; the system node stays on-demand
+    expect(mocks.get(POOL, "burst-system-nodes").inputs.nodeConfig).toMatchObject({ machineType: "e2-standard-4", diskSizeGb: 80, spot: false });
     expect(mocks.get(CLUSTER, "burst-cluster").inputs).toMatchObject({ location: "europe-west4-b", releaseChannel: { channel: "STABLE" } });
   });
 
-  it("a burst pool may scale to zero but starts with one node", async () => {
-    const { mocks } = await runProgram({ burstMinNodes: "0" });
+  it("a warm burst worker node: burstMinNodes 1 keeps one, and the pool starts with it", async () => {
+    const { mocks } = await runProgram({ burstMinNodes: "1" });
     await settleAll();
-    expect(mocks.get(POOL, "burst-nodes").inputs).toMatchObject({ autoscaling: { minNodeCount: 0, maxNodeCount: 5 }, initialNodeCount: 1 });
+    expect(mocks.get(POOL, "burst-nodes").inputs).toMatchObject({ autoscaling: { minNodeCount: 1, maxNodeCount: 5 }, initialNodeCount: 1 });
+  });
+
+  it("fails on a bad burstSystemMachineType, naming the key", async () => {
+    await expect(runProgram({ burstSystemMachineType: "small" })).rejects.toThrow(/istio-burst:burstSystemMachineType \("small"\) must be a machine type/);
   });
 
   it("fails before registering anything when max < min nodes", async () => {

@@ -32,7 +32,8 @@ describe("local CLI", () => {
 
   it.each([
     [["--high-rps", "many"], {}, /^local: --high-rps="many" is invalid: must be a number/],
-    [[], { BURST_WORKERS: "0" }, /^local: BURST_WORKERS="0" is invalid: must be an integer from 1 to 32/],
+    [[], { PRIMARY_WORKERS: "0" }, /^local: PRIMARY_WORKERS="0" is invalid: must be an integer from 1 to 32/],
+    [["--burst-workers", "2"], {}, /^local: Unknown option '--burst-workers'/],
     [["--bogus"], {}, /^local: Unknown option '--bogus'/],
   ])("refuses %j %j with one line and exit 2", (args, env, message) => {
     const r = cli(args as string[], env as Record<string, string>);
@@ -79,7 +80,7 @@ describe("local CLI", () => {
       const { child, io, exited, rows, logDir } = await startCli(["--primary-workers", "2"], { LOCAL_PORT: String(port) });
       children.push(child);
       expect(io.stderr).toBe("");
-      expect(rows.map((r) => r.name)).toEqual(["redis", "worker-primary-1", "worker-primary-2", "worker-burst-1", "mesh", "prometheus", "watcher", "frontend"]);
+      expect(rows.map((r) => r.name)).toEqual(["redis", "worker-primary-1", "worker-primary-2", "mesh", "prometheus", "watcher", "frontend"]);
       expect(rows.find((r) => r.name === "frontend")!.url).toBe(`http://127.0.0.1:${port}`);
       for (const r of rows) expect(pidAlive(r.pid)).toBe(true);
       // the default query, with local mode's window: 6 scrape intervals of 1 s
@@ -97,7 +98,7 @@ describe("local CLI", () => {
     it("ends with code 1, a report and nothing left behind when a worker is killed", async () => {
       const { child, io, exited, rows, logDir } = await startCli(["--port", "0"], {});
       children.push(child);
-      expect(rows).toHaveLength(7);
+      expect(rows).toHaveLength(6);
       const victim = rows.find((r) => r.name === "worker-primary-1")!;
       process.kill(victim.pid, "SIGKILL");
       expect(await exited).toEqual({ code: 1, signal: null });

@@ -13,12 +13,12 @@ const parse = (argv: string[], env: Record<string, string> = {}) => {
 
 describe("local mode settings", () => {
   it("defaults to the watcher's defaults, port 8080, one process per pool and a 1 s scrape", () => {
-    expect(parse([])).toEqual({ port: 8080, basePort: 0, primaryWorkers: 1, burstWorkers: 1, hashRounds: 1, keepTemp: false, ...DEFAULT_WATCHER_SETTINGS, scrapeInterval: 1_000, upRateWindow: 3_000, rateWindow: 6_000, downStabilization: 6_000 });
+    expect(parse([])).toEqual({ port: 8080, basePort: 0, primaryWorkers: 1, hashRounds: 1, keepTemp: false, ...DEFAULT_WATCHER_SETTINGS, scrapeInterval: 1_000, upRateWindow: 3_000, rateWindow: 6_000, downStabilization: 6_000 });
     expect(resolveConfig({})).toEqual(parse([]));
   });
 
   it("has a flag and the watcher's variable for every watcher setting, and lets the flag win", () => {
-    const c = parse(["--high-rps", "20", "--burst-workers=3", "--mode", "overflow", "--keep-temp", "--dry-run", "--burst-retry-after", "90s"], {
+    const c = parse(["--high-rps", "20", "--burst-max-replicas=3", "--mode", "overflow", "--keep-temp", "--dry-run", "--burst-retry-after", "90s"], {
       HIGH_RPS: "99",
       LOW_RPS: "4",
       LOCAL_PORT: "9090",
@@ -28,7 +28,7 @@ describe("local mode settings", () => {
       NATURAL_WEIGHTS: "90,10",
       BURST_HEALTH_QUERY: "off",
     });
-    expect(c).toMatchObject({ highRps: 20, lowRps: 4, port: 9090, primaryWorkers: 2, burstWorkers: 3, mode: "overflow", keepTemp: true, dryRun: true });
+    expect(c).toMatchObject({ highRps: 20, lowRps: 4, port: 9090, primaryWorkers: 2, burstMaxReplicas: 3, mode: "overflow", keepTemp: true, dryRun: true });
     expect(c).toMatchObject({ rateWindow: 5_000, minDwell: 500, burstRetryAfter: 90_000, naturalWeights: { primary: 90, burst: 10 }, burstHealthQuery: "off" });
     // derived defaults follow the values given
     expect(c).toMatchObject({ primaryCapacityRps: 20, overflowBandRps: 16 });
@@ -46,7 +46,8 @@ describe("local mode settings", () => {
     [["--low-rps", "-1"], /^Option '--low-rps' argument is ambiguous/],
     [["--port", "70000"], /^--port="70000" is invalid: must be an integer from 0 to 65535$/],
     [["--primary-workers", "0"], /^--primary-workers="0" is invalid: must be an integer from 1 to 32$/],
-    [["--burst-workers", "1.5"], /^--burst-workers="1.5" is invalid/],
+    [["--burst-max-replicas", "1.5"], /^--burst-max-replicas="1.5" is invalid/],
+    [["--burst-workers", "2"], /^Unknown option '--burst-workers'/],
     [["--mode", "random"], /^--mode="random" is invalid: must be one of switch, overflow$/],
     [["--scrape-interval", "soon"], /^--scrape-interval="soon" is invalid: must be a duration/],
     [["--poll-interval", "soon"], /^--poll-interval="soon" is invalid: must be a duration/],
@@ -71,7 +72,8 @@ describe("local mode settings", () => {
   it("checks values given in code as the flags are", () => {
     expect(resolveConfig({ highRps: 20, rateWindow: 5_000 })).toMatchObject({ highRps: 20, rateWindow: 5_000, overflowBandRps: 10 });
     expect(() => resolveConfig({ highRps: 5, lowRps: 5 })).toThrow(/^--low-rps="5" is invalid: must be a number below --high-rps \(5\)$/);
-    expect(() => resolveConfig({ burstWorkers: 0 })).toThrow(/^--burst-workers="0" is invalid/);
+    expect(() => resolveConfig({ burstMaxReplicas: 0 })).toThrow(/^--burst-max-replicas="0" is invalid/);
+    expect(() => resolveConfig({ burstMinReplicas: 3, burstMaxReplicas: 2 })).toThrow(/^--burst-min-replicas="3" is invalid/);
   });
 
   it("has --help listing every flag with its variable, default and doc, naming settings by flag", () => {

@@ -44,13 +44,18 @@ describe("local mode end to end", () => {
       minDwell: 2_000,
       pollInterval: 500,
       primaryWorkers: 2,
-      burstWorkers: 1,
       out: out.stream,
       err: err.stream,
       readyTimeoutMs: 60_000,
       graceMs: 10_000,
     });
     pids = run.children.map((c) => c.pid);
+    // burst workers come and go with the load: every one that ran must be gone at the end
+    const watch = setInterval(() => {
+      for (const c of run.children) if (!pids.includes(c.pid)) pids.push(c.pid);
+    }, 250);
+    watch.unref();
+    void run.done.then(() => clearInterval(watch));
   });
 
   afterAll(async () => {
@@ -60,7 +65,9 @@ describe("local mode end to end", () => {
 
   it("prints what runs where, with every part alive", async () => {
     const names = run.children.map((c) => c.name);
-    expect(names).toEqual(["redis", "worker-primary-1", "worker-primary-2", "worker-burst-1", "mesh", "prometheus", "watcher", "frontend"]);
+    // the burst pool starts empty (burstMinReplicas 0): the watcher scales it
+    expect(names).toEqual(["redis", "worker-primary-1", "worker-primary-2", "mesh", "prometheus", "watcher", "frontend"]);
+    expect(out.text()).toMatch(new RegExp(`^ +burst-pool +${process.pid} +${run.urls.scaler}/scale +0 of 0 ready \\(min 0, max 5`, "m"));
     for (const c of run.children) {
       expect(pidAlive(c.pid)).toBe(true);
       expect(out.text()).toMatch(new RegExp(`^ +${c.name} +${c.pid} +\\S+`, "m"));
@@ -81,10 +88,12 @@ describe("local mode end to end", () => {
     const toBurstMs = Date.now() - t0;
     expect(up.hit.share).toBeGreaterThanOrEqual(0.9);
     expect((await request(`${run.urls.meshAdmin}/weights`)).json()).toEqual({ primary: 0, burst: 100 });
-    const burstChange = run.weightChanges.find((c) => c.action === "to-burst");
-    expect(burstChange).toMatchObject({ from: { primary: 100, burst: 0 }, to: { primary: 0, burst: 100 }, dryRun: false });
+    // the watcher moves weight only to ready capacity: a share while the burst pool comes up, then all
+    expect(run.weightChanges[0]).toMatchObject({ action: "to-burst", from: { primary: 100, burst: 0 }, dryRun: false });
+    const burstChange = run.weightChanges.find((c) => c.to.burst === 100);
+    expect(burstChange).toMatchObject({ to: { primary: 0, burst: 100 }, dryRun: false });
     expect(burstChange!.reason).toMatch(/HIGH_RPS/);
-    expect(out.text()).toMatch(/weights primary +0 \/ burst 100 +to-burst: /);
+    expect(out.text()).toMatch(/weights primary +0 \/ burst 100 +(to-burst|step-up): /);
 
     const t1 = Date.now();
     await setFrequency(run.urls.frontend, 3);
@@ -92,7 +101,10 @@ describe("local mode end to end", () => {
     const backMs = Date.now() - t1;
     expect(down.hit.share).toBeLessThanOrEqual(0.05);
     expect((await request(`${run.urls.meshAdmin}/weights`)).json()).toEqual({ primary: 100, burst: 0 });
-    expect(run.weightChanges.map((c) => c.action)).toEqual(["to-burst", "to-natural"]);
+    const actions = run.weightChanges.map((c) => c.action);
+    expect(actions[0]).toBe("to-burst");
+    expect(actions[actions.length - 1]).toBe("to-natural");
+    expect(actions.filter((a) => a !== "to-burst" && a !== "step-up")).toEqual(["to-natural"]);
     expect(out.text()).toMatch(/weights primary 100 \/ burst +0 +to-natural: /);
     const stats = await getStats(run.urls.frontend);
     expect(stats.errors).toBe(0);
@@ -170,14 +182,14 @@ describe("local mode end to end", () => {
   });
 
   it("stops everything with a report and a non-zero result when a child dies", async () => {
-    const victim = run.children.find((c) => c.name === "worker-burst-1")!;
+    const victim = run.children.find((c) => c.name === "worker-primary-2")!;
     process.kill(victim.pid, "SIGKILL");
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<LocalExit>((r) => (timer = setTimeout(() => r({ code: -1 }), 60_000)));
     const exit = await Promise.race([run.done, timeout]).finally(() => clearTimeout(timer));
     expect(exit.code).toBe(1);
-    expect(exit.death).toMatchObject({ name: "worker-burst-1", pid: victim.pid, signal: "SIGKILL" });
-    expect(err.text()).toContain(`worker-burst-1 (pid ${victim.pid}) was killed by SIGKILL; its last log lines:`);
+    expect(exit.death).toMatchObject({ name: "worker-primary-2", pid: victim.pid, signal: "SIGKILL" });
+    expect(err.text()).toContain(`worker-primary-2 (pid ${victim.pid}) was killed by SIGKILL; its last log lines:`);
     expect(err.text()).toContain("stopping everything");
     await waitFor("every child to be gone", () => pids.every((p) => !pidAlive(p)), 5_000);
     expect(existsSync(run.tempDir)).toBe(false);

@@ -70,7 +70,7 @@ describe("startLocal", () => {
     const run = await startLocal({ ...quiet(), port: 0, basePort: base });
     try {
       const port = (u: string) => Number(new URL(u).port);
-      expect([port(run.urls.redis), port(run.urls.mesh), port(run.urls.meshAdmin), port(run.urls.prometheus), port(run.urls.watcher), port(run.urls.workers.primary[0]), port(run.urls.workers.burst[0])]).toEqual(
+      expect([port(run.urls.redis), port(run.urls.mesh), port(run.urls.meshAdmin), port(run.urls.prometheus), port(run.urls.watcher), port(run.urls.scaler), port(run.urls.workers.primary[0])]).toEqual(
         [0, 1, 2, 3, 4, 5, 6].map((i) => base + i),
       );
       expect((await request(`${run.urls.meshAdmin}/weights`)).json()).toEqual({ primary: 100, burst: 0 });

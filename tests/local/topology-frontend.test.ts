@@ -2,7 +2,7 @@
 import { resolveConfig } from "../../local/src/config";
 import { runFiles, stages, urlsOf, type Ports } from "../../local/src/topology";
 
-const PORTS: Ports = { frontend: 18080, redis: 16379, meshData: 18001, meshAdmin: 18002, prometheus: 19090, watcher: 18082, primary: [18101], burst: [18201] };
+const PORTS: Ports = { frontend: 18080, redis: 16379, meshData: 18001, meshAdmin: 18002, prometheus: 19090, watcher: 18082, scaler: 18083, primary: [18101] };
 const PROGRAMS = { redis: "redis-server", prometheus: "prometheus", worker: "worker.js", frontend: "frontend.js", watcher: "watcher.js", mesh: "mesh.js" };
 
 function frontendEnv(): NodeJS.ProcessEnv {

@@ -16,6 +16,7 @@ import {
   INGRESS_IP,
   POD_RANGES,
   READER_TOKEN,
+  SCALER_TOKEN,
   TEST_PASSWORD as PASSWORD,
   TEST_PROJECT,
   b64,
@@ -36,6 +37,7 @@ import {
 interface Captured {
   redisCredentials: { password: pulumi.Output<string>; url: pulumi.Output<string> }[];
   remoteSecrets: { kubeconfig: pulumi.Output<string> }[];
+  burstScalers: { kubeconfig: pulumi.Output<string> }[];
 }
 
 /**
@@ -45,7 +47,7 @@ interface Captured {
  */
 async function runWholeProgram(): Promise<{ mocks: PulumiMocks; program: Record<string, any>; captured: Captured }> {
   const mocks = freshMocks();
-  const captured: Captured = { redisCredentials: [], remoteSecrets: [] };
+  const captured: Captured = { redisCredentials: [], remoteSecrets: [], burstScalers: [] };
   let program!: Record<string, any>;
   jest.isolateModules(() => {
     const redis = require("../../apps/redis");
@@ -62,6 +64,14 @@ async function runWholeProgram(): Promise<{ mocks: PulumiMocks; program: Record<
       constructor(...args: unknown[]) {
         super(...args);
         captured.remoteSecrets.push(this as unknown as Captured["remoteSecrets"][number]);
+      }
+    };
+    const scaler = require("../../apps/burst-scaler");
+    const BurstScalerAccess = scaler.BurstScalerAccess;
+    scaler.BurstScalerAccess = class extends BurstScalerAccess {
+      constructor(...args: unknown[]) {
+        super(...args);
+        captured.burstScalers.push(this as unknown as Captured["burstScalers"][number]);
       }
     };
     program = require("../../index");
@@ -87,6 +97,20 @@ const describe_ = (r: RecordedResource) => `${r.inputs.kind ?? r.type}/${r.input
 /** Service accounts of Istio's control plane and gateways (and Kubernetes' own): never the watcher's, never bound by the stack. */
 const ISTIO_ACCOUNTS = /^(istiod(-.*)?|istio-reader-service-account|istio-(ingress|eastwest)gateway(-.*)?|default)$|^system:/;
 
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[]; nonResourceURLs?: string[] };
+
+/** A Role's grants as `group/resource/verb[@names]`, after checking it has no wildcard and no non-resource URL. */
+function grantsOf(role: RecordedResource): string[] {
+  const rules = role.inputs.rules as Rule[];
+  for (const rule of rules) {
+    for (const field of ["apiGroups", "resources", "verbs", "resourceNames"] as const) {
+      for (const v of rule[field] ?? []) expect(v).not.toMatch(/\*/);
+    }
+    expect(rule.nonResourceURLs).toBeUndefined();
+  }
+  return rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g || "core"}/${res}/${v}${r.resourceNames ? `@${r.resourceNames.join("+")}` : ""}`)))).sort();
+}
+
 describe("whole stack: the watcher's RBAC is least privilege", () => {
   const watcherDeployment = () => ofKind("Deployment").find((d) => d.inputs.metadata.name === "istio-watcher")!;
 
@@ -96,9 +120,17 @@ describe("whole stack: the watcher's RBAC is least privilege", () => {
     const sa = watcherDeployment().inputs.spec.template.spec.serviceAccountName;
     expect(sa).toBe("istio-watcher");
     // the frontend's account is only its mesh identity (the watcher's AuthorizationPolicy names it): no token, no binding
-    expect(ofKind("ServiceAccount").map(describe_).sort()).toEqual(["ServiceAccount/frontend@primary-k8s", "ServiceAccount/istio-watcher@primary-k8s"]);
+    // the watcher's scaler account in burst only identifies the watcher's kubeconfig: no pod runs as it
+    expect(ofKind("ServiceAccount").map(describe_).sort()).toEqual([
+      "ServiceAccount/frontend@primary-k8s",
+      "ServiceAccount/istio-watcher-scaler@burst-k8s",
+      "ServiceAccount/istio-watcher@primary-k8s",
+    ]);
     const frontendSa = ofKind("ServiceAccount").find((a) => a.inputs.metadata.name === "frontend")!;
     expect(frontendSa.inputs.automountServiceAccountToken).toBe(false);
+    const scalerSa = ofKind("ServiceAccount").find((a) => a.inputs.metadata.name === "istio-watcher-scaler")!;
+    expect(scalerSa.inputs.automountServiceAccountToken).toBe(false);
+    for (const d of ofKind("Deployment")) expect(d.inputs.spec.template.spec.serviceAccountName).not.toBe("istio-watcher-scaler");
     // not one of Istio's accounts, and no other pod runs as it or gets an API token at all
     expect(sa).not.toMatch(ISTIO_ACCOUNTS);
     const expectedSa: Record<string, string | undefined> = { "frontend-deployment": "frontend" };
@@ -116,8 +148,8 @@ describe("whole stack: the watcher's RBAC is least privilege", () => {
 
   it("binds the watcher's account to one namespaced Role, and to nothing else; binds no Istio account", async () => {
     const bindings = ofKind("RoleBinding");
-    expect(bindings.map(describe_)).toEqual(["RoleBinding/istio-watcher@primary-k8s"]);
-    const [binding] = bindings;
+    expect(bindings.map(describe_).sort()).toEqual(["RoleBinding/istio-watcher-scaler@burst-k8s", "RoleBinding/istio-watcher@primary-k8s"]);
+    const binding = bindings.find((b) => cluster(b) === "primary-k8s")!;
     const ns = await valueOf<string>(program.appNamespace);
     expect(binding.inputs.subjects).toEqual([{ kind: "ServiceAccount", name: "istio-watcher", namespace: ns }]);
     expect(binding.inputs.metadata.namespace).toBe(ns);
@@ -133,21 +165,42 @@ describe("whole stack: the watcher's RBAC is least privilege", () => {
 
   it("lets that Role only get and patch the one worker VirtualService and create Events: no wildcards", async () => {
     const roles = ofKind("Role");
-    expect(roles.map(describe_)).toEqual(["Role/istio-watcher@primary-k8s"]);
-    const rules = roles[0].inputs.rules as { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[]; nonResourceURLs?: string[] }[];
-    for (const rule of rules) {
-      for (const field of ["apiGroups", "resources", "verbs", "resourceNames"] as const) {
-        for (const v of rule[field] ?? []) expect(v).not.toMatch(/\*/);
-      }
-      expect(rule.nonResourceURLs).toBeUndefined();
-    }
-    const grants = rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.flatMap((res) => r.verbs.map((v) => `${g || "core"}/${res}/${v}${r.resourceNames ? `@${r.resourceNames.join("+")}` : ""}`))));
+    expect(roles.map(describe_).sort()).toEqual(["Role/istio-watcher-scaler@burst-k8s", "Role/istio-watcher@primary-k8s"]);
+    const grants = grantsOf(roles.find((r) => cluster(r) === "primary-k8s")!);
     const vs = await valueOf<string>(program.workerVirtualService);
     expect(grants.sort()).toEqual(["core/events/create", `networking.istio.io/virtualservices/get@${vs}`, `networking.istio.io/virtualservices/patch@${vs}`].sort());
     // and that name is the VirtualService the stack routes the workers with, and the one the watcher is told to patch
     expect(ofKind("VirtualService").filter((v) => v.inputs.metadata.name === vs)).toHaveLength(1);
     const env = Object.fromEntries((watcherDeployment().inputs.spec.template.spec.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
     expect(env.VIRTUAL_SERVICE).toBe(vs);
+  });
+});
+
+describe("whole stack: the watcher's scaler may only read and scale the burst worker Deployment", () => {
+  it("binds the scaler account, in the app namespace of the burst cluster, to its one Role", async () => {
+    const ns = await valueOf<string>(program.appNamespace);
+    const binding = ofKind("RoleBinding").find((b) => cluster(b) === "burst-k8s")!;
+    expect(binding.inputs.metadata.namespace).toBe(ns);
+    expect(binding.inputs.subjects).toEqual([{ kind: "ServiceAccount", name: "istio-watcher-scaler", namespace: ns }]);
+    expect(binding.inputs.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "istio-watcher-scaler" });
+    const role = ofKind("Role").find((r) => cluster(r) === "burst-k8s")!;
+    expect(role.inputs.metadata.namespace).toBe(ns);
+  });
+
+  it("grants exactly get and patch on deployments/scale and get on deployments, of worker-deployment only: no wildcards", () => {
+    const role = ofKind("Role").find((r) => cluster(r) === "burst-k8s")!;
+    expect(grantsOf(role)).toEqual(["apps/deployments/get@worker-deployment", "apps/deployments/scale/get@worker-deployment", "apps/deployments/scale/patch@worker-deployment"].sort());
+    // that name is the burst worker Deployment, and the one the watcher is told to scale
+    expect(ofKind("Deployment").filter((d) => cluster(d) === "burst-k8s").map((d) => d.inputs.metadata.name)).toEqual(["worker-deployment"]);
+    const env = Object.fromEntries((ofKind("Deployment").find((d) => d.inputs.metadata.name === "istio-watcher")!.inputs.spec.template.spec.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
+    expect(env.BURST_DEPLOYMENT).toBe("worker-deployment");
+  });
+
+  it("gives the account a token Secret in burst and nothing else; the token reaches primary only inside the kubeconfig Secret", () => {
+    const token = ofKind("Secret").find((s) => s.inputs.type === "kubernetes.io/service-account-token" && cluster(s) === "burst-k8s" && s.inputs.metadata.name === "istio-watcher-scaler-token")!;
+    expect(token.inputs.metadata.annotations).toEqual({ "kubernetes.io/service-account.name": "istio-watcher-scaler" });
+    const holders = mocks.resources.filter((r) => stringsIn(r.inputs).some((v) => v.includes(SCALER_TOKEN)));
+    expect(holders.map(describe_)).toEqual(["Secret/istio-watcher-burst-kubeconfig@primary-k8s"]);
   });
 });
 
@@ -252,8 +305,33 @@ describe("whole stack: secrets travel only as Pulumi secrets", () => {
     }
   });
 
+  it("keeps the watcher's burst kubeconfig secret: a Pulumi secret, one Secret in primary, mounted only into the watcher, read-only", async () => {
+    expect(captured.burstScalers).toHaveLength(1);
+    expect(await isSecret(captured.burstScalers[0].kubeconfig)).toBe(true);
+    const secrets = ofKind("Secret").filter((s) => JSON.stringify(plain(s.inputs.stringData ?? {})).includes(SCALER_TOKEN));
+    expect(secrets.map(describe_)).toEqual(["Secret/istio-watcher-burst-kubeconfig@primary-k8s"]);
+    const [secret] = secrets;
+    expect(isSecretInput(secret.inputs.stringData)).toBe(true);
+    expect(secret.inputs.data).toBeUndefined();
+    const kubeconfig = JSON.parse(plain(secret.inputs.stringData).kubeconfig);
+    expect(kubeconfig.users[0].user).toEqual({ token: SCALER_TOKEN });
+    expect(kubeconfig.clusters[0].cluster.server).toBe("https://203.0.113.2");
+    // which pods mount it, or read it through env: the watcher only
+    const uses = ofKind("Deployment").filter((d) => {
+      const pod = d.inputs.spec.template.spec;
+      const volumes = (pod.volumes ?? []).filter((v: any) => v.secret?.secretName === "istio-watcher-burst-kubeconfig" || (v.projected?.sources ?? []).some((s: any) => s.secret?.name === "istio-watcher-burst-kubeconfig"));
+      const envRefs = pod.containers.flatMap((c: any) => [...(c.env ?? []).map((e: any) => e.valueFrom?.secretKeyRef?.name), ...(c.envFrom ?? []).map((e: any) => e.secretRef?.name)]);
+      return volumes.length > 0 || envRefs.includes("istio-watcher-burst-kubeconfig");
+    });
+    expect(uses.map(describe_)).toEqual(["Deployment/istio-watcher@primary-k8s"]);
+    const pod = uses[0].inputs.spec.template.spec;
+    const volume = pod.volumes.find((v: any) => v.secret?.secretName === "istio-watcher-burst-kubeconfig");
+    for (const c of pod.containers)
+      for (const m of (c.volumeMounts ?? []).filter((x: any) => x.name === volume.name)) expect({ container: c.name, readOnly: m.readOnly }).toEqual({ container: c.name, readOnly: true });
+  });
+
   it("lets no plaintext secret appear in any recorded input outside a secret, nor in the stack outputs", async () => {
-    const needles = [PASSWORD, b64(PASSWORD), READER_TOKEN, b64(READER_TOKEN)];
+    const needles = [PASSWORD, b64(PASSWORD), READER_TOKEN, b64(READER_TOKEN), SCALER_TOKEN, b64(SCALER_TOKEN)];
     const leaks = mocks.resources.flatMap((r) => plainStringsIn(r.inputs).filter((v) => needles.some((n) => v.includes(n))).map((v) => `${describe_(r)}: ${v.slice(0, 80)}`));
     expect(leaks).toEqual([]);
     // the password is not even inside a secret anywhere but the Redis Secrets
@@ -437,7 +515,7 @@ describe("whole stack: the GKE clusters", () => {
 
   it("run nodes on a dedicated service account with the GKE metadata server (workload identity on the nodes)", () => {
     const pools = mocks.ofType("gcp:container/nodePool:NodePool");
-    expect(pools.map((p) => p.name).sort()).toEqual(["burst-nodes", "primary-nodes"]);
+    expect(pools.map((p) => p.name).sort()).toEqual(["burst-nodes", "burst-system-nodes", "primary-nodes"]);
     for (const p of pools) {
       const node = p.inputs.nodeConfig;
       expect(node.workloadMetadataConfig).toEqual({ mode: "GKE_METADATA" });
@@ -498,7 +576,7 @@ describe("whole stack on two networks, and with an existing primary", () => {
   it("ownPrimary: the same least-privilege RBAC and hardened pods as on GKE", () => {
     const m = runs.ownPrimary.mocks;
     const kinds = (kind: string) => m.resources.filter((r) => r.inputs.kind === kind);
-    expect(kinds("RoleBinding").map((b) => `${b.inputs.metadata.name}@${providerName(b.provider)}`)).toEqual(["istio-watcher@primary-k8s"]);
+    expect(kinds("RoleBinding").map((b) => `${b.inputs.metadata.name}@${providerName(b.provider)}`).sort()).toEqual(["istio-watcher-scaler@burst-k8s", "istio-watcher@primary-k8s"]);
     expect(m.resources.filter((r) => ["ClusterRole", "ClusterRoleBinding"].includes(r.inputs.kind))).toEqual([]);
     for (const d of kinds("Deployment")) for (const c of d.inputs.spec.template.spec.containers) expectRestrictedContainer(c, d.inputs.spec.template.spec);
   });

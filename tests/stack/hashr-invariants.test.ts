@@ -21,7 +21,7 @@ import { HashrApp } from "../../apps/hashr";
 let mocks: PulumiMocks;
 
 beforeAll(async () => {
-  ({ mocks } = await runProgram({ appNamespace: "hashr", primaryWorkerReplicas: "2", burstWorkerReplicas: "3", workerHashRounds: "10", naturalWeights: "90,10" }));
+  ({ mocks } = await runProgram({ appNamespace: "hashr", primaryWorkerReplicas: "2", burstMinReplicas: "3", workerHashRounds: "10", naturalWeights: "90,10" }));
 });
 
 /** The app's objects: everything in its namespace (and the namespace itself). */
@@ -58,11 +58,23 @@ describe("the String Hashr app across both clusters", () => {
         "RoleBinding/istio-watcher",
         "Deployment/istio-watcher",
         "Service/istio-watcher",
+        "Secret/istio-watcher-burst-kubeconfig",
         "AuthorizationPolicy/istio-watcher",
       ].sort(),
     );
     expect(inCluster("burst")).toEqual(
-      ["Namespace/hashr", "Secret/redis-credentials", "Service/redis-cache-service", "Deployment/worker-deployment", "Service/worker-service"].sort(),
+      [
+        "Namespace/hashr",
+        "Secret/redis-credentials",
+        "Service/redis-cache-service",
+        "Deployment/worker-deployment",
+        "Service/worker-service",
+        // the watcher's scaler: that account, its Role and binding, and its token
+        "ServiceAccount/istio-watcher-scaler",
+        "Role/istio-watcher-scaler",
+        "RoleBinding/istio-watcher-scaler",
+        "Secret/istio-watcher-scaler-token",
+      ].sort(),
     );
     expect(appObjects().filter((r) => clusterOf(r) === undefined)).toEqual([]);
   });
@@ -107,6 +119,7 @@ describe("the String Hashr app across both clusters", () => {
     const primaryWorkers = object(mocks, "Deployment", "worker-deployment", "primary");
     const burstWorkers = object(mocks, "Deployment", "worker-deployment", "burst");
     expect(primaryWorkers.inputs.spec.replicas).toBe(2);
+    // the burst pool starts at burstMinReplicas; the watcher owns its size afterwards
     expect(burstWorkers.inputs.spec.replicas).toBe(3);
     expect(envOf(containersOf(primaryWorkers)[0])).toEqual({ PORT: "8081", REDIS_URL: "secret:redis-credentials/url", PREFIX: "", HASH_ROUNDS: "10" });
     expect(envOf(containersOf(burstWorkers)[0])).toEqual({ PORT: "8081", REDIS_URL: "secret:redis-credentials/url", PREFIX: "bursty-", HASH_ROUNDS: "10" });

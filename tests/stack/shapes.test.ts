@@ -67,7 +67,8 @@ describe.each(SHAPE_NAMES)("shape %s", (shape) => {
     const clusters = mocks().ofType("gcp:container/cluster:Cluster").map((c) => c.name).sort();
     expect(clusters).toEqual(want.gkePrimary ? ["burst-cluster", "primary-cluster"] : ["burst-cluster"]);
     const pools = mocks().ofType("gcp:container/nodePool:NodePool").map((p) => p.name).sort();
-    expect(pools).toEqual(want.gkePrimary ? ["burst-nodes", "primary-nodes"] : ["burst-nodes"]);
+    // burst: the worker pool (scales from 0) and the one-node system pool, whatever the shape
+    expect(pools).toEqual(want.gkePrimary ? ["burst-nodes", "burst-system-nodes", "primary-nodes"] : ["burst-nodes", "burst-system-nodes"]);
     // one Kubernetes provider per cluster, each kubeconfig passed as a secret
     const providers = mocks().ofType("pulumi:providers:kubernetes");
     expect(providers.map((p) => p.name).sort()).toEqual(["burst-k8s", "primary-k8s"]);

@@ -3,6 +3,9 @@
  * Deployment -> the watcher's own parser gives the same value back. Defaults agree, and a bad value
  * fails the preview naming the key.
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGES, containersOf, envOf, freshMocks, makeProviders, object, runProgram, settleAll, valueOf } from "../helpers/pulumi";
 import {
@@ -43,6 +46,12 @@ const CASES: Record<SettingKey, [config: string, value: unknown]> = {
   burstMinSuccess: ["0.9", 0.9],
   burstUnhealthySamples: ["5", 5],
   burstRetryAfter: ["2", 2_000],
+  burstMinReplicas: ["1", 1],
+  burstMaxReplicas: ["8", 8],
+  burstReplicas: ["3", 3],
+  burstPodCapacityRps: ["12.5", 12.5],
+  prewarmRps: ["11", 11],
+  scaleDownCooldown: ["2m", 120_000],
   dryRun: ["yes", true],
 };
 
@@ -68,6 +77,12 @@ const BAD: Partial<Record<SettingKey, string>> = {
   burstMinSuccess: "1.5",
   burstUnhealthySamples: "0",
   burstRetryAfter: "-5s",
+  burstMinReplicas: "-1",
+  burstMaxReplicas: "0",
+  burstReplicas: "2.5",
+  burstPodCapacityRps: "0",
+  prewarmRps: "-3",
+  scaleDownCooldown: "later",
   dryRun: "maybe",
 };
 
@@ -93,11 +108,16 @@ async function stackEnv(config: Record<string, string>): Promise<{ settings: Wat
   return { settings: watcherConfig, env: envOf(containersOf(object(mocks, "Deployment", "istio-watcher"))[0]) };
 }
 
+/** A file standing for the burst kubeconfig the pod gets mounted (the watcher checks the file exists). */
+const mountedKubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "watcher-settings-")), "kubeconfig");
+fs.writeFileSync(mountedKubeconfig, "apiVersion: v1\nkind: Config\n");
+
 /** What the watcher makes of an env: the contract's parser by env name, and the watcher's loadConfig (which must agree). */
 function watcherReads(env: Record<string, string>): WatcherSettings {
   const { settings, problems } = parseWatcherSettings((spec) => env[spec.env]);
   expect(problems).toEqual([]);
-  expect(loadWatcherConfig(env).settings).toEqual(settings);
+  const mounted = env.BURST_KUBECONFIG === undefined ? env : { ...env, BURST_KUBECONFIG: mountedKubeconfig };
+  expect(loadWatcherConfig(mounted).settings).toEqual(settings);
   return settings;
 }
 

@@ -16,7 +16,8 @@ import type { TrafficRouter } from "../../watcher/src/router";
 import { createIstioRouter } from "../../watcher/src/routers/istio";
 import { LocalRouter } from "../../watcher/src/routers/local";
 import { waitFor } from "../helpers/services";
-import { kubeConfigOptions, startFakeKubeApi, workerVirtualService, type FakeKubeApi } from "../helpers/fake-kube-api";
+import { kubeConfigOptions, startFakeKubeApi, workerDeployment, workerVirtualService, type FakeKubeApi } from "../helpers/fake-kube-api";
+import { createKubernetesScaler } from "../../watcher/src/scalers/kubernetes";
 import { startFakeMesh, type FakeMesh } from "./fake-mesh";
 
 /** A metrics source that answers what the test sets. */
@@ -331,5 +332,151 @@ describe("app: /metrics, /status, /_healthz", () => {
     }
     expect((await fetch(`${base}/nope`)).status).toBe(404);
     expect((await fetch(`${base}/status`, { method: "POST" })).status).toBe(405);
+  });
+});
+
+/** A burst pool in memory: replicas asked for become ready when the test says so. */
+class FakeScaler {
+  readonly description = "fake burst pool";
+  desired = 0;
+  ready = 0;
+  scaleCalls: number[] = [];
+  failScale = 0;
+  failGet = 0;
+  async get() {
+    if (this.failGet > 0) {
+      this.failGet--;
+      throw new Error("pool unreachable");
+    }
+    return { desired: this.desired, ready: Math.min(this.ready, this.desired) };
+  }
+  async scale(n: number) {
+    this.scaleCalls.push(n);
+    if (this.failScale > 0) {
+      this.failScale--;
+      throw new Error("scale refused");
+    }
+    this.desired = n;
+  }
+}
+
+describe("capacity side through the controller (fake scaler)", () => {
+  function withScaler(router: TrafficRouter, source: MetricsSource, scaler: FakeScaler, env: Record<string, string> = {}, recordEvent?: (n: { reason: string; message: string }) => Promise<void>) {
+    const config = loadConfig({ ROUTER: "local", MESH_URL: "http://127.0.0.1:9", SCALER: "local", SCALER_URL: "http://127.0.0.1:9", MIN_DWELL: "0", DOWN_STABILIZATION: "0", SCALE_DOWN_COOLDOWN: "10s", ...env });
+    const registry = new Registry();
+    const metrics = createWatcherMetrics(registry);
+    const { log, lines } = captureLog();
+    const c = new Controller({ source, router, scaler, recordEvent, policy: policyFromConfig(config), pollIntervalMs: 50, dryRun: false, log, metrics, now });
+    return { c, registry, lines };
+  }
+
+  it("scales up, waits for readiness before moving weight, scales back after the cooldown", async () => {
+    const mesh = await startFakeMesh({ primary: 100, burst: 0 });
+    try {
+      const source = new ScriptedSource();
+      const scaler = new FakeScaler();
+      const { c, registry } = withScaler(new LocalRouter({ meshUrl: mesh.url }), source, scaler);
+      source.rps(20);
+      await ticks(c, 3);
+      expect(scaler.scaleCalls).toEqual([2]);
+      expect(mesh.puts).toEqual([]); // nothing ready: no weight moves
+      expect(c.status().lastDecision).toMatchObject({ action: "wait-capacity", reason: expect.stringMatching(/waiting for burst replicas: 0 of 2 ready/) });
+      expect(c.status().burstPool).toMatchObject({ desired: 2, ready: 0, reason: expect.stringMatching(/BURST_REPLICAS 2/), lastScaleAt: expect.any(String) });
+      scaler.ready = 1;
+      await ticks(c, 1);
+      expect(mesh.weights).toEqual({ primary: 50, burst: 50 });
+      scaler.ready = 2;
+      await ticks(c, 1);
+      expect(mesh.weights).toEqual({ primary: 0, burst: 100 });
+      source.rps(2);
+      await ticks(c, 1);
+      expect(mesh.weights).toEqual({ primary: 100, burst: 0 });
+      await ticks(c, 8);
+      expect(scaler.scaleCalls).toEqual([2]); // still in the cooldown
+      await ticks(c, 3);
+      expect(scaler.scaleCalls).toEqual([2, 0]);
+      const text = await registry.metrics();
+      expect(text).toMatch(/watcher_scale_requests_total\{result="ok"\} 2/);
+      expect(text).toMatch(/watcher_burst_replicas\{kind="desired"\} 0/);
+      expect(text).toMatch(/watcher_burst_replicas\{kind="ready"\} \d/);
+    } finally {
+      await mesh.close();
+    }
+  });
+
+  it("a failing scale request is counted, logged once, and asked again at the next decision; a failed pool read holds", async () => {
+    const mesh = await startFakeMesh({ primary: 100, burst: 0 });
+    try {
+      const source = new ScriptedSource();
+      const scaler = new FakeScaler();
+      const { c, registry, lines } = withScaler(new LocalRouter({ meshUrl: mesh.url }), source, scaler);
+      scaler.failScale = 3;
+      source.rps(20);
+      await ticks(c, 4);
+      expect(scaler.scaleCalls).toEqual([2, 2, 2, 2]);
+      expect(scaler.desired).toBe(2);
+      expect(lines.filter((l) => l.msg === "failed to scale the burst pool; asking again at the next decision")).toHaveLength(1);
+      expect(await registry.metrics()).toMatch(/watcher_scale_requests_total\{result="error"\} 3/);
+      scaler.ready = 2;
+      scaler.failGet = 3;
+      await ticks(c, 3);
+      expect(mesh.puts).toEqual([]); // the pool could not be read: no move towards burst
+      expect(lines.filter((l) => l.msg === "cannot read the burst pool; holding weights that would grow burst")).toHaveLength(1);
+      expect(await registry.metrics()).toMatch(/watcher_pool_read_errors_total 3/);
+      await ticks(c, 1);
+      expect(mesh.weights).toEqual({ primary: 0, burst: 100 });
+    } finally {
+      await mesh.close();
+    }
+  });
+
+  it("a burst pool that dies during a burst: traffic back to primary at once", async () => {
+    const mesh = await startFakeMesh({ primary: 0, burst: 100 });
+    try {
+      const source = new ScriptedSource();
+      const scaler = new FakeScaler();
+      scaler.desired = scaler.ready = 2;
+      const { c, lines } = withScaler(new LocalRouter({ meshUrl: mesh.url }), source, scaler, { MIN_DWELL: "1h" });
+      source.rps(20);
+      await ticks(c, 2);
+      expect(mesh.puts).toEqual([]);
+      scaler.ready = 0;
+      await ticks(c, 1);
+      expect(mesh.weights).toEqual({ primary: 100, burst: 0 });
+      expect(lines.some((l) => l.level === 40 && (l as { action?: string }).action === "capacity-fallback")).toBe(true);
+    } finally {
+      await mesh.close();
+    }
+  });
+
+  it("a restart during a burst keeps the replicas and the weights (Istio router and Kubernetes scaler on the fake API)", async () => {
+    const api: FakeKubeApi = await startFakeKubeApi();
+    try {
+      api.put("networking.istio.io", "v1", "virtualservices", workerVirtualService({ primary: 0, burst: 100 }));
+      api.put("apps", "v1", "deployments", workerDeployment({ replicas: 2, ready: 2 }));
+      const k8s = await import("@kubernetes/client-node");
+      const kc: KubeConfig = new k8s.KubeConfig();
+      kc.loadFromOptions(kubeConfigOptions(api));
+      const router = await createIstioRouter({ namespace: "default", name: "worker-virtual-service", kubeConfig: kc });
+      const scaler = await createKubernetesScaler({ namespace: "default", name: "worker-deployment", kubeConfig: kc });
+      const source = new ScriptedSource();
+      const config = loadConfig({ SCALER: "local", SCALER_URL: "http://127.0.0.1:9", MIN_DWELL: "0", DOWN_STABILIZATION: "0", SCALE_DOWN_COOLDOWN: "5s" });
+      const { log } = captureLog();
+      const c = new Controller({ source, router, scaler, recordEvent: (n) => router.recordEvent(n), policy: policyFromConfig(config), pollIntervalMs: 50, dryRun: false, log, now });
+      source.rps(12);
+      await ticks(c, 10);
+      expect(c.currentState?.phase).toBe("burst");
+      expect(api.requests.filter((r) => r.method === "PATCH")).toHaveLength(0);
+      expect(c.status().burstPool).toMatchObject({ desired: 2, ready: 2, lastScaleAt: null });
+      // the burst ends; a cooldown later the pool goes to 0, with an Event
+      source.rps(2);
+      await ticks(c, 7);
+      const dep = api.get("apps", "v1", "deployments", "default", "worker-deployment") as any;
+      expect(dep.spec.replicas).toBe(0);
+      expect(api.events.map((e: any) => e.reason)).toEqual(["BurstEnded", "BurstPoolScaledDown"]);
+      expect((api.events[1] as any).message).toMatch(/replicas 2 -> 0/);
+    } finally {
+      await api.close();
+    }
   });
 });

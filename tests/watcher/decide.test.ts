@@ -1,5 +1,5 @@
 import type { Action, Weights } from "@istio-burst/contract";
-import { decide, initialState, overflowBurstWeight, type Policy, type Sample, type State } from "../../watcher/src/lib";
+import { allowedBurstWeight, decide, initialState, overflowBurstWeight, type Policy, type Sample, type State } from "../../watcher/src/lib";
 
 const NATURAL: Weights = { primary: 100, burst: 0 };
 const BURST: Weights = { primary: 0, burst: 100 };
@@ -351,5 +351,151 @@ describe("decide is pure", () => {
   it("initial state follows the found weights", () => {
     expect(initialState(BURST, policy()).phase).toBe("burst");
     expect(initialState(NATURAL, policy()).phase).toBe("natural");
+  });
+});
+
+describe("decide: capacity on demand (the burst pool)", () => {
+  const CAP = { minReplicas: 0, maxReplicas: 5, switchReplicas: 2, podCapacityRps: 10, prewarmRps: 12.5, cooldownMs: 60_000 };
+  const withCap = (p: Partial<Policy> = {}, c: Partial<typeof CAP> = {}): Policy => policy({ minDwellMs: 0, ...p, capacity: { ...CAP, ...c } });
+  const pv = (rps: number, desired: number, ready: number, upRps?: number): Sample => ({ kind: "value", rps, upRps, pool: { desired, ready } });
+
+  /**
+   * Replays samples against a simulated pool: replicas asked for become ready `readyAfter` polls
+   * later (one at a time when `oneByOne`); returns per poll the weights, desired/ready and the action.
+   */
+  function run(p: Policy, rpsList: number[], opts: { readyAfter?: number; start?: Weights; desired?: number; ready?: number; oneByOne?: boolean } = {}) {
+    let state = initialState(opts.start ?? p.natural, p);
+    let desired = opts.desired ?? 0;
+    let ready = opts.ready ?? desired;
+    let askedAt = -1;
+    const rows: { burst: number; desired: number; ready: number; action: Action; replicas?: number; reason: string; scaleReason?: string }[] = [];
+    rpsList.forEach((rps, i) => {
+      if (ready < desired && askedAt >= 0 && i - askedAt >= (opts.readyAfter ?? 0)) ready = opts.oneByOne ? ready + 1 : desired;
+      if (ready > desired) ready = desired;
+      const d = decide(state, pv(rps, desired, ready), p, 1_000_000 + i * 1_000);
+      // never more burst weight than the ready replicas allow, never weight to a pool with none ready
+      if (ready === 0) expect(d.weights.burst).toBe(0);
+      if (d.replicas !== undefined) {
+        expect(d.replicas).not.toBe(desired);
+        if (d.replicas > desired) askedAt = i;
+        desired = d.replicas;
+      }
+      rows.push({ burst: d.weights.burst, desired, ready, action: d.action, replicas: d.replicas, reason: d.reason, scaleReason: d.scaleReason });
+      state = d.state;
+    });
+    return { rows, state };
+  }
+
+  it("without a pool reading (capacity side off) decisions are exactly as before", () => {
+    const p = withCap();
+    const samples = [5, 20, 20, 12, 3, 3];
+    const a = replay(p, samples);
+    const b = replay(policy({ minDwellMs: 0 }), samples);
+    expect(a.changes).toEqual(b.changes);
+  });
+
+  it.each<[string, Partial<Policy>, number, Sample, number]>([
+    ["idle: minimum (0)", {}, 0, pv(3, 0, 0), 0],
+    ["prewarm above PREWARM_RPS, below HIGH_RPS: switch replicas", {}, 0, pv(13, 0, 0), 2],
+    ["at PREWARM_RPS exactly: nothing", {}, 0, pv(12.5, 0, 0), 0],
+    ["fast view above HIGH_RPS: switch replicas", {}, 0, pv(5, 0, 0, 20), 2],
+    ["overflow: excess 25 over 20 at 10 rps a pod: 3", { mode: "overflow" }, 0, pv(45, 0, 0), 3],
+    ["overflow: prewarm with no excess yet: 1", { mode: "overflow" }, 0, pv(14, 0, 0), 1],
+    ["overflow: capped at maxReplicas", { mode: "overflow" }, 0, pv(200, 0, 0), 5],
+    ["burst in use at a low rate: switch replicas", {}, 100, pv(11, 2, 2), 2],
+  ])("replicas: %s", (_n, p, startBurst, sample, expected) => {
+    const pol = withCap(p);
+    const d = decide(initialState({ primary: 100 - startBurst, burst: startBurst }, pol), sample, pol, 1_000_000);
+    expect(d.desiredReplicas).toBe(expected);
+    expect(d.scaleReason).toEqual(expect.any(String));
+  });
+
+  it("BURST_MIN_REPLICAS is the floor; replicas is set only when it differs from the pool's desired count", () => {
+    const pol = withCap({}, { minReplicas: 1 });
+    const s0 = initialState(NATURAL, pol);
+    expect(decide(s0, pv(3, 0, 0), pol, 1).replicas).toBe(1);
+    expect(decide(s0, pv(3, 1, 1), pol, 1).replicas).toBeUndefined();
+  });
+
+  it("switch: pre-warms, waits for readiness, then moves; the weight never goes to a pool with none ready", () => {
+    // 5 rps, 13 (prewarm), then 20 (burst wanted); replicas ready 3 polls after they are asked for
+    const { rows } = run(withCap(), [5, 13, 20, 20, 20, 20, 20], { readyAfter: 3 });
+    expect(rows.map((r) => r.desired)).toEqual([0, 2, 2, 2, 2, 2, 2]);
+    expect(rows.map((r) => r.ready)).toEqual([0, 0, 0, 0, 2, 2, 2]);
+    expect(rows.map((r) => r.burst)).toEqual([0, 0, 0, 0, 100, 100, 100]);
+    expect(rows[2].action).toBe("wait-capacity");
+    expect(rows[2].reason).toMatch(/waiting for burst replicas: 0 of 2 ready/);
+    expect(rows[4].action).toBe("to-burst");
+  });
+
+  it("switch: the weight is capped by the ready share and rises as replicas become ready", () => {
+    const { rows } = run(withCap({}, { switchReplicas: 4 }), [20, 20, 20, 20, 20, 20, 20], { readyAfter: 1, oneByOne: true });
+    expect(rows.map((r) => r.ready)).toEqual([0, 1, 2, 3, 4, 4, 4]);
+    expect(rows.map((r) => r.burst)).toEqual([0, 20, 50, 70, 100, 100, 100]);
+    expect(rows.map((r) => r.action)).toEqual(["wait-capacity", "to-burst", "step-up", "step-up", "step-up", "hold", "hold"]);
+    expect(rows[1].reason).toMatch(/capped at 20% by the ready burst replicas \(1 of 4 ready\)/);
+  });
+
+  it("overflow: the step up is capped by the ready share", () => {
+    const pol = withCap({ mode: "overflow", maxBurstWeight: 100 });
+    // 40 rps over 20: 50% wanted, 2 replicas needed; 1 ready -> 20% (floor(50 × 1/2 / 10) × 10)
+    const d = decide(initialState(NATURAL, pol), pv(40, 2, 1), pol, 1_000_000);
+    expect(d.weights).toEqual({ primary: 80, burst: 20 });
+    expect(d.action).toBe("step-up");
+    expect(allowedBurstWeight(50, 1, 2, 10)).toBe(20);
+    expect(allowedBurstWeight(50, 0, 2, 10)).toBe(0);
+    expect(allowedBurstWeight(50, 3, 2, 10)).toBe(50);
+  });
+
+  it("scales back to the minimum only a cooldown after the last need", () => {
+    const pol = withCap({}, { cooldownMs: 10_000 });
+    const { rows } = run(pol, [20, 20, 20, ...repeat(3, 15)], { desired: 2, ready: 2 });
+    expect(rows[2].burst).toBe(100);
+    expect(rows[3].burst).toBe(0); // to-natural at once (no stabilization window in this policy)
+    const down = rows.findIndex((r) => r.replicas === 0);
+    // the last need was at poll 3 (burst still carried weight in that decision's input): 10 s later
+    expect(down).toBe(13);
+    expect(rows[12].scaleReason).toMatch(/kept for SCALE_DOWN_COOLDOWN 10s/);
+    expect(rows.slice(down).every((r) => r.desired === 0)).toBe(true);
+  });
+
+  it("a pool that dies during a burst: weight cut at once, MIN_DWELL ignored", () => {
+    const pol = withCap({ minDwellMs: 60_000 });
+    const s = initialState(BURST, pol);
+    const half = decide(s, pv(20, 2, 1), pol, 1_000_000);
+    expect(half.action).toBe("capacity-fallback");
+    expect(half.weights).toEqual({ primary: 50, burst: 50 });
+    const none = decide(half.state, pv(20, 2, 0), pol, 1_001_000);
+    expect(none.action).toBe("capacity-fallback");
+    expect(none.weights).toEqual(NATURAL);
+    expect(none.reason).toMatch(/0 of 2 ready/);
+    // replicas back: the move up waits for MIN_DWELL, as any move up does
+    expect(decide(none.state, pv(20, 2, 2), pol, 1_002_000).action).toBe("dwell");
+  });
+
+  it("a pool scaled away (0 ready) with no data: burst weight still cut", () => {
+    const pol = withCap();
+    const d = decide(initialState(BURST, pol), { kind: "nodata", reason: "empty", pool: { desired: 0, ready: 0 } }, pol, 1);
+    expect(d.action).toBe("capacity-fallback");
+    expect(d.weights).toEqual(NATURAL);
+  });
+
+  it("a failed pool read (null): no weight grows towards burst, nothing is scaled, nothing is cut", () => {
+    const pol = withCap();
+    const up = decide(initialState(NATURAL, pol), { kind: "value", rps: 20, pool: null }, pol, 1);
+    expect(up.action).toBe("wait-capacity");
+    expect(up.weights).toEqual(NATURAL);
+    expect(up.replicas).toBeUndefined();
+    const inBurst = decide(initialState(BURST, pol), { kind: "value", rps: 12, pool: null }, pol, 1);
+    expect(inBurst.weights).toEqual(BURST);
+  });
+
+  it("a restart during a burst takes desired and ready from the pool it finds and keeps both", () => {
+    const pol = withCap({}, { cooldownMs: 30_000 });
+    const { rows } = run(pol, repeat(12, 10), { start: BURST, desired: 2, ready: 2 });
+    expect(rows.every((r) => r.burst === 100 && r.desired === 2 && r.replicas === undefined)).toBe(true);
+    // a restart after the burst, during the cooldown, keeps the replicas found for one cooldown
+    const after = run(pol, repeat(3, 40), { desired: 3, ready: 3 });
+    expect(after.rows.findIndex((r) => r.replicas === 0)).toBe(30);
   });
 });

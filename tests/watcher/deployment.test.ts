@@ -1,14 +1,17 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { IMAGES, clusterOf, containersOf, envOf, expectRestrictedContainer, freshMocks, makeProviders, object, objects, settleAll, valueOf } from "../helpers/pulumi";
-import { WATCHER_SELECTOR, WATCHER_SERVICE_URL, WatcherDeployment } from "../../watcher/deployment";
+import { BURST_KUBECONFIG_PATH, WATCHER_SELECTOR, WATCHER_SERVICE_URL, WatcherDeployment, type WatcherDeploymentArgs } from "../../watcher/deployment";
 import { DEFAULT_WATCHER_SETTINGS, defaultHealthQuery, defaultRateQuery, type WatcherSettings } from "../../packages/contract/src";
 import { loadConfig } from "../../watcher/src/config";
 
 const PROMETHEUS = "http://prometheus.istio-system.svc.cluster.local:9090";
 
-async function build(settings: WatcherSettings = DEFAULT_WATCHER_SETTINGS) {
+async function build(settings: WatcherSettings = DEFAULT_WATCHER_SETTINGS, burstScaler?: WatcherDeploymentArgs["burstScaler"]) {
   const mocks = freshMocks();
   const { primary } = makeProviders();
-  const watcher = new WatcherDeployment("watcher", { provider: primary, namespace: "hashr", image: IMAGES.watcher, prometheusUrl: PROMETHEUS, settings, dependsOn: [] });
+  const watcher = new WatcherDeployment("watcher", { provider: primary, namespace: "hashr", image: IMAGES.watcher, prometheusUrl: PROMETHEUS, settings, dependsOn: [], burstScaler });
   await valueOf(watcher.deploymentName);
   await settleAll();
   return { mocks, env: envOf(containersOf(object(mocks, "Deployment", "istio-watcher", "primary"))[0]) };
@@ -78,8 +81,40 @@ describe("WatcherDeployment", () => {
       BURST_MIN_SUCCESS: "0.5",
       BURST_UNHEALTHY_SAMPLES: "3",
       BURST_RETRY_AFTER: "60s",
+      BURST_MIN_REPLICAS: "0",
+      BURST_MAX_REPLICAS: "5",
+      BURST_REPLICAS: "2",
+      BURST_POD_CAPACITY_RPS: "10",
+      PREWARM_RPS: "12.5",
+      SCALE_DOWN_COOLDOWN: "60s",
       DRY_RUN: "false",
     });
+    // without a burst scaler: no scaler wiring, nothing mounted but /tmp
+    expect(env).not.toHaveProperty("SCALER");
+    expect(pod.volumes.map((v: any) => v.name)).toEqual(["tmp"]);
+  });
+
+  it("with a burst scaler: SCALER=kubernetes and the burst kubeconfig mounted read-only from its Secret, as the watcher reads it", async () => {
+    const scaler = { kubeconfigSecretName: "istio-watcher-burst-kubeconfig", kubeconfigKey: "kubeconfig", namespace: "hashr", deployment: "worker-deployment" };
+    const { mocks, env } = await build(DEFAULT_WATCHER_SETTINGS, scaler);
+    expect(env).toMatchObject({ SCALER: "kubernetes", BURST_KUBECONFIG: BURST_KUBECONFIG_PATH, BURST_DEPLOYMENT: "worker-deployment", BURST_NAMESPACE: "hashr" });
+    const dep = object(mocks, "Deployment", "istio-watcher", "primary");
+    const pod = dep.inputs.spec.template.spec;
+    const volume = pod.volumes.find((v: any) => v.secret);
+    expect(volume).toEqual({
+      name: "burst-kubeconfig",
+      secret: { secretName: "istio-watcher-burst-kubeconfig", items: [{ key: "kubeconfig", path: "kubeconfig" }], defaultMode: 0o440 },
+    });
+    const [c] = containersOf(dep);
+    const mount = c.volumeMounts.find((m: any) => m.name === volume.name);
+    expect(mount).toEqual({ name: "burst-kubeconfig", mountPath: path.dirname(BURST_KUBECONFIG_PATH), readOnly: true });
+    expect(path.join(mount.mountPath, volume.secret.items[0].path)).toBe(BURST_KUBECONFIG_PATH);
+    expectRestrictedContainer(c, pod);
+    // the watcher's own parser takes that wiring (with a file standing for the mounted one)
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "watcher-deployment-")), "kubeconfig");
+    fs.writeFileSync(file, "apiVersion: v1\nkind: Config\n");
+    const config = loadConfig({ ...env, BURST_KUBECONFIG: file });
+    expect(config).toMatchObject({ scaler: "kubernetes", burstKubeconfig: file, burstDeployment: "worker-deployment", burstNamespace: "hashr" });
   });
 
   it("is read by the watcher as given: its settings, its wiring, and the default queries over NAMESPACE and BURST_CLUSTER", async () => {

@@ -12,8 +12,11 @@ import { Controller } from "./controller";
 import { createWatcherMetrics } from "./metrics";
 import { PrometheusSource, type MetricsSource } from "./prometheus";
 import type { TrafficRouter } from "./router";
-import { createIstioRouter } from "./routers/istio";
+import { createIstioRouter, IstioRouter } from "./routers/istio";
 import { LocalRouter } from "./routers/local";
+import type { Scaler } from "./scaler";
+import { createKubernetesScaler } from "./scalers/kubernetes";
+import { LocalScaler } from "./scalers/local";
 
 export interface WatcherDeps {
   readonly log?: Logger;
@@ -22,6 +25,8 @@ export interface WatcherDeps {
   readonly source?: MetricsSource;
   /** Replaces the router that config.router names. */
   readonly router?: TrafficRouter;
+  /** Replaces the scaler that config.scaler names (null: none). */
+  readonly scaler?: Scaler | null;
   readonly now?: () => number;
 }
 
@@ -40,6 +45,13 @@ export interface WatcherApp {
 export async function createRouter(config: WatcherConfig, hooks: { onConflict?: () => void; onEventError?: (err: Error) => void } = {}): Promise<TrafficRouter> {
   if (config.router === "local") return new LocalRouter({ meshUrl: config.meshUrl as string, timeoutMs: Math.max(config.settings.queryTimeout, 2_000) });
   return createIstioRouter({ namespace: config.namespace, name: config.virtualService, ...hooks });
+}
+
+/** The capacity side's scaler (SCALER); undefined when it is off. */
+export async function createScaler(config: WatcherConfig): Promise<Scaler | undefined> {
+  if (config.scaler === "local") return new LocalScaler({ url: config.scalerUrl as string, timeoutMs: Math.max(config.settings.queryTimeout, 2_000) });
+  if (config.scaler === "kubernetes") return createKubernetesScaler({ namespace: config.burstNamespace, name: config.burstDeployment, kubeConfigFile: config.burstKubeconfig });
+  return undefined;
 }
 
 export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps = {}): Promise<WatcherApp> {
@@ -61,9 +73,12 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
       onConflict: () => metrics.routerConflicts.inc(),
       onEventError: (err) => log.warn({ err: err.message }, "weights changed but the Kubernetes Event could not be written"),
     }));
+  const scaler = deps.scaler === null ? undefined : (deps.scaler ?? (await createScaler(config)));
   const controller = new Controller({
     source,
     router,
+    scaler,
+    recordEvent: scaler && router instanceof IstioRouter ? (note) => router.recordEvent(note) : undefined,
     policy: policyFromConfig(config),
     pollIntervalMs: config.settings.pollInterval,
     dryRun: config.settings.dryRun,
@@ -113,7 +128,7 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
     async start() {
       const port = await listen(server, config.port);
       log.info(
-        { port, mode: config.settings.mode, router: router.description, prometheus: config.prometheusUrl, query: config.query, upQuery: config.upQuery, healthQuery: config.burstHealthQuery ?? "off", dryRun: config.settings.dryRun },
+        { port, mode: config.settings.mode, router: router.description, prometheus: config.prometheusUrl, query: config.query, upQuery: config.upQuery, healthQuery: config.burstHealthQuery ?? "off", scaler: scaler?.description ?? "none", dryRun: config.settings.dryRun },
         "watcher started",
       );
       controller.start();

@@ -4,6 +4,7 @@
  * on the env it generates); the wiring (where Prometheus, the router and the metrics are) is read
  * here. A bad value throws a ConfigError whose message is one line naming the variable.
  */
+import { existsSync, statSync } from "node:fs";
 import { ConfigError, Env } from "@istio-burst/common";
 import {
   DEFAULT_NAMESPACE,
@@ -21,6 +22,9 @@ import {
 import type { Policy } from "./decide";
 
 export type RouterKind = "istio" | "local";
+/** The capacity side: `none` (off: the burst pool is neither scaled nor looked at), the burst cluster's Deployment, or local mode's pool. */
+export type ScalerKind = "none" | "kubernetes" | "local";
+export const SCALER_KINDS: readonly ScalerKind[] = ["none", "kubernetes", "local"];
 
 export interface WatcherConfig {
   /** The policy settings (contract table; durations in ms). */
@@ -40,6 +44,15 @@ export interface WatcherConfig {
   readonly namespace: string;
   /** The local mesh's admin URL (ROUTER=local). */
   readonly meshUrl: string | undefined;
+  /** The capacity side (SCALER). */
+  readonly scaler: ScalerKind;
+  /** SCALER=kubernetes: the burst cluster's kubeconfig file (BURST_KUBECONFIG). */
+  readonly burstKubeconfig: string | undefined;
+  /** SCALER=kubernetes: the burst worker Deployment (BURST_DEPLOYMENT) and its namespace (BURST_NAMESPACE). */
+  readonly burstDeployment: string;
+  readonly burstNamespace: string;
+  /** SCALER=local: local mode's burst pool manager (SCALER_URL). */
+  readonly scalerUrl: string | undefined;
 }
 
 export const DEFAULT_PROMETHEUS_URL = "http://prometheus.istio-system.svc.cluster.local:9090";
@@ -69,6 +82,18 @@ export function loadConfig(vars: NodeJS.ProcessEnv = process.env): WatcherConfig
   const router = env.oneOf<RouterKind>("ROUTER", ["istio", "local"], "istio");
   const virtualService = matching(env, "VIRTUAL_SERVICE", DNS_SUBDOMAIN, "a Kubernetes object name", NAMES.workerVirtualService);
   const meshUrl = router === "local" ? env.url("MESH_URL").replace(/\/+$/, "") : env.raw("MESH_URL") === undefined ? undefined : env.url("MESH_URL");
+  const scaler = env.oneOf<ScalerKind>("SCALER", SCALER_KINDS, "none");
+  let burstKubeconfig: string | undefined;
+  if (scaler === "kubernetes") {
+    const raw = env.raw("BURST_KUBECONFIG");
+    const requirement = "the path of a kubeconfig file for the burst cluster (with SCALER=kubernetes)";
+    if (raw === undefined || raw.trim() === "") throw new ConfigError("BURST_KUBECONFIG", requirement);
+    if (!existsSync(raw) || !statSync(raw).isFile()) throw new ConfigError("BURST_KUBECONFIG", `${requirement}; no such file`, raw);
+    burstKubeconfig = raw;
+  }
+  const burstDeployment = matching(env, "BURST_DEPLOYMENT", DNS_SUBDOMAIN, "a Kubernetes object name", NAMES.workerDeployment);
+  const burstNamespace = matching(env, "BURST_NAMESPACE", DNS_LABEL, "a Kubernetes namespace name (lowercase letters, digits, '-')", namespace);
+  const scalerUrl = scaler === "local" ? env.url("SCALER_URL").replace(/\/+$/, "") : env.raw("SCALER_URL") === undefined ? undefined : env.url("SCALER_URL");
   const window = formatDuration(settings.rateWindow);
   const health = settings.burstHealthQuery;
   return {
@@ -83,6 +108,11 @@ export function loadConfig(vars: NodeJS.ProcessEnv = process.env): WatcherConfig
     virtualService,
     namespace,
     meshUrl,
+    scaler,
+    burstKubeconfig,
+    burstDeployment,
+    burstNamespace,
+    scalerUrl,
   };
 }
 
@@ -108,5 +138,16 @@ export function policyFromConfig(c: WatcherConfig): Policy {
       unhealthySamples: s.burstUnhealthySamples,
       retryAfterMs: s.burstRetryAfter,
     },
+    capacity:
+      c.scaler === "none"
+        ? undefined
+        : {
+            minReplicas: s.burstMinReplicas,
+            maxReplicas: s.burstMaxReplicas,
+            switchReplicas: s.burstReplicas,
+            podCapacityRps: s.burstPodCapacityRps,
+            prewarmRps: s.prewarmRps,
+            cooldownMs: s.scaleDownCooldown,
+          },
   };
 }

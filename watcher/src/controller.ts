@@ -1,7 +1,9 @@
 /**
- * The watcher's loop. It sees only a MetricsSource and a TrafficRouter: each poll it takes a sample,
- * asks the pure decide() what to do, and when the weights change, sets them through the router.
- * Its state comes from the weights it finds at start (a restart in burst stays in burst).
+ * The watcher's loop. It sees only a MetricsSource and a TrafficRouter (and, with the capacity side
+ * on, a Scaler): each poll it takes a sample and reads the burst pool, asks the pure decide() what to
+ * do, asks the scaler for the replicas the decision wants, and when the weights change, sets them
+ * through the router. Its state comes from the weights (and the pool) it finds at start (a restart
+ * in burst stays in burst, with the replicas it finds).
  */
 import type { Logger } from "@istio-burst/common";
 import {
@@ -18,6 +20,8 @@ import { decide, initialState, phaseOf, type Decision, type Policy, type Sample,
 import type { WatcherMetrics } from "./metrics";
 import type { MetricsSource } from "./prometheus";
 import type { ChangeNote, TrafficRouter } from "./router";
+import type { Scaler } from "./scaler";
+import type { PoolReading } from "./decide";
 
 export interface ControllerOptions {
   readonly source: MetricsSource;
@@ -29,8 +33,12 @@ export interface ControllerOptions {
   readonly log: Logger;
   readonly metrics?: WatcherMetrics;
   readonly now?: () => number;
-  /** A router call that takes longer fails (the loop goes on; default 10 s). */
+  /** A router or scaler call that takes longer fails (the loop goes on; default 10 s). */
   readonly routerTimeoutMs?: number;
+  /** The capacity side (SCALER); undefined: off. */
+  readonly scaler?: Scaler;
+  /** Writes a Kubernetes Event for a scale request (the Istio router's writer); undefined: logs only. */
+  readonly recordEvent?: (note: ChangeNote) => Promise<void>;
 }
 
 /** The part of /status the controller knows (the app adds where it queries). */
@@ -42,6 +50,7 @@ const NOTES: Partial<Record<Action, Omit<ChangeNote, "message">>> = {
   "step-up": { reason: "BurstIncreased" },
   "step-down": { reason: "BurstDecreased" },
   "health-fallback": { reason: "BurstUnhealthy", warning: true },
+  "capacity-fallback": { reason: "BurstCapacityLost", warning: true },
 };
 
 /** Repeated failures are logged on the first occurrence, then every this many polls. */
@@ -56,6 +65,12 @@ export class Controller {
   private polls = 0;
   private initFailures = 0;
   private setFailures = 0;
+  private pool: PoolReading | undefined;
+  private poolReason: string | null = null;
+  private poolReadFailures = 0;
+  private scaleFailures = 0;
+  private lastScaleAt: string | null = null;
+  private dryRunReplicas: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private inFlight: Promise<unknown> = Promise.resolve();
@@ -102,15 +117,19 @@ export class Controller {
     if (!this.state && !(await this.init())) return undefined;
     const { source, router, policy, log, metrics, dryRun } = this.opts;
     const before = this.state as State;
-    const sample = await source.sample({ burstInUse: before.weights.burst > 0 });
+    const measured = await source.sample({ burstInUse: before.weights.burst > 0 });
+    const pool = await this.readPool();
+    const sample: Sample = pool === undefined ? measured : { ...measured, pool };
     const now = this.now();
     this.polls++;
     this.lastSample = { at: new Date(now).toISOString(), ...sample };
-    this.observe(before, sample);
+    this.observe(before, measured);
 
     const d = decide(before, sample, policy, now);
     metrics?.decisions.inc({ action: d.action });
     this.lastDecision = { at: new Date(now).toISOString(), action: d.action, reason: d.reason };
+    if (d.scaleReason !== undefined) this.poolReason = d.scaleReason;
+    if (d.replicas !== undefined) await this.scale(d.replicas, d.scaleReason ?? "", now);
     if (!d.changed) {
       this.state = d.state;
       return d;
@@ -134,12 +153,62 @@ export class Controller {
       ...this.changes.slice(1 - RECENT_CHANGES),
       { at: new Date(now).toISOString(), seq: ++this.changeCount, action: d.action, reason: d.reason, from: before.weights, to: d.weights, dryRun },
     ];
-    (d.action === "health-fallback" ? log.warn.bind(log) : log.info.bind(log))(fields, dryRun ? "would change weights (DRY_RUN)" : "changed weights");
+    (d.action === "health-fallback" || d.action === "capacity-fallback" ? log.warn.bind(log) : log.info.bind(log))(fields, dryRun ? "would change weights (DRY_RUN)" : "changed weights");
     metrics?.weightChanges.inc({ action: d.action });
     if (d.state.phase !== before.phase) metrics?.switches.inc({ to: d.state.phase });
     metrics?.lastChange.set(now / 1000);
     this.showWeights(d.state);
     return d;
+  }
+
+  /** The pool beside the sample: undefined without a scaler, null when the read failed (counted, logged once per streak). */
+  private async readPool(): Promise<PoolReading | null | undefined> {
+    const { scaler, metrics, log } = this.opts;
+    if (!scaler) return undefined;
+    try {
+      const pool = await this.bounded(scaler.get(), "reading the burst pool");
+      if (this.poolReadFailures > 0) log.info({ scaler: scaler.description, failedPolls: this.poolReadFailures }, "burst pool can be read again");
+      this.poolReadFailures = 0;
+      this.pool = pool;
+      metrics?.burstReplicas.set({ kind: "desired" }, pool.desired);
+      metrics?.burstReplicas.set({ kind: "ready" }, pool.ready);
+      return pool;
+    } catch (err) {
+      metrics?.poolReadErrors.inc();
+      if (this.poolReadFailures++ === 0) log.error({ err: errText(err), scaler: scaler.description }, "cannot read the burst pool; holding weights that would grow burst");
+      return null;
+    }
+  }
+
+  /** Asks the scaler for `replicas`; a failure is counted and logged, and the next decision asks again. */
+  private async scale(replicas: number, why: string, now: number): Promise<void> {
+    const { scaler, metrics, log, dryRun } = this.opts;
+    if (!scaler) return;
+    const from = this.pool?.desired;
+    const fields = { scaler: scaler.description, from, to: replicas, reason: why, dryRun };
+    if (dryRun) {
+      if (this.dryRunReplicas !== replicas) log.info(fields, "would scale the burst pool (DRY_RUN)");
+      this.dryRunReplicas = replicas;
+      return;
+    }
+    try {
+      await this.bounded(scaler.scale(replicas), "scaling the burst pool");
+    } catch (err) {
+      metrics?.scaleRequests.inc({ result: "error" });
+      if (this.scaleFailures++ % LOG_EVERY === 0) log.error({ ...fields, err: errText(err), failures: this.scaleFailures }, "failed to scale the burst pool; asking again at the next decision");
+      return;
+    }
+    this.scaleFailures = 0;
+    metrics?.scaleRequests.inc({ result: "ok" });
+    this.lastScaleAt = new Date(now).toISOString();
+    if (this.pool) this.pool = { ...this.pool, desired: replicas };
+    metrics?.burstReplicas.set({ kind: "desired" }, replicas);
+    log.info(fields, "scaled the burst pool");
+    const note: ChangeNote = {
+      reason: from !== undefined && replicas < from ? "BurstPoolScaledDown" : "BurstPoolScaledUp",
+      message: `${scaler.description}: replicas ${from ?? "?"} -> ${replicas}: ${why}`,
+    };
+    await this.opts.recordEvent?.(note).catch((err: unknown) => log.warn({ err: errText(err) }, "scaled the burst pool but the Kubernetes Event could not be written"));
   }
 
   private observe(before: State, sample: Sample): void {
@@ -232,6 +301,9 @@ export class Controller {
       changes: this.changeCount,
       lastChange: this.changes.at(-1) ?? null,
       recentChanges: this.changes,
+      burstPool: this.opts.scaler
+        ? { desired: this.pool?.desired ?? 0, ready: this.pool?.ready ?? 0, reason: this.poolReason, lastScaleAt: this.lastScaleAt }
+        : null,
     };
   }
 }

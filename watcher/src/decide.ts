@@ -24,6 +24,33 @@ export interface HealthPolicy {
   readonly retryAfterMs: number;
 }
 
+/**
+ * The capacity side (optional): the burst pool's size. Off unless the policy has it and the sample
+ * carries a pool reading.
+ */
+export interface CapacityPolicy {
+  /** Replicas while no burst is needed (BURST_MIN_REPLICAS). */
+  readonly minReplicas: number;
+  /** Replicas at most (BURST_MAX_REPLICAS). */
+  readonly maxReplicas: number;
+  /** switch mode: replicas that must be ready before all the burst weight moves (BURST_REPLICAS). */
+  readonly switchReplicas: number;
+  /** overflow mode: requests/s one replica serves (BURST_POD_CAPACITY_RPS). */
+  readonly podCapacityRps: number;
+  /** Replicas are started when the fast view is above this (PREWARM_RPS). */
+  readonly prewarmRps: number;
+  /** The pool is kept at the highest need seen within this window (ms), then shrinks (SCALE_DOWN_COOLDOWN). */
+  readonly cooldownMs: number;
+}
+
+/** The burst pool as the scaler read it. */
+export interface PoolReading {
+  /** replicas asked for */
+  readonly desired: number;
+  /** replicas ready to serve */
+  readonly ready: number;
+}
+
 export interface Policy {
   readonly mode: Mode;
   /** switch mode: go to the burst weights above this rate (requests/s). */
@@ -47,10 +74,20 @@ export interface Policy {
   /** overflow mode: the burst weight only goes down once it would also go down at rps + this band. */
   readonly overflowBandRps: number;
   readonly health: HealthPolicy;
+  /** The capacity side; undefined: off (the burst pool is not scaled and not looked at). */
+  readonly capacity?: CapacityPolicy;
+}
+
+/**
+ * The pool reading beside a sample: undefined when the capacity side is off; null when it is on but
+ * the pool could not be read this poll (no weight grows towards burst then).
+ */
+export interface WithPool {
+  readonly pool?: PoolReading | null;
 }
 
 /** One poll's observation, as the metrics source typed it. */
-export type Sample =
+export type Sample = (
   | {
       readonly kind: "value";
       /** worker-service requests/s, as seen by the frontend's sidecar: the slow view (coming back) */
@@ -61,7 +98,9 @@ export type Sample =
       readonly burstSuccessRatio?: number;
     }
   | { readonly kind: "nodata"; readonly reason: NoDataReason }
-  | { readonly kind: "error"; readonly message: string };
+  | { readonly kind: "error"; readonly message: string }
+) &
+  WithPool;
 
 export interface State {
   /** The weights in effect (as far as the watcher knows). */
@@ -85,6 +124,17 @@ export interface State {
   readonly dataSince: number | null;
   /** The burst weight each sample of the stabilization window asked for, oldest first. */
   readonly recent: readonly Recommendation[];
+  /**
+   * Capacity side: the replicas needed within the cooldown window, oldest first, each higher than
+   * every later one (the first is the highest); null until the first decision with a pool reading
+   * (which seeds it from the pool found, so a restart keeps the replicas it finds).
+   */
+  readonly needs?: readonly ReplicaNeed[] | null;
+}
+
+export interface ReplicaNeed {
+  readonly at: number;
+  readonly replicas: number;
 }
 
 export interface Recommendation {
@@ -101,6 +151,12 @@ export interface Decision {
   readonly action: Action;
   /** Why, in words (logged and written to the Kubernetes Event when the weights change). */
   readonly reason: string;
+  /** Capacity side: the replicas the burst pool should have, when that differs from the pool's desired count. */
+  readonly replicas?: number;
+  /** Capacity side: the replicas the pool should have (whether or not that is a change). */
+  readonly desiredReplicas?: number;
+  /** Capacity side: why the pool has (or gets) desiredReplicas. */
+  readonly scaleReason?: string;
 }
 
 export function phaseOf(weights: Weights, policy: Policy): Phase {
@@ -122,6 +178,7 @@ export function initialState(weights: Weights, policy: Policy): State {
     burstBlockedUntil: null,
     dataSince: null,
     recent: [],
+    needs: null,
   };
 }
 
@@ -144,6 +201,93 @@ const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
  * counters that need consecutive evidence restart, and the streak of missing data is counted.
  */
 export function decide(state: State, sample: Sample, policy: Policy, now: number): Decision {
+  const cap = policy.capacity;
+  if (!cap || sample.pool === undefined) return decideWeights(state, sample, policy, now, undefined);
+  const pool = sample.pool;
+  const upRps = sample.kind === "value" ? (sample.upRps ?? sample.rps) : undefined;
+  const rps = sample.kind === "value" ? sample.rps : undefined;
+  const inUse = state.weights.burst > 0;
+  // The replicas needed now, and why.
+  let need = 0;
+  let needWhy = "";
+  if (rps === undefined || upRps === undefined) {
+    // no data: keep what the pool has while burst carries traffic
+    if (inUse) {
+      need = clampReplicas(policy.mode === "switch" ? cap.switchReplicas : Math.max(1, pool?.desired ?? 1), cap);
+      needWhy = `burst carries ${state.weights.burst}% and the rate is unknown: keeping ${need}`;
+    }
+  } else {
+    const wanted =
+      policy.mode === "switch" ? upRps > policy.highRps : overflowBurstWeight(upRps, policy) > policy.natural.burst;
+    const prewarm = upRps > cap.prewarmRps;
+    if (inUse || wanted || prewarm) {
+      const why = inUse ? `burst carries ${state.weights.burst}%` : wanted ? `observed ${fmt(upRps)} rps calls for burst` : `observed ${fmt(upRps)} rps > PREWARM_RPS ${fmt(cap.prewarmRps)}`;
+      if (policy.mode === "switch") {
+        need = clampReplicas(cap.switchReplicas, cap);
+        needWhy = `${why}: BURST_REPLICAS ${need}`;
+      } else {
+        const excess = Math.max(0, Math.max(rps, upRps) - policy.primaryCapacityRps);
+        need = clampReplicas(Math.max(1, Math.ceil(excess / cap.podCapacityRps - 1e-9)), cap);
+        needWhy = `${why}: ${fmt(excess)} rps over PRIMARY_CAPACITY_RPS at ${fmt(cap.podCapacityRps)} rps a replica needs ${need}`;
+      }
+    }
+  }
+  // Up at once, down a cooldown after the need was last this high.
+  let needs: ReplicaNeed[];
+  if (state.needs === null || state.needs === undefined) {
+    const found = pool ? Math.min(pool.desired, cap.maxReplicas) : 0;
+    needs = found > cap.minReplicas ? [{ at: now, replicas: found }] : [];
+  } else {
+    needs = state.needs.filter((n) => n.at > now - cap.cooldownMs);
+  }
+  needs = [...needs.filter((n) => n.replicas > need), { at: now, replicas: need }];
+  const highest = needs[0];
+  const desired = Math.max(cap.minReplicas, highest.replicas);
+  let scaleReason: string;
+  if (need > 0 && need >= highest.replicas) scaleReason = needWhy;
+  else if (highest.replicas > cap.minReplicas)
+    scaleReason =
+      `${highest.replicas} replicas needed ${fmt((now - highest.at) / 1000)}s ago` +
+      (need > 0 ? ` (${need} now)` : "") +
+      `: kept for SCALE_DOWN_COOLDOWN ${fmt(cap.cooldownMs / 1000)}s`;
+  else scaleReason = `no burst needed: BURST_MIN_REPLICAS ${cap.minReplicas}`;
+
+  // the burst weight those replicas are sized for: the ready share of it is what they carry
+  const sizedFor =
+    policy.mode === "switch" ? policy.burst.burst : rps === undefined || upRps === undefined ? 0 : overflowBurstWeight(Math.max(rps, upRps), policy);
+  const gate: Gate = { pool, needed: Math.max(need, 1), sizedFor };
+  const d = decideWeights({ ...state, needs }, sample, policy, now, gate);
+  const out: Decision = { ...d, desiredReplicas: desired, scaleReason };
+  return pool && pool.desired !== desired ? { ...out, replicas: desired } : out;
+}
+
+function clampReplicas(n: number, cap: CapacityPolicy): number {
+  return Math.max(Math.min(1, cap.maxReplicas), Math.min(n, cap.maxReplicas));
+}
+
+/** What the capacity side lets the weights do: the pool (null: unknown) and the replicas the burst share needs. */
+interface Gate {
+  readonly pool: PoolReading | null;
+  readonly needed: number;
+  /** The burst weight `needed` replicas are sized for. */
+  readonly sizedFor: number;
+}
+
+/**
+ * The burst weight the ready replicas allow out of `wanted`: the wanted share scaled by the ready
+ * share of the replicas needed, rounded down to a multiple of stepWeight; 0 with no ready replica.
+ */
+export function allowedBurstWeight(wanted: number, ready: number, needed: number, stepWeight: number): number {
+  if (ready <= 0 || wanted <= 0) return 0;
+  const share = Math.min(1, ready / Math.max(1, needed));
+  return Math.min(wanted, Math.floor((wanted * share) / stepWeight + 1e-9) * stepWeight);
+}
+
+function readyText(g: Gate): string {
+  return g.pool ? `${g.pool.ready} of ${g.needed} ready` : "burst pool unknown";
+}
+
+function decideWeights(state: State, sample: Sample, policy: Policy, now: number, gate: Gate | undefined): Decision {
   if (sample.kind !== "value") {
     const next: State = {
       ...state,
@@ -155,6 +299,8 @@ export function decide(state: State, sample: Sample, policy: Policy, now: number
       noDataStreak: sample.kind === "nodata" ? state.noDataStreak + 1 : state.noDataStreak,
       errorStreak: sample.kind === "error" ? state.errorStreak + 1 : state.errorStreak,
     };
+    const fallback = gate && capacityFallback(next, gate, policy, now, undefined);
+    if (fallback) return fallback;
     return sample.kind === "nodata"
       ? hold(next, "no-data", `no data (${sample.reason}): holding weights`)
       : hold(next, "query-error", `query failed (${sample.message}): holding weights`);
@@ -206,6 +352,11 @@ export function decide(state: State, sample: Sample, policy: Policy, now: number
         target = policy.natural;
         action = "to-natural";
         why = `observed ${fmt(rps)} rps < LOW_RPS ${fmt(policy.lowRps)}, and every sample of the last ${stable} below it`;
+      } else if (gate && !down && s.weights.burst < policy.burst.burst) {
+        // in burst below the burst weights (capped by the ready share): rise as replicas become ready
+        target = policy.burst;
+        action = "step-up";
+        why = `burst replicas becoming ready`;
       }
     }
   } else {
@@ -230,6 +381,21 @@ export function decide(state: State, sample: Sample, policy: Policy, now: number
     }
   }
 
+  if (gate) {
+    const fallback = capacityFallback(s, gate, policy, now, target);
+    if (fallback) return fallback;
+    if (target && target.burst > s.weights.burst) {
+      const allowed = gate.pool ? allowedBurstWeight(target.burst, gate.pool.ready, gate.needed, policy.stepWeight) : 0;
+      if (allowed <= s.weights.burst) {
+        const waiting = gate.pool ? `waiting for burst replicas: ${readyText(gate)}` : "waiting for the burst pool's status (its last read failed)";
+        return hold(s, "wait-capacity", `${why}; ${waiting}`);
+      }
+      if (allowed < target.burst) {
+        target = { primary: 100 - allowed, burst: allowed };
+        why = `${why}; capped at ${allowed}% by the ready burst replicas (${readyText(gate)})`;
+      }
+    }
+  }
   if (!target || sameWeights(target, s.weights)) return hold(s, "hold", `observed ${fmt(rps)} rps: holding weights`);
 
   if (target.burst > s.weights.burst && s.burstBlockedUntil !== null) {
@@ -257,6 +423,20 @@ function remember(s: State, burst: number, policy: Policy, now: number): { dataS
   const from = now - policy.downStabilizationMs;
   const recent = [...s.recent.filter((r) => r.at > from), { at: now, burst }];
   return { dataSince, recent, full: dataSince <= from };
+}
+
+/**
+ * Burst carries more weight than its ready replicas allow (the pool died, or was scaled away): cut
+ * the burst weight to what they allow at once (MIN_DWELL does not apply). A planned move further
+ * down is taken instead when it goes lower. undefined: nothing to cut.
+ */
+function capacityFallback(s: State, gate: Gate, policy: Policy, now: number, target: Weights | undefined): Decision | undefined {
+  if (!gate.pool || s.weights.burst <= 0) return undefined;
+  const allowed = allowedBurstWeight(Math.max(s.weights.burst, gate.sizedFor), gate.pool.ready, gate.needed, policy.stepWeight);
+  if (allowed >= s.weights.burst) return undefined;
+  const to = Math.min(allowed, target?.burst ?? allowed);
+  const reason = `burst carries ${s.weights.burst}% but only ${readyText(gate)} burst replicas: cut to ${to}%`;
+  return change({ ...s, upStreak: 0, downStreak: 0 }, { primary: 100 - to, burst: to }, "capacity-fallback", reason, policy, now);
 }
 
 function streakText(n: number): string {

@@ -16,6 +16,9 @@ export interface WatcherMetrics {
   readonly noData: Counter<"reason">;
   readonly routerErrors: Counter<"op">;
   readonly routerConflicts: Counter;
+  readonly burstReplicas: Gauge<"kind">;
+  readonly scaleRequests: Counter<"result">;
+  readonly poolReadErrors: Counter;
 }
 
 export function createWatcherMetrics(registry: Registry): WatcherMetrics {
@@ -34,6 +37,9 @@ export function createWatcherMetrics(registry: Registry): WatcherMetrics {
     noData: new Counter({ name: "watcher_no_data_total", help: "Polls whose query answered without a usable value, by reason", labelNames: ["reason"], registers }),
     routerErrors: new Counter({ name: "watcher_router_errors_total", help: "Failed reads (get) and writes (set) of the weights", labelNames: ["op"], registers }),
     routerConflicts: new Counter({ name: "watcher_router_conflicts_total", help: "Weight patches refused as stale and retried after a re-read", registers }),
+    burstReplicas: new Gauge({ name: "watcher_burst_replicas", help: "Burst worker replicas as last read (SCALER): desired (asked for) and ready", labelNames: ["kind"], registers }),
+    scaleRequests: new Counter({ name: "watcher_scale_requests_total", help: "Scale requests to the burst pool, by result (ok, error)", labelNames: ["result"], registers }),
+    poolReadErrors: new Counter({ name: "watcher_pool_read_errors_total", help: "Failed reads of the burst pool (weights that would grow burst are held)", registers }),
   };
   // Every label value exists from the start, so rate() and absent() work before the first event.
   for (const a of ACTIONS) m.decisions.inc({ action: a }, 0);
@@ -41,5 +47,6 @@ export function createWatcherMetrics(registry: Registry): WatcherMetrics {
   for (const to of ["burst", "natural"]) m.switches.inc({ to }, 0);
   for (const reason of NO_DATA_REASONS) m.noData.inc({ reason }, 0);
   for (const op of ["get", "set"]) m.routerErrors.inc({ op }, 0);
+  for (const result of ["ok", "error"]) m.scaleRequests.inc({ result }, 0);
   return m;
 }

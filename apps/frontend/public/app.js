@@ -384,6 +384,7 @@
     setText("routing-mode", r.mode + " mode");
     setWeights(r.weights);
     renderThresholds(r);
+    renderBurstPool(r.burstPool);
     var d = r.lastDecision;
     var decision = $("routing-decision");
     decision.textContent = "";
@@ -396,5 +397,19 @@
     renderChanges(r);
     markChanges(r.recentChanges);
   }
+  /** "burst pool: 1 of 2 ready", when the watcher scales the burst pool; hidden otherwise. */
+  function renderBurstPool(pool) {
+    var box = $("burst-pool");
+    if (!pool || typeof pool.ready !== "number" || typeof pool.desired !== "number") {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    box.dataset.ready = String(pool.ready);
+    box.dataset.desired = String(pool.desired);
+    setText("burst-pool-text", pool.ready + " of " + pool.desired + " ready");
+    box.classList.toggle("text-warning", pool.ready < pool.desired);
+  }
+
   socket.on("routing", renderRouting);
 })();

@@ -8,12 +8,12 @@ export const MODES: readonly Mode[] = ["switch", "overflow"];
 export type Phase = "natural" | "burst";
 
 /** Actions that change the weights. */
-export type WeightChangeAction = "to-burst" | "to-natural" | "step-up" | "step-down" | "health-fallback";
-export const WEIGHT_CHANGE_ACTIONS: readonly WeightChangeAction[] = ["to-burst", "to-natural", "step-up", "step-down", "health-fallback"];
+export type WeightChangeAction = "to-burst" | "to-natural" | "step-up" | "step-down" | "health-fallback" | "capacity-fallback";
+export const WEIGHT_CHANGE_ACTIONS: readonly WeightChangeAction[] = ["to-burst", "to-natural", "step-up", "step-down", "health-fallback", "capacity-fallback"];
 
 /** Actions that hold the weights. */
-export type HoldAction = "hold" | "dwell" | "burst-blocked" | "no-data" | "query-error";
-export const HOLD_ACTIONS: readonly HoldAction[] = ["hold", "dwell", "burst-blocked", "no-data", "query-error"];
+export type HoldAction = "hold" | "dwell" | "burst-blocked" | "no-data" | "query-error" | "wait-capacity";
+export const HOLD_ACTIONS: readonly HoldAction[] = ["hold", "dwell", "burst-blocked", "no-data", "query-error", "wait-capacity"];
 
 /** What one decision did. */
 export type Action = WeightChangeAction | HoldAction;

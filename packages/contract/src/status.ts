@@ -73,4 +73,18 @@ export interface WatcherStatus {
   readonly lastChange: WeightChange | null;
   /** the last RECENT_CHANGES changes, oldest first */
   readonly recentChanges: readonly WeightChange[];
+  /** the burst worker pool, when the watcher scales it (SCALER); null otherwise */
+  readonly burstPool: BurstPoolStatus | null;
+}
+
+/** The burst worker pool as the watcher's scaler sees it. */
+export interface BurstPoolStatus {
+  /** the replicas asked for (the Deployment's spec.replicas, or local mode's pool size) */
+  readonly desired: number;
+  /** the replicas ready to serve */
+  readonly ready: number;
+  /** why the desired count is what it is, in the watcher's words; null before its first decision */
+  readonly reason: string | null;
+  /** ISO time of the last scale request this watcher made; null since start */
+  readonly lastScaleAt: string | null;
 }

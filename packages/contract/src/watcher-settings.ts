@@ -56,6 +56,18 @@ export interface WatcherSettings {
   readonly burstUnhealthySamples: number;
   /** ms: after a fallback, burst is not used for this long */
   readonly burstRetryAfter: number;
+  /** burst worker replicas while no burst is needed (0: an idle burst pool costs nothing) */
+  readonly burstMinReplicas: number;
+  /** burst worker replicas at most */
+  readonly burstMaxReplicas: number;
+  /** switch mode: burst worker replicas that must be ready before traffic moves to burst */
+  readonly burstReplicas: number;
+  /** overflow mode: requests/s one burst worker serves (sets the replicas the excess needs) */
+  readonly burstPodCapacityRps: number;
+  /** requests/s (fast view) above which burst replicas are started before the shift is due */
+  readonly prewarmRps: number;
+  /** ms: the burst pool goes back to burstMinReplicas this long after it was last needed */
+  readonly scaleDownCooldown: number;
   /** decide and log, never set the weights */
   readonly dryRun: boolean;
 }
@@ -115,6 +127,12 @@ export const WATCHER_SETTINGS: readonly SettingSpec[] = [
   row({ key: "burstMinSuccess", env: "BURST_MIN_SUCCESS", kind: "number", min: 0, max: 1, default: 0.5, defaultText: "0.5", doc: "a burst success ratio below this counts as a failing sample" }),
   row({ key: "burstUnhealthySamples", env: "BURST_UNHEALTHY_SAMPLES", kind: "integer", min: 1, max: 1000, default: 3, defaultText: "3", doc: "failing samples in a row before all traffic returns to primary" }),
   row({ key: "burstRetryAfter", env: "BURST_RETRY_AFTER", kind: "duration", min: 0, default: 60_000, defaultText: "60s", doc: "after a health fallback, burst is not used again for this long" }),
+  row({ key: "burstMinReplicas", env: "BURST_MIN_REPLICAS", kind: "integer", min: 0, max: 1000, default: 0, defaultText: "0", doc: "burst worker replicas while no burst is needed (0: an idle burst pool costs nothing)" }),
+  row({ key: "burstMaxReplicas", env: "BURST_MAX_REPLICAS", kind: "integer", min: 1, max: 1000, default: 5, defaultText: "5", doc: "burst worker replicas at most" }),
+  row({ key: "burstReplicas", env: "BURST_REPLICAS", kind: "integer", min: 1, max: 1000, default: 2, defaultText: "2", doc: "switch mode: burst worker replicas that must be ready before traffic moves to burst" }),
+  row({ key: "burstPodCapacityRps", env: "BURST_POD_CAPACITY_RPS", kind: "number", min: 0, minExclusive: true, default: 10, defaultText: "10", doc: "overflow mode: requests/s one burst worker serves; the excess over primary's capacity sets the replicas needed" }),
+  row({ key: "prewarmRps", env: "PREWARM_RPS", kind: "number", min: 0, default: (s) => s.lowRps + (s.highRps - s.lowRps) / 2, defaultText: "`(lowRps + highRps) / 2`", doc: "above this many requests/s (fast view) burst replicas are started before the shift is due (at most `highRps`)" }),
+  row({ key: "scaleDownCooldown", env: "SCALE_DOWN_COOLDOWN", kind: "duration", min: 0, default: 60_000, defaultText: "60s", doc: "the burst pool goes back to `burstMinReplicas` this long after it was last needed" }),
   row({ key: "dryRun", env: "DRY_RUN", kind: "boolean", default: false, defaultText: "false", doc: "decide and log, never set the weights" }),
 ];
 
@@ -268,6 +286,16 @@ export function parseWatcherSettings(
   }
   if (!(settings.burstWeights.burst > settings.naturalWeights.burst)) {
     problem("burstWeights", `weights that send more to burst than ${name("naturalWeights")} (${formatWeights(settings.naturalWeights)})`, settings.burstWeights);
+  }
+  // (a derived prewarmRps follows highRps and lowRps: when those do not fit, only they are reported)
+  if (settings.prewarmRps > settings.highRps && (given.has("prewarmRps") || settings.lowRps < settings.highRps)) {
+    problem("prewarmRps", `a number of at most ${name("highRps")} (${settings.highRps})`, settings.prewarmRps);
+  }
+  if (settings.burstMinReplicas > settings.burstMaxReplicas) {
+    problem("burstMinReplicas", `an integer of at most ${name("burstMaxReplicas")} (${settings.burstMaxReplicas})`, settings.burstMinReplicas);
+  }
+  if (settings.burstReplicas > settings.burstMaxReplicas) {
+    problem("burstReplicas", `an integer of at most ${name("burstMaxReplicas")} (${settings.burstMaxReplicas})`, settings.burstReplicas);
   }
   if (settings.maxBurstWeight < settings.naturalWeights.burst) {
     problem("maxBurstWeight", `an integer from ${settings.naturalWeights.burst} (the burst weight of ${name("naturalWeights")}) to 100`, settings.maxBurstWeight);

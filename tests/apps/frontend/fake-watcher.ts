@@ -76,6 +76,7 @@ export function cannedStatus(): WatcherStatus {
       },
       { ...toBurst, seq: 3, at: "2026-01-02T10:00:35.000Z" },
     ],
+    burstPool: { desired: 2, ready: 1, reason: "switch mode: 2 replicas to burst", lastScaleAt: "2026-01-02T10:00:30.000Z" },
   };
 }
 

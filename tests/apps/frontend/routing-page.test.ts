@@ -35,7 +35,6 @@ beforeAll(async () => {
     highRps: 15,
     lowRps: 10,
     primaryWorkers: 1,
-    burstWorkers: 1,
     out: devNull(),
     err: devNull(),
     readyTimeoutMs: 60_000,

@@ -72,7 +72,20 @@ it("shows overflow mode in dry run: the capacity and steps, the fast view, and r
   const reason = await page.$eval("#routing-changes .change-reason", (el: any) => ({ text: el.textContent, images: el.querySelectorAll("img").length }));
   expect(reason).toEqual({ text: "<img src=x onerror=alert(1)> over PRIMARY_CAPACITY_RPS 15", images: 0 });
   expect(await text(page, "routing-changes")).toMatch(/primary 70 \/ burst 30\s*dry run/);
+  // the burst pool's size, from /api/routing's burstPool
+  expect(await text(page, "burst-pool")).toBe("burst pool: 1 of 2 ready");
   await maybeScreenshot(page, "routing-overflow");
+  expect(problems).toEqual([]);
+  await page.close();
+});
+
+it("hides the burst pool line when the watcher does not scale the pool", async () => {
+  const watcher = await startFakeWatcher({ kind: "json", body: { ...cannedStatus(), burstPool: null } });
+  watchers.push(watcher);
+  const { page, problems } = await openPage(watcher.url);
+  await page.waitForSelector("#routing[data-watcher=ok]");
+  expect(await text(page, "routing-mode")).toBe("switch mode");
+  expect(await text(page, "burst-pool")).toBe("");
   expect(problems).toEqual([]);
   await page.close();
 });

@@ -68,6 +68,8 @@ describe("GET /api/routing against a watcher that answers", () => {
       lastDecision: { at: "2026-01-02T10:00:41.000Z", action: "hold", reason: "observed 24.9 rps: holding weights" },
       changes: 3,
       recentChanges: canned.recentChanges,
+      // the burst pool's size, for "burst pool: 1 of 2 ready" (the reason and time stay with the watcher)
+      burstPool: { ready: 1, desired: 2 },
     });
     if (body.watcher !== "ok") throw new Error("not ok");
     expect(body.thresholds).toMatchObject({ highRps: 15, lowRps: 10 });

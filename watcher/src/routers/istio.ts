@@ -135,6 +135,15 @@ export class IstioRouter implements TrafficRouter {
     }
   }
 
+  /** Writes an Event on the VirtualService without changing it (the capacity side's scale requests). */
+  async recordEvent(note: ChangeNote): Promise<void> {
+    try {
+      await this.event({}, note);
+    } catch (err) {
+      throw this.apiError(err, "create Event");
+    }
+  }
+
   private async read(): Promise<VirtualService> {
     try {
       return (await this.custom.getNamespacedCustomObject(this.ref)) as VirtualService;

@@ -1,0 +1,135 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { NAMES } from "../packages/contract/src";
+import { serviceAccountToken, tokenKubeconfig } from "../istio/remote-secret";
+
+/** The burst cluster's ServiceAccount (and Role, RoleBinding) the watcher's scaler acts as. */
+export const BURST_SCALER_ACCOUNT = "istio-watcher-scaler";
+/** The primary cluster's Secret holding the scaler's kubeconfig for the burst cluster. */
+export const BURST_KUBECONFIG_SECRET = "istio-watcher-burst-kubeconfig";
+/** The key of that Secret (the file name once mounted). */
+export const BURST_KUBECONFIG_KEY = "kubeconfig";
+
+export interface BurstScalerAccessArgs {
+  /** Kubernetes provider of the burst cluster (the ServiceAccount, its Role and token); not the primary's. */
+  burstProvider: k8s.Provider;
+  /** Kubernetes provider of the primary cluster (where the watcher and the kubeconfig Secret are). */
+  primaryProvider: k8s.Provider;
+  /** Namespace of the burst worker Deployment in the burst cluster (the Role's namespace). */
+  burstNamespace: pulumi.Input<string>;
+  /** Namespace of the watcher in the primary cluster (the kubeconfig Secret's namespace). */
+  primaryNamespace: pulumi.Input<string>;
+  /** The one Deployment the scaler may read and scale; default `worker-deployment`. */
+  deploymentName?: string;
+  /** Name of the burst cluster inside the kubeconfig (cluster, context and user entries). */
+  clusterName: string;
+  /** API server address of the burst cluster (host or IP, with or without `https://`); it must be reachable from the primary's pods. */
+  server: pulumi.Input<string>;
+  /** base64 PEM of the burst cluster's CA. */
+  caCertificate: pulumi.Input<string>;
+}
+
+/**
+ * What the watcher's scaler needs to resize the burst worker pool, and nothing more:
+ * - in the burst cluster, the ServiceAccount `istio-watcher-scaler`, a Role that can only `get` and
+ *   `patch` the scale subresource of the one worker Deployment and `get` that Deployment (its ready
+ *   replicas), the RoleBinding, and a long-lived token for the account (a
+ *   `kubernetes.io/service-account-token` Secret, read back once the token controller has filled it in);
+ * - a kubeconfig from the burst endpoint, its CA and that token, as a Pulumi secret, stored in the
+ *   primary as the Secret `istio-watcher-burst-kubeconfig` (key `kubeconfig`), which only the watcher mounts.
+ */
+export class BurstScalerAccess extends pulumi.ComponentResource {
+  public readonly serviceAccount: k8s.core.v1.ServiceAccount;
+  public readonly role: k8s.rbac.v1.Role;
+  public readonly roleBinding: k8s.rbac.v1.RoleBinding;
+  /** the token Secret in the burst cluster */
+  public readonly tokenSecret: k8s.core.v1.Secret;
+  /** the kubeconfig for the burst cluster (a Pulumi secret) */
+  public readonly kubeconfig: pulumi.Output<string>;
+  /** the kubeconfig Secret in the primary cluster */
+  public readonly secret: k8s.core.v1.Secret;
+  /** `istio-watcher-burst-kubeconfig`; resolves once the Secret exists */
+  public readonly secretName: pulumi.Output<string>;
+  /** the key of the kubeconfig in that Secret */
+  public readonly secretKey: string = BURST_KUBECONFIG_KEY;
+  /** the Deployment the scaler may scale */
+  public readonly deploymentName: string;
+
+  constructor(name: string, args: BurstScalerAccessArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("istio-burst:apps:BurstScalerAccess", name, {}, opts);
+    if (args.burstProvider === args.primaryProvider) {
+      throw new pulumi.ResourceError("burstProvider must be the burst cluster's provider, not the primary one", this);
+    }
+    const deployment = args.deploymentName ?? NAMES.workerDeployment;
+    this.deploymentName = deployment;
+    const burstOpts = { parent: this, provider: args.burstProvider };
+    const metadata = { name: BURST_SCALER_ACCOUNT, namespace: args.burstNamespace, labels: { app: NAMES.watcher } };
+
+    this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata, automountServiceAccountToken: false }, burstOpts);
+    this.role = new k8s.rbac.v1.Role(
+      `${name}-role`,
+      {
+        metadata,
+        rules: [
+          // read and set the replicas of that one Deployment (the watcher's merge patch of spec.replicas)
+          { apiGroups: ["apps"], resources: ["deployments/scale"], resourceNames: [deployment], verbs: ["get", "patch"] },
+          // read its status (ready replicas)
+          { apiGroups: ["apps"], resources: ["deployments"], resourceNames: [deployment], verbs: ["get"] },
+        ],
+      },
+      burstOpts,
+    );
+    this.roleBinding = new k8s.rbac.v1.RoleBinding(
+      `${name}-rolebinding`,
+      {
+        metadata,
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: this.role.metadata.name },
+        subjects: [{ kind: "ServiceAccount", name: this.serviceAccount.metadata.name, namespace: args.burstNamespace }],
+      },
+      burstOpts,
+    );
+
+    // The token controller fills `data.token` in after creation (and deletes a Secret whose account
+    // does not exist: the annotation names the account's output, so the Secret comes after it).
+    this.tokenSecret = new k8s.core.v1.Secret(
+      `${name}-token`,
+      {
+        metadata: {
+          name: `${BURST_SCALER_ACCOUNT}-token`,
+          namespace: args.burstNamespace,
+          labels: { app: NAMES.watcher },
+          annotations: { "kubernetes.io/service-account.name": this.serviceAccount.metadata.name },
+        },
+        type: "kubernetes.io/service-account-token",
+      },
+      burstOpts,
+    );
+    const filled = k8s.core.v1.Secret.get(
+      `${name}-token-read`,
+      pulumi.interpolate`${this.tokenSecret.metadata.namespace}/${this.tokenSecret.metadata.name}`,
+      { ...burstOpts, dependsOn: [this.tokenSecret] },
+    );
+    const token = pulumi
+      .all([filled.data, args.burstNamespace])
+      .apply(([data, ns]) => serviceAccountToken(data, { secret: `${ns}/${BURST_SCALER_ACCOUNT}-token`, account: BURST_SCALER_ACCOUNT, cluster: args.clusterName }, pulumi.runtime.isDryRun()));
+
+    this.kubeconfig = pulumi.secret(
+      pulumi.all([args.server, args.caCertificate, token]).apply(([server, ca, t]) =>
+        tokenKubeconfig(args.clusterName, server.startsWith("https://") ? server : `https://${server}`, ca, t),
+      ),
+    );
+
+    this.secret = new k8s.core.v1.Secret(
+      `${name}-kubeconfig`,
+      {
+        metadata: { name: BURST_KUBECONFIG_SECRET, namespace: args.primaryNamespace, labels: { app: NAMES.watcher } },
+        type: "Opaque",
+        stringData: { [BURST_KUBECONFIG_KEY]: this.kubeconfig },
+      },
+      { parent: this, provider: args.primaryProvider },
+    );
+    this.secretName = this.secret.metadata.name;
+
+    this.registerOutputs({ secretName: this.secretName, kubeconfig: this.kubeconfig });
+  }
+}
