@@ -167,7 +167,8 @@ function markdown(r: Results): string {
       `Up: the fast view (irate over ${l.settings.upRateWindow}) sees the new rate in the first full scrape interval after the step, so at worst two`,
       "scrape intervals, a poll and the 2 s share window. Down: the slow view (rate over " + l.settings.rateWindow + ") falls below the low threshold",
       `after (${l.settings.upRate}−${l.settings.lowRps})/(${l.settings.upRate}−${l.settings.downRate}) of its window, then every sample of the ${l.settings.downStabilization} stabilization window must agree;`,
-      "a scrape, a poll and the share window add to it.",
+      "a scrape, a poll and the share window add to it. The burst pool starts with no worker (local mode's default), so the time up",
+      "also holds starting the workers the watcher asks for and waiting until they are ready, before any weight moves to them.",
       "",
     );
   }
