@@ -65,6 +65,25 @@ export class KubeApiError extends Error {
   }
 }
 
+/**
+ * What a failed @kubernetes/client-node call says: the HTTP status (undefined when the request never
+ * got an answer), the API server's `message` when its body has one, and the network error otherwise.
+ */
+export function readKubeError(err: unknown): { status: number | undefined; message: string | undefined; network: string } {
+  const e = err as { code?: unknown; body?: unknown; message?: string; cause?: { code?: string } };
+  const status = typeof e.code === "number" ? e.code : undefined;
+  let body: unknown = e.body;
+  if (typeof body === "string") {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      /* keep the text */
+    }
+  }
+  const message = (body as { message?: unknown } | undefined)?.message;
+  return { status, message: typeof message === "string" ? message : undefined, network: e.cause?.code ?? e.message ?? String(err) };
+}
+
 export async function createIstioRouter(opts: IstioRouterOptions): Promise<IstioRouter> {
   const k8s: K8s = await import("@kubernetes/client-node");
   let kc = opts.kubeConfig;
@@ -181,21 +200,8 @@ export class IstioRouter implements TrafficRouter {
 
   private apiError(err: unknown, what: string): KubeApiError {
     if (err instanceof KubeApiError) return err;
-    const e = err as { code?: unknown; body?: unknown; message?: string; cause?: { code?: string } };
-    const status = typeof e.code === "number" ? e.code : undefined;
-    let detail = e.cause?.code ?? e.message ?? String(err);
-    if (status !== undefined) {
-      let body: unknown = e.body;
-      if (typeof body === "string") {
-        try {
-          body = JSON.parse(body);
-        } catch {
-          /* keep the text */
-        }
-      }
-      const message = (body as { message?: unknown } | undefined)?.message;
-      detail = `HTTP ${status}${typeof message === "string" ? `: ${message}` : ""}`;
-    }
+    const { status, message, network } = readKubeError(err);
+    const detail = status === undefined ? network : `HTTP ${status}${message !== undefined ? `: ${message}` : ""}`;
     return new KubeApiError(`${what}: ${detail}`, status);
   }
 }

@@ -9,7 +9,7 @@
  *   retried once after reading the Deployment again.
  */
 import type { PoolReading } from "../decide";
-import { KubeApiError } from "../routers/istio";
+import { KubeApiError, readKubeError } from "../routers/istio";
 import type { Scaler } from "../scaler";
 
 type K8s = typeof import("@kubernetes/client-node");
@@ -92,25 +92,15 @@ export class KubernetesScaler implements Scaler {
 
   private apiError(err: unknown, what: string): KubeApiError {
     if (err instanceof KubeApiError) return err;
-    const e = err as { code?: unknown; body?: unknown; message?: string; cause?: { code?: string } };
-    const status = typeof e.code === "number" ? e.code : undefined;
+    const { status, message, network } = readKubeError(err);
     const target = `${what} ${this.description}`;
-    let body: unknown = e.body;
-    if (typeof body === "string") {
-      try {
-        body = JSON.parse(body);
-      } catch {
-        /* keep the text */
-      }
-    }
-    const message = (body as { message?: unknown } | undefined)?.message;
-    const said = typeof message === "string" ? `: ${message}` : "";
+    const said = message !== undefined ? `: ${message}` : "";
     if (status === 404) return new KubeApiError(`${target}: no such Deployment in the burst cluster (HTTP 404${said})`, status);
     if (status === 403) {
       const need = what === "get" ? "get on deployments" : "patch on deployments/scale";
       return new KubeApiError(`${target}: forbidden (HTTP 403): the burst kubeconfig's account needs ${need} "${this.opts.name}" in namespace "${this.opts.namespace}" (RBAC)${said}`, status);
     }
     if (status !== undefined) return new KubeApiError(`${target}: HTTP ${status}${said}`, status);
-    return new KubeApiError(`${target}: ${e.cause?.code ?? e.message ?? String(err)}`, undefined);
+    return new KubeApiError(`${target}: ${network}`, undefined);
   }
 }
