@@ -11,6 +11,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { KubeConfig } from "@kubernetes/client-node";
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = { [key: string]: Json };
@@ -353,6 +354,14 @@ export function kubeConfigOptions(api: FakeKubeApi, namespace = "default") {
     contexts: [{ name: "fake", cluster: "fake", user: "watcher", namespace }],
     currentContext: "fake",
   };
+}
+
+/** A client-node KubeConfig for the fake server (the library is ESM-only: loaded on demand). */
+export async function kubeConfigFor(api: FakeKubeApi, namespace = "default"): Promise<KubeConfig> {
+  const k8s = await import("@kubernetes/client-node");
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions(kubeConfigOptions(api, namespace));
+  return kc;
 }
 
 /** The same as a kubeconfig YAML/JSON file body (KUBECONFIG for a spawned watcher). */

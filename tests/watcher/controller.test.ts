@@ -3,7 +3,6 @@
  * Istio through the fake API server), DRY_RUN, router failures, no-data counting, logging, HTTP.
  */
 import { Writable } from "node:stream";
-import type { KubeConfig } from "@kubernetes/client-node";
 import pino from "pino";
 import { Registry } from "prom-client";
 import { createWatcherApp, type WatcherApp } from "../../watcher/src/app";
@@ -16,7 +15,7 @@ import type { TrafficRouter } from "../../watcher/src/router";
 import { createIstioRouter } from "../../watcher/src/routers/istio";
 import { LocalRouter } from "../../watcher/src/routers/local";
 import { waitFor } from "../helpers/services";
-import { kubeConfigOptions, startFakeKubeApi, workerDeployment, workerVirtualService, type FakeKubeApi } from "../helpers/fake-kube-api";
+import { kubeConfigFor, startFakeKubeApi, workerDeployment, workerVirtualService, type FakeKubeApi } from "../helpers/fake-kube-api";
 import { createKubernetesScaler } from "../../watcher/src/scalers/kubernetes";
 import { startFakeMesh, type FakeMesh } from "./fake-mesh";
 
@@ -94,9 +93,7 @@ describe("restart-safety: a watcher restarted while in burst stays in burst", ()
     const api: FakeKubeApi = await startFakeKubeApi();
     try {
       api.put("networking.istio.io", "v1", "virtualservices", workerVirtualService());
-      const k8s = await import("@kubernetes/client-node");
-      const kc: KubeConfig = new k8s.KubeConfig();
-      kc.loadFromOptions(kubeConfigOptions(api));
+      const kc = await kubeConfigFor(api);
       const router = () => createIstioRouter({ namespace: "default", name: "worker-virtual-service", kubeConfig: kc });
       const weights = () => {
         const vs = api.get("networking.istio.io", "v1", "virtualservices", "default", "worker-virtual-service") as any;
@@ -131,9 +128,7 @@ describe("burst health guard through the controller", () => {
     const api: FakeKubeApi = await startFakeKubeApi();
     try {
       api.put("networking.istio.io", "v1", "virtualservices", workerVirtualService({ primary: 0, burst: 100 }));
-      const k8s = await import("@kubernetes/client-node");
-      const kc: KubeConfig = new k8s.KubeConfig();
-      kc.loadFromOptions(kubeConfigOptions(api));
+      const kc = await kubeConfigFor(api);
       const router = await createIstioRouter({ namespace: "default", name: "worker-virtual-service", kubeConfig: kc });
       const source = new ScriptedSource();
       const { c, lines, registry } = controllerFor(router, source, { BURST_HEALTH_QUERY: "ratio", BURST_UNHEALTHY_SAMPLES: "2", BURST_RETRY_AFTER: "30s" });
@@ -454,9 +449,7 @@ describe("capacity side through the controller (fake scaler)", () => {
     try {
       api.put("networking.istio.io", "v1", "virtualservices", workerVirtualService({ primary: 0, burst: 100 }));
       api.put("apps", "v1", "deployments", workerDeployment({ replicas: 2, ready: 2 }));
-      const k8s = await import("@kubernetes/client-node");
-      const kc: KubeConfig = new k8s.KubeConfig();
-      kc.loadFromOptions(kubeConfigOptions(api));
+      const kc = await kubeConfigFor(api);
       const router = await createIstioRouter({ namespace: "default", name: "worker-virtual-service", kubeConfig: kc });
       const scaler = await createKubernetesScaler({ namespace: "default", name: "worker-deployment", kubeConfig: kc });
       const source = new ScriptedSource();

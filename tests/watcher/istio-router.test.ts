@@ -4,7 +4,7 @@
  */
 import type { KubeConfig } from "@kubernetes/client-node";
 import { createIstioRouter, KubeApiError, type IstioRouter } from "../../watcher/src/routers/istio";
-import { kubeConfigOptions, startFakeKubeApi, workerVirtualService, type FakeKubeApi } from "../helpers/fake-kube-api";
+import { kubeConfigFor, startFakeKubeApi, workerVirtualService, type FakeKubeApi } from "../helpers/fake-kube-api";
 
 const G = "networking.istio.io";
 const V = "v1";
@@ -17,9 +17,7 @@ let kc: KubeConfig;
 
 beforeAll(async () => {
   api = await startFakeKubeApi();
-  const k8s = await import("@kubernetes/client-node");
-  kc = new k8s.KubeConfig();
-  kc.loadFromOptions(kubeConfigOptions(api));
+  kc = await kubeConfigFor(api);
 });
 afterAll(() => api.close());
 

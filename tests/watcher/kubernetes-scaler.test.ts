@@ -12,7 +12,7 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import { createKubernetesScaler } from "../../watcher/src/scalers/kubernetes";
 import { LocalScaler } from "../../watcher/src/scalers/local";
 import { KubeApiError } from "../../watcher/src/routers/istio";
-import { kubeConfigFile, kubeConfigOptions, startFakeKubeApi, workerDeployment, type FakeKubeApi } from "../helpers/fake-kube-api";
+import { kubeConfigFile, kubeConfigFor, startFakeKubeApi, workerDeployment, type FakeKubeApi } from "../helpers/fake-kube-api";
 
 const NS = "default";
 const NAME = "worker-deployment";
@@ -21,9 +21,7 @@ let kc: KubeConfig;
 
 beforeAll(async () => {
   api = await startFakeKubeApi();
-  const k8s = await import("@kubernetes/client-node");
-  kc = new k8s.KubeConfig();
-  kc.loadFromOptions(kubeConfigOptions(api));
+  kc = await kubeConfigFor(api);
 });
 afterAll(() => api.close());
 beforeEach(() => {
