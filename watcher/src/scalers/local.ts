@@ -3,6 +3,7 @@
  * `PUT {url}/scale` with {"replicas": n} -> 200 with the same shape. Every call is bounded by a timeout.
  */
 import type { PoolReading } from "../decide";
+import { callJson, httpFailure } from "../local-http";
 import type { Scaler } from "../scaler";
 
 export interface LocalScalerOptions {
@@ -32,32 +33,10 @@ export class LocalScaler implements Scaler {
 
   private async call(method: "GET" | "PUT", replicas?: number): Promise<PoolReading> {
     const what = `${method} ${this.url}${replicas === undefined ? "" : ` ${replicas} replicas`}`;
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(this.url, {
-        method,
-        body: replicas === undefined ? undefined : JSON.stringify({ replicas }),
-        headers: replicas === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      text = await res.text();
-    } catch (err) {
-      const e = err as Error & { cause?: { code?: string } };
-      throw new Error(`${what}: ${e.name === "TimeoutError" ? `timed out after ${this.timeoutMs} ms` : (e.cause?.code ?? e.message)}`);
-    }
-    let body: unknown;
-    try {
-      body = text === "" ? undefined : JSON.parse(text);
-    } catch {
-      body = text.slice(0, 200);
-    }
-    if (!res.ok) {
-      const e = typeof body === "string" ? body : (body as { error?: unknown } | undefined)?.error;
-      throw new Error(`${what}: HTTP ${res.status}${typeof e === "string" ? `: ${e}` : ""}`);
-    }
-    const b = body as { desired?: unknown; ready?: unknown } | undefined;
-    if (!isCount(b?.desired) || !isCount(b?.ready)) throw new Error(`${what}: not {"desired","ready"} non-negative integers: ${JSON.stringify(body)}`);
+    const answer = await callJson(this.url, method, what, this.timeoutMs, replicas === undefined ? undefined : { replicas });
+    if (!answer.ok) throw httpFailure(what, answer);
+    const b = answer.body as { desired?: unknown; ready?: unknown } | undefined;
+    if (!isCount(b?.desired) || !isCount(b?.ready)) throw new Error(`${what}: not {"desired","ready"} non-negative integers: ${JSON.stringify(answer.body)}`);
     return { desired: b.desired, ready: b.ready };
   }
 }
