@@ -12,7 +12,7 @@ import { CrossClusterFirewall } from "./infra/firewall";
 import { GkeCluster } from "./infra/gke-cluster";
 import { GcpProject } from "./infra/project";
 import { AppImages, ArtifactRegistry } from "./infra/registry";
-import { BurstScalerAccess } from "./apps/burst-scaler";
+import { BurstScalerAccess } from "./watcher/burst-access";
 import { HashrApp } from "./apps/hashr";
 import { BURST_WORKER_NODES, burstWorkerPlacement, gkeTaintEffect } from "./k8s/workload";
 import { EastWestGateway } from "./istio/east-west-gateway";

@@ -4,6 +4,7 @@ import { FrontendApp } from "./frontend-app";
 import { MeshNamespace } from "./namespace";
 import { RedisCache, RedisCredentials } from "./redis";
 import { WorkerPool } from "./worker-pool";
+import { requireTwoClusters } from "../k8s/kubeconfig";
 import type { PodPlacement } from "../k8s/workload";
 
 export interface HashrAppArgs {
@@ -56,10 +57,7 @@ export class HashrApp extends pulumi.ComponentResource {
   constructor(name: string, args: HashrAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:apps:HashrApp", name, {}, opts);
 
-    // Both clusters' objects would silently land in one cluster.
-    if (args.primaryProvider === args.burstProvider) {
-      throw new pulumi.ResourceError("burstProvider must be the burst cluster's provider, not the primary one", this);
-    }
+    requireTwoClusters(args.primaryProvider, args.burstProvider, this);
     const primary = args.primaryProvider;
     const burst = args.burstProvider;
     const child = { parent: this };

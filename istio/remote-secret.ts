@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { serviceAccountKubeconfig, serviceAccountToken } from "../k8s/kubeconfig";
 import { ISTIO_NAMESPACE } from "./common";
 
 /** The service account Istio's remote profile creates for the control plane to read the remote cluster. */
@@ -32,38 +33,6 @@ export function readerToken(data: Record<string, string> | undefined, cluster: s
 }
 
 /**
- * The decoded token of a `kubernetes.io/service-account-token` Secret read back after creation (see
- * readerToken): empty during a preview, an error naming the Secret and its account when still unfilled.
- */
-export function serviceAccountToken(
-  data: Record<string, string> | undefined,
-  where: { secret: string; account: string; cluster: string },
-  dryRun: boolean,
-): string {
-  const encoded = data?.["token"];
-  if (encoded) return Buffer.from(encoded, "base64").toString("utf8");
-  if (dryRun) return "";
-  throw new pulumi.RunError(`${where.secret} in the ${where.cluster} cluster has no token yet (does ${where.account} exist?); run pulumi up again`);
-}
-
-/** A kubeconfig with a bearer token, as `istioctl create-remote-secret` writes it. */
-export function tokenKubeconfig(cluster: string, server: string, caData: string, token: string): string {
-  return JSON.stringify(
-    {
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [{ name: cluster, cluster: { server, "certificate-authority-data": caData } }],
-      contexts: [{ name: cluster, context: { cluster, user: cluster } }],
-      "current-context": cluster,
-      preferences: {},
-      users: [{ name: cluster, user: { token } }],
-    },
-    null,
-    2,
-  );
-}
-
-/**
  * What `istioctl create-remote-secret` does, declaratively: a long-lived token for the remote cluster's
  * `istio-reader-service-account`, and in the primary the secret `istio-remote-secret-<cluster>` whose
  * kubeconfig lets istiod watch the remote cluster's API server (endpoints discovery).
@@ -82,33 +51,20 @@ export class RemoteSecret extends pulumi.ComponentResource {
     super("istio-burst:istio:RemoteSecret", name, {}, opts);
     const cluster = args.remoteClusterName;
 
-    // The token controller fills `data.token` in after creation, and deletes the Secret if the service
-    // account does not exist yet: create it only once the remote install (which creates the account) is ready.
-    this.tokenSecret = new k8s.core.v1.Secret(
+    // The token controller deletes a token Secret whose account does not exist yet: it is created
+    // only once the remote install (which creates the account) is ready.
+    const reader = serviceAccountKubeconfig(
       `${name}-reader-token`,
       {
-        metadata: {
-          name: `${READER_SERVICE_ACCOUNT}-token`,
-          namespace: ISTIO_NAMESPACE,
-          annotations: { "kubernetes.io/service-account.name": READER_SERVICE_ACCOUNT },
-        },
-        type: "kubernetes.io/service-account-token",
+        cluster: { provider: args.remoteProvider, name: cluster, server: args.server, caCertificate: args.caCertificate },
+        account: READER_SERVICE_ACCOUNT,
+        namespace: ISTIO_NAMESPACE,
+        dependsOn: args.readerReady,
       },
-      { parent: this, provider: args.remoteProvider, dependsOn: args.readerReady },
+      this,
     );
-    // Read it back (a separate step, after creation) to get the filled-in token.
-    const filled = k8s.core.v1.Secret.get(
-      `${name}-reader-token-read`,
-      pulumi.interpolate`${this.tokenSecret.metadata.namespace}/${this.tokenSecret.metadata.name}`,
-      { parent: this, provider: args.remoteProvider, dependsOn: [this.tokenSecret] },
-    );
-    const token = filled.data.apply((data) => readerToken(data, cluster, pulumi.runtime.isDryRun()));
-
-    this.kubeconfig = pulumi.secret(
-      pulumi.all([args.server, args.caCertificate, token]).apply(([server, ca, t]) =>
-        tokenKubeconfig(cluster, server.startsWith("https://") ? server : `https://${server}`, ca, t),
-      ),
-    );
+    this.tokenSecret = reader.tokenSecret;
+    this.kubeconfig = reader.kubeconfig;
 
     this.secret = new k8s.core.v1.Secret(
       `${name}-remote-secret`,

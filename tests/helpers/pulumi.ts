@@ -17,7 +17,43 @@ export interface RecordedResource {
   /** the provider reference (`urn::id`) the resource was registered with, if any */
   provider?: string;
   custom: boolean;
+  /** its `aliases` option as registered: the former type, name or parent of each alias */
+  aliases: RecordedAlias[];
+  /** its `ignoreChanges` option as registered */
+  ignoreChanges: string[];
 }
+
+export interface RecordedAlias {
+  name?: string;
+  type?: string;
+  /** the alias names no parent (it was a top-level resource) */
+  noParent?: boolean;
+  /** a whole URN, when the alias was given as one */
+  urn?: string;
+}
+
+/**
+ * The resource options the mock engine is not handed (MockResourceArgs carries only type, name,
+ * inputs and provider), read off each RegisterResource request by type and name.
+ */
+const registeredOptions = new Map<string, { aliases: RecordedAlias[]; ignoreChanges: string[] }>();
+type RegisterRequest = {
+  getType(): string;
+  getName(): string;
+  getIgnorechangesList(): string[];
+  getAliasesList(): { getUrn(): string; getSpec(): { getName(): string; getType(): string; getNoparent(): boolean } | undefined }[];
+};
+const mockMonitor = (require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: { prototype: { registerResource(req: RegisterRequest, cb: unknown): unknown } } }).MockMonitor;
+const registerResource = mockMonitor.prototype.registerResource;
+mockMonitor.prototype.registerResource = function (this: unknown, req: RegisterRequest, callback: unknown) {
+  const aliases = req.getAliasesList().map((a): RecordedAlias => {
+    const spec = a.getSpec();
+    if (!spec) return { urn: a.getUrn() };
+    return { ...(spec.getName() ? { name: spec.getName() } : {}), ...(spec.getType() ? { type: spec.getType() } : {}), ...(spec.getNoparent() ? { noParent: true } : {}) };
+  });
+  registeredOptions.set(`${req.getType()}::${req.getName()}`, { aliases, ignoreChanges: req.getIgnorechangesList() });
+  return registerResource.call(this, req, callback);
+};
 
 export interface PulumiMocks {
   resources: RecordedResource[];
@@ -171,7 +207,8 @@ export function freshMocks(config: Record<string, string> = {}, outputs: Outputs
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
         const id = `${args.name}-id`;
-        resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true });
+        const options = registeredOptions.get(`${args.type}::${args.name}`) ?? { aliases: [], ignoreChanges: [] };
+        resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true, ...options });
         return { id, state: { ...args.inputs, ...(outputs({ type: args.type, name: args.name, inputs: args.inputs }) ?? {}) } };
       },
       call(args: pulumi.runtime.MockCallArgs) {

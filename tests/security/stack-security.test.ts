@@ -66,7 +66,7 @@ async function runWholeProgram(): Promise<{ mocks: PulumiMocks; program: Record<
         captured.remoteSecrets.push(this as unknown as Captured["remoteSecrets"][number]);
       }
     };
-    const scaler = require("../../apps/burst-scaler");
+    const scaler = require("../../watcher/burst-access");
     const BurstScalerAccess = scaler.BurstScalerAccess;
     scaler.BurstScalerAccess = class extends BurstScalerAccess {
       constructor(...args: unknown[]) {

@@ -1,7 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { NAMES } from "../packages/contract/src";
-import { serviceAccountToken, tokenKubeconfig } from "../istio/remote-secret";
+import { requireTwoClusters, serviceAccountKubeconfig } from "../k8s/kubeconfig";
+
+/** The component's type token (it moved from apps/ to the watcher's folder; see the alias). */
+export const BURST_SCALER_ACCESS_TYPE = "istio-burst:watcher:BurstScalerAccess";
 
 /** The burst cluster's ServiceAccount (and Role, RoleBinding) the watcher's scaler acts as. */
 export const BURST_SCALER_ACCOUNT = "istio-watcher-scaler";
@@ -56,10 +59,9 @@ export class BurstScalerAccess extends pulumi.ComponentResource {
   public readonly deploymentName: string;
 
   constructor(name: string, args: BurstScalerAccessArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("istio-burst:apps:BurstScalerAccess", name, {}, opts);
-    if (args.burstProvider === args.primaryProvider) {
-      throw new pulumi.ResourceError("burstProvider must be the burst cluster's provider, not the primary one", this);
-    }
+    // It lived in apps/ as `istio-burst:apps:BurstScalerAccess`: the alias keeps an existing stack's objects.
+    super(BURST_SCALER_ACCESS_TYPE, name, {}, { ...opts, aliases: [...(opts?.aliases ?? []), { type: "istio-burst:apps:BurstScalerAccess" }] });
+    requireTwoClusters(args.primaryProvider, args.burstProvider, this);
     const deployment = args.deploymentName ?? NAMES.workerDeployment;
     this.deploymentName = deployment;
     const burstOpts = { parent: this, provider: args.burstProvider };
@@ -89,35 +91,19 @@ export class BurstScalerAccess extends pulumi.ComponentResource {
       burstOpts,
     );
 
-    // The token controller fills `data.token` in after creation (and deletes a Secret whose account
-    // does not exist: the annotation names the account's output, so the Secret comes after it).
-    this.tokenSecret = new k8s.core.v1.Secret(
+    // The token Secret names the account's output, so it comes after the account.
+    const scaler = serviceAccountKubeconfig(
       `${name}-token`,
       {
-        metadata: {
-          name: `${BURST_SCALER_ACCOUNT}-token`,
-          namespace: args.burstNamespace,
-          labels: { app: NAMES.watcher },
-          annotations: { "kubernetes.io/service-account.name": this.serviceAccount.metadata.name },
-        },
-        type: "kubernetes.io/service-account-token",
+        cluster: { provider: args.burstProvider, name: args.clusterName, server: args.server, caCertificate: args.caCertificate },
+        account: this.serviceAccount.metadata.name,
+        namespace: args.burstNamespace,
+        labels: { app: NAMES.watcher },
       },
-      burstOpts,
+      this,
     );
-    const filled = k8s.core.v1.Secret.get(
-      `${name}-token-read`,
-      pulumi.interpolate`${this.tokenSecret.metadata.namespace}/${this.tokenSecret.metadata.name}`,
-      { ...burstOpts, dependsOn: [this.tokenSecret] },
-    );
-    const token = pulumi
-      .all([filled.data, args.burstNamespace])
-      .apply(([data, ns]) => serviceAccountToken(data, { secret: `${ns}/${BURST_SCALER_ACCOUNT}-token`, account: BURST_SCALER_ACCOUNT, cluster: args.clusterName }, pulumi.runtime.isDryRun()));
-
-    this.kubeconfig = pulumi.secret(
-      pulumi.all([args.server, args.caCertificate, token]).apply(([server, ca, t]) =>
-        tokenKubeconfig(args.clusterName, server.startsWith("https://") ? server : `https://${server}`, ca, t),
-      ),
-    );
+    this.tokenSecret = scaler.tokenSecret;
+    this.kubeconfig = scaler.kubeconfig;
 
     this.secret = new k8s.core.v1.Secret(
       `${name}-kubeconfig`,
