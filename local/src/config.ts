@@ -7,11 +7,14 @@
 import { parseArgs } from "node:util";
 import {
   formatSetting,
+  inBounds,
+  numberRequirement,
   parseBoolean,
   parseWatcherSettings,
   PORTS,
   settingFlag,
   WATCHER_SETTINGS,
+  type Bounds,
   type SettingSpec,
   type WatcherSettings,
 } from "@istio-burst/contract";
@@ -31,13 +34,11 @@ export interface LocalSettings {
 /** Everything local mode runs with: its own settings and the watcher's. */
 export type LocalConfig = LocalSettings & WatcherSettings;
 
-interface LocalSpec {
+interface LocalSpec extends Bounds {
   key: keyof LocalSettings;
   flag: string;
   env: string;
   kind: "integer" | "boolean";
-  min?: number;
-  max?: number;
   default: number | boolean;
   doc: string;
 }
@@ -75,8 +76,7 @@ interface Row {
 }
 
 function localRequirement(s: LocalSpec): string {
-  if (s.kind === "boolean") return "true or false";
-  return `an integer from ${s.min} to ${s.max}`;
+  return s.kind === "boolean" ? "true or false" : numberRequirement("integer", s);
 }
 
 const ROWS: { local: Row[]; watcher: Row[] } = {
@@ -143,7 +143,7 @@ function parseLocal(s: LocalSpec, given: NonNullable<Given>): number | boolean {
     return b;
   }
   const n = text === "" ? NaN : Number(text);
-  if (!Number.isInteger(n) || n < (s.min ?? 0) || n > (s.max ?? Infinity)) throw bad();
+  if (!Number.isInteger(n) || !inBounds(s, n)) throw bad();
   return n;
 }
 

@@ -1,4 +1,4 @@
-import { parseBoolean, parseDuration } from "@istio-burst/contract";
+import { durationRequirement, inBounds, numberRequirement, parseBoolean, parseDuration } from "@istio-burst/contract";
 
 /** A configuration value that cannot be used; its message is one line naming the variable. */
 export class ConfigError extends Error {
@@ -38,10 +38,10 @@ export class Env {
   number(name: string, fallback: number, opts: { min?: number; max?: number; integer?: boolean } = {}): number {
     const raw = this.raw(name);
     if (raw === undefined) return fallback;
-    const { min = -Infinity, max = Infinity, integer = false } = opts;
+    const { integer = false, ...bounds } = opts;
     const n = Number(raw);
-    const ok = Number.isFinite(n) && n >= min && n <= max && (!integer || Number.isInteger(n));
-    if (!ok) throw new ConfigError(name, describeRange(integer ? "an integer" : "a number", min, max), raw);
+    const ok = Number.isFinite(n) && inBounds(bounds, n) && (!integer || Number.isInteger(n));
+    if (!ok) throw new ConfigError(name, numberRequirement(integer ? "integer" : "number", bounds), raw);
     return n;
   }
 
@@ -60,7 +60,7 @@ export class Env {
     const ms = parseDuration(raw);
     const minMs = opts.minMs ?? 0;
     if (ms === undefined || ms < minMs) {
-      throw new ConfigError(name, `a duration such as 250ms, 1s, 2m or a number of seconds, at least ${minMs} ms`, raw);
+      throw new ConfigError(name, durationRequirement(minMs), raw);
     }
     return ms;
   }
@@ -114,11 +114,4 @@ export class Env {
     if (!m || Number(m[2]) > 65535) throw new ConfigError(name, requirement, raw);
     return `redis://${raw}`;
   }
-}
-
-function describeRange(kind: string, min: number, max: number): string {
-  if (min > -Infinity && max < Infinity) return `${kind} from ${min} to ${max}`;
-  if (min > -Infinity) return `${kind} of at least ${min}`;
-  if (max < Infinity) return `${kind} of at most ${max}`;
-  return kind;
 }

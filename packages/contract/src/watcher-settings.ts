@@ -80,16 +80,19 @@ const HEALTH_OFF_WORDS = [HEALTH_OFF, "none", "false", "0", "disabled"];
 
 type Kind = "number" | "integer" | "duration" | "mode" | "weights" | "boolean" | "promql" | "promql-or-off";
 
-export interface SettingSpec<K extends SettingKey = SettingKey> {
+/** Bounds of a number: inclusive unless minExclusive; an absent or infinite bound is no bound. */
+export interface Bounds {
+  readonly min?: number;
+  readonly minExclusive?: boolean;
+  readonly max?: number;
+}
+
+export interface SettingSpec<K extends SettingKey = SettingKey> extends Bounds {
   /** the stack config key and the field of WatcherSettings */
   readonly key: K;
   /** the watcher's environment variable */
   readonly env: string;
   readonly kind: Kind;
-  /** lower bound (inclusive unless minExclusive) */
-  readonly min?: number;
-  readonly minExclusive?: boolean;
-  readonly max?: number;
   /** the default, or how it follows from the other settings (evaluated in table order) */
   readonly default: WatcherSettings[K] | ((s: WatcherSettings) => WatcherSettings[K]);
   /** the default as the docs write it */
@@ -157,16 +160,31 @@ export interface SettingProblem {
   readonly requirement: string;
 }
 
-function boundsText(spec: SettingSpec, unit = ""): string {
-  const { min, max, minExclusive } = spec;
-  if (min !== undefined && max !== undefined) return ` from ${min}${unit} to ${max}${unit}`;
-  if (min !== undefined) return minExclusive ? ` above ${min}${unit}` : ` of at least ${min}${unit}`;
-  if (max !== undefined) return ` of at most ${max}${unit}`;
+/**
+ * The one way the project writes bounds: ` from 1 to 1000`, ` above 0`, ` of at least 0`,
+ * ` of at most 100`, or nothing without bounds (to follow `an integer`, `a number`).
+ */
+export function describeBounds({ min, max, minExclusive }: Bounds): string {
+  const hasMin = min !== undefined && Number.isFinite(min);
+  const hasMax = max !== undefined && Number.isFinite(max);
+  if (hasMin && hasMax) return ` from ${min} to ${max}`;
+  if (hasMin) return minExclusive ? ` above ${min}` : ` of at least ${min}`;
+  if (hasMax) return ` of at most ${max}`;
   return "";
 }
 
-function inBounds(spec: SettingSpec, n: number): boolean {
-  const { min, max, minExclusive } = spec;
+/** What a number must be: `an integer from 1 to 1000`, `a number above 0`. */
+export function numberRequirement(kind: "number" | "integer", bounds: Bounds = {}): string {
+  return `${kind === "integer" ? "an integer" : "a number"}${describeBounds(bounds)}`;
+}
+
+/** What a duration must be: its grammar, and its lower bound (in ms) when there is one. */
+export function durationRequirement(minMs?: number): string {
+  return `a duration such as 250ms, 1s, 2m or a number of seconds${minMs ? `, at least ${formatDuration(minMs)}` : ""}`;
+}
+
+/** Whether `n` is within the bounds. */
+export function inBounds({ min, max, minExclusive }: Bounds, n: number): boolean {
   if (min !== undefined && (minExclusive ? !(n > min) : !(n >= min))) return false;
   return max === undefined || n <= max;
 }
@@ -175,11 +193,10 @@ function inBounds(spec: SettingSpec, n: number): boolean {
 export function requirementOf(spec: SettingSpec): string {
   switch (spec.kind) {
     case "number":
-      return `a number${boundsText(spec)}`;
     case "integer":
-      return `an integer${boundsText(spec)}`;
+      return numberRequirement(spec.kind, spec);
     case "duration":
-      return `a duration such as 250ms, 1s, 2m or a number of seconds${spec.min ? `, at least ${formatDuration(spec.min)}` : ""}`;
+      return durationRequirement(spec.min);
     case "mode":
       return `one of ${MODES.join(", ")}`;
     case "weights":
