@@ -40,6 +40,36 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** What a JSON request body must be, and how it is checked. */
+export interface JsonBodyRule<T> {
+  /** bytes at most; a larger body is answered 413 */
+  readonly limit: number;
+  /** what the body must be, for the 400 answer: `body must be <requirement>` */
+  readonly requirement: string;
+  /** the value of a parsed body, or undefined when it is not one */
+  readonly parse: (body: unknown) => T | undefined;
+  /** headers of the error answers */
+  readonly headers?: Record<string, string>;
+}
+
+/**
+ * Reads a JSON request body and checks it: the value, or undefined once it has answered 413 (too
+ * large) or 400 with a JSON error (not JSON, or not what `rule.requirement` says).
+ */
+export async function readJsonBody<T>(req: IncomingMessage, res: ServerResponse, rule: JsonBodyRule<T>): Promise<T | undefined> {
+  let body: unknown;
+  try {
+    body = JSON.parse((await readBody(req, rule.limit)).toString("utf8"));
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) sendJson(res, 413, { error: err.message }, rule.headers);
+    else sendJson(res, 400, { error: `body is not valid JSON: body must be ${rule.requirement}` }, rule.headers);
+    return undefined;
+  }
+  const value = rule.parse(body);
+  if (value === undefined) sendJson(res, 400, { error: `body must be ${rule.requirement}` }, rule.headers);
+  return value;
+}
+
 /** Explicit HTTP timeouts, so a slow or silent client cannot hold a socket forever. */
 export function applyServerTimeouts(server: Server, opts: { requestTimeoutMs?: number; keepAliveTimeoutMs?: number } = {}): void {
   server.requestTimeout = opts.requestTimeoutMs ?? 30_000;

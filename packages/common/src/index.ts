@@ -1,4 +1,4 @@
 export { ConfigError, Env } from "./env";
 export { createLogger, LineWriter, type Logger } from "./log";
-export { createRegistry } from "./metrics";
-export { applyServerTimeouts, BodyTooLargeError, drainAndClose, listen, readBody, runMain, sendJson } from "./http";
+export { createRegistry, sendMetrics } from "./metrics";
+export { applyServerTimeouts, BodyTooLargeError, drainAndClose, listen, readBody, readJsonBody, runMain, sendJson, type JsonBodyRule } from "./http";
