@@ -28,7 +28,7 @@
  *   measure drops to 0 as soon as traffic moves to burst.
  */
 import type { Mode, Weights } from "@istio-burst/contract";
-import { decide, initialState, loadConfig, policyFromConfig, type PoolReading, type State } from "../watcher/src/lib";
+import { decide, initialState, loadConfig, policyOf, type PoolReading, type State } from "../watcher/src/lib";
 import { prng } from "../tests/helpers/fuzz";
 import { promIrate, promRate, type CounterSample } from "./prom-rate";
 
@@ -156,9 +156,9 @@ function controllerFor(name: PolicyName, capacity: boolean): Controller {
     };
   }
   const config = ourConfig(name, capacity);
-  const policy = policyFromConfig(config);
+  const policy = policyOf(config.settings);
   const [upWindowS, windowS] = [config.settings.upRateWindow / 1000, config.settings.rateWindow / 1000];
-  let state: State = initialState(policy.natural, policy);
+  let state: State = initialState(policy.naturalWeights, policy);
   return {
     poll(m, t, pool) {
       const rps = m.allRequests(t, windowS);

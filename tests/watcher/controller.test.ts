@@ -1,47 +1,20 @@
 /**
- * The controller and app in-process, with a scripted metrics source: restart-safety (local mesh and
- * Istio through the fake API server), DRY_RUN, router failures, no-data counting, logging, HTTP.
+ * The controller in-process, with a scripted metrics source: restart-safety (local mesh and Istio
+ * through the fake API server), DRY_RUN, router failures, no-data counting, logging, the burst pool.
  */
-import { Writable } from "node:stream";
-import pino from "pino";
 import { Registry } from "prom-client";
-import { createWatcherApp, type WatcherApp } from "../../watcher/src/app";
-import { loadConfig, policyFromConfig } from "../../watcher/src/config";
+import { policyOf } from "@istio-burst/contract";
+import { loadConfig } from "../../watcher/src/config";
 import { Controller } from "../../watcher/src/controller";
-import type { Sample } from "../../watcher/src/decide";
 import { createWatcherMetrics } from "../../watcher/src/metrics";
 import type { MetricsSource } from "../../watcher/src/prometheus";
 import type { TrafficRouter } from "../../watcher/src/router";
 import { createIstioRouter } from "../../watcher/src/routers/istio";
 import { LocalRouter } from "../../watcher/src/routers/local";
-import { waitFor } from "../helpers/services";
 import { kubeConfigFor, startFakeKubeApi, workerDeployment, workerVirtualService, type FakeKubeApi } from "../helpers/fake-kube-api";
 import { createKubernetesScaler } from "../../watcher/src/scalers/kubernetes";
 import { startFakeMesh, type FakeMesh } from "./fake-mesh";
-
-/** A metrics source that answers what the test sets. */
-class ScriptedSource implements MetricsSource {
-  next: Sample = { kind: "value", rps: 0 };
-  calls: { burstInUse: boolean }[] = [];
-  async sample(ctx: { burstInUse: boolean }): Promise<Sample> {
-    this.calls.push(ctx);
-    return this.next;
-  }
-  rps(n: number) {
-    this.next = { kind: "value", rps: n };
-  }
-}
-
-function captureLog() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString("utf8").split("\n").filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { log: pino({ level: "info" }, stream), lines };
-}
+import { captureLog, ScriptedSource } from "./watcher-harness";
 
 let clock = 1_700_000_000_000;
 const now = () => clock;
@@ -51,7 +24,7 @@ function controllerFor(router: TrafficRouter, source: MetricsSource, env: Record
   const registry = new Registry();
   const metrics = createWatcherMetrics(registry);
   const { log, lines } = captureLog();
-  const c = new Controller({ source, router, policy: policyFromConfig(config), pollIntervalMs: 50, dryRun: extra.dryRun ?? config.settings.dryRun, log, metrics, now });
+  const c = new Controller({ source, router, policy: policyOf(config.settings), pollIntervalMs: 50, dryRun: extra.dryRun ?? config.settings.dryRun, log, metrics, now });
   return { c, registry, lines };
 }
 
@@ -229,7 +202,7 @@ describe("controller", () => {
     source.rps(30);
     const registry = new Registry();
     const metrics = createWatcherMetrics(registry);
-    const c = new Controller({ source, router, policy: policyFromConfig(loadConfig({})), pollIntervalMs: 50, dryRun: false, log: captureLog().log, metrics, now, routerTimeoutMs: 100 });
+    const c = new Controller({ source, router, policy: policyOf(loadConfig({}).settings), pollIntervalMs: 50, dryRun: false, log: captureLog().log, metrics, now, routerTimeoutMs: 100 });
     await ticks(c, 2);
     expect(c.currentState?.phase).toBe("natural");
     expect(await registry.metrics()).toMatch(/^watcher_router_errors_total\{op="set"\} 2$/m);
@@ -273,63 +246,6 @@ describe("controller", () => {
   });
 });
 
-describe("app: /metrics, /status, /_healthz", () => {
-  let app: WatcherApp;
-  let base: string;
-  let mesh: FakeMesh;
-  const source = new ScriptedSource();
-
-  beforeAll(async () => {
-    mesh = await startFakeMesh({ primary: 100, burst: 0 });
-    const config = loadConfig({ ROUTER: "local", MESH_URL: mesh.url, PORT: "0", POLL_INTERVAL: "50ms", MIN_DWELL: "0", DOWN_STABILIZATION: "0", HIGH_RPS: "15", LOW_RPS: "10" });
-    const { log } = captureLog();
-    app = await createWatcherApp(config, { source, log, registry: new Registry() });
-    source.rps(17.5);
-    base = `http://127.0.0.1:${await app.start()}`;
-  });
-  afterAll(async () => {
-    await app.stop();
-    await mesh.close();
-  });
-
-  it("serves status, metrics and health, and switches the mesh", async () => {
-    await waitFor("mesh in burst", () => mesh.weights.burst === 100, 10_000);
-    expect((await fetch(`${base}/_healthz`)).status).toBe(200);
-    const status = (await (await fetch(`${base}/status`)).json()) as any;
-    expect(status).toMatchObject({
-      service: "watcher",
-      mode: "switch",
-      ready: true,
-      dryRun: false,
-      thresholds: { highRps: 15, lowRps: 10, naturalWeights: { primary: 100, burst: 0 }, burstWeights: { primary: 0, burst: 100 } },
-      lastSample: { kind: "value", rps: 17.5 },
-      weights: { primary: 0, burst: 100 },
-      phase: "burst",
-      lastChange: { action: "to-burst", from: { primary: 100, burst: 0 }, to: { primary: 0, burst: 100 } },
-    });
-    expect(status.lastChange.reason).toMatch(/observed 17.50 rps > HIGH_RPS 15/);
-    const res = await fetch(`${base}/metrics`);
-    expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
-    const text = await res.text();
-    for (const re of [
-      /^watcher_observed_rps 17.5$/m,
-      /^watcher_weight\{subset="primary"\} 0$/m,
-      /^watcher_weight\{subset="burst"\} 100$/m,
-      /^watcher_in_burst 1$/m,
-      /^watcher_weight_changes_total\{action="to-burst"\} 1$/m,
-      /^watcher_switches_total\{to="burst"\} 1$/m,
-      /^watcher_query_errors_total 0$/m,
-      /^watcher_no_data_total\{reason="empty"\} 0$/m,
-      /^watcher_decisions_total\{action="hold"\} \d+$/m,
-      /^watcher_last_change_timestamp_seconds \d+(\.\d+)?$/m,
-    ]) {
-      expect(text).toMatch(re);
-    }
-    expect((await fetch(`${base}/nope`)).status).toBe(404);
-    expect((await fetch(`${base}/status`, { method: "POST" })).status).toBe(405);
-  });
-});
-
 /** A burst pool in memory: replicas asked for become ready when the test says so. */
 class FakeScaler {
   readonly description = "fake burst pool";
@@ -361,7 +277,7 @@ describe("capacity side through the controller (fake scaler)", () => {
     const registry = new Registry();
     const metrics = createWatcherMetrics(registry);
     const { log, lines } = captureLog();
-    const c = new Controller({ source, router, scaler, recordEvent, policy: policyFromConfig(config), pollIntervalMs: 50, dryRun: false, log, metrics, now });
+    const c = new Controller({ source, router, scaler, recordEvent, policy: policyOf(config.settings), pollIntervalMs: 50, dryRun: false, log, metrics, now });
     return { c, registry, lines };
   }
 
@@ -455,7 +371,7 @@ describe("capacity side through the controller (fake scaler)", () => {
       const source = new ScriptedSource();
       const config = loadConfig({ SCALER: "local", SCALER_URL: "http://127.0.0.1:9", MIN_DWELL: "0", DOWN_STABILIZATION: "0", SCALE_DOWN_COOLDOWN: "5s" });
       const { log } = captureLog();
-      const c = new Controller({ source, router, scaler, recordEvent: (n) => router.recordEvent(n), policy: policyFromConfig(config), pollIntervalMs: 50, dryRun: false, log, now });
+      const c = new Controller({ source, router, scaler, recordEvent: (n) => router.recordEvent(n), policy: policyOf(config.settings), pollIntervalMs: 50, dryRun: false, log, now });
       source.rps(12);
       await ticks(c, 10);
       expect(c.currentState?.phase).toBe("burst");

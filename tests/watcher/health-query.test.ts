@@ -1,11 +1,9 @@
 /**
- * The burst health guard is on by default: its query is derived from NAMESPACE, RATE_WINDOW and
- * BURST_CLUSTER like the default rate query, BURST_HEALTH_QUERY replaces it or turns it off. Against
- * a real Prometheus the default query reads a healthy pool as ~1, a pool that only answers 5xx (or
- * gives no answer, code 0) as 0 even when it never answered 200, and a pool without traffic as no data.
+ * The default burst health query against a real Prometheus: it reads a healthy pool as ~1, a pool that
+ * only answers 5xx (or gives no answer, code 0) as 0 even when it never answered 200, and a pool
+ * without traffic as no data. (How the watcher derives it: watcher-config.test.ts.)
  */
-import { defaultHealthQuery } from "@istio-burst/contract";
-import { loadConfig, policyFromConfig } from "../../watcher/src/config";
+import { loadConfig } from "../../watcher/src/config";
 import { PrometheusClient } from "../../watcher/src/prometheus";
 import { startPrometheus, type PrometheusServer } from "../helpers/prometheus";
 import { sleep } from "../helpers/services";
@@ -14,39 +12,6 @@ import { frontendToWorker, startIstioExporter, type IstioExporter } from "./isti
 jest.setTimeout(60_000);
 
 const local = { ROUTER: "local", MESH_URL: "http://127.0.0.1:9" };
-
-describe("default burst health query", () => {
-  it("is on by default, over the default query's namespace and window, for destination_cluster burst", () => {
-    const c = loadConfig(local);
-    expect(c.burstHealthQuery).toBe(
-      '(sum(rate(istio_requests_total{reporter="source",source_workload="frontend-deployment",destination_service="worker-service.default.svc.cluster.local",destination_cluster="burst",response_code!~"0|5.."}[30s])) or vector(0))' +
-        ' / sum(rate(istio_requests_total{reporter="source",source_workload="frontend-deployment",destination_service="worker-service.default.svc.cluster.local",destination_cluster="burst"}[30s]))',
-    );
-    expect(policyFromConfig(c).health).toEqual({ enabled: true, minSuccessRatio: 0.5, unhealthySamples: 3, retryAfterMs: 60_000 });
-  });
-
-  it("follows NAMESPACE, RATE_WINDOW and BURST_CLUSTER, also when QUERY is set", () => {
-    const c = loadConfig({ ...local, NAMESPACE: "shop", RATE_WINDOW: "5s", BURST_CLUSTER: "cloud-1", QUERY: "sum(up)" });
-    expect(c.burstHealthQuery).toBe(defaultHealthQuery("shop", "5s", "cloud-1"));
-    expect(c.burstHealthQuery).toContain('destination_service="worker-service.shop.svc.cluster.local",destination_cluster="cloud-1"');
-    expect(c.burstHealthQuery).toContain("[5s]");
-    expect(c.burstHealthQuery).not.toContain("[30s]");
-  });
-
-  it("BURST_HEALTH_QUERY replaces it, and off (or none/false/0/disabled) turns the guard off", () => {
-    const custom = loadConfig({ ...local, BURST_HEALTH_QUERY: "vector(1)" });
-    expect(custom.burstHealthQuery).toBe("vector(1)");
-    for (const off of ["off", "OFF", "none", "false", "0", "disabled"]) {
-      const c = loadConfig({ ...local, BURST_HEALTH_QUERY: off });
-      expect(c.burstHealthQuery).toBeUndefined();
-      expect(policyFromConfig(c).health.enabled).toBe(false);
-    }
-  });
-
-  it("refuses a BURST_CLUSTER that is not a cluster name", () => {
-    expect(() => loadConfig({ ...local, BURST_CLUSTER: 'burst"} or vector(1) #' })).toThrow(/^BURST_CLUSTER=.* is invalid: must be an Istio cluster name/);
-  });
-});
 
 describe("default burst health query against a real Prometheus", () => {
   let exporter: IstioExporter;

@@ -3,7 +3,8 @@
  * answers like the real one for a VirtualService; every check reads the object back.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { createIstioRouter, KubeApiError, type IstioRouter } from "../../watcher/src/routers/istio";
+import { KubeApiError } from "../../watcher/src/kube-errors";
+import { createIstioRouter, type IstioRouter } from "../../watcher/src/routers/istio";
 import { kubeConfigFor, startFakeKubeApi, workerVirtualService, type FakeKubeApi } from "../helpers/fake-kube-api";
 
 const G = "networking.istio.io";

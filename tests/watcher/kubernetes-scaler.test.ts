@@ -1,17 +1,14 @@
 /**
  * The Kubernetes scaler through the real @kubernetes/client-node against the fake API server: the
  * Deployment read for desired/ready, the scale subresource patched with a merge patch, 404, 403, 409;
- * every check reads the object back. And the local scaler against a small HTTP pool.
+ * every check reads the object back.
  */
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { createKubernetesScaler } from "../../watcher/src/scalers/kubernetes";
-import { LocalScaler } from "../../watcher/src/scalers/local";
-import { KubeApiError } from "../../watcher/src/routers/istio";
+import { KubeApiError } from "../../watcher/src/kube-errors";
 import { kubeConfigFile, kubeConfigFor, startFakeKubeApi, workerDeployment, type FakeKubeApi } from "../helpers/fake-kube-api";
 
 const NS = "default";
@@ -104,51 +101,6 @@ describe("Kubernetes scaler (real client library, fake API server)", () => {
       expect(await s.get()).toEqual({ desired: 0, ready: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
-    }
-  });
-});
-
-describe("local scaler (local mode's pool)", () => {
-  it("GET and PUT /scale, errors and the timeout", async () => {
-    let pool = { desired: 0, ready: 0 };
-    let hang = false;
-    const puts: unknown[] = [];
-    const server = createServer((req, res) => {
-      if (hang) return;
-      let body = "";
-      req.on("data", (c: Buffer) => (body += c.toString()));
-      req.on("end", () => {
-        if (req.url !== "/scale") {
-          res.writeHead(404).end();
-          return;
-        }
-        if (req.method === "PUT") {
-          const b = JSON.parse(body) as { replicas: unknown };
-          puts.push(b);
-          if (typeof b.replicas !== "number" || b.replicas > 5) {
-            res.writeHead(400, { "content-type": "application/json" });
-            res.end(JSON.stringify({ error: "replicas must be an integer in 0..5" }));
-            return;
-          }
-          pool = { desired: b.replicas, ready: pool.ready };
-        }
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify(pool));
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    try {
-      const s = new LocalScaler({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, timeoutMs: 300 });
-      expect(await s.get()).toEqual({ desired: 0, ready: 0 });
-      await s.scale(2);
-      expect(puts).toEqual([{ replicas: 2 }]);
-      expect(await s.get()).toEqual({ desired: 2, ready: 0 });
-      await expect(s.scale(9)).rejects.toThrow(/HTTP 400: replicas must be an integer in 0..5/);
-      hang = true;
-      await expect(s.get()).rejects.toThrow(/timed out after 300 ms/);
-    } finally {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
     }
   });
 });

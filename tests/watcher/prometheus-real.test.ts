@@ -4,7 +4,8 @@
  * rate the test drove, and leave out the series it must not count.
  */
 import { createLogger } from "@istio-burst/common";
-import { loadConfig, policyFromConfig } from "../../watcher/src/config";
+import { policyOf } from "@istio-burst/contract";
+import { loadConfig } from "../../watcher/src/config";
 import { Controller } from "../../watcher/src/controller";
 import { PrometheusSource } from "../../watcher/src/prometheus";
 import { LocalRouter } from "../../watcher/src/routers/local";
@@ -98,7 +99,7 @@ describe("Prometheus source against a real prometheus", () => {
     const controller = new Controller({
       source: new PrometheusSource({ url: c.prometheusUrl, timeoutMs: 5_000, query: c.query }),
       router: new LocalRouter({ meshUrl: c.meshUrl as string }),
-      policy: policyFromConfig(c),
+      policy: policyOf(c.settings),
       pollIntervalMs: c.settings.pollInterval,
       dryRun: false,
       log: createLogger("watcher-test", "silent"),

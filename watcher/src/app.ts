@@ -4,10 +4,10 @@
  * runnable entry.
  */
 import { createServer, type Server } from "node:http";
-import { applyServerTimeouts, createLogger, createRegistry, drainAndClose, listen, sendJson, type Logger } from "@istio-burst/common";
-import type { WatcherStatus } from "@istio-burst/contract";
+import { applyServerTimeouts, createLogger, createRegistry, drainAndClose, listen, sendJson, sendMetrics, type Logger } from "@istio-burst/common";
+import { policyOf, type WatcherStatus } from "@istio-burst/contract";
 import type { Registry } from "prom-client";
-import { policyFromConfig, type WatcherConfig } from "./config";
+import type { WatcherConfig } from "./config";
 import { Controller } from "./controller";
 import { createWatcherMetrics } from "./metrics";
 import { PrometheusSource, type MetricsSource } from "./prometheus";
@@ -54,19 +54,47 @@ export async function createScaler(config: WatcherConfig): Promise<Scaler | unde
   return undefined;
 }
 
+/** The metrics source that config names: Prometheus with the configured queries. */
+function createSource(config: WatcherConfig): MetricsSource {
+  return new PrometheusSource({
+    url: config.prometheusUrl,
+    timeoutMs: config.settings.queryTimeout,
+    query: config.query,
+    upQuery: config.upQuery,
+    burstHealthQuery: config.burstHealthQuery,
+  });
+}
+
+/** `/status`: what the watcher talks to, and what the controller knows. */
+function statusOf(config: WatcherConfig, controller: Controller): WatcherStatus {
+  return {
+    service: "watcher",
+    prometheusUrl: config.prometheusUrl,
+    query: config.query,
+    upQuery: config.upQuery,
+    healthQuery: config.burstHealthQuery ?? null,
+    ...controller.status(),
+  };
+}
+
+/** GET /_healthz, /status and /metrics. */
+function createStatusServer(config: WatcherConfig, controller: Controller, registry: Registry): Server {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method !== "GET" && req.method !== "HEAD") sendJson(res, 405, { error: "only GET" }, { allow: "GET, HEAD" });
+    else if (path === "/_healthz") sendJson(res, controller.ready ? 200 : 503, { ready: controller.ready });
+    else if (path === "/status") sendJson(res, 200, statusOf(config, controller));
+    else if (path === "/metrics") sendMetrics(res, registry);
+    else sendJson(res, 404, { error: "not found" });
+  });
+  applyServerTimeouts(server, { requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 });
+  return server;
+}
+
 export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps = {}): Promise<WatcherApp> {
   const log = deps.log ?? createLogger("watcher");
   const registry = deps.registry ?? createRegistry("watcher");
   const metrics = createWatcherMetrics(registry);
-  const source =
-    deps.source ??
-    new PrometheusSource({
-      url: config.prometheusUrl,
-      timeoutMs: config.settings.queryTimeout,
-      query: config.query,
-      upQuery: config.upQuery,
-      burstHealthQuery: config.burstHealthQuery,
-    });
   const router =
     deps.router ??
     (await createRouter(config, {
@@ -75,50 +103,19 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
     }));
   const scaler = deps.scaler === null ? undefined : (deps.scaler ?? (await createScaler(config)));
   const controller = new Controller({
-    source,
+    source: deps.source ?? createSource(config),
     router,
     scaler,
     recordEvent: scaler && router instanceof IstioRouter ? (note) => router.recordEvent(note) : undefined,
-    policy: policyFromConfig(config),
+    policy: policyOf(config.settings),
     pollIntervalMs: config.settings.pollInterval,
     dryRun: config.settings.dryRun,
     log,
     metrics,
     now: deps.now,
   });
-
-  const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      sendJson(res, 405, { error: "only GET" }, { allow: "GET, HEAD" });
-      return;
-    }
-    if (path === "/_healthz") {
-      sendJson(res, controller.ready ? 200 : 503, { ready: controller.ready });
-    } else if (path === "/status") {
-      const status: WatcherStatus = {
-        service: "watcher",
-        prometheusUrl: config.prometheusUrl,
-        query: config.query,
-        upQuery: config.upQuery,
-        healthQuery: config.burstHealthQuery ?? null,
-        ...controller.status(),
-      };
-      sendJson(res, 200, status);
-    } else if (path === "/metrics") {
-      registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { "content-type": registry.contentType });
-          res.end(text);
-        },
-        (err: unknown) => sendJson(res, 500, { error: String(err) }),
-      );
-    } else {
-      sendJson(res, 404, { error: "not found" });
-    }
-  });
-  applyServerTimeouts(server, { requestTimeoutMs: 10_000, keepAliveTimeoutMs: 5_000 });
-
+  const server = createStatusServer(config, controller, registry);
+  const started = { mode: config.settings.mode, router: router.description, prometheus: config.prometheusUrl, query: config.query, upQuery: config.upQuery, healthQuery: config.burstHealthQuery ?? "off", scaler: scaler?.description ?? "none", dryRun: config.settings.dryRun };
   return {
     config,
     controller,
@@ -127,10 +124,7 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
     log,
     async start() {
       const port = await listen(server, config.port);
-      log.info(
-        { port, mode: config.settings.mode, router: router.description, prometheus: config.prometheusUrl, query: config.query, upQuery: config.upQuery, healthQuery: config.burstHealthQuery ?? "off", scaler: scaler?.description ?? "none", dryRun: config.settings.dryRun },
-        "watcher started",
-      );
+      log.info({ port, ...started }, "watcher started");
       controller.start();
       return port;
     },

@@ -1,8 +1,9 @@
 /**
  * The watcher's configuration: every environment variable read once, at start, into a validated
  * object. The policy settings come from the contract's settings table (the same parser the stack runs
- * on the env it generates); the wiring (where Prometheus, the router and the metrics are) is read
- * here. A bad value throws a ConfigError whose message is one line naming the variable.
+ * on the env it generates); the wiring is read here, one reader per area: the watcher's own server,
+ * the router, the queries, the scaler. A bad value throws a ConfigError whose message is one line
+ * naming the variable. The decision's policy is the contract's policyOf(settings).
  */
 import { existsSync, statSync } from "node:fs";
 import { ConfigError, Env } from "@istio-burst/common";
@@ -19,7 +20,6 @@ import {
   PORTS,
   type WatcherSettings,
 } from "@istio-burst/contract";
-import type { Policy } from "./decide";
 
 export type RouterKind = "istio" | "local";
 /** The capacity side: `none` (off: the burst pool is neither scaled nor looked at), the burst cluster's Deployment, or local mode's pool. */
@@ -60,6 +60,23 @@ export const DEFAULT_PROMETHEUS_URL = "http://prometheus.istio-system.svc.cluste
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
 const ISTIO_CLUSTER_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const NAMESPACE_NAME = "a Kubernetes namespace name (lowercase letters, digits, '-')";
+const OBJECT_NAME = "a Kubernetes object name";
+
+/** Reads the environment into the watcher's configuration; throws a ConfigError for the first bad value. */
+export function loadConfig(vars: NodeJS.ProcessEnv = process.env): WatcherConfig {
+  const env = new Env(vars);
+  const settings = readSettings(env);
+  const server = readServer(env);
+  const routing = readRouting(env);
+  return {
+    settings,
+    ...server,
+    ...routing,
+    ...readQueries(env, settings, routing.namespace),
+    ...readScaler(env, routing.namespace),
+  };
+}
 
 function matching(env: Env, name: string, re: RegExp, requirement: string, fallback: string): string {
   const raw = env.raw(name);
@@ -68,86 +85,68 @@ function matching(env: Env, name: string, re: RegExp, requirement: string, fallb
   return raw;
 }
 
-export function loadConfig(vars: NodeJS.ProcessEnv = process.env): WatcherConfig {
-  const env = new Env(vars);
+/** An http(s) URL without its trailing slashes: required when `required`, else optional. */
+function baseUrl(env: Env, name: string, required: boolean): string | undefined {
+  if (!required && env.raw(name) === undefined) return undefined;
+  return env.url(name).replace(/\/+$/, "");
+}
+
+/** The policy settings: the contract's table, each under its own variable. */
+function readSettings(env: Env): WatcherSettings {
   const { settings, problems } = parseWatcherSettings((spec) => env.raw(spec.env));
-  if (problems.length > 0) {
-    const p = problems[0];
-    throw new ConfigError(p.spec.env, p.requirement, p.raw);
-  }
-  const port = env.port("PORT", PORTS.watcher);
-  const prometheusUrl = env.url("PROMETHEUS_URL", DEFAULT_PROMETHEUS_URL).replace(/\/+$/, "");
-  const namespace = matching(env, "NAMESPACE", DNS_LABEL, "a Kubernetes namespace name (lowercase letters, digits, '-')", DEFAULT_NAMESPACE);
-  const burstCluster = matching(env, "BURST_CLUSTER", ISTIO_CLUSTER_NAME, "an Istio cluster name (letters, digits, '-', '_', '.')", ISTIO_CLUSTERS.burst);
-  const router = env.oneOf<RouterKind>("ROUTER", ["istio", "local"], "istio");
-  const virtualService = matching(env, "VIRTUAL_SERVICE", DNS_SUBDOMAIN, "a Kubernetes object name", NAMES.workerVirtualService);
-  const meshUrl = router === "local" ? env.url("MESH_URL").replace(/\/+$/, "") : env.raw("MESH_URL") === undefined ? undefined : env.url("MESH_URL");
-  const scaler = env.oneOf<ScalerKind>("SCALER", SCALER_KINDS, "none");
-  let burstKubeconfig: string | undefined;
-  if (scaler === "kubernetes") {
-    const raw = env.raw("BURST_KUBECONFIG");
-    const requirement = "the path of a kubeconfig file for the burst cluster (with SCALER=kubernetes)";
-    if (raw === undefined || raw.trim() === "") throw new ConfigError("BURST_KUBECONFIG", requirement);
-    if (!existsSync(raw) || !statSync(raw).isFile()) throw new ConfigError("BURST_KUBECONFIG", `${requirement}; no such file`, raw);
-    burstKubeconfig = raw;
-  }
-  const burstDeployment = matching(env, "BURST_DEPLOYMENT", DNS_SUBDOMAIN, "a Kubernetes object name", NAMES.workerDeployment);
-  const burstNamespace = matching(env, "BURST_NAMESPACE", DNS_LABEL, "a Kubernetes namespace name (lowercase letters, digits, '-')", namespace);
-  const scalerUrl = scaler === "local" ? env.url("SCALER_URL").replace(/\/+$/, "") : env.raw("SCALER_URL") === undefined ? undefined : env.url("SCALER_URL");
-  const window = formatDuration(settings.rateWindow);
-  const health = settings.burstHealthQuery;
+  const first = problems[0];
+  if (first) throw new ConfigError(first.spec.env, first.requirement, first.raw);
+  return settings;
+}
+
+/** Where the watcher serves its own endpoints and where Prometheus is. */
+function readServer(env: Env): Pick<WatcherConfig, "port" | "prometheusUrl"> {
   return {
-    settings,
-    port,
-    prometheusUrl,
-    query: settings.query ?? defaultRateQuery(namespace, window),
-    upQuery: settings.upQuery ?? defaultUpRateQuery(namespace, formatDuration(settings.upRateWindow)),
-    burstHealthQuery: health === HEALTH_OFF ? undefined : (health ?? defaultHealthQuery(namespace, window, burstCluster)),
-    burstCluster,
-    router,
-    virtualService,
-    namespace,
-    meshUrl,
-    scaler,
-    burstKubeconfig,
-    burstDeployment,
-    burstNamespace,
-    scalerUrl,
+    port: env.port("PORT", PORTS.watcher),
+    prometheusUrl: env.url("PROMETHEUS_URL", DEFAULT_PROMETHEUS_URL).replace(/\/+$/, ""),
   };
 }
 
-/** The decision policy of a configuration. */
-export function policyFromConfig(c: WatcherConfig): Policy {
-  const s = c.settings;
+/** The traffic router: the Istio VirtualService in NAMESPACE, or local mode's mesh (MESH_URL). */
+function readRouting(env: Env): Pick<WatcherConfig, "router" | "virtualService" | "namespace" | "meshUrl"> {
+  const router = env.oneOf<RouterKind>("ROUTER", ["istio", "local"], "istio");
   return {
-    mode: s.mode,
-    highRps: s.highRps,
-    lowRps: s.lowRps,
-    minDwellMs: s.minDwell,
-    downStabilizationMs: s.downStabilization,
-    confirmSamples: s.confirmSamples,
-    natural: s.naturalWeights,
-    burst: s.burstWeights,
-    primaryCapacityRps: s.primaryCapacityRps,
-    stepWeight: s.stepWeight,
-    maxBurstWeight: s.maxBurstWeight,
-    overflowBandRps: s.overflowBandRps,
-    health: {
-      enabled: c.burstHealthQuery !== undefined,
-      minSuccessRatio: s.burstMinSuccess,
-      unhealthySamples: s.burstUnhealthySamples,
-      retryAfterMs: s.burstRetryAfter,
-    },
-    capacity:
-      c.scaler === "none"
-        ? undefined
-        : {
-            minReplicas: s.burstMinReplicas,
-            maxReplicas: s.burstMaxReplicas,
-            switchReplicas: s.burstReplicas,
-            podCapacityRps: s.burstPodCapacityRps,
-            prewarmRps: s.prewarmRps,
-            cooldownMs: s.scaleDownCooldown,
-          },
+    router,
+    namespace: matching(env, "NAMESPACE", DNS_LABEL, NAMESPACE_NAME, DEFAULT_NAMESPACE),
+    virtualService: matching(env, "VIRTUAL_SERVICE", DNS_SUBDOMAIN, OBJECT_NAME, NAMES.workerVirtualService),
+    meshUrl: baseUrl(env, "MESH_URL", router === "local"),
   };
+}
+
+/** The queries: each as set, or derived from NAMESPACE, the rate windows and BURST_CLUSTER. */
+function readQueries(env: Env, settings: WatcherSettings, namespace: string): Pick<WatcherConfig, "query" | "upQuery" | "burstHealthQuery" | "burstCluster"> {
+  const burstCluster = matching(env, "BURST_CLUSTER", ISTIO_CLUSTER_NAME, "an Istio cluster name (letters, digits, '-', '_', '.')", ISTIO_CLUSTERS.burst);
+  const rateWindow = formatDuration(settings.rateWindow);
+  const health = settings.burstHealthQuery;
+  return {
+    query: settings.query ?? defaultRateQuery(namespace, rateWindow),
+    upQuery: settings.upQuery ?? defaultUpRateQuery(namespace, formatDuration(settings.upRateWindow)),
+    burstHealthQuery: health === HEALTH_OFF ? undefined : (health ?? defaultHealthQuery(namespace, rateWindow, burstCluster)),
+    burstCluster,
+  };
+}
+
+/** The burst pool's scaler (SCALER) and what it needs: a kubeconfig and a Deployment, or local mode's pool URL. */
+function readScaler(env: Env, namespace: string): Pick<WatcherConfig, "scaler" | "burstKubeconfig" | "burstDeployment" | "burstNamespace" | "scalerUrl"> {
+  const scaler = env.oneOf<ScalerKind>("SCALER", SCALER_KINDS, "none");
+  return {
+    scaler,
+    burstKubeconfig: scaler === "kubernetes" ? readKubeconfigFile(env, "BURST_KUBECONFIG") : undefined,
+    burstDeployment: matching(env, "BURST_DEPLOYMENT", DNS_SUBDOMAIN, OBJECT_NAME, NAMES.workerDeployment),
+    burstNamespace: matching(env, "BURST_NAMESPACE", DNS_LABEL, NAMESPACE_NAME, namespace),
+    scalerUrl: baseUrl(env, "SCALER_URL", scaler === "local"),
+  };
+}
+
+function readKubeconfigFile(env: Env, name: string): string {
+  const raw = env.raw(name);
+  const requirement = "the path of a kubeconfig file for the burst cluster (with SCALER=kubernetes)";
+  if (raw === undefined) throw new ConfigError(name, requirement);
+  if (!existsSync(raw) || !statSync(raw).isFile()) throw new ConfigError(name, `${requirement}; no such file`, raw);
+  return raw;
 }

@@ -16,12 +16,11 @@ import {
   type WatcherStatus,
   type WeightChange,
 } from "@istio-burst/contract";
-import { decide, initialState, phaseOf, type Decision, type Policy, type Sample, type State } from "./decide";
+import { decide, initialState, phaseOf, type Decision, type Observation, type Policy, type PoolReading, type Sample, type State } from "./decide";
 import type { WatcherMetrics } from "./metrics";
 import type { MetricsSource } from "./prometheus";
 import type { ChangeNote, TrafficRouter } from "./router";
 import type { Scaler } from "./scaler";
-import type { PoolReading } from "./decide";
 
 export interface ControllerOptions {
   readonly source: MetricsSource;
@@ -211,7 +210,7 @@ export class Controller {
     await this.opts.recordEvent?.(note).catch((err: unknown) => log.warn({ err: errText(err) }, "scaled the burst pool but the Kubernetes Event could not be written"));
   }
 
-  private observe(before: State, sample: Sample): void {
+  private observe(before: State, sample: Observation): void {
     const { metrics, log } = this.opts;
     if (sample.kind === "value") {
       metrics?.observedRps.set(sample.rps);
@@ -279,20 +278,7 @@ export class Controller {
       dryRun,
       router: router.description,
       pollIntervalMs,
-      thresholds: {
-        highRps: policy.highRps,
-        lowRps: policy.lowRps,
-        minDwellMs: policy.minDwellMs,
-        downStabilizationMs: policy.downStabilizationMs,
-        confirmSamples: policy.confirmSamples,
-        naturalWeights: policy.natural,
-        burstWeights: policy.burst,
-        primaryCapacityRps: policy.primaryCapacityRps,
-        stepWeight: policy.stepWeight,
-        maxBurstWeight: policy.maxBurstWeight,
-        overflowBandRps: policy.overflowBandRps,
-        health: policy.health,
-      },
+      thresholds: policy,
       polls: this.polls,
       lastSample: this.lastSample ?? null,
       lastDecision: this.lastDecision ?? null,

@@ -3,7 +3,7 @@
  * (`GET /api/v1/query`), each answer typed as a value, no data, or an error.
  */
 import type { NoDataReason } from "@istio-burst/contract";
-import type { Sample } from "./decide";
+import type { Observation } from "./decide";
 
 /** One instant query's outcome. */
 export type QueryResult =
@@ -17,7 +17,7 @@ export interface MetricsSource {
    * The current request rate; when `burstInUse` and a health query is configured, also the
    * burst pool's success ratio.
    */
-  sample(context: { burstInUse: boolean }): Promise<Sample>;
+  sample(context: { burstInUse: boolean }): Promise<Observation>;
 }
 
 export interface PrometheusClientOptions {
@@ -114,7 +114,7 @@ export class PrometheusSource implements MetricsSource {
     this.client = new PrometheusClient(opts);
   }
 
-  async sample({ burstInUse }: { burstInUse: boolean }): Promise<Sample> {
+  async sample({ burstInUse }: { burstInUse: boolean }): Promise<Observation> {
     const wantHealth = burstInUse && this.opts.burstHealthQuery !== undefined;
     const [rate, up, health] = await Promise.all([
       this.client.query(this.opts.query),

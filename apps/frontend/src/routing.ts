@@ -1,7 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { Logger } from "@istio-burst/common";
-import { routingFromStatus, watcherStatusProblem, type RoutingReport, type RoutingState, type WatcherStatus } from "@istio-burst/contract";
+import { routingFromStatus, watcherStatusProblem, type RoutingState, type WatcherStatus } from "@istio-burst/contract";
 
 /** A read of the watcher's /status that takes longer fails. */
 export const ROUTING_TIMEOUT_MS = 1_500;
@@ -67,15 +67,6 @@ function getText(url: URL, timeoutMs: number, maxBytes: number): Promise<{ statu
   });
 }
 
-/** The burst pool's size (ready of desired), when the watcher scales it: for the page's "burst pool: 1 of 2 ready". */
-function withBurstPool(report: RoutingReport, status: WatcherStatus): RoutingReport {
-  if (report.burstPool !== undefined) return report;
-  const pool = (status as { burstPool?: unknown }).burstPool as { desired?: unknown; ready?: unknown } | null | undefined;
-  const count = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 0;
-  if (!pool || !count(pool.desired) || !count(pool.ready)) return report;
-  return { ...report, burstPool: { ready: pool.ready as number, desired: pool.desired as number } };
-}
-
 /**
  * The routing the watcher chose, read from `WATCHER_URL/status`: one read at a time, with a deadline,
  * cached for `maxAgeMs`. Never throws: a watcher that is down, slow, or answers something that is not
@@ -128,7 +119,7 @@ export class RoutingReader {
       try {
         const status = await this.fetchStatus(this.url);
         this.lastSeenAt = checkedAt;
-        state = withBurstPool(routingFromStatus(status, checkedAt), status);
+        state = routingFromStatus(status, checkedAt);
       } catch (err) {
         state = { watcher: "unreachable", checkedAt, error: oneLine(err instanceof Error ? err.message : String(err)), lastSeenAt: this.lastSeenAt };
       }

@@ -8,5 +8,6 @@ export * from "./weights";
 export * from "./decisions";
 export * from "./queries";
 export * from "./watcher-settings";
+export * from "./policy";
 export * from "./status";
 export * from "./routing";

@@ -4,7 +4,8 @@
  * what the page shows. Also the check that an answer from `WATCHER_URL` really is a WatcherStatus.
  */
 import { ACTIONS, MODES, type Mode, type Phase } from "./decisions";
-import type { StatusPolicy, StatusSample, WatcherStatus, WeightChange } from "./status";
+import type { WatcherPolicy } from "./policy";
+import type { BurstPoolStatus, StatusSample, WatcherStatus, WeightChange } from "./status";
 import { isValidWeights, type Weights } from "./weights";
 
 /** The watcher answered: its view of the routing. */
@@ -23,16 +24,16 @@ export interface RoutingReport {
   readonly dryRun: boolean;
   /** the last poll of Prometheus: the observed requests/s, no data, or the query error */
   readonly observed: StatusSample | null;
-  /** the policy in force: HIGH_RPS/LOW_RPS (switch), PRIMARY_CAPACITY_RPS and steps (overflow), durations in ms */
-  readonly thresholds: StatusPolicy;
+  /** the policy in force (the watcher's `thresholds`): highRps/lowRps (switch), primaryCapacityRps and steps (overflow), durations in ms */
+  readonly thresholds: WatcherPolicy;
   /** the last decision, a hold or a change, with the watcher's reason */
   readonly lastDecision: WatcherStatus["lastDecision"];
   /** weight changes since the watcher started */
   readonly changes: number;
   /** the last changes (at most RECENT_CHANGES), oldest first, each with its reason */
   readonly recentChanges: readonly WeightChange[];
-  /** the burst pool's ready and desired size, once the burst capacity is scaled on demand */
-  readonly burstPool?: { readonly ready: number; readonly desired: number };
+  /** the burst pool's ready and desired size, when the watcher scales it (absent otherwise) */
+  readonly burstPool?: Pick<BurstPoolStatus, "ready" | "desired">;
 }
 
 /** WATCHER_URL is set but no usable status came back: refused, timed out, not 200, or not a watcher status. */
@@ -69,6 +70,15 @@ function changeProblem(c: unknown, i: number): string | undefined {
   return undefined;
 }
 
+const isCount = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
+
+/** null or absent: the watcher does not scale the burst pool (or predates it). */
+function burstPoolProblem(pool: unknown): string | undefined {
+  if (pool === null || pool === undefined) return undefined;
+  if (!isObject(pool) || !isCount(pool.desired) || !isCount(pool.ready)) return "burstPool lacks desired and ready replica counts";
+  return undefined;
+}
+
 function sampleProblem(s: unknown): string | undefined {
   if (s === null) return undefined;
   if (!isObject(s) || !isString(s.at)) return "lastSample is not a sample";
@@ -96,6 +106,8 @@ export function watcherStatusProblem(value: unknown): string | undefined {
   const d = value.lastDecision;
   if (d !== null && (!isObject(d) || !isString(d.at) || !isString(d.reason) || !(ACTIONS as readonly unknown[]).includes(d.action))) return "lastDecision is not a decision";
   if (!isNumber(value.changes)) return "changes is not a number";
+  const pool = burstPoolProblem(value.burstPool);
+  if (pool) return pool;
   if (!Array.isArray(value.recentChanges)) return "recentChanges is not a list";
   for (let i = 0; i < value.recentChanges.length; i++) {
     const p = changeProblem(value.recentChanges[i], i);
@@ -119,5 +131,6 @@ export function routingFromStatus(status: WatcherStatus, checkedAt: string): Rou
     lastDecision: status.lastDecision,
     changes: status.changes,
     recentChanges: status.recentChanges,
+    ...(status.burstPool ? { burstPool: { ready: status.burstPool.ready, desired: status.burstPool.desired } } : {}),
   };
 }

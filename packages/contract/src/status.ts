@@ -3,6 +3,7 @@
  * changes through it, and the frontend shows it.
  */
 import type { Action, Mode, NoDataReason, Phase } from "./decisions";
+import type { WatcherPolicy } from "./policy";
 import type { Weights } from "./weights";
 
 /** One weight change the watcher made (or, in dry run, would have made). */
@@ -25,22 +26,6 @@ export type StatusSample =
   | { readonly at: string; readonly kind: "nodata"; readonly reason: NoDataReason }
   | { readonly at: string; readonly kind: "error"; readonly message: string };
 
-/** The policy in force, in the units decide() uses (durations in ms). */
-export interface StatusPolicy {
-  readonly highRps: number;
-  readonly lowRps: number;
-  readonly minDwellMs: number;
-  readonly downStabilizationMs: number;
-  readonly confirmSamples: number;
-  readonly naturalWeights: Weights;
-  readonly burstWeights: Weights;
-  readonly primaryCapacityRps: number;
-  readonly stepWeight: number;
-  readonly maxBurstWeight: number;
-  readonly overflowBandRps: number;
-  readonly health: { readonly enabled: boolean; readonly minSuccessRatio: number; readonly unhealthySamples: number; readonly retryAfterMs: number };
-}
-
 /** How many recent changes /status lists. */
 export const RECENT_CHANGES = 20;
 
@@ -60,7 +45,8 @@ export interface WatcherStatus {
   /** null: the health guard is off */
   readonly healthQuery: string | null;
   readonly pollIntervalMs: number;
-  readonly thresholds: StatusPolicy;
+  /** the policy in force: the settings decide() reads, under their settings-table names (durations in ms) */
+  readonly thresholds: WatcherPolicy;
   /** polls since start */
   readonly polls: number;
   readonly lastSample: StatusSample | null;

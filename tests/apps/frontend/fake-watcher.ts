@@ -1,6 +1,6 @@
 /** A stand-in watcher for the frontend's routing tests: answers /status as told, and counts the calls. */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { WatcherStatus } from "@istio-burst/contract";
+import { DEFAULT_WATCHER_SETTINGS, HEALTH_OFF, policyOf, type WatcherStatus } from "@istio-burst/contract";
 import { listen } from "@istio-burst/common";
 
 /** What the fake answers on every request. */
@@ -42,20 +42,8 @@ export function cannedStatus(): WatcherStatus {
     upQuery: 'sum(rate(istio_requests_total{reporter="source"}[10s]))',
     healthQuery: null,
     pollIntervalMs: 1_000,
-    thresholds: {
-      highRps: 15,
-      lowRps: 10,
-      minDwellMs: 10_000,
-      downStabilizationMs: 30_000,
-      confirmSamples: 1,
-      naturalWeights: { primary: 100, burst: 0 },
-      burstWeights: { primary: 0, burst: 100 },
-      primaryCapacityRps: 15,
-      stepWeight: 10,
-      maxBurstWeight: 100,
-      overflowBandRps: 5,
-      health: { enabled: false, minSuccessRatio: 0.5, unhealthySamples: 3, retryAfterMs: 60_000 },
-    },
+    // the default policy (15/10 rps, 10 s dwell, 30 s window for a 5 s scrape), health guard off
+    thresholds: policyOf({ ...DEFAULT_WATCHER_SETTINGS, burstHealthQuery: HEALTH_OFF }),
     polls: 42,
     lastSample: { at: "2026-01-02T10:00:41.000Z", kind: "value", rps: 24.9, upRps: 25.1 },
     lastDecision: { at: "2026-01-02T10:00:41.000Z", action: "hold", reason: "observed 24.9 rps: holding weights" },

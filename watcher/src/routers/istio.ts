@@ -11,8 +11,9 @@
  * - Every change writes a core/v1 Event on the VirtualService with the reason.
  */
 import { hostname } from "node:os";
-import type { ChangeNote, TrafficRouter } from "../router";
 import { formatWeights, SUBSETS, type Weights } from "@istio-burst/contract";
+import { KubeApiError, readKubeError } from "../kube-errors";
+import type { ChangeNote, TrafficRouter } from "../router";
 
 // @kubernetes/client-node is ESM-only: load it with import() (types only at compile time).
 type K8s = typeof import("@kubernetes/client-node");
@@ -52,36 +53,6 @@ interface RouteRef {
   readonly primary: number;
   readonly burst: number;
   readonly weights: Weights;
-}
-
-/** An error from the Kubernetes API, with its HTTP status. */
-export class KubeApiError extends Error {
-  constructor(
-    message: string,
-    readonly status: number | undefined,
-  ) {
-    super(message);
-    this.name = "KubeApiError";
-  }
-}
-
-/**
- * What a failed @kubernetes/client-node call says: the HTTP status (undefined when the request never
- * got an answer), the API server's `message` when its body has one, and the network error otherwise.
- */
-export function readKubeError(err: unknown): { status: number | undefined; message: string | undefined; network: string } {
-  const e = err as { code?: unknown; body?: unknown; message?: string; cause?: { code?: string } };
-  const status = typeof e.code === "number" ? e.code : undefined;
-  let body: unknown = e.body;
-  if (typeof body === "string") {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      /* keep the text */
-    }
-  }
-  const message = (body as { message?: unknown } | undefined)?.message;
-  return { status, message: typeof message === "string" ? message : undefined, network: e.cause?.code ?? e.message ?? String(err) };
 }
 
 export async function createIstioRouter(opts: IstioRouterOptions): Promise<IstioRouter> {

@@ -9,7 +9,7 @@
  *   retried once after reading the Deployment again.
  */
 import type { PoolReading } from "../decide";
-import { KubeApiError, readKubeError } from "../routers/istio";
+import { KubeApiError, readKubeError } from "../kube-errors";
 import type { Scaler } from "../scaler";
 
 type K8s = typeof import("@kubernetes/client-node");

@@ -4,7 +4,7 @@ import { cannedStatus } from "../apps/frontend/fake-watcher";
 
 const with_ = (patch: Record<string, unknown>) => ({ ...cannedStatus(), ...patch });
 
-describe("watcherStatusProblem", () => {
+describe("watcherStatusProblem: is a /status answer a watcher status", () => {
   it("accepts the watcher's status, before the weights are read too", () => {
     expect(watcherStatusProblem(cannedStatus())).toBeUndefined();
     expect(watcherStatusProblem(with_({ ready: false, weights: null, phase: null, lastSample: null, lastDecision: null, changes: 0, recentChanges: [] }))).toBeUndefined();
@@ -32,6 +32,8 @@ describe("watcherStatusProblem", () => {
     ["a decision without a reason", with_({ lastDecision: { at: "t", action: "hold" } }), "lastDecision is not a decision"],
     ["changes as text", with_({ changes: "3" }), "changes is not a number"],
     ["recentChanges as an object", with_({ recentChanges: {} }), "recentChanges is not a list"],
+    ["a burst pool without its ready count", with_({ burstPool: { desired: 2 } }), "burstPool lacks desired and ready replica counts"],
+    ["a burst pool with a negative count", with_({ burstPool: { desired: -1, ready: 0 } }), "burstPool lacks desired and ready replica counts"],
     ["a change with an unknown action", with_({ recentChanges: [{ ...cannedStatus().recentChanges[0], action: "teleport" }] }), "recentChanges[0].action is not an action"],
   ])("refuses %s", (_what, value, problem) => {
     expect(watcherStatusProblem(value)).toBe(problem);
@@ -39,13 +41,22 @@ describe("watcherStatusProblem", () => {
 });
 
 describe("routingFromStatus", () => {
-  it("keeps what the page shows and leaves out what the watcher talks to", () => {
+  it("keeps what the page shows, the burst pool's size included, and leaves out what the watcher talks to", () => {
     const status: WatcherStatus = cannedStatus();
     const report = routingFromStatus(status, "2026-01-02T10:00:42.000Z");
     expect(Object.keys(report).sort()).toEqual(
-      ["watcher", "checkedAt", "ready", "weights", "phase", "mode", "dryRun", "observed", "thresholds", "lastDecision", "changes", "recentChanges"].sort(),
+      ["watcher", "checkedAt", "ready", "weights", "phase", "mode", "dryRun", "observed", "thresholds", "lastDecision", "changes", "recentChanges", "burstPool"].sort(),
     );
-    expect(report).toMatchObject({ watcher: "ok", checkedAt: "2026-01-02T10:00:42.000Z", weights: status.weights, observed: status.lastSample, recentChanges: status.recentChanges });
-    expect(report).not.toHaveProperty("burstPool");
+    expect(report).toMatchObject({ watcher: "ok", checkedAt: "2026-01-02T10:00:42.000Z", weights: status.weights, observed: status.lastSample, recentChanges: status.recentChanges, thresholds: status.thresholds });
+    // the size only: why and when the pool was last scaled stay with the watcher
+    expect(report.burstPool).toEqual({ ready: 1, desired: 2 });
+  });
+
+  it("has no burstPool when the watcher does not scale the pool (null) or predates it (absent)", () => {
+    expect(watcherStatusProblem(with_({ burstPool: null }))).toBeUndefined();
+    expect(routingFromStatus({ ...cannedStatus(), burstPool: null }, "t")).not.toHaveProperty("burstPool");
+    const older = with_({ burstPool: undefined });
+    expect(watcherStatusProblem(older)).toBeUndefined();
+    expect(routingFromStatus(older as unknown as WatcherStatus, "t")).not.toHaveProperty("burstPool");
   });
 });

@@ -1,0 +1,44 @@
+/**
+ * The watcher's policy: the settings its decision reads, under the settings table's own names and in
+ * its units (durations in ms), and whether the burst health guard is on. The watcher's decide() takes
+ * it, its `/status` reports it as `thresholds`, and the frontend's `/api/routing` passes that on.
+ */
+import { HEALTH_OFF, type SettingKey, type WatcherSettings } from "./watcher-settings";
+
+/** The settings the decision reads, in the order the settings table lists them. */
+export const POLICY_KEYS = [
+  "highRps",
+  "lowRps",
+  "minDwell",
+  "confirmSamples",
+  "mode",
+  "naturalWeights",
+  "burstWeights",
+  "primaryCapacityRps",
+  "stepWeight",
+  "maxBurstWeight",
+  "overflowBandRps",
+  "downStabilization",
+  "burstMinSuccess",
+  "burstUnhealthySamples",
+  "burstRetryAfter",
+  "burstMinReplicas",
+  "burstMaxReplicas",
+  "burstReplicas",
+  "burstPodCapacityRps",
+  "prewarmRps",
+  "scaleDownCooldown",
+] as const satisfies readonly SettingKey[];
+
+export type PolicyKey = (typeof POLICY_KEYS)[number];
+
+export interface WatcherPolicy extends Pick<WatcherSettings, PolicyKey> {
+  /** The burst health guard is on: `burstHealthQuery` is not `off` (unset: the derived default query). */
+  readonly healthGuard: boolean;
+}
+
+/** The policy of a set of settings: the settings it reads, and whether the health guard is on. */
+export function policyOf(settings: WatcherSettings): WatcherPolicy {
+  const picked = Object.fromEntries(POLICY_KEYS.map((key) => [key, settings[key]])) as Pick<WatcherSettings, PolicyKey>;
+  return { ...picked, healthGuard: settings.burstHealthQuery !== HEALTH_OFF };
+}

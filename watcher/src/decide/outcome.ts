@@ -1,0 +1,52 @@
+/**
+ * The two kinds of decision (hold the weights, or change them) and the words of their reasons. A
+ * reason names a setting by the watcher's environment variable (HIGH_RPS), as the operator set it.
+ */
+import { sameWeights, settingSpec, type Action, type SettingKey, type Weights } from "@istio-burst/contract";
+import { phaseOf, type Decision, type Policy, type State } from "./types";
+
+/** A setting as a reason names it: its environment variable (`highRps` -> `HIGH_RPS`). */
+export function settingName(key: SettingKey): string {
+  return settingSpec(key).env;
+}
+
+/** A number as a reason writes it: whole numbers as they are, others with two decimals. */
+export function formatNumber(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(2);
+}
+
+/** Milliseconds as a reason writes them: `10s`, `2.50s`. */
+export function formatSeconds(ms: number): string {
+  return `${formatNumber(ms / 1000)}s`;
+}
+
+/** ` for 3 samples` after a move confirmed by several samples in a row; nothing for one. */
+export function streakText(samples: number): string {
+  return samples > 1 ? ` for ${samples} samples` : "";
+}
+
+/** The weights stay as they are. */
+export function hold(state: State, action: Action, reason: string): Decision {
+  return { state, weights: state.weights, changed: false, action, reason };
+}
+
+/** The weights change to `weights` now; the streaks that led here start again. */
+export function change(state: State, weights: Weights, action: Action, why: string, policy: Policy, now: number): Decision {
+  const reason = `${why}: weights ${state.weights.primary},${state.weights.burst} -> ${weights.primary},${weights.burst}`;
+  const next: State = {
+    ...state,
+    weights,
+    phase: phaseOf(weights, policy),
+    lastChangeAt: now,
+    lastChangeReason: reason,
+    upStreak: 0,
+    downStreak: 0,
+    unhealthyStreak: 0,
+  };
+  return { state: next, weights, changed: !sameWeights(weights, state.weights), action, reason };
+}
+
+/** `{primary: 100 - burst, burst}`. */
+export function withBurstWeight(burst: number): Weights {
+  return { primary: 100 - burst, burst };
+}

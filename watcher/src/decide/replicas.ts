@@ -1,0 +1,102 @@
+/**
+ * The burst pool's replicas, as the HPA computes its own: the replicas the sample needs now, and the
+ * replicas the pool keeps, the highest need within the last scaleDownCooldown (up at once, down a
+ * cooldown after the need was last that high), never below burstMinReplicas.
+ */
+import { overflowBurstWeight } from "./modes";
+import { formatNumber, formatSeconds, settingName } from "./outcome";
+import { observedRates, type Policy, type PoolReading, type ReplicaNeed, type Sample, type State } from "./types";
+
+/** The replicas one sample needs, and why. */
+export interface ReplicaNeedNow {
+  /** 0: no burst needed */
+  readonly replicas: number;
+  readonly why: string;
+}
+
+/** What the burst pool should have after a sample. */
+export interface ReplicaPlan {
+  readonly neededNow: ReplicaNeedNow;
+  /** the replicas needed within the cooldown, for the next state */
+  readonly replicaNeeds: ReplicaNeed[];
+  /** the replicas the pool should have */
+  readonly desired: number;
+  /** why it should have them */
+  readonly reason: string;
+}
+
+/** The replicas the pool should have after `sample`, read with the pool, and the cooldown window for the next state. */
+export function planReplicas(state: State, sample: Sample, policy: Policy, now: number): ReplicaPlan {
+  const neededNow = replicasNeededNow(state, sample, policy);
+  const replicaNeeds = rememberReplicaNeed(state.replicaNeeds, neededNow.replicas, sample.pool ?? null, policy, now);
+  const highest = replicaNeeds[0];
+  return {
+    neededNow,
+    replicaNeeds,
+    desired: Math.max(policy.burstMinReplicas, highest.replicas),
+    reason: scaleReason(neededNow, highest, policy, now),
+  };
+}
+
+/** At least one replica (unless burstMaxReplicas says 0) and at most burstMaxReplicas. */
+function clampReplicas(replicas: number, policy: Policy): number {
+  return Math.max(Math.min(1, policy.burstMaxReplicas), Math.min(replicas, policy.burstMaxReplicas));
+}
+
+/**
+ * The replicas this sample needs: while burst carries traffic, while the fast view calls for burst,
+ * or above prewarmRps, switch mode needs burstReplicas and overflow mode one replica per
+ * burstPodCapacityRps of the excess over primaryCapacityRps. Without a rate, what burst has is kept.
+ */
+function replicasNeededNow(state: State, sample: Sample, policy: Policy): ReplicaNeedNow {
+  const inUse = state.weights.burst > 0;
+  const rates = observedRates(sample);
+  if (rates === undefined) {
+    if (!inUse) return { replicas: 0, why: "" };
+    const replicas = clampReplicas(policy.mode === "switch" ? policy.burstReplicas : Math.max(1, sample.pool?.desired ?? 1), policy);
+    return { replicas, why: `burst carries ${state.weights.burst}% and the rate is unknown: keeping ${replicas}` };
+  }
+  const { rps, upRps } = rates;
+  const wanted = policy.mode === "switch" ? upRps > policy.highRps : overflowBurstWeight(upRps, policy) > policy.naturalWeights.burst;
+  const prewarm = upRps > policy.prewarmRps;
+  if (!inUse && !wanted && !prewarm) return { replicas: 0, why: "" };
+  const because = inUse
+    ? `burst carries ${state.weights.burst}%`
+    : wanted
+      ? `observed ${formatNumber(upRps)} rps calls for burst`
+      : `observed ${formatNumber(upRps)} rps > ${settingName("prewarmRps")} ${formatNumber(policy.prewarmRps)}`;
+  if (policy.mode === "switch") {
+    const replicas = clampReplicas(policy.burstReplicas, policy);
+    return { replicas, why: `${because}: ${settingName("burstReplicas")} ${replicas}` };
+  }
+  const excess = Math.max(0, Math.max(rps, upRps) - policy.primaryCapacityRps);
+  const replicas = clampReplicas(Math.max(1, Math.ceil(excess / policy.burstPodCapacityRps - 1e-9)), policy);
+  const why = `${because}: ${formatNumber(excess)} rps over ${settingName("primaryCapacityRps")} at ${formatNumber(policy.burstPodCapacityRps)} rps a replica needs ${replicas}`;
+  return { replicas, why };
+}
+
+/**
+ * The cooldown window with this need added: needs older than scaleDownCooldown and needs no higher
+ * than this one drop out, so the first is the highest. The first decision seeds the window with the
+ * replicas the pool has (a restart keeps them for one cooldown).
+ */
+function rememberReplicaNeed(previous: readonly ReplicaNeed[] | null, replicas: number, pool: PoolReading | null, policy: Policy, now: number): ReplicaNeed[] {
+  let window: ReplicaNeed[];
+  if (previous === null) {
+    const found = pool ? Math.min(pool.desired, policy.burstMaxReplicas) : 0;
+    window = found > policy.burstMinReplicas ? [{ at: now, replicas: found }] : [];
+  } else {
+    window = previous.filter((need) => need.at > now - policy.scaleDownCooldown);
+  }
+  return [...window.filter((need) => need.replicas > replicas), { at: now, replicas }];
+}
+
+function scaleReason(neededNow: ReplicaNeedNow, highest: ReplicaNeed, policy: Policy, now: number): string {
+  if (neededNow.replicas > 0 && neededNow.replicas >= highest.replicas) return neededNow.why;
+  if (highest.replicas <= policy.burstMinReplicas) return `no burst needed: ${settingName("burstMinReplicas")} ${policy.burstMinReplicas}`;
+  return (
+    `${highest.replicas} replicas needed ${formatSeconds(now - highest.at)} ago` +
+    (neededNow.replicas > 0 ? ` (${neededNow.replicas} now)` : "") +
+    `: kept for ${settingName("scaleDownCooldown")} ${formatSeconds(policy.scaleDownCooldown)}`
+  );
+}

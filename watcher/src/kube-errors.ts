@@ -1,0 +1,41 @@
+/**
+ * Errors from the Kubernetes API, as the Istio router and the Kubernetes scaler both meet them through
+ * @kubernetes/client-node 1.x: what a failed call says, and one error type that keeps its HTTP status.
+ */
+
+/** An error from the Kubernetes API, with its HTTP status (undefined when the request got no answer). */
+export class KubeApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+  ) {
+    super(message);
+    this.name = "KubeApiError";
+  }
+}
+
+/** What a failed client-node call said. */
+export interface KubeErrorReading {
+  /** the HTTP status; undefined when the request never got an answer */
+  readonly status: number | undefined;
+  /** the API server's `message`, when its body has one */
+  readonly message: string | undefined;
+  /** the network error (or the error's own message) otherwise */
+  readonly network: string;
+}
+
+/** Reads a failed @kubernetes/client-node call: its status, the API server's message, the network error. */
+export function readKubeError(err: unknown): KubeErrorReading {
+  const e = err as { code?: unknown; body?: unknown; message?: string; cause?: { code?: string } };
+  const status = typeof e.code === "number" ? e.code : undefined;
+  let body: unknown = e.body;
+  if (typeof body === "string") {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      /* keep the text */
+    }
+  }
+  const message = (body as { message?: unknown } | undefined)?.message;
+  return { status, message: typeof message === "string" ? message : undefined, network: e.cause?.code ?? e.message ?? String(err) };
+}
