@@ -17,6 +17,8 @@
  */
 import http, { type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { renameSync, writeFileSync } from "node:fs";
+import { applyServerTimeouts, readJsonBody, sendJson } from "@istio-burst/common";
+import { inBounds, numberRequirement } from "@istio-burst/contract";
 import { freePort, httpOk, HOST } from "./processes";
 import { formatDeath, type ChildSpec, type DeathReport, type Supervisor } from "./supervisor";
 
@@ -110,7 +112,7 @@ export class BurstPool {
 
   /** Sets the desired size (0..max) and starts or stops members to match. */
   scale(replicas: number, by = "a scale request"): ScaleState {
-    if (!Number.isInteger(replicas) || replicas < 0 || replicas > this.opts.max) throw new RangeError(`replicas must be an integer from 0 to ${this.opts.max}`);
+    if (!isReplicaCount(replicas, this.opts.max)) throw new RangeError(`replicas must be ${numberRequirement("integer", { min: 0, max: this.opts.max })}`);
     if (replicas !== this.desired) {
       const was = this.desired;
       this.desired = replicas;
@@ -283,68 +285,52 @@ export class BurstPool {
   }
 }
 
-/** Request body error of PUT /scale. */
-export const SCALE_BODY = (max: number) => `a JSON object {"replicas": n} with n an integer from 0 to ${max}`;
+/** What PUT /scale takes. */
+export const SCALE_BODY = (max: number) => `a JSON object {"replicas": n} with n ${numberRequirement("integer", { min: 0, max })}`;
+
+/** A replica count the pool can be scaled to: an integer from 0 to `max`. */
+export function isReplicaCount(value: unknown, max: number): value is number {
+  return typeof value === "number" && Number.isInteger(value) && inBounds({ min: 0, max }, value);
+}
+
+const NO_STORE = { "cache-control": "no-store" };
+
+/** `GET /scale`, `PUT /scale {"replicas": n}`, `GET /pool` and `GET /_healthz`. */
+async function scaleEndpoint(req: IncomingMessage, res: ServerResponse, pool: BurstPool): Promise<void> {
+  const send = (status: number, body: unknown) => sendJson(res, status, body, NO_STORE);
+  const path = (req.url ?? "/").split("?")[0];
+  if (path === "/_healthz") return send(200, { status: "ok" });
+  if (path === "/pool" && req.method === "GET") return send(200, { ...pool.state(), max: pool.max, members: pool.list() });
+  if (path !== "/scale") return send(404, { error: `no such endpoint: ${path} (use /scale)` });
+  if (pool.fault !== null) {
+    req.resume();
+    return send(pool.fault, { error: `scale endpoint fault injected: HTTP ${pool.fault}` });
+  }
+  if (req.method === "GET" || req.method === "HEAD") return send(200, pool.state());
+  if (req.method !== "PUT") return sendJson(res, 405, { error: "use GET or PUT" }, { ...NO_STORE, allow: "GET, PUT" });
+  const replicas = await readJsonBody(req, res, {
+    limit: 4096,
+    requirement: SCALE_BODY(pool.max),
+    parse: (body) => {
+      const value = (body as { replicas?: unknown } | null)?.replicas;
+      return isReplicaCount(value, pool.max) ? value : undefined;
+    },
+    headers: NO_STORE,
+  });
+  if (replicas !== undefined) send(200, pool.scale(replicas, "PUT /scale"));
+}
 
 /**
  * The scale endpoint: `GET /scale`, `PUT /scale {"replicas": n}` (400 for a bad body), `GET /pool`
  * (the members and their states), `GET /_healthz`.
  */
 export function scaleServer(pool: BurstPool): Server {
-  const send = (res: ServerResponse, status: number, body: unknown) => {
-    const text = JSON.stringify(body);
-    res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
-    res.end(text);
-  };
-  const readJson = (req: IncomingMessage) =>
-    new Promise<unknown>((resolve, reject) => {
-      let size = 0;
-      const chunks: Buffer[] = [];
-      req.on("data", (c: Buffer) => {
-        size += c.length;
-        if (size > 4096) reject(new Error("body too large"));
-        else chunks.push(c);
-      });
-      req.on("end", () => {
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
-        } catch {
-          reject(new Error("body is not valid JSON"));
-        }
-      });
-      req.on("error", reject);
-    });
   const server = http.createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    void (async () => {
-      if (path === "/_healthz") return send(res, 200, { status: "ok" });
-      if (path === "/pool" && req.method === "GET") return send(res, 200, { ...pool.state(), max: pool.max, members: pool.list() });
-      if (path !== "/scale") return send(res, 404, { error: `no such endpoint: ${path} (use /scale)` });
-      if (pool.fault !== null) {
-        req.resume();
-        return send(res, pool.fault, { error: `scale endpoint fault injected: HTTP ${pool.fault}` });
-      }
-      if (req.method === "GET" || req.method === "HEAD") return send(res, 200, pool.state());
-      if (req.method !== "PUT") {
-        res.setHeader("allow", "GET, PUT");
-        return send(res, 405, { error: "use GET or PUT" });
-      }
-      let body: unknown;
-      try {
-        body = await readJson(req);
-      } catch (err) {
-        return send(res, 400, { error: `${(err as Error).message}: body must be ${SCALE_BODY(pool.max)}` });
-      }
-      const replicas = (body as { replicas?: unknown } | null)?.replicas;
-      if (typeof replicas !== "number" || !Number.isInteger(replicas) || replicas < 0 || replicas > pool.max) {
-        return send(res, 400, { error: `body must be ${SCALE_BODY(pool.max)}` });
-      }
-      return send(res, 200, pool.scale(replicas, "PUT /scale"));
-    })().catch(() => {
-      if (!res.headersSent) send(res, 500, { error: "internal error" });
+    scaleEndpoint(req, res, pool).catch(() => {
+      if (!res.headersSent) sendJson(res, 500, { error: "internal error" }, NO_STORE);
       else res.destroy();
     });
   });
-  server.keepAliveTimeout = 5_000;
+  applyServerTimeouts(server, { keepAliveTimeoutMs: 5_000 });
   return server;
 }

@@ -29,10 +29,32 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     process.stdout.write(usage());
     return 0;
   }
-
   // A closed terminal or pipe must not crash local mode before it has stopped its parts.
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+  const stop = stopSignal();
+  let run;
+  try {
+    run = await startLocal({ ...parsed.config, signal: stop });
+  } catch (err) {
+    if (stop.aborted) {
+      process.stdout.write("local: stopped during start-up\n");
+      return 0;
+    }
+    process.stderr.write(`local: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+  const exit = await run.done;
+  if (exit.code === 0) process.stdout.write(`local: every part stopped; ${run.config.keepTemp ? `temp files kept in ${run.tempDir}` : "temp files removed"}\n`);
+  else process.stderr.write(`local: stopped because ${exit.death?.name ?? "a part"} died\n`);
+  return exit.code;
+}
 
+/**
+ * Aborts on SIGINT, SIGTERM or SIGHUP (a second one after 1 s forces the exit), and when the process
+ * that started local mode has gone without passing a signal on (npm does not forward SIGHUP; nothing
+ * forwards SIGKILL): local mode then has a new parent, and stops.
+ */
+function stopSignal(): AbortSignal {
   const abort = new AbortController();
   let firstSignalAt = 0;
   const stopAll = (why: string) => {
@@ -49,32 +71,13 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
       process.exit(130); // the supervisor's exit hook SIGKILLs the children
     }
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  process.on("SIGHUP", onSignal);
-  // The process that started local mode (npm, a shell) may die without passing a signal on (npm does
-  // not forward SIGHUP; nothing forwards SIGKILL): local mode then has a new parent, and stops.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
   const parent = process.ppid;
   const parentWatch = setInterval(() => {
     if (process.ppid !== parent && firstSignalAt === 0) stopAll(`its parent (pid ${parent}) has gone`);
   }, 500);
   parentWatch.unref();
-
-  let run;
-  try {
-    run = await startLocal({ ...parsed.config, signal: abort.signal });
-  } catch (err) {
-    if (abort.signal.aborted) {
-      process.stdout.write("local: stopped during start-up\n");
-      return 0;
-    }
-    process.stderr.write(`local: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
-  }
-  const exit = await run.done;
-  if (exit.code === 0) process.stdout.write(`local: every part stopped; ${run.config.keepTemp ? `temp files kept in ${run.tempDir}` : "temp files removed"}\n`);
-  else process.stderr.write(`local: stopped because ${exit.death?.name ?? "a part"} died\n`);
-  return exit.code;
+  return abort.signal;
 }
 
 if (require.main === module) {

@@ -13,7 +13,7 @@
  */
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from "node:http";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import { applyServerTimeouts, BodyTooLargeError, ConfigError, drainAndClose, listen, readBody, sendJson, type Logger } from "@istio-burst/common";
+import { applyServerTimeouts, ConfigError, drainAndClose, listen, readJsonBody, sendJson, sendMetrics, type Logger } from "@istio-burst/common";
 import { DEFAULT_NAMESPACE, ISTIO_CLUSTERS, isValidWeights, NAMES, PRIMARY_ONLY, sameWeights, serviceFqdn, SIDES, type Side, type Weights } from "@istio-burst/contract";
 
 export interface MeshOptions {
@@ -265,65 +265,59 @@ function forward(req: IncomingMessage, res: ServerResponse, ctx: ForwardContext)
 
 const UPSTREAMS_BODY = 'a JSON object {"upstreams": ["http://host:port", ...]}';
 
+/** The origin of an `http://host:port` URL (the port given), or undefined when the text is not one. */
+function httpOrigin(text: string): string | undefined {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" && url.port ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The base URLs of a PUT /upstreams/<pool> body, or undefined when it is not one. */
 function upstreamsOf(body: unknown): string[] | undefined {
   const list = (body as { upstreams?: unknown } | null)?.upstreams;
   if (!Array.isArray(list) || list.length > 1000) return undefined;
-  const out: string[] = [];
-  for (const item of list) {
-    if (typeof item !== "string") return undefined;
-    try {
-      const u = new URL(item);
-      if (u.protocol !== "http:" || !u.port) return undefined;
-      out.push(u.origin);
-    } catch {
-      return undefined;
-    }
-  }
-  return out;
+  const origins = list.map((item) => (typeof item === "string" ? httpOrigin(item) : undefined));
+  return origins.every((origin): origin is string => origin !== undefined) ? origins : undefined;
+}
+
+type MeshAdmin = Pick<Mesh, "getWeights" | "setWeights" | "setUpstreams" | "registry">;
+
+/** GET/PUT /upstreams/<pool>: the pool's processes. */
+async function upstreamsEndpoint(req: IncomingMessage, res: ServerResponse, side: Side, mesh: MeshAdmin, pools: Pools): Promise<void> {
+  if (!SIDES.includes(side)) return sendJson(res, 404, { error: `no pool ${side}: use ${SIDES.join(" or ")}` });
+  if (req.method !== "PUT") return readOnly(req, res, { upstreams: pools.upstreams()[side] });
+  const urls = await readJsonBody(req, res, { limit: 64 * 1024, requirement: UPSTREAMS_BODY, parse: upstreamsOf });
+  if (!urls) return;
+  mesh.setUpstreams(side, urls);
+  sendJson(res, 200, { upstreams: pools.upstreams()[side] });
+}
+
+/** GET/PUT /weights. */
+async function weightsEndpoint(req: IncomingMessage, res: ServerResponse, mesh: MeshAdmin): Promise<void> {
+  if (req.method !== "PUT") return readOnly(req, res, mesh.getWeights());
+  const weights = await readJsonBody(req, res, { limit: 4096, requirement: WEIGHTS_BODY, parse: (body) => (isValidWeights(body) ? body : undefined) });
+  if (!weights) return;
+  mesh.setWeights(weights);
+  sendJson(res, 200, mesh.getWeights());
+}
+
+/** The GET (or HEAD) side of an endpoint that also takes PUT; 405 for other methods. */
+function readOnly(req: IncomingMessage, res: ServerResponse, body: unknown): void {
+  if (req.method === "GET" || req.method === "HEAD") sendJson(res, 200, body);
+  else sendJson(res, 405, { error: "use GET or PUT" }, { allow: "GET, PUT" });
 }
 
 /** GET/PUT /weights, GET/PUT /upstreams/<pool>, GET /metrics, /_healthz and / (weights and upstreams). */
-async function admin(req: IncomingMessage, res: ServerResponse, mesh: Pick<Mesh, "getWeights" | "setWeights" | "setUpstreams" | "registry">, pools: Pools): Promise<void> {
+async function admin(req: IncomingMessage, res: ServerResponse, mesh: MeshAdmin, pools: Pools): Promise<void> {
   const path = (req.url ?? "/").split("?")[0];
   const upstreamsPath = /^\/upstreams\/([a-z]+)$/.exec(path);
-  if (upstreamsPath) {
-    const side = upstreamsPath[1] as Side;
-    if (!SIDES.includes(side)) return sendJson(res, 404, { error: `no pool ${side}: use ${SIDES.join(" or ")}` });
-    if (req.method === "GET" || req.method === "HEAD") return sendJson(res, 200, { upstreams: pools.upstreams()[side] });
-    if (req.method !== "PUT") return sendJson(res, 405, { error: "use GET or PUT" }, { allow: "GET, PUT" });
-    let body: unknown;
-    try {
-      body = JSON.parse((await readBody(req, 64 * 1024)).toString("utf8"));
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) return sendJson(res, 413, { error: err.message });
-      return sendJson(res, 400, { error: "body is not valid JSON" });
-    }
-    const urls = upstreamsOf(body);
-    if (!urls) return sendJson(res, 400, { error: `body must be ${UPSTREAMS_BODY}` });
-    mesh.setUpstreams(side, urls);
-    return sendJson(res, 200, { upstreams: pools.upstreams()[side] });
-  }
-  if (path === "/weights") {
-    if (req.method === "GET" || req.method === "HEAD") return sendJson(res, 200, mesh.getWeights());
-    if (req.method !== "PUT") return sendJson(res, 405, { error: "use GET or PUT" }, { allow: "GET, PUT" });
-    let body: unknown;
-    try {
-      body = JSON.parse((await readBody(req, 4096)).toString("utf8"));
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) return sendJson(res, 413, { error: err.message });
-      return sendJson(res, 400, { error: "body is not valid JSON" });
-    }
-    if (!isValidWeights(body)) return sendJson(res, 400, { error: `body must be ${WEIGHTS_BODY}` });
-    mesh.setWeights(body);
-    return sendJson(res, 200, mesh.getWeights());
-  }
+  if (upstreamsPath) return upstreamsEndpoint(req, res, upstreamsPath[1] as Side, mesh, pools);
+  if (path === "/weights") return weightsEndpoint(req, res, mesh);
   if (req.method !== "GET" && req.method !== "HEAD") return sendJson(res, 405, { error: "use GET" }, { allow: "GET" });
-  if (path === "/metrics") {
-    const text = await mesh.registry.metrics();
-    res.writeHead(200, { "content-type": mesh.registry.contentType });
-    return void res.end(text);
-  }
+  if (path === "/metrics") return sendMetrics(res, mesh.registry);
   if (path === "/_healthz") return sendJson(res, 200, { status: "ok" });
   if (path === "/") return sendJson(res, 200, { weights: mesh.getWeights(), upstreams: pools.upstreams() });
   sendJson(res, 404, { error: `no such admin endpoint: ${path}` });
@@ -385,17 +379,13 @@ export function createMesh(opts: MeshOptions): Mesh {
 /** Parses a comma-separated list of `http://host:port` or `host:port` (env of mesh-main). */
 export function parseUpstreams(name: string, raw: string | undefined): string[] {
   if (raw === undefined) return [];
-  const out: string[] = [];
-  for (const part of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
-    const text = /^https?:\/\//.test(part) ? part : `http://${part}`;
-    let u: URL;
-    try {
-      u = new URL(text);
-    } catch {
-      throw new ConfigError(name, "a comma-separated list of http://host:port or host:port", raw);
-    }
-    if (u.protocol !== "http:" || !u.port) throw new ConfigError(name, "a comma-separated list of http://host:port or host:port", raw);
-    out.push(u.origin);
-  }
-  return out;
+  return raw
+    .split(",")
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const origin = httpOrigin(/^https?:\/\//.test(part) ? part : `http://${part}`);
+      if (origin === undefined) throw new ConfigError(name, "a comma-separated list of http://host:port or host:port", raw);
+      return origin;
+    });
 }

@@ -11,6 +11,7 @@ import type { Server } from "node:http";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { listen } from "@istio-burst/common";
 import type { WatcherStatus, WeightChange } from "@istio-burst/contract";
 import { resolveConfig, type LocalConfig } from "./config";
 import { BurstPool, scaleServer, type PoolMember, type ScaleState } from "./burst-pool";
@@ -177,10 +178,7 @@ class Run implements LocalRun {
       log: (line) => this.out.write(`${clock()}  ${line}\n`),
     });
     this.scaler = scaleServer(this.pool);
-    await new Promise<void>((resolve, reject) => {
-      this.scaler!.once("error", reject);
-      this.scaler!.listen(scalerPort, HOST, () => resolve());
-    });
+    await listen(this.scaler, scalerPort, HOST);
     await this.pool.start(config.burstMinReplicas);
   }
 
