@@ -1,19 +1,4 @@
 import { ConfigError, Env } from "@istio-burst/common";
-import { parseDuration } from "@istio-burst/contract";
-
-describe("parseDuration", () => {
-  it.each([
-    ["250ms", 250],
-    ["1s", 1000],
-    ["2m", 120_000],
-    ["1m30s", 90_000],
-    ["1h", 3_600_000],
-    ["1.5", 1500],
-    ["0", 0],
-  ])("%s -> %d ms", (text, ms) => expect(parseDuration(text)).toBe(ms));
-
-  it.each(["", "abc", "1x", "-1s", "1s junk", "s", "1,5"])("rejects %j", (text) => expect(parseDuration(text)).toBeUndefined());
-});
 
 describe("Env", () => {
   const env = (vars: Record<string, string>) => new Env(vars);

@@ -189,7 +189,7 @@ describe("the burst pool's scale endpoint", () => {
   });
 });
 
-describe("a burst worker that cannot start", () => {
+describe("the burst pool with a worker that cannot start", () => {
   it("leaves the pool at 0 ready, says why, retries after the back-off, and never reaches the mesh", async () => {
     const r = await rig({ HASH_ROUNDS: "x" });
     try {

@@ -1,15 +1,16 @@
 /**
- * The contract module: one grammar for weights, durations and booleans, and the watcher's settings
- * table (every row parses its own env form back, defaults agree, problems name the setting).
+ * The watcher settings table: every row parses its own env form back, defaults agree, problems name
+ * the setting; and the one vocabulary the project writes bounds and booleans in.
  */
 import {
   DEFAULT_WATCHER_SETTINGS,
-  formatDuration,
+  describeBounds,
+  durationRequirement,
   formatSetting,
+  numberRequirement,
   parseBoolean,
-  parseSetting,
   parseWatcherSettings,
-  parseWeights,
+  requirementOf,
   settingFlag,
   settingSpec,
   WATCHER_SETTINGS,
@@ -86,27 +87,23 @@ const INVALID: Record<keyof WatcherSettings, string[]> = {
   dryRun: ["maybe", "2"],
 };
 
-describe("weights", () => {
-  it.each([
-    ["100,0", { primary: 100, burst: 0 }],
-    [" 30 , 70 ", { primary: 30, burst: 70 }],
-    ["[0, 100]", { primary: 0, burst: 100 }],
-    ['{"primary": 90, "burst": 10}', { primary: 90, burst: 10 }],
-  ])("parses %j", (text, w) => expect(parseWeights(text)).toEqual(w));
+describe("the one vocabulary for bounds and booleans", () => {
+  it.each<[string, Parameters<typeof describeBounds>[0], string]>([
+    ["both bounds", { min: 1, max: 1000 }, " from 1 to 1000"],
+    ["an exclusive lower bound", { min: 0, minExclusive: true }, " above 0"],
+    ["a lower bound", { min: 0 }, " of at least 0"],
+    ["an upper bound", { max: 100 }, " of at most 100"],
+    ["infinite bounds", { min: -Infinity, max: Infinity }, ""],
+    ["none", {}, ""],
+  ])("writes %s as %j", (_what, bounds, text) => expect(describeBounds(bounds)).toBe(text));
 
-  it.each(["", "100", "50,60", "-1,101", "[50]", "[50,50,0]", '{"primary":50,"burst":50,"x":0}', '{"primary":"50","burst":50}', "null", "1e2,0"])(
-    "refuses %j",
-    (text) => expect(parseWeights(text)).toBeUndefined(),
-  );
-});
-
-describe("durations and booleans", () => {
-  it("formats whole seconds as s, else ms, and parses its own output", () => {
-    for (const ms of [0, 250, 1000, 1500, 60_000, 90_000]) {
-      const text = formatDuration(ms);
-      expect(text).toMatch(/^\d+(ms|s)$/);
-      expect(parseSetting(settingSpec("minDwell"), text)).toEqual({ ok: true, value: ms });
-    }
+  it("is what every table row and requirement says", () => {
+    expect(requirementOf(settingSpec("confirmSamples"))).toBe(numberRequirement("integer", { min: 1, max: 1000 }));
+    expect(numberRequirement("integer", { min: 1, max: 1000 })).toBe("an integer from 1 to 1000");
+    expect(requirementOf(settingSpec("highRps"))).toBe("a number above 0");
+    expect(requirementOf(settingSpec("pollInterval"))).toBe(durationRequirement(50));
+    expect(durationRequirement(50)).toBe("a duration such as 250ms, 1s, 2m or a number of seconds, at least 50ms");
+    expect(durationRequirement()).toBe("a duration such as 250ms, 1s, 2m or a number of seconds");
   });
 
   it("has one boolean grammar", () => {

@@ -1,9 +1,9 @@
+/** Local mode's settings: its own table and every watcher setting as a flag or a variable, checked with the contract's vocabulary. */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEFAULT_WATCHER_SETTINGS, settingFlag, WATCHER_SETTINGS, type WatcherStatus, type WeightChange } from "@istio-burst/contract";
+import { DEFAULT_WATCHER_SETTINGS, settingFlag, WATCHER_SETTINGS } from "@istio-burst/contract";
 import { LOCAL_SETTINGS, parseLocalConfig, resolveConfig, usage, UsageError } from "../../local/src/config";
 import { REPO_ROOT } from "../../local/src/processes";
-import { formatWeightChange, newChanges } from "../../local/src/weight-changes";
 
 const parse = (argv: string[], env: Record<string, string> = {}) => {
   const r = parseLocalConfig(argv, env);
@@ -88,32 +88,5 @@ describe("local mode settings", () => {
   it("is documented: docs/local.md lists every flag of local mode's own table", () => {
     const doc = readFileSync(join(REPO_ROOT, "docs", "local.md"), "utf8");
     for (const s of LOCAL_SETTINGS) expect(doc).toMatch(new RegExp(`\\| \`--${s.flag}\` \\| \`${s.env}\` \\|`));
-  });
-});
-
-describe("weight changes from the watcher's /status", () => {
-  const change = (seq: number, at = `2026-11-25T15:00:0${seq}.000Z`): WeightChange => ({
-    at,
-    seq,
-    action: seq % 2 ? "to-burst" : "to-natural",
-    reason: `change ${seq}`,
-    from: seq % 2 ? { primary: 100, burst: 0 } : { primary: 0, burst: 100 },
-    to: seq % 2 ? { primary: 0, burst: 100 } : { primary: 100, burst: 0 },
-    dryRun: false,
-  });
-  const status = (...recent: WeightChange[]) => ({ changes: recent.at(-1)?.seq ?? 0, recentChanges: recent }) as unknown as WatcherStatus;
-  const seqs = (cs: WeightChange[]) => cs.map((c) => c.seq);
-
-  it.each([
-    ["the first poll: everything listed", status(change(1), change(2)), undefined, [1, 2]],
-    ["nothing new", status(change(1), change(2)), change(2), []],
-    ["several between two polls", status(change(1), change(2), change(3), change(4)), change(2), [3, 4]],
-    ["a restarted watcher with fewer changes", status(change(1, "2026-11-25T16:00:00.000Z")), change(3), [1]],
-    ["a restarted watcher with as many changes", status(change(1, "2026-11-25T16:00:00.000Z"), change(2, "2026-11-25T16:00:01.000Z")), change(2), [1, 2]],
-  ])("%s", (_what, s, last, expected) => expect(seqs(newChanges(s, last))).toEqual(expected));
-
-  it("prints one line per change with the watcher's reason", () => {
-    expect(formatWeightChange(change(1))).toMatch(/^\d\d:\d\d:\d\d {2}weights primary {3}0 \/ burst 100 {2}to-burst: change 1$/);
-    expect(formatWeightChange({ ...change(2), dryRun: true })).toMatch(/weights primary 100 \/ burst {3}0 {2}to-natural: change 2 \(dry run: not applied\)$/);
   });
 });
