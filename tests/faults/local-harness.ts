@@ -12,6 +12,7 @@ import { parseMetrics, request } from "../helpers/local-http";
 import { setFrequency } from "../helpers/local-stats";
 import type { StatsSnapshot } from "../../apps/frontend/src/stats";
 import { sleep } from "../../local/src/processes";
+import { QUICK_RUN } from "../local/quick-run";
 
 /** What GET /api/stats answers. */
 export type FullStats = StatsSnapshot;
@@ -206,14 +207,10 @@ export async function startFaultRun(options: Partial<StartLocalOptions> = {}): P
   const out = collector();
   const err = collector();
   const run = await startLocal({
-    port: 0,
-    rateWindow: 5_000,
-    minDwell: 2_000,
-    pollInterval: 500,
+    ...QUICK_RUN,
     primaryWorkers: 1,
     // the burst pool starts empty (burstMinReplicas 0) and is scaled by the watcher; a dead member is replaced after 3 s
     burstRestartDelayMs: 3_000,
-    readyTimeoutMs: 60_000,
     graceMs: 5_000,
     out: out.stream,
     err: err.stream,

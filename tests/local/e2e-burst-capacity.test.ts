@@ -12,6 +12,7 @@ import { sleep } from "../../local/src/processes";
 import { request } from "../helpers/local-http";
 import { getStats, setFrequency, waitForShare } from "../helpers/local-stats";
 import { collector, until } from "../faults/local-harness";
+import { QUICK_RUN } from "./quick-run";
 
 jest.setTimeout(120_000);
 
@@ -25,17 +26,7 @@ const burstProcesses = () => run.children.filter((c) => c.name.startsWith("worke
 const scaleState = async () => (await request(`${run.urls.scaler}/scale`)).json<{ desired: number; ready: number }>();
 
 beforeAll(async () => {
-  run = await startLocal({
-    port: 0,
-    rateWindow: 5_000,
-    minDwell: 2_000,
-    pollInterval: 500,
-    scaleDownCooldown: COOLDOWN_S * 1_000,
-    out: out.stream,
-    err: collector().stream,
-    readyTimeoutMs: 60_000,
-    graceMs: 5_000,
-  });
+  run = await startLocal({ ...QUICK_RUN, scaleDownCooldown: COOLDOWN_S * 1_000, out: out.stream, err: collector().stream, graceMs: 5_000 });
   watch = setInterval(() => run.children.forEach((c) => seen.add(c.pid)), 100);
 });
 

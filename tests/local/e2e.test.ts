@@ -13,6 +13,7 @@ import { launchChromium, maybeScreenshot } from "../helpers/browser";
 import { request } from "../helpers/local-http";
 import { getStats, setFrequency, waitForShare } from "../helpers/local-stats";
 import { waitFor } from "../../local/src/processes";
+import { QUICK_RUN } from "./quick-run";
 
 jest.setTimeout(150_000);
 
@@ -38,17 +39,7 @@ describe("local mode end to end", () => {
   let rows: { rowHeight: number; lineHeight: number; items: number } | undefined;
 
   beforeAll(async () => {
-    run = await startLocal({
-      port: 0,
-      rateWindow: 5_000,
-      minDwell: 2_000,
-      pollInterval: 500,
-      primaryWorkers: 2,
-      out: out.stream,
-      err: err.stream,
-      readyTimeoutMs: 60_000,
-      graceMs: 10_000,
-    });
+    run = await startLocal({ ...QUICK_RUN, primaryWorkers: 2, out: out.stream, err: err.stream, graceMs: 10_000 });
     pids = run.children.map((c) => c.pid);
     // burst workers come and go with the load: every one that ran must be gone at the end
     const watch = setInterval(() => {
