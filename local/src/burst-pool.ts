@@ -120,8 +120,7 @@ export class BurstPool {
       this.nextStartAt = 0;
       this.failuresInRow = 0;
       this.reconcile();
-      const s = this.state();
-      this.opts.log(`burst pool: scaled ${was} -> ${replicas} (${by}); ${s.ready} of ${s.desired} ready`);
+      this.opts.log(`burst pool: scaled ${was} -> ${replicas} (${by}); ${this.readyLine()}`);
     }
     return this.state();
   }
@@ -215,8 +214,8 @@ export class BurstPool {
   }
 
   private readyLine(): string {
-    const s = this.state();
-    return `${s.ready} of ${s.desired} ready`;
+    const { ready, desired } = this.state();
+    return `${ready} of ${desired} ready`;
   }
 
   /** The readiness probe, then the reconcile (replacements after their back-off), then the mesh. */

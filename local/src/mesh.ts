@@ -363,10 +363,10 @@ export function createMesh(opts: MeshOptions): Mesh {
     data,
     admin: adminServer,
     async listen({ host = "127.0.0.1", dataPort = 0, adminPort = 0 }) {
-      const d = await listen(data, dataPort, host);
-      const a = await listen(adminServer, adminPort, host);
-      const h = host.includes(":") ? `[${host}]` : host;
-      return { dataPort: d, adminPort: a, dataUrl: `http://${h}:${d}`, adminUrl: `http://${h}:${a}` };
+      const dataListening = await listen(data, dataPort, host);
+      const adminListening = await listen(adminServer, adminPort, host);
+      const urlHost = host.includes(":") ? `[${host}]` : host;
+      return { dataPort: dataListening, adminPort: adminListening, dataUrl: `http://${urlHost}:${dataListening}`, adminUrl: `http://${urlHost}:${adminListening}` };
     },
     async close(drainMs = 5_000) {
       const draining = [data.listening && drainAndClose(data, { drainMs }), adminServer.listening && drainAndClose(adminServer, { drainMs: 1_000 })];

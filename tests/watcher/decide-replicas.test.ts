@@ -47,3 +47,20 @@ describe("burst pool replicas", () => {
     expect(after.rows.findIndex((r) => r.replicas === 0)).toBe(30);
   });
 });
+
+describe("burst pool replicas: the scale reason", () => {
+  const reasonAt = (p: Parameters<typeof withPool>[0], startBurst: number, sample: Sample) => {
+    const pol = withPool(p);
+    return decide(initialState({ primary: 100 - startBurst, burst: startBurst }, pol), sample, pol, 1_000_000).scaleReason;
+  };
+
+  it.each<[string, Parameters<typeof withPool>[0], number, Sample, string]>([
+    ["idle", {}, 0, pv(3, 0, 0), "no burst needed: BURST_MIN_REPLICAS 0"],
+    ["switch mode, burst wanted", {}, 0, pv(20, 0, 0), "observed 20 rps calls for burst: BURST_REPLICAS 2"],
+    ["pre-warm", {}, 0, pv(13, 0, 0), "observed 13 rps > PREWARM_RPS 12.50: BURST_REPLICAS 2"],
+    ["overflow mode", { mode: "overflow" }, 0, pv(45, 0, 0), "observed 45 rps calls for burst: 25 rps over PRIMARY_CAPACITY_RPS at 10 rps a replica needs 3"],
+    ["burst in use, no data", {}, 100, { kind: "nodata", reason: "empty", pool: { desired: 2, ready: 2 } }, "burst carries 100% and the rate is unknown: keeping 2"],
+  ])("%s: names the settings by their variables", (_what, p, startBurst, sample, reason) => {
+    expect(reasonAt(p, startBurst, sample)).toBe(reason);
+  });
+});

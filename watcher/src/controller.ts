@@ -124,40 +124,40 @@ export class Controller {
     this.lastSample = { at: new Date(now).toISOString(), ...sample };
     this.observe(before, measured);
 
-    const d = decide(before, sample, policy, now);
-    metrics?.decisions.inc({ action: d.action });
-    this.lastDecision = { at: new Date(now).toISOString(), action: d.action, reason: d.reason };
-    if (d.scaleReason !== undefined) this.poolReason = d.scaleReason;
-    if (d.replicas !== undefined) await this.scale(d.replicas, d.scaleReason ?? "", now);
-    if (!d.changed) {
-      this.state = d.state;
-      return d;
+    const decision = decide(before, sample, policy, now);
+    metrics?.decisions.inc({ action: decision.action });
+    this.lastDecision = { at: new Date(now).toISOString(), action: decision.action, reason: decision.reason };
+    if (decision.scaleReason !== undefined) this.poolReason = decision.scaleReason;
+    if (decision.replicas !== undefined) await this.scale(decision.replicas, decision.scaleReason ?? "", now);
+    if (!decision.changed) {
+      this.state = decision.state;
+      return decision;
     }
-    const note: ChangeNote = { ...(NOTES[d.action] ?? { reason: "WeightsChanged" }), message: d.reason };
-    const fields = { action: d.action, reason: d.reason, from: formatWeights(before.weights), to: formatWeights(d.weights), dryRun };
+    const note: ChangeNote = { ...(NOTES[decision.action] ?? { reason: "WeightsChanged" }), message: decision.reason };
+    const fields = { action: decision.action, reason: decision.reason, from: formatWeights(before.weights), to: formatWeights(decision.weights), dryRun };
     if (!dryRun) {
       try {
-        await this.bounded(router.setWeights(d.weights, note), "setting the weights");
+        await this.bounded(router.setWeights(decision.weights, note), "setting the weights");
         this.setFailures = 0;
       } catch (err) {
         // Keep the old state: the next poll decides again and retries.
         metrics?.routerErrors.inc({ op: "set" });
         if (this.setFailures++ % LOG_EVERY === 0) log.error({ ...fields, err: errText(err), failures: this.setFailures }, "failed to set weights");
-        this.state = { ...before, noDataStreak: d.state.noDataStreak, errorStreak: d.state.errorStreak };
-        return d;
+        this.state = { ...before, noDataStreak: decision.state.noDataStreak, errorStreak: decision.state.errorStreak };
+        return decision;
       }
     }
-    this.state = d.state;
+    this.state = decision.state;
     this.changes = [
       ...this.changes.slice(1 - RECENT_CHANGES),
-      { at: new Date(now).toISOString(), seq: ++this.changeCount, action: d.action, reason: d.reason, from: before.weights, to: d.weights, dryRun },
+      { at: new Date(now).toISOString(), seq: ++this.changeCount, action: decision.action, reason: decision.reason, from: before.weights, to: decision.weights, dryRun },
     ];
-    (d.action === "health-fallback" || d.action === "capacity-fallback" ? log.warn.bind(log) : log.info.bind(log))(fields, dryRun ? "would change weights (DRY_RUN)" : "changed weights");
-    metrics?.weightChanges.inc({ action: d.action });
-    if (d.state.phase !== before.phase) metrics?.switches.inc({ to: d.state.phase });
+    (decision.action === "health-fallback" || decision.action === "capacity-fallback" ? log.warn.bind(log) : log.info.bind(log))(fields, dryRun ? "would change weights (DRY_RUN)" : "changed weights");
+    metrics?.weightChanges.inc({ action: decision.action });
+    if (decision.state.phase !== before.phase) metrics?.switches.inc({ to: decision.state.phase });
     metrics?.lastChange.set(now / 1000);
-    this.showWeights(d.state);
-    return d;
+    this.showWeights(decision.state);
+    return decision;
   }
 
   /** The pool beside the sample: undefined without a scaler, null when the read failed (counted, logged once per streak). */
@@ -228,9 +228,9 @@ export class Controller {
   }
 
   private showWeights(state: State): void {
-    const m = this.opts.metrics;
-    for (const side of SIDES) m?.weight.set({ subset: SUBSETS[side] }, state.weights[side]);
-    m?.inBurst.set(phaseOf(state.weights, this.opts.policy) === "burst" ? 1 : 0);
+    const metrics = this.opts.metrics;
+    for (const side of SIDES) metrics?.weight.set({ subset: SUBSETS[side] }, state.weights[side]);
+    metrics?.inBurst.set(phaseOf(state.weights, this.opts.policy) === "burst" ? 1 : 0);
   }
 
   /** Starts polling every pollIntervalMs (measured from the start of each poll). */
@@ -271,7 +271,7 @@ export class Controller {
 
   status(): ControllerStatus {
     const { policy, router, dryRun, pollIntervalMs } = this.opts;
-    const s = this.state;
+    const state = this.state;
     return {
       ready: this.ready,
       mode: policy.mode,
@@ -282,8 +282,8 @@ export class Controller {
       polls: this.polls,
       lastSample: this.lastSample ?? null,
       lastDecision: this.lastDecision ?? null,
-      weights: s?.weights ?? null,
-      phase: s?.phase ?? null,
+      weights: state?.weights ?? null,
+      phase: state?.phase ?? null,
       changes: this.changeCount,
       lastChange: this.changes.at(-1) ?? null,
       recentChanges: this.changes,

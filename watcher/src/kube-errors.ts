@@ -26,9 +26,9 @@ export interface KubeErrorReading {
 
 /** Reads a failed @kubernetes/client-node call: its status, the API server's message, the network error. */
 export function readKubeError(err: unknown): KubeErrorReading {
-  const e = err as { code?: unknown; body?: unknown; message?: string; cause?: { code?: string } };
-  const status = typeof e.code === "number" ? e.code : undefined;
-  let body: unknown = e.body;
+  const failure = err as { code?: unknown; body?: unknown; message?: string; cause?: { code?: string } };
+  const status = typeof failure.code === "number" ? failure.code : undefined;
+  let body: unknown = failure.body;
   if (typeof body === "string") {
     try {
       body = JSON.parse(body);
@@ -37,5 +37,5 @@ export function readKubeError(err: unknown): KubeErrorReading {
     }
   }
   const message = (body as { message?: unknown } | undefined)?.message;
-  return { status, message: typeof message === "string" ? message : undefined, network: e.cause?.code ?? e.message ?? String(err) };
+  return { status, message: typeof message === "string" ? message : undefined, network: failure.cause?.code ?? failure.message ?? String(err) };
 }
