@@ -5,9 +5,9 @@
  * watcher side by side. Components are composed here; configuration is read in config.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { appsConfig, infraConfig, istioConfig, watcherConfig } from "./config";
+import { appsConfig, infraConfig, istioConfig, watcherConfig, type ExistingClusterConfig, type GcpConfig } from "./config";
 import { describeWatcherSettings } from "./packages/contract/src";
-import { ExistingCluster } from "./infra/existing-cluster";
+import { ExistingCluster, type StackCluster } from "./infra/existing-cluster";
 import { CrossClusterFirewall } from "./infra/firewall";
 import { GkeCluster } from "./infra/gke-cluster";
 import { GcpProject } from "./infra/project";
@@ -24,23 +24,24 @@ import { HashrRouting } from "./istio/routing";
 import { WatcherAccess } from "./istio/watcher-access";
 import { WATCHER_SERVICE_URL, WatcherDeployment } from "./watcher/deployment";
 
-// --- Clusters: the primary (GKE, or an existing one), the burst cluster on GKE, the firewall ---------
+// --- Clusters: each one on GKE, or an existing one from its kubeconfig; the firewall --------------------
 // The GKE clusters are created in parallel. The pod-range firewall rule exists only for a GKE pair on
-// one Istio network; on two networks the east-west gateways carry the traffic between clusters.
-const gcpProject = new GcpProject("project", { project: infraConfig.project, region: infraConfig.region, zone: infraConfig.zone });
-const suffix = gcpProject.suffix;
+// one Istio network; on two networks the east-west gateways carry the traffic between clusters. With
+// both clusters given by kubeconfig, the stack creates no Google Cloud resource at all.
+const gcp = infraConfig.gcp;
+const gcpProject = gcp ? new GcpProject("project", { project: gcp.project, region: gcp.region, zone: gcp.zone }) : undefined;
 
-function gkeCluster(name: "primary" | "burst"): GkeCluster {
+function gkeCluster(name: "primary" | "burst", gcpConfig: GcpConfig, project: GcpProject): GkeCluster {
   const c = infraConfig[name];
   // The burst cluster: the main pool holds only the burst workers (labelled and tainted, autoscaled
   // from 0); its system pool of one small node runs everything else.
   const workerPool = name === "burst" ? BURST_WORKER_NODES : undefined;
   return new GkeCluster(name, {
-    clusterName: pulumi.interpolate`${name}-${suffix}`,
-    project: infraConfig.project,
-    zone: infraConfig.zone,
-    network: infraConfig.network,
-    releaseChannel: infraConfig.releaseChannel,
+    clusterName: pulumi.interpolate`${name}-${project.suffix}`,
+    project: gcpConfig.project,
+    zone: gcpConfig.zone,
+    network: gcpConfig.network,
+    releaseChannel: gcpConfig.releaseChannel,
     machineType: c.machineType,
     diskSizeGb: c.diskSizeGb,
     nodeCount: c.nodeCount,
@@ -49,48 +50,54 @@ function gkeCluster(name: "primary" | "burst"): GkeCluster {
     nodeLabels: workerPool ? { [workerPool.label.key]: workerPool.label.value } : undefined,
     nodeTaints: workerPool ? [{ key: workerPool.taint.key, value: workerPool.taint.value, effect: gkeTaintEffect(workerPool.taint.effect) }] : undefined,
     systemPool: c.system,
-    nodeTags: [pulumi.interpolate`istio-burst-${name}-${suffix}`],
-    nodeServiceAccount: gcpProject.nodeServiceAccountEmail,
-    gcpProvider: gcpProject.provider,
-    dependsOn: [...gcpProject.apis, ...gcpProject.nodeRoles],
+    nodeTags: [pulumi.interpolate`istio-burst-${name}-${project.suffix}`],
+    nodeServiceAccount: project.nodeServiceAccountEmail,
+    gcpProvider: project.provider,
+    dependsOn: [...project.apis, ...project.nodeRoles],
   });
 }
-const own = infraConfig.existingPrimary;
-const primaryCluster = own ? new ExistingCluster("primary", { kubeconfig: own.kubeconfig, clusterName: own.cluster }) : gkeCluster("primary");
-const gkePrimary = primaryCluster instanceof GkeCluster ? primaryCluster : undefined;
-const burstCluster = gkeCluster("burst");
+function stackCluster(name: "primary" | "burst", existing: ExistingClusterConfig | undefined): StackCluster {
+  if (existing)
+    return new ExistingCluster(name, { kubeconfig: existing.kubeconfig, clusterName: existing.cluster, server: existing.server, caCertificate: existing.caData });
+  // config.ts reads Google Cloud's keys whenever a cluster is not given by kubeconfig
+  return gkeCluster(name, gcp!, gcpProject!);
+}
+const primaryCluster = stackCluster("primary", infraConfig.existingPrimary);
+const burstCluster = stackCluster("burst", infraConfig.existingBurst);
 
 const firewall =
-  gkePrimary && !istioConfig.multiNetwork
+  gcp && primaryCluster instanceof GkeCluster && burstCluster instanceof GkeCluster && !istioConfig.multiNetwork
     ? new CrossClusterFirewall("mesh-pods", {
-        ruleName: pulumi.interpolate`istio-burst-pods-${suffix}`,
-        project: infraConfig.project,
-        network: infraConfig.network,
-        sourceRanges: [gkePrimary.podRange, burstCluster.podRange],
-        targetTags: [gkePrimary.nodeTags[0], burstCluster.nodeTags[0]],
-        gcpProvider: gcpProject.provider,
+        ruleName: pulumi.interpolate`istio-burst-pods-${gcpProject!.suffix}`,
+        project: gcp.project,
+        network: gcp.network,
+        sourceRanges: [primaryCluster.podRange, burstCluster.podRange],
+        targetTags: [primaryCluster.nodeTags[0], burstCluster.nodeTags[0]],
+        gcpProvider: gcpProject!.provider,
       })
     : undefined;
 
 // --- Images: built and pushed to Artifact Registry unless prebuilt refs are configured -------------
+// (config.ts requires prebuilt refs whenever a cluster is not the stack's GKE cluster)
 const prebuilt = appsConfig.images;
 const needsRegistry = prebuilt.frontend === undefined || prebuilt.worker === undefined || prebuilt.watcher === undefined;
-const registry = needsRegistry
-  ? new ArtifactRegistry("images", {
-      repositoryId: pulumi.interpolate`istio-burst-${suffix}`,
-      project: infraConfig.project,
-      location: infraConfig.region,
-      readers: [gcpProject.nodeServiceAccountEmail],
-      gcpProvider: gcpProject.provider,
-      dependsOn: gcpProject.apis,
-    })
-  : undefined;
+const registry =
+  gcp && gcpProject && needsRegistry
+    ? new ArtifactRegistry("images", {
+        repositoryId: pulumi.interpolate`istio-burst-${gcpProject.suffix}`,
+        project: gcp.project,
+        location: gcp.region,
+        readers: [gcpProject.nodeServiceAccountEmail],
+        gcpProvider: gcpProject.provider,
+        dependsOn: gcpProject.apis,
+      })
+    : undefined;
 const images = new AppImages("images", {
   registryHost: registry?.host ?? "",
   repositoryUrl: registry?.url ?? "",
   prebuilt,
   platform: infraConfig.imagePlatform,
-  gcpProvider: gcpProject.provider,
+  gcpProvider: gcpProject?.provider,
   dependsOn: registry ? [registry] : [],
 });
 
@@ -100,7 +107,7 @@ const eastWestExposure = { internal: istioConfig.eastWestInternal, sourceRanges:
 const istioPrimary = new IstioPrimary("istio-primary", {
   provider: primaryCluster.provider,
   version: istioConfig.version,
-  chartRepo: istioConfig.chartRepo,
+  charts: istioConfig.charts,
   meshId: istioConfig.meshId,
   network: istioConfig.primaryNetwork,
   clusterName: istioConfig.primaryClusterName,
@@ -111,7 +118,7 @@ const istioPrimary = new IstioPrimary("istio-primary", {
 const istioRemote = new IstioRemote("istio-remote", {
   provider: burstCluster.provider,
   version: istioConfig.version,
-  chartRepo: istioConfig.chartRepo,
+  charts: istioConfig.charts,
   network: istioConfig.burstNetwork,
   clusterName: istioConfig.burstClusterName,
   controlPlaneClusterName: istioConfig.primaryClusterName,
@@ -131,7 +138,7 @@ const burstEastWest = istioConfig.multiNetwork
   ? new EastWestGateway("burst-eastwestgateway", {
       provider: burstCluster.provider,
       version: istioConfig.version,
-      chartRepo: istioConfig.chartRepo,
+      charts: istioConfig.charts,
       namespace: istioRemote.namespaceName,
       network: istioConfig.burstNetwork,
       ...eastWestExposure,
@@ -143,6 +150,7 @@ const prometheus = new Prometheus("prometheus", {
   provider: primaryCluster.provider,
   namespace: istioPrimary.namespaceName,
   chartVersion: istioConfig.prometheusChartVersion,
+  charts: istioConfig.prometheusCharts,
   scrapeInterval: istioConfig.prometheusScrapeInterval,
   scrapeTimeout: istioConfig.prometheusScrapeTimeout,
   dependsOn: [istioPrimary.istiod],
@@ -160,8 +168,10 @@ const app = new HashrApp("hashr", {
     // the burst pool starts at its idle size; the watcher scales it from there
     burstWorkers: watcherConfig.burstMinReplicas,
   },
-  burstWorkerPlacement: burstWorkerPlacement(),
+  // on the burst worker pool where the stack made it (or `burstWorkerPool` says the cluster has one)
+  burstWorkerPlacement: appsConfig.burstWorkerPool ? burstWorkerPlacement() : undefined,
   hashRounds: appsConfig.workerHashRounds,
+  redisPassword: appsConfig.redisPassword,
   // the page's routing panel reads the watcher's /status through its Service
   watcherUrl: WATCHER_SERVICE_URL,
   dependsOn: {
@@ -225,8 +235,9 @@ new WatcherAccess("hashr-watcher-access", {
 });
 
 // --- Stack outputs ---------------------------------------------------------------------------------
-export const project = infraConfig.project;
-export const zone = infraConfig.zone;
+/** The Google Cloud project and zone (absent when both clusters are given by kubeconfig). */
+export const project = gcp?.project;
+export const zone = gcp?.zone;
 export const primaryClusterName = primaryCluster.clusterName;
 export const burstClusterName = burstCluster.clusterName;
 export const primaryKubeconfig = primaryCluster.kubeconfig;

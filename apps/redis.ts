@@ -18,11 +18,13 @@ export interface RedisSecretTarget {
 export interface RedisCredentialsArgs {
   /** The Secret's namespace and provider in each cluster (primary runs Redis and its clients, burst the workers). */
   targets: Record<Side, RedisSecretTarget>;
+  /** The password, when the operator gives one (letters and digits); default: generated once by `@pulumi/random`. */
+  password?: pulumi.Input<string>;
 }
 
 /**
  * The Redis password, generated once with `@pulumi/random` (32 letters and digits, so the URL needs
- * no escaping), and a Kubernetes Secret `redis-credentials` carrying it in each cluster: key
+ * no escaping) unless one is given, and a Kubernetes Secret `redis-credentials` carrying it in each cluster: key
  * `password` (for Redis' `--requirepass`) and key `url` (`redis://:<password>@redis-cache-service:6379`,
  * the clients' `REDIS_URL`). The password only exists as a Pulumi secret.
  */
@@ -37,9 +39,10 @@ export class RedisCredentials extends pulumi.ComponentResource {
   constructor(name: string, args: RedisCredentialsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:apps:RedisCredentials", name, {}, opts);
 
-    const generated = new random.RandomPassword(`${name}-password`, { length: 32, special: false, minLower: 1, minUpper: 1, minNumeric: 1 }, { parent: this });
-    this.password = pulumi.secret(generated.result);
-    this.url = pulumi.secret(pulumi.interpolate`redis://:${generated.result}@${NAMES.redisService}:${PORTS.redis}`);
+    const password =
+      args.password ?? new random.RandomPassword(`${name}-password`, { length: 32, special: false, minLower: 1, minUpper: 1, minNumeric: 1 }, { parent: this }).result;
+    this.password = pulumi.secret(password);
+    this.url = pulumi.secret(pulumi.interpolate`redis://:${password}@${NAMES.redisService}:${PORTS.redis}`);
 
     const secret = (side: Side) =>
       new k8s.core.v1.Secret(

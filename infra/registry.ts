@@ -82,8 +82,8 @@ export interface AppImagesArgs {
   prebuilt: Partial<Record<AppImageName, string>>;
   /** target platform, the GKE nodes' architecture (`linux/amd64` or `linux/arm64`) */
   platform: string;
-  /** the GCP provider (for the access token the push logs in with) */
-  gcpProvider: gcp.Provider;
+  /** the GCP provider (for the access token the push logs in with); needed only when something is built */
+  gcpProvider?: gcp.Provider;
   /** resources the pushes wait for (the repository's IAM) */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -106,6 +106,8 @@ export class AppImages extends pulumi.ComponentResource {
     const toBuild = (Object.keys(APP_IMAGES) as AppImageName[]).filter((n) => prebuilt[n] === undefined);
 
     // Only ask for a token when something is pushed.
+    if (toBuild.length > 0 && !args.gcpProvider)
+      throw new pulumi.ResourceError(`images ${toBuild.join(", ")} must be built and pushed, which needs the GCP provider; give prebuilt refs instead`, this);
     const token = toBuild.length
       ? gcp.organizations.getClientConfigOutput({ parent: this, provider: args.gcpProvider }).accessToken
       : undefined;

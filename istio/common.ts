@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { helmChart, type ChartSource } from "../k8s/charts";
 
 export const ISTIO_NAMESPACE = "istio-system";
 
@@ -25,7 +26,10 @@ export function loadBalancerAddress(
   });
 }
 
-/** Common Helm release arguments for an Istio chart at a pinned version. */
-export function istioChart(chart: string, version: string, repo: string) {
-  return { chart, version, repositoryOpts: { repo }, namespace: ISTIO_NAMESPACE, timeout: RELEASE_TIMEOUT_S, cleanupOnFail: true };
+/** The Istio charts the stack installs, each a folder of that name in a chart folder. */
+export const ISTIO_CHARTS = ["base", "istiod", "gateway"] as const;
+
+/** Common Helm release arguments for an Istio chart at a pinned version, from where the charts are. */
+export function istioChart(chart: (typeof ISTIO_CHARTS)[number], version: string, charts: ChartSource) {
+  return { ...helmChart(charts, chart, version), namespace: ISTIO_NAMESPACE, timeout: RELEASE_TIMEOUT_S, cleanupOnFail: true };
 }

@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { ChartSource } from "../k8s/charts";
 import { istioChart, loadBalancerAddress } from "./common";
 
 /** Pod labels of an east-west gateway; the expose-istiod and cross-network Gateways select on `istio`. */
@@ -48,8 +49,8 @@ export interface EastWestGatewayArgs extends EastWestExposure {
   provider: k8s.Provider;
   /** pinned Istio release = gateway chart version */
   version: string;
-  /** Helm repository of the Istio charts */
-  chartRepo: string;
+  /** where the Istio charts come from */
+  charts: ChartSource;
   /** that cluster's istio-system namespace (an output, so the release waits for it) */
   namespace: pulumi.Input<string>;
   /** what the gateway waits for: the Istio install that injects it and serves its configuration */
@@ -70,7 +71,7 @@ export function eastWestGatewayRelease(
   const release = new k8s.helm.v3.Release(
     name,
     {
-      ...istioChart("gateway", args.version, args.chartRepo),
+      ...istioChart("gateway", args.version, args.charts),
       name: EAST_WEST_RELEASE,
       namespace: args.namespace,
       values: eastWestGatewayValues(args),

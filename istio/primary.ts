@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ISTIO_CLUSTERS } from "../packages/contract/src";
+import { PINNED_VERSION_RE, type ChartSource } from "../k8s/charts";
 import { ISTIO_NAMESPACE, istioChart, loadBalancerAddress } from "./common";
 import { EAST_WEST_LABELS, eastWestGatewayRelease } from "./east-west-gateway";
 
@@ -9,8 +10,8 @@ export interface IstioPrimaryArgs {
   provider: k8s.Provider;
   /** pinned Istio release = chart version, e.g. `1.28.0` */
   version: string;
-  /** Helm repository of the Istio charts */
-  chartRepo: string;
+  /** where the Istio charts come from (a Helm repository, an OCI registry or a folder) */
+  charts: ChartSource;
   /** `global.meshID` */
   meshId: string;
   /** this cluster's Istio network: `global.network`, the istio-system label, the east-west gateway's `networkGateway` */
@@ -55,11 +56,11 @@ export class IstioPrimary extends pulumi.ComponentResource {
 
   constructor(name: string, args: IstioPrimaryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:istio:IstioPrimary", name, {}, opts);
-    if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(args.version))
+    if (!PINNED_VERSION_RE.test(args.version))
       throw new pulumi.ResourceError(`${name}: Istio version ${JSON.stringify(args.version)} must be pinned, like 1.28.0`, this);
     const clusterName = args.clusterName ?? ISTIO_CLUSTERS.primary;
     const k = { parent: this, provider: args.provider };
-    const chart = (c: string) => istioChart(c, args.version, args.chartRepo);
+    const chart = (c: "base" | "istiod" | "gateway") => istioChart(c, args.version, args.charts);
 
     this.namespace = new k8s.core.v1.Namespace(
       `${name}-istio-system`,
@@ -110,7 +111,7 @@ export class IstioPrimary extends pulumi.ComponentResource {
       {
         provider: args.provider,
         version: args.version,
-        chartRepo: args.chartRepo,
+        charts: args.charts,
         namespace: this.namespaceName,
         network: args.network,
         internal: args.eastWestInternal ?? true,

@@ -1,7 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-export const PROMETHEUS_CHART_REPO = "https://prometheus-community.github.io/helm-charts";
+import { helmChart, type ChartSource } from "../k8s/charts";
+
+/** The prometheus-community chart, a folder of that name in a chart folder. */
+export const PROMETHEUS_CHART = "prometheus";
 
 export interface PrometheusArgs {
   /** Kubernetes provider of the cluster to monitor (primary) */
@@ -10,6 +13,8 @@ export interface PrometheusArgs {
   namespace: pulumi.Input<string>;
   /** prometheus-community `prometheus` chart version (pinned) */
   chartVersion: string;
+  /** where the chart comes from (the prometheus-community Helm repository, an OCI registry or a folder) */
+  charts: ChartSource;
   /** scrape interval, a Prometheus duration */
   scrapeInterval: string;
   /** scrape timeout, at most the interval */
@@ -34,9 +39,7 @@ export class Prometheus extends pulumi.ComponentResource {
       `${name}-release`,
       {
         name: "prometheus",
-        chart: "prometheus",
-        version: args.chartVersion,
-        repositoryOpts: { repo: PROMETHEUS_CHART_REPO },
+        ...helmChart(args.charts, PROMETHEUS_CHART, args.chartVersion),
         namespace: args.namespace,
         timeout: 600,
         cleanupOnFail: true,

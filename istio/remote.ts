@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ISTIO_CLUSTERS } from "../packages/contract/src";
+import type { ChartSource } from "../k8s/charts";
 import { ISTIO_NAMESPACE, istioChart } from "./common";
 
 export interface IstioRemoteArgs {
@@ -8,8 +9,8 @@ export interface IstioRemoteArgs {
   provider: k8s.Provider;
   /** pinned Istio release = chart version; the same as the primary's */
   version: string;
-  /** Helm repository of the Istio charts */
-  chartRepo: string;
+  /** where the Istio charts come from (a Helm repository, an OCI registry or a folder) */
+  charts: ChartSource;
   /** this cluster's Istio network (the primary's on one network, its own on two): the istio-system label, sent in the injection path */
   network: string;
   /** Istio cluster name of this cluster, sent in the injection path (default `ISTIO_CLUSTERS.burst`) */
@@ -37,7 +38,7 @@ export class IstioRemote extends pulumi.ComponentResource {
     const clusterName = args.clusterName ?? ISTIO_CLUSTERS.burst;
     const controlPlane = args.controlPlaneClusterName ?? ISTIO_CLUSTERS.primary;
     const k = { parent: this, provider: args.provider };
-    const chart = (c: string) => istioChart(c, args.version, args.chartRepo);
+    const chart = (c: "base" | "istiod" | "gateway") => istioChart(c, args.version, args.charts);
 
     this.namespace = new k8s.core.v1.Namespace(
       `${name}-istio-system`,

@@ -89,7 +89,7 @@ describe("config files", () => {
       }),
     ).not.toThrow();
     expect(mod.watcherConfig.naturalWeights).toEqual({ primary: 100, burst: 0 });
-    expect(mod.infraConfig.project).toBe("my-gcp-project");
+    expect(mod.infraConfig.gcp?.project).toBe("my-gcp-project");
   });
 
   it("Pulumi.dev.yaml samples each watcher setting with the table's default, and leaves derived ones commented out", () => {
@@ -134,7 +134,7 @@ describe("config files", () => {
     expect(rows.get("eastWestInternal")![0]).toBe(`\`${one.eastWestInternal}\` on one network, \`${two.eastWestInternal}\` on two`);
     expect(own.eastWestInternal).toBe(false);
     expect(one.burstNetwork).toBe(one.primaryNetwork);
-    expect(rows.get("burstNetwork")![0]).toBe(`\`meshNetwork\`; \`${own.burstNetwork}\` with \`primaryKubeconfig\``);
+    expect(rows.get("burstNetwork")![0]).toBe(`\`meshNetwork\`; \`${own.burstNetwork}\` with \`primaryKubeconfig\` or \`burstKubeconfig\``);
   });
 
   it("README.md's watcher rows are the settings table's: default, env var and documentation", () => {

@@ -1,6 +1,8 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { OWN_PRIMARY_KUBECONFIG, OWN_PRIMARY_TOKEN, PULLABLE_IMAGES, freshMocks, isSecret, valueOf } from "../helpers/pulumi";
+import { OWN_BURST_CA, OWN_BURST_KUBECONFIG, OWN_BURST_SERVER, OWN_BURST_TOKEN, OWN_PRIMARY_KUBECONFIG, OWN_PRIMARY_TOKEN, PULLABLE_IMAGES, freshMocks, isSecret, valueOf } from "../helpers/pulumi";
 import { DEFAULT_WATCHER_SETTINGS } from "../../packages/contract/src";
 import type * as ConfigModule from "../../config";
 
@@ -28,11 +30,7 @@ describe("stack configuration", () => {
     const { stackConfig, infraConfig, istioConfig, appsConfig, watcherConfig } = load({});
     expect(stackConfig.infra).toBe(infraConfig);
     expect(infraConfig).toMatchObject({
-      project: "burst-demo-123",
-      zone: "us-west1-a",
-      region: "us-west1",
-      network: "default",
-      releaseChannel: "REGULAR",
+      gcp: { project: "burst-demo-123", zone: "us-west1-a", region: "us-west1", network: "default", releaseChannel: "REGULAR" },
       primary: { nodeCount: 4, machineType: "e2-standard-2", diskSizeGb: 50 },
       // an idle burst cluster: no worker node, one small system node
       burst: { nodeCount: 0, autoscaling: { minNodes: 0, maxNodes: 5 }, machineType: "e2-standard-2", spot: false, system: { machineType: "e2-medium", nodeCount: 1 } },
@@ -43,7 +41,7 @@ describe("stack configuration", () => {
     expect(infraConfig.existingPrimary).toBeUndefined();
     expect(istioConfig).toMatchObject({
       version: "1.28.0",
-      chartRepo: "https://istio-release.storage.googleapis.com/charts",
+      charts: { kind: "repository", url: "https://istio-release.storage.googleapis.com/charts" },
       meshId: "mesh1",
       primaryNetwork: "network1",
       burstNetwork: "network1",
@@ -53,6 +51,7 @@ describe("stack configuration", () => {
       eastWestInternal: true,
       eastWestSourceRanges: [],
       prometheusChartVersion: "27.37.0",
+      prometheusCharts: { kind: "repository", url: "https://prometheus-community.github.io/helm-charts" },
       prometheusScrapeInterval: "5s",
       prometheusScrapeTimeout: "5s",
     });
@@ -62,6 +61,7 @@ describe("stack configuration", () => {
       primaryWorkerReplicas: 2,
       workerHashRounds: 1,
       images: { frontend: undefined, worker: undefined, watcher: undefined },
+      burstWorkerPool: true,
     });
     expect(watcherConfig).toEqual(DEFAULT_WATCHER_SETTINGS);
   });
@@ -108,11 +108,7 @@ describe("stack configuration", () => {
       dryRun: "on",
     });
     expect(stackConfig.infra).toMatchObject({
-      project: "other-proj-1",
-      zone: "europe-west4-b",
-      region: "europe-west4",
-      network: "burst-net",
-      releaseChannel: "STABLE",
+      gcp: { project: "other-proj-1", zone: "europe-west4-b", region: "europe-west4", network: "burst-net", releaseChannel: "STABLE" },
       primary: { nodeCount: 3, machineType: "n2-standard-4", diskSizeGb: 100 },
       burst: { nodeCount: 0, autoscaling: { minNodes: 0, maxNodes: 10 }, machineType: "e2-highcpu-8", spot: true, system: { machineType: "e2-small", nodeCount: 1 } },
       imagePlatform: "linux/arm64",
@@ -158,13 +154,13 @@ describe("stack configuration", () => {
   });
 
   it("takes istio-burst:project over gcp:project", () => {
-    expect(load({ project: "mine-12345" }).infraConfig.project).toBe("mine-12345");
+    expect(load({ project: "mine-12345" }).infraConfig.gcp?.project).toBe("mine-12345");
   });
 
   // [config, message fragment naming the key]
   const invalid: Array<[string, Record<string, string>, RegExp]> = [
     ["max < min nodes", { burstMinNodes: "4", burstMaxNodes: "2" }, /istio-burst:burstMaxNodes \(2\) must be at least istio-burst:burstMinNodes \(4\)/],
-    ["zero primary nodes", { primaryNodeCount: "0" }, /istio-burst:primaryNodeCount \("0"\) must be an integer >= 1/],
+    ["zero primary nodes", { primaryNodeCount: "0" }, /istio-burst:primaryNodeCount \("0"\) must be an integer from 1 to 1000/],
     ["fractional node count", { burstMaxNodes: "2.5" }, /istio-burst:burstMaxNodes \("2.5"\) must be an integer/],
     ["non-numeric node count", { primaryNodeCount: "four" }, /istio-burst:primaryNodeCount \("four"\)/],
     ["Istio version 'latest'", { istioVersion: "latest" }, /istio-burst:istioVersion \("latest"\) must be a pinned Istio release/],
@@ -178,7 +174,7 @@ describe("stack configuration", () => {
     ["fractional weights", { naturalWeights: "[99.5, 0.5]" }, /istio-burst:naturalWeights/],
     ["burst weights not above the natural ones", { naturalWeights: "[50,50]", burstWeights: "[50,50]" }, /istio-burst:burstWeights \(\[50,50\]\) must be weights that send more to burst than istio-burst:naturalWeights \(50,50\)/],
     ["weights swapped", { naturalWeights: "0,100", burstWeights: "100,0" }, /istio-burst:burstWeights \(100,0\) must be weights that send more to burst/],
-    ["two frontends", { frontendReplicas: "2" }, /istio-burst:frontendReplicas \("2"\) must be an integer >= 0 and <= 1/],
+    ["two frontends", { frontendReplicas: "2" }, /istio-burst:frontendReplicas \("2"\) must be an integer from 0 to 1/],
     ["burstSpot not boolean", { burstSpot: "maybe" }, /istio-burst:burstSpot \("maybe"\) must be true or false/],
     ["zero scrape interval", { scrapeInterval: "0s" }, /istio-burst:scrapeInterval \(0s\) must be a duration such as .*, at least 1ms/],
     ["bad zone", { zone: "us-west1" }, /istio-burst:zone \("us-west1"\) must be a Compute Engine zone/],
@@ -186,7 +182,7 @@ describe("stack configuration", () => {
     ["bad namespace", { appNamespace: "Hashr_NS" }, /istio-burst:appNamespace \("Hashr_NS"\) must be a Kubernetes namespace name/],
     ["system namespace", { appNamespace: "istio-system" }, /istio-burst:appNamespace \("istio-system"\) must not be a system namespace/],
     ["bad image ref", { workerImage: "not an image" }, /istio-burst:workerImage \("not an image"\) must be an image reference/],
-    ["negative replicas", { primaryWorkerReplicas: "-1" }, /istio-burst:primaryWorkerReplicas \("-1"\) must be an integer >= 0/],
+    ["negative replicas", { primaryWorkerReplicas: "-1" }, /istio-burst:primaryWorkerReplicas \("-1"\) must be an integer from 0 to 100/],
     ["the removed burstWorkerReplicas", { burstWorkerReplicas: "2" }, /istio-burst:burstWorkerReplicas is no longer read: the watcher owns the burst worker replicas; .*istio-burst:burstMinReplicas/],
     ["bad system machine type", { burstSystemMachineType: "tiny" }, /istio-burst:burstSystemMachineType \("tiny"\) must be a machine type/],
     ["burst replicas above the max", { burstReplicas: "6" }, /istio-burst:burstReplicas \(6\) must be an integer of at most istio-burst:burstMaxReplicas \(5\)/],
@@ -321,7 +317,7 @@ describe("networks and an existing primary", () => {
     ["a source range that is not a CIDR", { burstNetwork: "network2", eastWestSourceRanges: "198.51.100.7" }, /istio-burst:eastWestSourceRanges \("198.51.100.7"\) must be CIDR ranges like 203.0.113.0\/24/],
     ["a source range with a bad prefix", { eastWestSourceRanges: "10.0.0.0/33" }, /istio-burst:eastWestSourceRanges \("10.0.0.0\/33"\) must be CIDR ranges.*not "10.0.0.0\/33"/],
     ["source ranges that are not a list of strings", { eastWestSourceRanges: "[1, 2]" }, /istio-burst:eastWestSourceRanges \("\[1, 2\]"\) must be CIDR ranges/],
-    ["an existing primary without prebuilt images", { primaryKubeconfig: OWN_PRIMARY_KUBECONFIG, eastWestSourceRanges: "198.51.100.0/24", workerImage: PULLABLE_IMAGES.worker }, /istio-burst:frontendImage is required with istio-burst:primaryKubeconfig: the primary cannot pull from the stack's Artifact Registry/],
+    ["an existing primary without prebuilt images", { primaryKubeconfig: OWN_PRIMARY_KUBECONFIG, eastWestSourceRanges: "198.51.100.0/24", workerImage: PULLABLE_IMAGES.worker }, /istio-burst:frontendImage is required with istio-burst:primaryKubeconfig: a cluster the stack does not create cannot pull from the stack's Artifact Registry/],
   ];
   it.each(invalid)("rejects %s with a message naming the key", (_what, config, message) => {
     const msg = loadError(config);
@@ -349,5 +345,102 @@ describe("networks and an existing primary", () => {
     const { isCidr } = load({});
     for (const ok of ["0.0.0.0/0", "10.0.0.0/8", "203.0.113.7/32", "::/0", "2001:db8::/32"]) expect({ ok, valid: isCidr(ok) }).toEqual({ ok, valid: true });
     for (const bad of ["10.0.0.0", "10.0.0.0/33", "256.0.0.0/8", "2001:db8::/129", "a.b.c.d/8", " 10.0.0.0/8", "10.0.0.0/8/8"]) expect({ bad, valid: isCidr(bad) }).toEqual({ bad, valid: false });
+  });
+});
+
+describe("an existing burst cluster and no Google Cloud", () => {
+  const images = { frontendImage: PULLABLE_IMAGES.frontend, workerImage: PULLABLE_IMAGES.worker, watcherImage: PULLABLE_IMAGES.watcher };
+  const ownBurst = { burstKubeconfig: OWN_BURST_KUBECONFIG, eastWestSourceRanges: "198.51.100.0/24", ...images };
+
+  it("with burstKubeconfig: the existing burst cluster (a secret, its server and CA), two networks, workers on any node", async () => {
+    const { infraConfig, istioConfig, appsConfig } = load(ownBurst);
+    const burst = infraConfig.existingBurst!;
+    expect({ context: burst.context, cluster: burst.cluster, server: burst.server, caData: burst.caData }).toEqual({
+      context: "eks-burst-admin",
+      cluster: "eks-burst",
+      server: OWN_BURST_SERVER,
+      caData: OWN_BURST_CA,
+    });
+    expect(await isSecret(burst.kubeconfig)).toBe(true);
+    expect(await valueOf(burst.kubeconfig)).toBe(OWN_BURST_KUBECONFIG);
+    expect(infraConfig.existingPrimary).toBeUndefined();
+    expect(infraConfig.gcp?.project).toBe("burst-demo-123");
+    expect(istioConfig).toMatchObject({ burstNetwork: "network2", multiNetwork: true, eastWestInternal: false });
+    expect(appsConfig.burstWorkerPool).toBe(false);
+    expect(load({ ...ownBurst, burstWorkerPool: "yes" }).appsConfig.burstWorkerPool).toBe(true);
+  });
+
+  it("with both kubeconfigs: no Google Cloud keys are read, none is required", () => {
+    freshMocks({ "gcp:project": "" });
+    const { loadConfig } = load({});
+    freshMocks({ "gcp:project": "", primaryKubeconfig: OWN_PRIMARY_KUBECONFIG, ...ownBurst });
+    const read: string[] = [];
+    const gcp = new Proxy(new pulumi.Config("gcp"), { get: (t, p) => (p === "get" ? (k: string) => (read.push(k), t.get(k)) : Reflect.get(t, p)) });
+    const config = loadConfig(new pulumi.Config("istio-burst"), gcp);
+    expect(config.infra.gcp).toBeUndefined();
+    expect(read).toEqual([]);
+    // a bad Google Cloud key does not matter then: nothing reads it
+    expect(load({ primaryKubeconfig: OWN_PRIMARY_KUBECONFIG, ...ownBurst, zone: "nowhere" }).infraConfig.gcp).toBeUndefined();
+  });
+
+  it("reads burstKubeconfig with getSecret", () => {
+    const { loadConfig } = load({});
+    freshMocks(ownBurst);
+    const cfg = new pulumi.Config("istio-burst");
+    const getSecret = jest.spyOn(cfg, "getSecret");
+    expect(loadConfig(cfg).infra.existingBurst).toBeDefined();
+    expect(getSecret).toHaveBeenCalledWith("burstKubeconfig");
+  });
+
+  const invalid: Array<[string, Record<string, string>, RegExp]> = [
+    ["a burst kubeconfig that is not one", { ...ownBurst, burstKubeconfig: "just some text" }, /istio-burst:burstKubeconfig is not a usable kubeconfig: it is not a YAML map/],
+    ["a burst kubeconfig with an http server", { ...ownBurst, burstKubeconfig: OWN_BURST_KUBECONFIG.replace("https://", "http://") }, /istio-burst:burstKubeconfig is not a usable kubeconfig: cluster "eks-burst" has no https:\/\/ `server`/],
+    ["one network with an existing burst cluster", { ...ownBurst, burstNetwork: "network1" }, /istio-burst:burstNetwork \("network1"\) must differ from istio-burst:meshNetwork \("network1"\) with istio-burst:burstKubeconfig/],
+    ["internal gateways with an existing burst cluster", { ...ownBurst, eastWestInternal: "true" }, /istio-burst:eastWestInternal \(true\) cannot be used with istio-burst:burstKubeconfig/],
+    ["an existing burst cluster without images", { burstKubeconfig: OWN_BURST_KUBECONFIG, eastWestSourceRanges: "198.51.100.0/24" }, /istio-burst:frontendImage is required with istio-burst:burstKubeconfig/],
+    ["burstWorkerPool not a boolean", { ...ownBurst, burstWorkerPool: "sometimes" }, /istio-burst:burstWorkerPool \("sometimes"\) must be true or false/],
+    ["a short Redis password", { redisPassword: "short1" }, /istio-burst:redisPassword must be 16 to 128 letters and digits \(it is not shown here: it is a secret\)/],
+    ["a Redis password that needs escaping in a URL", { redisPassword: "pass@word/with:colons" }, /istio-burst:redisPassword must be 16 to 128 letters and digits/],
+  ];
+  it.each(invalid)("rejects %s with a message naming the key", (_what, config, message) => {
+    const msg = loadError(config);
+    expect(msg).toMatch(message);
+    expect(msg).not.toContain(OWN_BURST_TOKEN);
+    if (config.redisPassword) expect(msg).not.toContain(config.redisPassword);
+  });
+});
+
+describe("chart sources", () => {
+  /** A folder of chart folders, each with a Chart.yaml of the version given. */
+  function chartFolder(charts: Record<string, string>): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-burst-charts-"));
+    for (const [chart, version] of Object.entries(charts)) {
+      fs.mkdirSync(path.join(dir, chart));
+      fs.writeFileSync(path.join(dir, chart, "Chart.yaml"), `apiVersion: v2\nname: ${chart}\nversion: ${version}\n`);
+    }
+    return dir;
+  }
+
+  it("takes an https repository, an oci registry or a folder for each chart setting", () => {
+    const istioDir = chartFolder({ base: "1.28.0", istiod: "1.28.0", gateway: "1.28.0" });
+    const promDir = chartFolder({ prometheus: "27.37.0" });
+    expect(load({ istioChartRepo: "https://mirror.example/istio/" }).istioConfig.charts).toEqual({ kind: "repository", url: "https://mirror.example/istio" });
+    expect(load({ istioChartRepo: "oci://registry.example/istio-charts" }).istioConfig.charts).toEqual({ kind: "oci", url: "oci://registry.example/istio-charts" });
+    const { istioConfig } = load({ istioChartRepo: istioDir, prometheusChartRepo: promDir });
+    expect(istioConfig.charts).toEqual({ kind: "folder", path: istioDir });
+    expect(istioConfig.prometheusCharts).toEqual({ kind: "folder", path: promDir });
+  });
+
+  const istioFolder = () => chartFolder({ base: "1.28.0", istiod: "1.28.0", gateway: "1.28.0" });
+  const invalid: Array<[string, () => Record<string, string>, RegExp]> = [
+    ["an http repository", () => ({ istioChartRepo: "http://mirror.example/charts" }), /istio-burst:istioChartRepo \("http:\/\/mirror.example\/charts"\): http:\/\/ is not a chart source; it must be an https:\/\/ Helm repository, an oci:\/\/ registry, or a folder/],
+    ["a folder that does not exist", () => ({ prometheusChartRepo: "/no/such/charts" }), /istio-burst:prometheusChartRepo \("\/no\/such\/charts"\): it must be .*; there is no folder \/no\/such\/charts/],
+    ["a folder without one of the charts", () => ({ istioChartRepo: chartFolder({ base: "1.28.0", istiod: "1.28.0" }) }), /istio-burst:istioChartRepo .*has no chart gateway \(gateway\/Chart.yaml\); it must hold base\/, istiod\/, gateway\//],
+    ["a folder of another version", () => ({ istioChartRepo: chartFolder({ base: "1.27.3", istiod: "1.27.3", gateway: "1.27.3" }) }), /istio-burst:istioChartRepo .*its chart base is version 1.27.3, not the pinned 1.28.0/],
+    ["a folder that does not match istioVersion", () => ({ istioChartRepo: istioFolder(), istioVersion: "1.28.1" }), /its chart base is version 1.28.0, not the pinned 1.28.1/],
+    ["a prometheus folder of another version", () => ({ prometheusChartRepo: chartFolder({ prometheus: "27.1.0" }) }), /istio-burst:prometheusChartRepo .*its chart prometheus is version 27.1.0, not the pinned 27.37.0/],
+  ];
+  it.each(invalid)("rejects %s with a message naming the key", (_what, config, message) => {
+    expect(loadError(config())).toMatch(message);
   });
 });

@@ -111,6 +111,35 @@ users:
     token: ${OWN_PRIMARY_TOKEN}
 `;
 
+/** The credential inside OWN_BURST_KUBECONFIG: it must never show up outside a secret. */
+export const OWN_BURST_TOKEN = "own-burst-admin-token-K3j4L5m6";
+/** The API server and CA of the existing burst cluster in OWN_BURST_KUBECONFIG. */
+export const OWN_BURST_SERVER = "https://198.51.100.20:443";
+export const OWN_BURST_CA = b64("ca-of-eks-burst");
+
+/** A kubeconfig of an existing burst cluster (EKS, say), as `kubectl config view --minify --flatten` writes it. */
+export const OWN_BURST_KUBECONFIG = `apiVersion: v1
+kind: Config
+clusters:
+- name: eks-burst
+  cluster:
+    server: ${OWN_BURST_SERVER}
+    certificate-authority-data: ${OWN_BURST_CA}
+contexts:
+- name: eks-burst-admin
+  context:
+    cluster: eks-burst
+    user: eks-burst-admin
+current-context: eks-burst-admin
+users:
+- name: eks-burst-admin
+  user:
+    token: ${OWN_BURST_TOKEN}
+`;
+
+/** A Redis password an operator gives (`redisPassword`): it must never show up outside a secret. */
+export const OWN_REDIS_PASSWORD = "OperatorsRedisPassw0rd4711";
+
 /** Source ranges the two-network shapes configure for the public east-west gateways. */
 export const EAST_WEST_SOURCE_RANGES = ["198.51.100.0/24", "203.0.113.64/26"];
 
@@ -121,21 +150,26 @@ export const PULLABLE_IMAGES = {
   watcher: "ghcr.io/example/istio-burst-watcher:1.0.0",
 };
 
+/** The keys every shape with a cluster the stack does not create needs: two networks' ranges, pullable images. */
+const OWN_CLUSTER_KEYS = {
+  eastWestSourceRanges: EAST_WEST_SOURCE_RANGES.join(","),
+  frontendImage: PULLABLE_IMAGES.frontend,
+  workerImage: PULLABLE_IMAGES.worker,
+  watcherImage: PULLABLE_IMAGES.watcher,
+};
+
 /**
- * The three shapes of the stack, as config: two GKE clusters on one network (no keys: the default);
- * two GKE clusters as two Istio networks; an existing primary (`primaryKubeconfig`) and the GKE burst
- * cluster, on two networks by default.
+ * The shapes of the stack, as config: two GKE clusters on one network (no keys: the default); two
+ * GKE clusters as two Istio networks; an existing primary (`primaryKubeconfig`) and the GKE burst
+ * cluster; the GKE primary and an existing burst cluster (`burstKubeconfig`); and both existing with the
+ * Redis password given: no Google Cloud at all, and no provider but Kubernetes. Those with an existing cluster are two networks by default.
  */
-export const SHAPES: Record<"gkeOneNetwork" | "gkeTwoNetworks" | "ownPrimary", Record<string, string>> = {
+export const SHAPES: Record<"gkeOneNetwork" | "gkeTwoNetworks" | "ownPrimary" | "ownBurst" | "ownClusters", Record<string, string>> = {
   gkeOneNetwork: {},
   gkeTwoNetworks: { burstNetwork: "network2", eastWestSourceRanges: JSON.stringify(EAST_WEST_SOURCE_RANGES) },
-  ownPrimary: {
-    primaryKubeconfig: OWN_PRIMARY_KUBECONFIG,
-    eastWestSourceRanges: EAST_WEST_SOURCE_RANGES.join(","),
-    frontendImage: PULLABLE_IMAGES.frontend,
-    workerImage: PULLABLE_IMAGES.worker,
-    watcherImage: PULLABLE_IMAGES.watcher,
-  },
+  ownPrimary: { primaryKubeconfig: OWN_PRIMARY_KUBECONFIG, ...OWN_CLUSTER_KEYS },
+  ownBurst: { burstKubeconfig: OWN_BURST_KUBECONFIG, ...OWN_CLUSTER_KEYS },
+  ownClusters: { primaryKubeconfig: OWN_PRIMARY_KUBECONFIG, burstKubeconfig: OWN_BURST_KUBECONFIG, redisPassword: OWN_REDIS_PASSWORD, ...OWN_CLUSTER_KEYS },
 };
 
 /** Canned outputs for the resources of this stack; `extra` wins. */

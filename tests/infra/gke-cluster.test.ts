@@ -272,7 +272,7 @@ describe("ExistingCluster", () => {
     const { freshMocks, isSecret, isSecretInput, plain, valueOf, settleAll, OWN_PRIMARY_KUBECONFIG } = require("../helpers/pulumi") as typeof import("../helpers/pulumi");
     const mocks = freshMocks();
     const { ExistingCluster } = require("../../infra/existing-cluster") as typeof import("../../infra/existing-cluster");
-    const c = new ExistingCluster("primary", { kubeconfig: OWN_PRIMARY_KUBECONFIG, clusterName: "onprem-1" });
+    const c = new ExistingCluster("primary", { kubeconfig: OWN_PRIMARY_KUBECONFIG, clusterName: "onprem-1", server: "https://192.0.2.10:6443", caCertificate: "" });
     expect(await valueOf(c.clusterName)).toBe("onprem-1");
     expect(await isSecret(c.kubeconfig)).toBe(true);
     await settleAll();

@@ -162,7 +162,7 @@ describe("Istio components", () => {
     const { IstioRemote } = (require("../../istio/remote") as typeof import("../../istio/remote"));
     const provider = new k8s.Provider("burst-k8s", { kubeconfig: "{}" });
     const address = pulumi.output(Promise.resolve("10.1.2.3"));
-    new IstioRemote("r", { provider, version: "1.28.0", chartRepo: "https://example.test/charts", network: "n1", remotePilotAddress: address });
+    new IstioRemote("r", { provider, version: "1.28.0", charts: { kind: "repository", url: "https://example.test/charts" }, network: "n1", remotePilotAddress: address });
     await settleAll();
     const istiod = mocks.get(RELEASE, "r-istiod");
     expect(istiod.inputs.values.global.remotePilotAddress).toBe("10.1.2.3");
@@ -178,7 +178,7 @@ describe("Istio components", () => {
     const k8s = await import("@pulumi/kubernetes");
     const { IstioPrimary } = (require("../../istio/primary") as typeof import("../../istio/primary"));
     const provider = new k8s.Provider("p", { kubeconfig: "{}" });
-    const primary = new IstioPrimary("p", { provider, version: "1.28.0", chartRepo: "x", meshId: "m", network: "n" });
+    const primary = new IstioPrimary("p", { provider, version: "1.28.0", charts: { kind: "repository", url: "https://example.test/charts" }, meshId: "m", network: "n" });
     await settleAll();
     const ingress = mocks.get(RELEASE, "p-ingressgateway").inputs;
     expect(primary.ingressGatewaySelector).toEqual({ istio: gatewayChart.istioLabel(ingress.values, ingress.name) });
@@ -191,7 +191,7 @@ describe("Istio components", () => {
     const k8s = await import("@pulumi/kubernetes");
     const { IstioPrimary } = (require("../../istio/primary") as typeof import("../../istio/primary"));
     const provider = new k8s.Provider("p", { kubeconfig: "{}" });
-    expect(() => new IstioPrimary("p", { provider, version: "latest", chartRepo: "x", meshId: "m", network: "n" })).toThrow(/must be pinned/);
+    expect(() => new IstioPrimary("p", { provider, version: "latest", charts: { kind: "repository", url: "https://example.test/charts" }, meshId: "m", network: "n" })).toThrow(/must be pinned/);
     await settleAll();
   });
 });
@@ -203,7 +203,7 @@ describe("east-west gateways on two networks (components)", () => {
     const k8s = await import("@pulumi/kubernetes");
     const { IstioPrimary } = require("../../istio/primary") as typeof import("../../istio/primary");
     const provider = new k8s.Provider("primary-k8s", { kubeconfig: "{}" });
-    const p = new IstioPrimary("p", { provider, version: "1.28.0", chartRepo: "x", meshId: "m", network: "onprem", eastWestInternal: false, eastWestSourceRanges: ["192.0.2.0/24"], exposeServices: true });
+    const p = new IstioPrimary("p", { provider, version: "1.28.0", charts: { kind: "repository", url: "https://example.test/charts" }, meshId: "m", network: "onprem", eastWestInternal: false, eastWestSourceRanges: ["192.0.2.0/24"], exposeServices: true });
     await settleAll();
     expect(p.crossNetworkGateway).toBeDefined();
     const gw = mocks.get("kubernetes:networking.istio.io/v1:Gateway", "p-cross-network-gateway");
@@ -229,7 +229,7 @@ describe("east-west gateways on two networks (components)", () => {
     const mocks = freshMocks();
     const k8s = await import("@pulumi/kubernetes");
     const { IstioPrimary } = require("../../istio/primary") as typeof import("../../istio/primary");
-    const p = new IstioPrimary("p", { provider: new k8s.Provider("p", { kubeconfig: "{}" }), version: "1.28.0", chartRepo: "x", meshId: "m", network: "n" });
+    const p = new IstioPrimary("p", { provider: new k8s.Provider("p", { kubeconfig: "{}" }), version: "1.28.0", charts: { kind: "repository", url: "https://example.test/charts" }, meshId: "m", network: "n" });
     await settleAll();
     expect(p.crossNetworkGateway).toBeUndefined();
     expect(mocks.ofType("kubernetes:networking.istio.io/v1:Gateway").map((g) => g.inputs.metadata.name)).toEqual(["istiod-gateway"]);
@@ -244,7 +244,7 @@ describe("east-west gateways on two networks (components)", () => {
     const gw = new EastWestGateway("burst-eastwestgateway", {
       provider,
       version: "1.28.0",
-      chartRepo: ISTIO_REPO,
+      charts: { kind: "repository", url: ISTIO_REPO },
       namespace: "istio-system",
       network: "gke",
       internal: false,
@@ -262,5 +262,42 @@ describe("east-west gateways on two networks (components)", () => {
       service: { type: "LoadBalancer", annotations: {}, loadBalancerSourceRanges: ["198.51.100.0/24"] },
     });
     expect(providerName(mocks.get("kubernetes:core/v1:Service", "burst-eastwestgateway-svc").provider)).toBe("burst-k8s");
+  });
+});
+
+describe("where the charts come from (istioChartRepo, prometheusChartRepo)", () => {
+  const charts = (mocks: import("../helpers/pulumi").PulumiMocks) =>
+    mocks.ofType(RELEASE).map((r) => ({ name: r.inputs.name, chart: r.inputs.chart, version: r.inputs.version, repo: r.inputs.repositoryOpts?.repo }));
+
+  it("installs every release from a folder of chart folders, by path, with no repository", async () => {
+    const { runProgram } = require("../helpers/pulumi") as typeof import("../helpers/pulumi");
+    const fs = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const folder = (charts: Record<string, string>) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-burst-charts-"));
+      for (const [chart, version] of Object.entries(charts)) {
+        fs.mkdirSync(path.join(dir, chart));
+        fs.writeFileSync(path.join(dir, chart, "Chart.yaml"), `apiVersion: v2\nname: ${chart}\nversion: ${version}\n`);
+      }
+      return dir;
+    };
+    const istio = folder({ base: "1.28.0", istiod: "1.28.0", gateway: "1.28.0" });
+    const prometheus = folder({ prometheus: "27.37.0" });
+    const { mocks } = await runProgram({ istioChartRepo: istio, prometheusChartRepo: prometheus });
+    for (const r of charts(mocks)) {
+      const dir = r.name === "prometheus" ? prometheus : istio;
+      expect({ release: r.name, repo: r.repo, version: r.version, inFolder: path.dirname(r.chart) }).toEqual({ release: r.name, repo: undefined, version: undefined, inFolder: dir });
+    }
+    expect(charts(mocks).map((r) => path.basename(r.chart)).sort()).toEqual(["base", "base", "gateway", "gateway", "istiod", "istiod", "prometheus"]);
+  });
+
+  it("installs every release from an OCI registry at the pinned versions", async () => {
+    const { runProgram } = require("../helpers/pulumi") as typeof import("../helpers/pulumi");
+    const { mocks } = await runProgram({ istioChartRepo: "oci://registry.example/istio", prometheusChartRepo: "oci://registry.example/prom" });
+    for (const r of charts(mocks)) {
+      const expected = r.name === "prometheus" ? { chart: "oci://registry.example/prom/prometheus", version: "27.37.0" } : { chart: expect.stringMatching(/^oci:\/\/registry\.example\/istio\/(base|istiod|gateway)$/), version: "1.28.0" };
+      expect({ chart: r.chart, version: r.version, repo: r.repo }).toEqual({ ...expected, repo: undefined });
+    }
   });
 });

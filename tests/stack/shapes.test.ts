@@ -1,7 +1,8 @@
 /**
- * The three shapes of the stack, each run as the whole program under mocks: two GKE clusters on one
- * Istio network (no key set: today's stack), two GKE clusters as two networks (`burstNetwork`), and an
- * existing primary (`primaryKubeconfig`) with the GKE burst cluster, on two networks. What must hold
+ * The shapes of the stack, each run as the whole program under mocks: two GKE clusters on one Istio
+ * network (no key set: today's stack), two GKE clusters as two networks (`burstNetwork`), an existing
+ * primary (`primaryKubeconfig`) with the GKE burst cluster, the GKE primary with an existing burst
+ * cluster (`burstKubeconfig`), and both existing, on two networks. What must hold
  * in each: which clusters exist, where the east-west gateways are, the cross-network Gateway only
  * when the networks differ, the network labels, the injection path, the remote secret, and no
  * 0.0.0.0/0 unless the config says so.
@@ -10,8 +11,13 @@ import {
   BURST_EAST_WEST_IP,
   EAST_WEST_IP,
   EAST_WEST_SOURCE_RANGES,
+  OWN_BURST_CA,
+  OWN_BURST_KUBECONFIG,
+  OWN_BURST_SERVER,
+  OWN_BURST_TOKEN,
   OWN_PRIMARY_KUBECONFIG,
   OWN_PRIMARY_TOKEN,
+  OWN_REDIS_PASSWORD,
   POD_RANGES,
   PULLABLE_IMAGES,
   READER_TOKEN,
@@ -39,11 +45,13 @@ const WORLD = /(^|[^0-9])0\.0\.0\.0\/0|^::\/0$/;
 type Shape = keyof typeof SHAPES;
 type Run = Awaited<ReturnType<typeof runProgram>>;
 
-/** Expected per shape: the networks of primary and burst, and whether a GKE primary exists. */
-const EXPECT: Record<Shape, { primaryNetwork: string; burstNetwork: string; gkePrimary: boolean }> = {
-  gkeOneNetwork: { primaryNetwork: "network1", burstNetwork: "network1", gkePrimary: true },
-  gkeTwoNetworks: { primaryNetwork: "network1", burstNetwork: "network2", gkePrimary: true },
-  ownPrimary: { primaryNetwork: "network1", burstNetwork: "network2", gkePrimary: false },
+/** Expected per shape: the networks of primary and burst, and which clusters are GKE clusters of the stack. */
+const EXPECT: Record<Shape, { primaryNetwork: string; burstNetwork: string; gkePrimary: boolean; gkeBurst: boolean }> = {
+  gkeOneNetwork: { primaryNetwork: "network1", burstNetwork: "network1", gkePrimary: true, gkeBurst: true },
+  gkeTwoNetworks: { primaryNetwork: "network1", burstNetwork: "network2", gkePrimary: true, gkeBurst: true },
+  ownPrimary: { primaryNetwork: "network1", burstNetwork: "network2", gkePrimary: false, gkeBurst: true },
+  ownBurst: { primaryNetwork: "network1", burstNetwork: "network2", gkePrimary: true, gkeBurst: false },
+  ownClusters: { primaryNetwork: "network1", burstNetwork: "network2", gkePrimary: false, gkeBurst: false },
 };
 const SHAPE_NAMES = Object.keys(SHAPES) as Shape[];
 const twoNetworks = (shape: Shape) => EXPECT[shape].primaryNetwork !== EXPECT[shape].burstNetwork;
@@ -63,12 +71,12 @@ describe.each(SHAPE_NAMES)("shape %s", (shape) => {
   const want = EXPECT[shape];
   const mocks = () => run().mocks;
 
-  it("creates the GKE clusters of the shape: never a GKE primary for an existing one", () => {
+  it("creates the GKE clusters of the shape: never a GKE cluster for an existing one", () => {
     const clusters = mocks().ofType("gcp:container/cluster:Cluster").map((c) => c.name).sort();
-    expect(clusters).toEqual(want.gkePrimary ? ["burst-cluster", "primary-cluster"] : ["burst-cluster"]);
+    expect(clusters).toEqual([...(want.gkeBurst ? ["burst-cluster"] : []), ...(want.gkePrimary ? ["primary-cluster"] : [])]);
     const pools = mocks().ofType("gcp:container/nodePool:NodePool").map((p) => p.name).sort();
-    // burst: the worker pool (scales from 0) and the one-node system pool, whatever the shape
-    expect(pools).toEqual(want.gkePrimary ? ["burst-nodes", "burst-system-nodes", "primary-nodes"] : ["burst-nodes", "burst-system-nodes"]);
+    // a GKE burst cluster: the worker pool (scales from 0) and the one-node system pool
+    expect(pools).toEqual([...(want.gkeBurst ? ["burst-nodes", "burst-system-nodes"] : []), ...(want.gkePrimary ? ["primary-nodes"] : [])]);
     // one Kubernetes provider per cluster, each kubeconfig passed as a secret
     const providers = mocks().ofType("pulumi:providers:kubernetes");
     expect(providers.map((p) => p.name).sort()).toEqual(["burst-k8s", "primary-k8s"]);
@@ -145,12 +153,13 @@ describe.each(SHAPE_NAMES)("shape %s", (shape) => {
       for (const key of Object.keys(g.inputs.values.service.annotations)) expect(key).not.toMatch(/ssl|tls|cert|backend-protocol/i);
   });
 
-  it("creates the remote secret in the primary from burst's GKE endpoint, CA and reader token", () => {
+  it("creates the remote secret in the primary from burst's API server (GKE's endpoint, or the kubeconfig's), CA and reader token", () => {
     const s = object(mocks(), "Secret", "istio-remote-secret-burst", "primary");
     expect(s.inputs.metadata).toMatchObject({ namespace: "istio-system", labels: { "istio/multiCluster": "true" }, annotations: { "networking.istio.io/cluster": "burst" } });
     expect(isSecretInput(s.inputs.stringData)).toBe(true);
     const kc = JSON.parse(plain(s.inputs.stringData).burst);
-    expect(kc.clusters).toEqual([{ name: "burst", cluster: { server: "https://203.0.113.2", "certificate-authority-data": b64("ca-of-burst") } }]);
+    const server = want.gkeBurst ? { server: "https://203.0.113.2", "certificate-authority-data": b64("ca-of-burst") } : { server: OWN_BURST_SERVER, "certificate-authority-data": OWN_BURST_CA };
+    expect(kc.clusters).toEqual([{ name: "burst", cluster: server }]);
     expect(kc.users).toEqual([{ name: "burst", user: { token: READER_TOKEN } }]);
   });
 
@@ -173,7 +182,7 @@ describe.each(SHAPE_NAMES)("shape %s", (shape) => {
 });
 
 describe("two networks: ordering", () => {
-  it.each(["gkeTwoNetworks", "ownPrimary"] as Shape[])("%s: burst's east-west gateway waits for the remote secret, the burst workers for both gateways", (shape) => {
+  it.each(["gkeTwoNetworks", "ownPrimary", "ownBurst", "ownClusters"] as Shape[])("%s: burst's east-west gateway waits for the remote secret, the burst workers for both gateways", (shape) => {
     // custom resources are registered once what they depend on is
     const order = runs[shape].mocks.resources.filter((r) => r.custom).map((r) => r.name);
     const at = (name: string) => {
@@ -246,5 +255,87 @@ describe("0.0.0.0/0 only when configured", () => {
     expect(gateways.map(where).sort()).toEqual(["burst", "primary"]);
     for (const g of gateways) expect(g.inputs.values.service).toEqual({ type: "LoadBalancer", annotations: { "networking.gke.io/load-balancer-type": "Internal" } });
     expect(mocks.ofType("gcp:compute/firewall:Firewall")).toEqual([]);
+  });
+});
+
+describe("an existing burst cluster", () => {
+  it("runs the burst cluster's part on the kubeconfig's provider", () => {
+    for (const shape of ["ownBurst", "ownClusters"] as Shape[]) {
+      const provider = runs[shape].mocks.get("pulumi:providers:kubernetes", "burst-k8s");
+      expect(plain(provider.inputs.kubeconfig)).toBe(OWN_BURST_KUBECONFIG);
+      const onBurst = releases(runs[shape].mocks).filter((r) => clusterOf(r) === "burst").map((r) => r.inputs.name).sort();
+      expect(onBurst).toEqual(["istio-base", "istio-eastwestgateway", "istiod"]);
+    }
+  });
+
+  it("lets the burst workers run on any node of a cluster the stack did not make, and on the worker pool of its GKE cluster", () => {
+    const placement = (shape: Shape) => {
+      const spec = object(runs[shape].mocks, "Deployment", "worker-deployment", "burst").inputs.spec.template.spec;
+      return { nodeSelector: spec.nodeSelector, tolerations: spec.tolerations };
+    };
+    expect(placement("ownBurst")).toEqual({ nodeSelector: undefined, tolerations: undefined });
+    expect(placement("ownClusters")).toEqual({ nodeSelector: undefined, tolerations: undefined });
+    expect(placement("gkeOneNetwork").nodeSelector).toEqual({ "istio-burst/pool": "burst-workers" });
+  });
+
+  it("pins the burst workers to a pool labelled and tainted as the stack's when burstWorkerPool says the cluster has one", async () => {
+    const { mocks } = await runProgram({ ...SHAPES.ownBurst, burstWorkerPool: "true" });
+    const spec = object(mocks, "Deployment", "worker-deployment", "burst").inputs.spec.template.spec;
+    expect(spec.nodeSelector).toEqual({ "istio-burst/pool": "burst-workers" });
+    expect(spec.tolerations).toEqual([{ key: "istio-burst/pool", operator: "Equal", value: "burst-workers", effect: "NoSchedule" }]);
+  });
+
+  it("gives the watcher's scaler a kubeconfig for the kubeconfig's API server", () => {
+    const secret = object(runs.ownBurst.mocks, "Secret", "istio-watcher-burst-kubeconfig", "primary");
+    expect(JSON.parse(plain(secret.inputs.stringData).kubeconfig).clusters).toEqual([{ name: "burst", cluster: { server: OWN_BURST_SERVER, "certificate-authority-data": OWN_BURST_CA } }]);
+  });
+
+  it("with both clusters and the Redis password given, creates no resource of any provider but Kubernetes, and exports no project or zone", async () => {
+    const { mocks, program } = runs.ownClusters;
+    const cloud = mocks.resources.filter((r) => /^(gcp|random|docker-build):|^pulumi:providers:(gcp|random|docker-build)$/.test(r.type));
+    expect(cloud.map((r) => `${r.type}::${r.name}`)).toEqual([]);
+    expect(program.project).toBeUndefined();
+    expect(program.zone).toBeUndefined();
+    expect(program.firewallRule).toBeUndefined();
+    expect(program.registryUrl).toBeUndefined();
+    expect(await valueOf(program.primaryClusterName)).toBe("onprem-1");
+    expect(await valueOf(program.burstClusterName)).toBe("eks-burst");
+    expect(await isSecret(program.burstKubeconfig)).toBe(true);
+    expect(await valueOf(program.burstKubeconfig)).toBe(OWN_BURST_KUBECONFIG);
+  });
+
+  it("needs no Google Cloud config with both clusters given", async () => {
+    const { mocks } = await runProgram({ ...SHAPES.ownClusters, "gcp:project": "" });
+    expect(mocks.ofType("pulumi:providers:kubernetes").map((p) => p.name).sort()).toEqual(["burst-k8s", "primary-k8s"]);
+    expect(mocks.resources.filter((r) => r.type.startsWith("gcp:"))).toEqual([]);
+  });
+
+  it("keeps the burst kubeconfig's credentials out of every plain input and every output that is not secret", async () => {
+    for (const shape of ["ownBurst", "ownClusters"] as Shape[]) {
+      const leaks = runs[shape].mocks.resources.filter((r) => plainStringsIn(r.inputs).some((v) => v.includes(OWN_BURST_TOKEN)));
+      expect(leaks.map((r) => r.name)).toEqual([]);
+      for (const [name, output] of Object.entries(runs[shape].program)) {
+        if (output === undefined || (await isSecret(output as any))) continue;
+        expect({ output: name, leaks: (JSON.stringify(await valueOf(output)) ?? "").includes(OWN_BURST_TOKEN) }).toEqual({ output: name, leaks: false });
+      }
+    }
+  });
+});
+
+describe("a Redis password given by the operator", () => {
+  it("goes into both clusters' redis-credentials Secrets as a secret, and nothing generates one", () => {
+    const { mocks } = runs.ownClusters;
+    expect(mocks.ofType("random:index/randomPassword:RandomPassword")).toEqual([]);
+    for (const side of ["primary", "burst"] as const) {
+      const secret = object(mocks, "Secret", "redis-credentials", side);
+      expect(isSecretInput(secret.inputs.stringData) || isSecretInput(secret.inputs.stringData?.password)).toBe(true);
+      expect(plain(secret.inputs.stringData)).toEqual({ password: OWN_REDIS_PASSWORD, url: `redis://:${OWN_REDIS_PASSWORD}@redis-cache-service:6379` });
+    }
+    const leaks = mocks.resources.filter((r) => plainStringsIn(r.inputs).some((v) => v.includes(OWN_REDIS_PASSWORD)));
+    expect(leaks.map((r) => r.name)).toEqual([]);
+  });
+
+  it("is generated once by @pulumi/random when not given", () => {
+    expect(runs.ownBurst.mocks.ofType("random:index/randomPassword:RandomPassword").map((r) => r.name)).toEqual(["hashr-redis-credentials-password"]);
   });
 });
