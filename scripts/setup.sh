@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `npm test`, `npm run local` and `npm run bench` need and is missing:
 # the npm dependencies (npm ci, when package-lock.json changed since the last install) and
-# the Debian packages that provide the real services (redis-server, prometheus, chromium) and setpriv.
+# the Debian packages that provide the real services (redis-server, prometheus, chromium), setpriv,
+# and openssl (the end-to-end control planes' certificates).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,7 @@ declare -A pkg_of=(
   [prometheus]=prometheus
   [promtool]=prometheus
   [chromium]=chromium
+  [openssl]=openssl
 )
 missing=()
 for cmd in "${!pkg_of[@]}"; do
