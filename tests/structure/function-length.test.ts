@@ -1,16 +1,16 @@
 /**
- * No function in the watcher or in local mode is longer than MAX_FUNCTION_LINES, counted from its first
+ * No function in the watcher, in local mode or in the stack's config.ts is longer than MAX_FUNCTION_LINES, counted from its first
  * line to its last: function declarations, methods (constructors and accessors too), arrow functions
  * and function expressions, found with the TypeScript compiler's own parser. Another folder is checked
- * by adding it to FOLDERS.
+ * (or file) by adding it to FOLDERS.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import * as ts from "typescript";
 
 const ROOT = resolve(__dirname, "../..");
-/** The folders whose .ts files are walked (relative to the repository root). */
-const FOLDERS = ["watcher/src", "local/src"];
+/** The folders whose .ts files are walked, and single files (relative to the repository root). */
+const FOLDERS = ["watcher/src", "local/src", "config.ts"];
 const MAX_FUNCTION_LINES = 60;
 
 interface FunctionSpan {
@@ -20,6 +20,7 @@ interface FunctionSpan {
 }
 
 function tsFilesUnder(dir: string): string[] {
+  if (!statSync(dir).isDirectory()) return [dir];
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) return tsFilesUnder(path);
