@@ -5,11 +5,11 @@
  * language runtime, the Automation API's, which the CLI reaches with `--client`: the Node.js language
  * host binary is not served by the module proxy (see e2e/tools/build.sh).
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as yaml from "js-yaml";
 import { LocalWorkspace, PulumiCommand, Stack, type ProjectSettings, type PulumiFn } from "@pulumi/pulumi/automation";
-import { REPO_ROOT } from "../../local/src/processes";
+import { REPO_ROOT, killedWithParent } from "../../local/src/processes";
 import type { E2eTools } from "./tools";
 
 export const STACK_NAME = "e2e";
@@ -57,9 +57,22 @@ export function projectSettings(tools: E2eTools): Record<string, unknown> {
   return { ...project, plugins: { providers: [{ name: "kubernetes", path: join(tools.dir, "bin") }] } };
 }
 
+/**
+ * The CLI as the Automation API finds it (`<root>/bin/pulumi`), started under a parent-death signal:
+ * it (and so the plugins it runs) ends with the process that runs this operation, however that ends.
+ */
+function cliRoot(tools: E2eTools, home: StackHome): string {
+  const root = join(home.dir, "cli");
+  mkdirSync(join(root, "bin"), { recursive: true });
+  const cmd = killedWithParent(tools.path("pulumi"));
+  const quote = (arg: string) => `'${arg.replace(/'/g, "'\\''")}'`;
+  writeFileSync(join(root, "bin", "pulumi"), `#!/bin/sh\nexec ${[cmd.file, ...cmd.args].map(quote).join(" ")} "$@"\n`, { mode: 0o755 });
+  return root;
+}
+
 /** The e2e stack, created on first use, with the program to run for up and preview (none for the rest). */
 export async function openStack(tools: E2eTools, home: StackHome, program?: PulumiFn): Promise<Stack> {
-  const pulumiCommand = await PulumiCommand.get({ root: tools.dir, skipVersionCheck: true });
+  const pulumiCommand = await PulumiCommand.get({ root: cliRoot(tools, home), skipVersionCheck: true });
   const workspace = await LocalWorkspace.create({
     workDir: home.workDir,
     pulumiHome: home.pulumiHome,

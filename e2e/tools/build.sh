@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the tools of the end-to-end tests from the pinned Go modules beside this script, once per
-# machine, into a cache folder outside the checkout (keyed by the modules and this script, so a change
+# machine, into a cache folder outside the checkout (keyed by the modules and BUILD_FORMAT, so a change
 # of version builds afresh and an unchanged set is reused by every checkout):
 #   pulumi                      the Pulumi CLI, at the @pulumi/pulumi version of package.json (pulumi/go.mod)
 #   pulumi-resource-kubernetes  the Kubernetes provider plugin (provider/go.mod)
@@ -14,7 +14,9 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-key=$(cat "$here"/*/go.mod "$here"/*/go.sum "$here/build.sh" | sha256sum | cut -c1-16)
+# Raise when the way a tool is built changes (flags, steps); the versions are in the go.mod files.
+BUILD_FORMAT=1
+key=$( (cat "$here"/*/go.mod "$here"/*/go.sum; echo "$BUILD_FORMAT") | sha256sum | cut -c1-16)
 out="${ISTIO_BURST_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/istio-burst/tools}/$key"
 bin="$out/bin"
 meta="$out/meta"
@@ -152,5 +154,6 @@ trap 'rm -rf "$probe"' EXIT
 if answer=$(cd "$probe" && go mod init probe >/dev/null 2>&1 && go mod download -json "$language_host" 2>&1); then
   echo "e2e tools: pulumi-language-nodejs: the module proxy now serves $language_host; it is not built yet (the tests use @pulumi/pulumi's own runtime)"
 else
-  echo "e2e tools: pulumi-language-nodejs: not built, the module proxy refuses $language_host ($(echo "$answer" | sed -n 's/.*"Error": "\(.*\)".*/\1/p' | head -1 | cut -c1-160)); the program runs in @pulumi/pulumi's own language runtime"
+  refusal=$(echo "$answer" | grep -o '[0-9][0-9][0-9] [A-Z][A-Za-z ]*' | head -1)
+  echo "e2e tools: pulumi-language-nodejs: not built, the module proxy refuses $language_host (${refusal:-no answer}); the program runs in @pulumi/pulumi's own language runtime"
 fi
