@@ -123,6 +123,8 @@ const istioRemote = new IstioRemote("istio-remote", {
   clusterName: istioConfig.burstClusterName,
   controlPlaneClusterName: istioConfig.primaryClusterName,
   remotePilotAddress: istioPrimary.eastWestGatewayAddress,
+  // a GKE load balancer's address is an IP; another cloud's may be a hostname
+  remotePilotIsIp: infraConfig.existingPrimary === undefined,
 });
 // istiod in the primary reads the burst API server (GKE's public endpoint) with this token kubeconfig.
 const remoteSecret = new RemoteSecret("remote-secret", {

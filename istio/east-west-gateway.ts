@@ -20,6 +20,11 @@ export interface EastWestExposure {
   internal: boolean;
   /** CIDRs allowed to reach the load balancer (`service.loadBalancerSourceRanges`); empty = no restriction */
   sourceRanges: string[];
+  /**
+   * An address reserved for the load balancer (`service.loadBalancerIP`): it survives a re-created
+   * Service, and is known before the load balancer exists; absent = whatever the cloud assigns
+   */
+  address?: pulumi.Input<string>;
 }
 
 /**
@@ -38,6 +43,7 @@ export function eastWestGatewayValues(exposure: EastWestExposure): Record<string
     service: {
       type: "LoadBalancer",
       annotations: exposure.internal ? { ...GKE_INTERNAL_LB_ANNOTATION } : {},
+      ...(exposure.address !== undefined ? { loadBalancerIP: exposure.address } : {}),
       ...(exposure.sourceRanges.length > 0 ? { loadBalancerSourceRanges: [...exposure.sourceRanges] } : {}),
     },
   };
@@ -58,8 +64,8 @@ export interface EastWestGatewayArgs extends EastWestExposure {
 }
 
 /**
- * The east-west gateway's Helm release and its load balancer's address (read back from the Service
- * once the release is ready). Used by IstioPrimary for the primary's gateway and by EastWestGateway for
+ * The east-west gateway's Helm release and its load balancer's address: the reserved one when given
+ * (known at preview), else read back from the Service once the release is ready. Used by IstioPrimary for the primary's gateway and by EastWestGateway for
  * the burst cluster's: `name` is the release's logical name, `<name>-svc` the Service read.
  */
 export function eastWestGatewayRelease(
@@ -78,7 +84,12 @@ export function eastWestGatewayRelease(
     },
     { ...k, dependsOn: args.dependsOn },
   );
-  const address = loadBalancerAddress(`${name}-svc`, pulumi.interpolate`${release.status.namespace}/${release.status.name}`, { ...k, dependsOn: [release] });
+  // A reserved address is the gateway's from the start: the burst cluster's install need not wait for
+  // the load balancer (npm run doctor checks the Service got it).
+  const address =
+    args.address !== undefined
+      ? pulumi.output(args.address)
+      : loadBalancerAddress(`${name}-svc`, pulumi.interpolate`${release.status.namespace}/${release.status.name}`, { ...k, dependsOn: [release] });
   return { release, address };
 }
 

@@ -22,6 +22,8 @@ export interface IstioPrimaryArgs {
   eastWestInternal?: boolean;
   /** CIDRs allowed to reach the east-west gateway's load balancer (`service.loadBalancerSourceRanges`); default none: unrestricted */
   eastWestSourceRanges?: string[];
+  /** an address reserved for the east-west gateway's load balancer (the burst cluster's `remotePilotAddress`); default: whatever the cloud assigns */
+  eastWestAddress?: pulumi.Input<string>;
   /**
    * expose every mesh service (`*.local`) on the east-west gateways with the cross-network Gateway
    * (15443, AUTO_PASSTHROUGH): for clusters on different networks only (default false)
@@ -116,6 +118,7 @@ export class IstioPrimary extends pulumi.ComponentResource {
         network: args.network,
         internal: args.eastWestInternal ?? true,
         sourceRanges: args.eastWestSourceRanges ?? [],
+        address: args.eastWestAddress,
         dependsOn: [this.istiod],
       },
       this,

@@ -19,7 +19,19 @@ export interface IstioRemoteArgs {
   controlPlaneClusterName?: string;
   /** address of the primary's east-west gateway (an output of IstioPrimary, never a pod IP) */
   remotePilotAddress: pulumi.Input<string>;
+  /**
+   * `remotePilotAddress` is an IP address (a GKE load balancer's, or a reserved one), so the v1
+   * Endpoints `istiod` can point at it (see IstioRemote); default true. False for a load balancer
+   * known by a hostname, for which the chart makes `istiod` an ExternalName Service instead.
+   */
+  remotePilotIsIp?: boolean;
 }
+
+/** The istiod Service's ports in the remote profile, by name, and the ports they reach on the primary's east-west gateway. */
+export const REMOTE_ISTIOD_PORTS = [
+  { name: "tcp-istiod", port: 15012, protocol: "TCP" },
+  { name: "tcp-webhook", port: 15017, protocol: "TCP" },
+] as const;
 
 /**
  * Istio's `remote` profile on the burst cluster: no istiod of its own; sidecar injection and xDS come
@@ -32,6 +44,8 @@ export class IstioRemote extends pulumi.ComponentResource {
   public readonly namespaceName: pulumi.Output<string>;
   /** the injection webhook path on the primary's istiod */
   public readonly injectionPath: string;
+  /** the v1 Endpoints `istio-system/istiod` (absent when `remotePilotIsIp` is false) */
+  public readonly istiodEndpoints?: k8s.core.v1.Endpoints;
 
   constructor(name: string, args: IstioRemoteArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:istio:IstioRemote", name, {}, opts);
@@ -82,6 +96,23 @@ export class IstioRemote extends pulumi.ComponentResource {
       },
       { ...k, dependsOn: [this.base] },
     );
+
+    // The chart gives the selector-less Service `istiod` only an EndpointSlice. A kube-apiserver with
+    // --enable-aggregator-routing (as GKE runs it) calls a Service-referenced webhook at the Service's
+    // endpoints, and before Kubernetes 1.34 reads them from v1 Endpoints only
+    // (kubernetes/kubernetes#129837): without this object the injector is "not found", and with
+    // failurePolicy Fail no injected burst pod is ever created. Its ports are named as the Service's.
+    if (args.remotePilotIsIp ?? true) {
+      this.istiodEndpoints = new k8s.core.v1.Endpoints(
+        `${name}-istiod-endpoints`,
+        {
+          metadata: { name: "istiod", namespace: this.namespaceName, labels: { app: "istiod", "app.kubernetes.io/managed-by": "istio-burst" } },
+          subsets: [{ addresses: [{ ip: args.remotePilotAddress }], ports: REMOTE_ISTIOD_PORTS.map((p) => ({ ...p })) }],
+        },
+        // after the release, which creates the Service the Endpoints belong to
+        { ...k, dependsOn: [this.istiod] },
+      );
+    }
 
     this.registerOutputs({ namespaceName: this.namespaceName });
   }

@@ -38,7 +38,7 @@ async function startClustersCli(): Promise<Started> {
   child.stderr!.on("data", (d: Buffer) => (text += d.toString("utf8")));
   const ready = () => {
     if (child.exitCode !== null) throw new Error(`clusters exited with ${child.exitCode}: ${text}`);
-    return /Ctrl-C stops both and removes (\S+)/.exec(text);
+    return /Ctrl-C stops both and removes (\S+)/.exec(text) ?? undefined;
   };
   const match = await waitFor("npm run clusters to print its kubeconfigs", ready, 10 * 60_000, 200);
   const kubeconfig = (side: string) => new RegExp(`export KUBECONFIG=(\\S+)\\s+# ${side}`).exec(text)![1];
@@ -79,7 +79,7 @@ describe("npm run clusters", () => {
     const shell = spawn(cmd.file, cmd.args, { stdio: ["ignore", "pipe", "pipe"] });
     let text = "";
     shell.stdout!.on("data", (d: Buffer) => (text += d.toString("utf8")));
-    const match = await waitFor("the harness to be up", () => /Ctrl-C stops both and removes (\S+)/.exec(text), 10 * 60_000, 200);
+    const match = await waitFor("the harness to be up", () => /Ctrl-C stops both and removes (\S+)/.exec(text) ?? undefined, 10 * 60_000, 200);
     shell.kill("SIGKILL");
     await sleep(500);
     await waitFor(`no process of ${match[1]} left`, () => processesMentioning(match[1]).length === 0, 30_000, 250).catch(() => undefined);
