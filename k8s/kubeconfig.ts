@@ -7,23 +7,9 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { tokenKubeconfig } from "./kubeconfig-text";
 
-/** A kubeconfig with a bearer token; without a CA the reader trusts its system roots. */
-export function tokenKubeconfig(cluster: string, server: string, caData: string, token: string): string {
-  return JSON.stringify(
-    {
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [{ name: cluster, cluster: { server, ...(caData ? { "certificate-authority-data": caData } : {}) } }],
-      contexts: [{ name: cluster, context: { cluster, user: cluster } }],
-      "current-context": cluster,
-      preferences: {},
-      users: [{ name: cluster, user: { token } }],
-    },
-    null,
-    2,
-  );
-}
+export { tokenKubeconfig };
 
 /** `https://` in front of a bare host or address (GKE gives its endpoint without a scheme). */
 export function httpsServer(server: string): string {
