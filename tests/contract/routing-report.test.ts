@@ -34,6 +34,10 @@ describe("watcherStatusProblem: is a /status answer a watcher status", () => {
     ["recentChanges as an object", with_({ recentChanges: {} }), "recentChanges is not a list"],
     ["a burst pool without its ready count", with_({ burstPool: { desired: 2 } }), "burstPool lacks desired and ready replica counts"],
     ["a burst pool with a negative count", with_({ burstPool: { desired: -1, ready: 0 } }), "burstPool lacks desired and ready replica counts"],
+    ["a cost as text", with_({ cost: "0.01 USD" }), "cost is not an object"],
+    ["a cost without its money", with_({ cost: { burstReplicaSeconds: 1, currency: "USD", since: "t" } }), "cost lacks burstReplicaSeconds, burstCost and alwaysOnCost as numbers of at least 0"],
+    ["a negative cost", with_({ cost: { ...cannedStatus().cost, burstCost: -1 } }), "cost lacks burstReplicaSeconds, burstCost and alwaysOnCost as numbers of at least 0"],
+    ["a cost without its currency", with_({ cost: { ...cannedStatus().cost, currency: undefined } }), "cost lacks currency and since"],
     ["a change with an unknown action", with_({ recentChanges: [{ ...cannedStatus().recentChanges[0], action: "teleport" }] }), "recentChanges[0].action is not an action"],
   ])("refuses %s", (_what, value, problem) => {
     expect(watcherStatusProblem(value)).toBe(problem);
@@ -45,18 +49,20 @@ describe("routingFromStatus", () => {
     const status: WatcherStatus = cannedStatus();
     const report = routingFromStatus(status, "2026-01-02T10:00:42.000Z");
     expect(Object.keys(report).sort()).toEqual(
-      ["watcher", "checkedAt", "ready", "weights", "phase", "mode", "dryRun", "observed", "thresholds", "lastDecision", "changes", "recentChanges", "burstPool"].sort(),
+      ["watcher", "checkedAt", "ready", "weights", "phase", "mode", "dryRun", "observed", "thresholds", "lastDecision", "changes", "recentChanges", "burstPool", "cost"].sort(),
     );
     expect(report).toMatchObject({ watcher: "ok", checkedAt: "2026-01-02T10:00:42.000Z", weights: status.weights, observed: status.lastSample, recentChanges: status.recentChanges, thresholds: status.thresholds });
     // the size only: why and when the pool was last scaled stay with the watcher
     expect(report.burstPool).toEqual({ ready: 1, desired: 2 });
+    expect(report.cost).toEqual(status.cost);
   });
 
-  it("has no burstPool when the watcher does not scale the pool (null) or predates it (absent)", () => {
-    expect(watcherStatusProblem(with_({ burstPool: null }))).toBeUndefined();
-    expect(routingFromStatus({ ...cannedStatus(), burstPool: null }, "t")).not.toHaveProperty("burstPool");
-    const older = with_({ burstPool: undefined });
+
+  it.each(["burstPool", "cost"] as const)("has no %s when the watcher does not scale the pool (null) or predates it (absent)", (field) => {
+    expect(watcherStatusProblem(with_({ [field]: null }))).toBeUndefined();
+    expect(routingFromStatus({ ...cannedStatus(), [field]: null }, "t")).not.toHaveProperty(field);
+    const older = with_({ [field]: undefined });
     expect(watcherStatusProblem(older)).toBeUndefined();
-    expect(routingFromStatus(older as unknown as WatcherStatus, "t")).not.toHaveProperty("burstPool");
+    expect(routingFromStatus(older as unknown as WatcherStatus, "t")).not.toHaveProperty(field);
   });
 });

@@ -50,6 +50,12 @@ const NON_DEFAULT: Record<keyof WatcherSettings, string> = {
   burstPodCapacityRps: "12.5",
   prewarmRps: "14",
   scaleDownCooldown: "5m",
+  prewarm: "level",
+  scaleUpTime: "4m",
+  trendWindow: "2m",
+  prewarmTimeout: "30s",
+  burstReplicaHourlyCost: "0.25",
+  currency: "EUR",
   dryRun: "true",
 };
 
@@ -84,6 +90,12 @@ const INVALID: Record<keyof WatcherSettings, string[]> = {
   burstPodCapacityRps: ["0", "-1"],
   prewarmRps: ["-1", "lots"],
   scaleDownCooldown: ["-1s", "later"],
+  prewarm: ["Trend", "always", "on"],
+  scaleUpTime: ["-1s", "slow"],
+  trendWindow: ["0s", "long"],
+  prewarmTimeout: ["-5s", "never"],
+  burstReplicaHourlyCost: ["-0.01", "free", "Infinity"],
+  currency: ["usd", "US$", "EURO", "€"],
   dryRun: ["maybe", "2"],
 };
 
@@ -191,5 +203,25 @@ describe("the watcher settings table", () => {
     expect(one({ burstMinReplicas: "6" })[0].requirement).toBe("an integer of at most --burst-max-replicas (5)");
     expect(one({ burstReplicas: "3", burstMaxReplicas: "2" })[0]).toMatchObject({ raw: "3", requirement: "an integer of at most --burst-max-replicas (2)" });
     expect(one({})).toEqual([]);
+  });
+});
+
+describe("the pre-warm and cost settings", () => {
+  const read = (env: Record<string, string>) => parseWatcherSettings((s) => env[s.env]);
+
+  it("follow scrapeInterval (trendWindow) and scaleUpTime (prewarmTimeout) unless set", () => {
+    expect(read({}).settings).toMatchObject({ prewarm: "trend", scaleUpTime: 60_000, trendWindow: 50_000, prewarmTimeout: 60_000 });
+    expect(read({ SCRAPE_INTERVAL: "1s", SCALE_UP_TIME: "2s" }).settings).toMatchObject({ trendWindow: 10_000, prewarmTimeout: 2_000 });
+    expect(read({ SCALE_UP_TIME: "3m", PREWARM_TIMEOUT: "30s" }).settings).toMatchObject({ scaleUpTime: 180_000, prewarmTimeout: 30_000 });
+  });
+
+  it("say what prewarm and currency must be", () => {
+    expect(requirementOf(settingSpec("prewarm"))).toBe("one of trend, level, off");
+    expect(requirementOf(settingSpec("currency"))).toBe("a three-letter currency code such as USD or EUR");
+    const { problems } = read({ PREWARM: "always", CURRENCY: "dollars" });
+    expect(problems.map((p) => [p.spec.env, p.raw, p.requirement])).toEqual([
+      ["PREWARM", "always", "one of trend, level, off"],
+      ["CURRENCY", "dollars", "a three-letter currency code such as USD or EUR"],
+    ]);
   });
 });

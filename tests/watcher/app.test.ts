@@ -43,6 +43,8 @@ describe("the watcher app: /metrics, /status, /_healthz", () => {
       lastChange: { action: "to-burst", from: { primary: 100, burst: 0 }, to: { primary: 0, burst: 100 } },
     });
     expect(status.lastChange.reason).toMatch(/observed 17.50 rps > HIGH_RPS 15/);
+    // without SCALER the watcher neither reads nor prices the burst pool
+    expect(status).toMatchObject({ burstPool: null, cost: null });
     const res = await fetch(`${base}/metrics`);
     expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
     const text = await res.text();

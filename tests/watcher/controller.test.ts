@@ -273,11 +273,12 @@ class FakeScaler {
 
 describe("capacity side through the controller (fake scaler)", () => {
   function withScaler(router: TrafficRouter, source: MetricsSource, scaler: FakeScaler, env: Record<string, string> = {}, recordEvent?: (n: { reason: string; message: string }) => Promise<void>) {
-    const config = loadConfig({ ROUTER: "local", MESH_URL: "http://127.0.0.1:9", SCALER: "local", SCALER_URL: "http://127.0.0.1:9", MIN_DWELL: "0", DOWN_STABILIZATION: "0", SCALE_DOWN_COOLDOWN: "10s", ...env });
+    // replicas when burst is wanted (no pre-warm): the pre-warm policies are decide()'s tables
+    const config = loadConfig({ ROUTER: "local", MESH_URL: "http://127.0.0.1:9", SCALER: "local", SCALER_URL: "http://127.0.0.1:9", MIN_DWELL: "0", DOWN_STABILIZATION: "0", SCALE_DOWN_COOLDOWN: "10s", PREWARM: "off", ...env });
     const registry = new Registry();
     const metrics = createWatcherMetrics(registry);
     const { log, lines } = captureLog();
-    const c = new Controller({ source, router, scaler, recordEvent, policy: policyOf(config.settings), pollIntervalMs: 50, dryRun: false, log, metrics, now });
+    const c = new Controller({ source, router, scaler, recordEvent, policy: policyOf(config.settings), pricing: config.settings, pollIntervalMs: 50, dryRun: false, log, metrics, now });
     return { c, registry, lines };
   }
 
@@ -306,6 +307,19 @@ describe("capacity side through the controller (fake scaler)", () => {
       expect(scaler.scaleCalls).toEqual([2]); // still in the cooldown
       await ticks(c, 3);
       expect(scaler.scaleCalls).toEqual([2, 0]);
+      // the cost: 2 replicas from the first poll's scale-up to the scale-down, priced at the default 0.068 USD an hour
+      const { cost, burstPool } = c.status();
+      const upFor = (Date.parse(burstPool!.lastScaleAt!) - Date.parse(cost!.since)) / 1000;
+      expect(upFor).toBeGreaterThan(10);
+      expect(cost).toEqual({
+        burstReplicaSeconds: 2 * upFor,
+        burstCost: Math.round(((2 * upFor * 0.068) / 3600) * 1e6) / 1e6,
+        alwaysOnCost: Math.round(((2 * (clock - Date.parse(cost!.since)) * 0.068) / 3_600_000) * 1e6) / 1e6,
+        currency: "USD",
+        since: new Date(clock - 16_000).toISOString(),
+      });
+      await ticks(c, 5);
+      expect(c.status().cost!.burstReplicaSeconds).toBe(2 * upFor); // 0 replicas cost nothing
       const text = await registry.metrics();
       expect(text).toMatch(/watcher_scale_requests_total\{result="ok"\} 2/);
       expect(text).toMatch(/watcher_burst_replicas\{kind="desired"\} 0/);

@@ -5,8 +5,9 @@ import { decide, initialState, type Policy, type Sample, type State } from "../.
 export const NATURAL: Weights = { primary: 100, burst: 0 };
 export const BURST: Weights = { primary: 0, burst: 100 };
 
-/** The tables' policy: switch mode, 15/10 rps, 10 s dwell, no stabilization window, health guard off. */
+/** The tables' policy: switch mode, 15/10 rps, 10 s dwell, no stabilization window, health guard off, the level pre-warm. */
 const basePolicy: Policy = {
+  scrapeInterval: 1_000,
   mode: "switch",
   highRps: 15,
   lowRps: 10,
@@ -29,6 +30,10 @@ const basePolicy: Policy = {
   burstPodCapacityRps: 10,
   prewarmRps: 12.5,
   scaleDownCooldown: 60_000,
+  prewarm: "level",
+  scaleUpTime: 5_000,
+  trendWindow: 10_000,
+  prewarmTimeout: 10_000,
 };
 export const policy = (p: Partial<Policy> = {}): Policy => ({ ...basePolicy, ...p });
 export const overflow = (p: Partial<Policy> = {}): Policy => policy({ mode: "overflow", ...p });

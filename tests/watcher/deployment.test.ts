@@ -87,6 +87,12 @@ describe("WatcherDeployment", () => {
       BURST_POD_CAPACITY_RPS: "10",
       PREWARM_RPS: "12.5",
       SCALE_DOWN_COOLDOWN: "60s",
+      PREWARM: "trend",
+      SCALE_UP_TIME: "60s",
+      TREND_WINDOW: "50s",
+      PREWARM_TIMEOUT: "60s",
+      BURST_REPLICA_HOURLY_COST: "0.068",
+      CURRENCY: "USD",
       DRY_RUN: "false",
     });
     // without a burst scaler: no scaler wiring, nothing mounted but /tmp

@@ -108,6 +108,7 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
     scaler,
     recordEvent: scaler && router instanceof IstioRouter ? (note) => router.recordEvent(note) : undefined,
     policy: policyOf(config.settings),
+    pricing: config.settings,
     pollIntervalMs: config.settings.pollInterval,
     dryRun: config.settings.dryRun,
     log,

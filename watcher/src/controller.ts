@@ -7,11 +7,15 @@
  */
 import type { Logger } from "@istio-burst/common";
 import {
+  burstCostOf,
   formatWeights,
   RECENT_CHANGES,
+  ReplicaMeter,
   SIDES,
   SUBSETS,
   type Action,
+  type BurstCost,
+  type Pricing,
   type StatusSample,
   type WatcherStatus,
   type WeightChange,
@@ -36,6 +40,8 @@ export interface ControllerOptions {
   readonly routerTimeoutMs?: number;
   /** The capacity side (SCALER); undefined: off. */
   readonly scaler?: Scaler;
+  /** What the burst pool's replicas cost (the settings burstReplicaHourlyCost, currency, burstReplicas); reported as `cost` with a scaler. */
+  readonly pricing?: Pricing;
   /** Writes a Kubernetes Event for a scale request (the Istio router's writer); undefined: logs only. */
   readonly recordEvent?: (note: ChangeNote) => Promise<void>;
 }
@@ -70,6 +76,9 @@ export class Controller {
   private scaleFailures = 0;
   private lastScaleAt: string | null = null;
   private dryRunReplicas: number | undefined;
+  private scaleUpTime: { ms: number; measured: boolean } | undefined;
+  /** the burst pool's replica-seconds since its first read */
+  private meter: ReplicaMeter | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private inFlight: Promise<unknown> = Promise.resolve();
@@ -128,6 +137,7 @@ export class Controller {
     metrics?.decisions.inc({ action: decision.action });
     this.lastDecision = { at: new Date(now).toISOString(), action: decision.action, reason: decision.reason };
     if (decision.scaleReason !== undefined) this.poolReason = decision.scaleReason;
+    if (decision.scaleUpTime !== undefined) this.scaleUpTime = decision.scaleUpTime;
     if (decision.replicas !== undefined) await this.scale(decision.replicas, decision.scaleReason ?? "", now);
     if (!decision.changed) {
       this.state = decision.state;
@@ -169,6 +179,7 @@ export class Controller {
       if (this.poolReadFailures > 0) log.info({ scaler: scaler.description, failedPolls: this.poolReadFailures }, "burst pool can be read again");
       this.poolReadFailures = 0;
       this.pool = pool;
+      this.countReplicas(pool.desired);
       metrics?.burstReplicas.set({ kind: "desired" }, pool.desired);
       metrics?.burstReplicas.set({ kind: "ready" }, pool.ready);
       return pool;
@@ -201,6 +212,7 @@ export class Controller {
     metrics?.scaleRequests.inc({ result: "ok" });
     this.lastScaleAt = new Date(now).toISOString();
     if (this.pool) this.pool = { ...this.pool, desired: replicas };
+    this.countReplicas(replicas);
     metrics?.burstReplicas.set({ kind: "desired" }, replicas);
     log.info(fields, "scaled the burst pool");
     const note: ChangeNote = {
@@ -208,6 +220,21 @@ export class Controller {
       message: `${scaler.description}: replicas ${from ?? "?"} -> ${replicas}: ${why}`,
     };
     await this.opts.recordEvent?.(note).catch((err: unknown) => log.warn({ err: errText(err) }, "scaled the burst pool but the Kubernetes Event could not be written"));
+  }
+
+  /** The pool has `replicas` (paid for) from now on. */
+  private countReplicas(replicas: number): void {
+    const now = this.now();
+    if (this.meter) this.meter.set(replicas, now);
+    else this.meter = new ReplicaMeter(now, replicas);
+  }
+
+  /** What the burst pool has cost since its first read (nothing before it); null without a scaler or pricing. */
+  private cost(): BurstCost | null {
+    const { scaler, pricing } = this.opts;
+    if (!scaler || !pricing) return null;
+    const now = this.now();
+    return this.meter ? this.meter.cost(now, pricing) : burstCostOf(0, now, now, pricing);
   }
 
   private observe(before: State, sample: Observation): void {
@@ -287,9 +314,20 @@ export class Controller {
       changes: this.changeCount,
       lastChange: this.changes.at(-1) ?? null,
       recentChanges: this.changes,
-      burstPool: this.opts.scaler
-        ? { desired: this.pool?.desired ?? 0, ready: this.pool?.ready ?? 0, reason: this.poolReason, lastScaleAt: this.lastScaleAt }
-        : null,
+      burstPool: this.opts.scaler ? this.poolStatus() : null,
+      cost: this.cost(),
+    };
+  }
+
+  private poolStatus(): NonNullable<WatcherStatus["burstPool"]> {
+    const scaleUpTime = this.scaleUpTime ?? { ms: this.opts.policy.scaleUpTime, measured: false };
+    return {
+      desired: this.pool?.desired ?? 0,
+      ready: this.pool?.ready ?? 0,
+      reason: this.poolReason,
+      lastScaleAt: this.lastScaleAt,
+      scaleUpTimeMs: scaleUpTime.ms,
+      scaleUpTimeMeasured: scaleUpTime.measured,
     };
   }
 }

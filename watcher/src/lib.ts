@@ -2,6 +2,6 @@
  * What other code (benchmarks, local mode, tests) may import from the watcher without starting
  * anything: the pure decision, its types, configuration parsing and the policy of the parsed settings.
  */
-export { allowedBurstWeight, decide, initialState, overflowBurstWeight, phaseOf, type Decision, type Observation, type Policy, type PoolReading, type Sample, type State } from "./decide";
+export { allowedBurstWeight, decide, initialState, overflowBurstWeight, phaseOf, readyTimeOf, type Decision, type Observation, type Policy, type PoolReading, type RatePoint, type Sample, type State } from "./decide";
 export { loadConfig, type RouterKind, type WatcherConfig } from "./config";
 export { policyOf } from "@istio-burst/contract";

@@ -4,6 +4,15 @@
 export type Mode = "switch" | "overflow";
 export const MODES: readonly Mode[] = ["switch", "overflow"];
 
+/**
+ * How burst replicas are started before traffic needs them. `trend`: when the fast view is on course
+ * to cross the burst threshold within the time replicas take to become ready, clear of the rate's own
+ * noise, and an unused warm pool goes back after prewarmTimeout; `level`: above prewarmRps (kept by
+ * the cooldown); `off`: only when traffic is due to move (reactive).
+ */
+export type Prewarm = "trend" | "level" | "off";
+export const PREWARMS: readonly Prewarm[] = ["trend", "level", "off"];
+
 /** `burst` while the burst weight is above the natural one. */
 export type Phase = "natural" | "burst";
 

@@ -9,5 +9,6 @@ export * from "./decisions";
 export * from "./queries";
 export * from "./watcher-settings";
 export * from "./policy";
+export * from "./cost";
 export * from "./status";
 export * from "./routing";

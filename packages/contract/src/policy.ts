@@ -7,6 +7,7 @@ import { HEALTH_OFF, type SettingKey, type WatcherSettings } from "./watcher-set
 
 /** The settings the decision reads, in the order the settings table lists them. */
 export const POLICY_KEYS = [
+  "scrapeInterval",
   "highRps",
   "lowRps",
   "minDwell",
@@ -28,6 +29,10 @@ export const POLICY_KEYS = [
   "burstPodCapacityRps",
   "prewarmRps",
   "scaleDownCooldown",
+  "prewarm",
+  "scaleUpTime",
+  "trendWindow",
+  "prewarmTimeout",
 ] as const satisfies readonly SettingKey[];
 
 export type PolicyKey = (typeof POLICY_KEYS)[number];

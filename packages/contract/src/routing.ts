@@ -3,6 +3,7 @@
  * routing the watcher chose, read from the watcher's `GET /status` (WatcherStatus) and cut down to
  * what the page shows. Also the check that an answer from `WATCHER_URL` really is a WatcherStatus.
  */
+import type { BurstCost } from "./cost";
 import { ACTIONS, MODES, type Mode, type Phase } from "./decisions";
 import type { WatcherPolicy } from "./policy";
 import type { BurstPoolStatus, StatusSample, WatcherStatus, WeightChange } from "./status";
@@ -34,6 +35,8 @@ export interface RoutingReport {
   readonly recentChanges: readonly WeightChange[];
   /** the burst pool's ready and desired size, when the watcher scales it (absent otherwise) */
   readonly burstPool?: Pick<BurstPoolStatus, "ready" | "desired">;
+  /** what the burst pool has cost since the watcher started, and what an always-on pool would have, when the watcher scales it (absent otherwise) */
+  readonly cost?: BurstCost;
 }
 
 /** WATCHER_URL is set but no usable status came back: refused, timed out, not 200, or not a watcher status. */
@@ -79,6 +82,16 @@ function burstPoolProblem(pool: unknown): string | undefined {
   return undefined;
 }
 
+/** null or absent: the watcher does not scale the burst pool (or predates the cost). */
+function costProblem(cost: unknown): string | undefined {
+  if (cost === null || cost === undefined) return undefined;
+  if (!isObject(cost)) return "cost is not an object";
+  const amounts = [cost.burstReplicaSeconds, cost.burstCost, cost.alwaysOnCost];
+  if (!amounts.every((n) => isNumber(n) && n >= 0)) return "cost lacks burstReplicaSeconds, burstCost and alwaysOnCost as numbers of at least 0";
+  if (!isString(cost.currency) || !isString(cost.since)) return "cost lacks currency and since";
+  return undefined;
+}
+
 function sampleProblem(s: unknown): string | undefined {
   if (s === null) return undefined;
   if (!isObject(s) || !isString(s.at)) return "lastSample is not a sample";
@@ -106,7 +119,7 @@ export function watcherStatusProblem(value: unknown): string | undefined {
   const d = value.lastDecision;
   if (d !== null && (!isObject(d) || !isString(d.at) || !isString(d.reason) || !(ACTIONS as readonly unknown[]).includes(d.action))) return "lastDecision is not a decision";
   if (!isNumber(value.changes)) return "changes is not a number";
-  const pool = burstPoolProblem(value.burstPool);
+  const pool = burstPoolProblem(value.burstPool) ?? costProblem(value.cost);
   if (pool) return pool;
   if (!Array.isArray(value.recentChanges)) return "recentChanges is not a list";
   for (let i = 0; i < value.recentChanges.length; i++) {
@@ -132,5 +145,6 @@ export function routingFromStatus(status: WatcherStatus, checkedAt: string): Rou
     changes: status.changes,
     recentChanges: status.recentChanges,
     ...(status.burstPool ? { burstPool: { ready: status.burstPool.ready, desired: status.burstPool.desired } } : {}),
+    ...(status.cost ? { cost: status.cost } : {}),
   };
 }

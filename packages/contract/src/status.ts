@@ -2,6 +2,7 @@
  * The watcher's `GET /status` answer, typed once: the watcher builds it, local mode follows the weight
  * changes through it, and the frontend shows it.
  */
+import type { BurstCost } from "./cost";
 import type { Action, Mode, NoDataReason, Phase } from "./decisions";
 import type { WatcherPolicy } from "./policy";
 import type { Weights } from "./weights";
@@ -61,6 +62,8 @@ export interface WatcherStatus {
   readonly recentChanges: readonly WeightChange[];
   /** the burst worker pool, when the watcher scales it (SCALER); null otherwise */
   readonly burstPool: BurstPoolStatus | null;
+  /** what the burst pool has cost since the watcher started, when it scales the pool (SCALER); null otherwise */
+  readonly cost: BurstCost | null;
 }
 
 /** The burst worker pool as the watcher's scaler sees it. */
@@ -73,4 +76,8 @@ export interface BurstPoolStatus {
   readonly reason: string | null;
   /** ISO time of the last scale request this watcher made; null since start */
   readonly lastScaleAt: string | null;
+  /** ms a scale-up took to get ready, as the trend pre-warm uses it: the pool's recent scale-ups, or scaleUpTime until one was measured */
+  readonly scaleUpTimeMs: number;
+  /** true once scaleUpTimeMs was measured on the pool's own scale-ups */
+  readonly scaleUpTimeMeasured: boolean;
 }

@@ -9,7 +9,7 @@
  * derived by the watcher from NAMESPACE, RATE_WINDOW and BURST_CLUSTER (see queries.ts).
  */
 import { formatDuration, parseDuration } from "./duration";
-import { MODES, type Mode } from "./decisions";
+import { MODES, PREWARMS, type Mode, type Prewarm } from "./decisions";
 import { formatWeights, parseWeights, WEIGHTS_REQUIREMENT, type Weights } from "./weights";
 
 export interface WatcherSettings {
@@ -64,10 +64,22 @@ export interface WatcherSettings {
   readonly burstReplicas: number;
   /** overflow mode: requests/s one burst worker serves (sets the replicas the excess needs) */
   readonly burstPodCapacityRps: number;
-  /** requests/s (fast view) above which burst replicas are started before the shift is due */
+  /** prewarm `level`: requests/s (fast view) above which burst replicas are started before the shift is due */
   readonly prewarmRps: number;
   /** ms: the burst pool goes back to burstMinReplicas this long after it was last needed */
   readonly scaleDownCooldown: number;
+  /** how burst replicas are started before traffic needs them */
+  readonly prewarm: Prewarm;
+  /** ms a burst replica takes from being asked for to ready, until the pool's own scale-ups have been measured */
+  readonly scaleUpTime: number;
+  /** ms of the fast view the trend pre-warm fits its line to (the noise is measured over twice this) */
+  readonly trendWindow: number;
+  /** ms: burst replicas ready this long without carrying traffic go back to burstMinReplicas (trend pre-warm) */
+  readonly prewarmTimeout: number;
+  /** what one burst replica costs an hour, in `currency` (approximate) */
+  readonly burstReplicaHourlyCost: number;
+  /** the currency of the costs: a three-letter code */
+  readonly currency: string;
   /** decide and log, never set the weights */
   readonly dryRun: boolean;
 }
@@ -78,7 +90,10 @@ export type SettingKey = keyof WatcherSettings;
 export const HEALTH_OFF = "off";
 const HEALTH_OFF_WORDS = [HEALTH_OFF, "none", "false", "0", "disabled"];
 
-type Kind = "number" | "integer" | "duration" | "mode" | "weights" | "boolean" | "promql" | "promql-or-off";
+type Kind = "number" | "integer" | "duration" | "mode" | "prewarm" | "weights" | "boolean" | "promql" | "promql-or-off" | "currency";
+
+/** A currency as the settings take it: a three-letter code such as USD or EUR (ISO 4217). */
+const CURRENCY_RE = /^[A-Z]{3}$/;
 
 /** Bounds of a number: inclusive unless minExclusive; an absent or infinite bound is no bound. */
 export interface Bounds {
@@ -134,8 +149,14 @@ export const WATCHER_SETTINGS: readonly SettingSpec[] = [
   row({ key: "burstMaxReplicas", env: "BURST_MAX_REPLICAS", kind: "integer", min: 1, max: 1000, default: 5, defaultText: "5", doc: "burst worker replicas at most" }),
   row({ key: "burstReplicas", env: "BURST_REPLICAS", kind: "integer", min: 1, max: 1000, default: 2, defaultText: "2", doc: "switch mode: burst worker replicas that must be ready before traffic moves to burst" }),
   row({ key: "burstPodCapacityRps", env: "BURST_POD_CAPACITY_RPS", kind: "number", min: 0, minExclusive: true, default: 10, defaultText: "10", doc: "overflow mode: requests/s one burst worker serves; the excess over primary's capacity sets the replicas needed" }),
-  row({ key: "prewarmRps", env: "PREWARM_RPS", kind: "number", min: 0, default: (s) => s.lowRps + (s.highRps - s.lowRps) / 2, defaultText: "`(lowRps + highRps) / 2`", doc: "above this many requests/s (fast view) burst replicas are started before the shift is due (at most `highRps`)" }),
+  row({ key: "prewarmRps", env: "PREWARM_RPS", kind: "number", min: 0, default: (s) => s.lowRps + (s.highRps - s.lowRps) / 2, defaultText: "`(lowRps + highRps) / 2`", doc: "`prewarm` `level`: above this many requests/s (fast view) burst replicas are started before the shift is due (at most `highRps`)" }),
   row({ key: "scaleDownCooldown", env: "SCALE_DOWN_COOLDOWN", kind: "duration", min: 0, default: 60_000, defaultText: "60s", doc: "the burst pool goes back to `burstMinReplicas` this long after it was last needed" }),
+  row({ key: "prewarm", env: "PREWARM", kind: "prewarm", default: "trend", defaultText: "trend", doc: "how burst replicas are started before traffic needs them: `trend` (on course to cross the burst threshold within `scaleUpTime`, clear of the rate's noise; an unused warm pool goes back after `prewarmTimeout`), `level` (above `prewarmRps`) or `off` (only when traffic is due to move)" }),
+  row({ key: "scaleUpTime", env: "SCALE_UP_TIME", kind: "duration", min: 0, default: 60_000, defaultText: "60s", doc: "how long a burst replica takes from being asked for to ready (a pod with its image pull); the trend pre-warm looks this far ahead until the pool's own scale-ups have been measured (local mode: 2s)" }),
+  row({ key: "trendWindow", env: "TREND_WINDOW", kind: "duration", min: 1, default: (s) => 10 * s.scrapeInterval, defaultText: "`10 × scrapeInterval`", doc: "the trend pre-warm fits a line to the fast view of this window, one point a scrape, and measures the rate's noise over twice it" }),
+  row({ key: "prewarmTimeout", env: "PREWARM_TIMEOUT", kind: "duration", min: 0, default: (s) => s.scaleUpTime, defaultText: "`scaleUpTime`", doc: "trend pre-warm: burst replicas ready this long without carrying traffic go back to `burstMinReplicas`, and the trend warms none again until the rate has been below `lowRps`" }),
+  row({ key: "burstReplicaHourlyCost", env: "BURST_REPLICA_HOURLY_COST", kind: "number", min: 0, default: 0.068, defaultText: "0.068", doc: "what one burst replica costs an hour, for the cost in `/status` and on the page; the default is approximate: an e2-standard-2 node on demand (about $50/month) for each replica" }),
+  row({ key: "currency", env: "CURRENCY", kind: "currency", default: "USD", defaultText: "USD", doc: "the currency of `burstReplicaHourlyCost` and of the costs shown (a three-letter code)" }),
   row({ key: "dryRun", env: "DRY_RUN", kind: "boolean", default: false, defaultText: "false", doc: "decide and log, never set the weights" }),
 ];
 
@@ -199,6 +220,10 @@ export function requirementOf(spec: SettingSpec): string {
       return durationRequirement(spec.min);
     case "mode":
       return `one of ${MODES.join(", ")}`;
+    case "prewarm":
+      return `one of ${PREWARMS.join(", ")}`;
+    case "currency":
+      return "a three-letter currency code such as USD or EUR";
     case "weights":
       return WEIGHTS_REQUIREMENT;
     case "boolean":
@@ -238,6 +263,10 @@ export function parseSetting<K extends SettingKey>(spec: SettingSpec<K>, text: s
     }
     case "mode":
       return (MODES as readonly string[]).includes(t) ? ok(t) : bad;
+    case "prewarm":
+      return (PREWARMS as readonly string[]).includes(t) ? ok(t) : bad;
+    case "currency":
+      return CURRENCY_RE.test(t) ? ok(t) : bad;
     case "weights": {
       const w = parseWeights(t);
       return w ? ok(w) : bad;

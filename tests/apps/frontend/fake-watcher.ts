@@ -64,7 +64,9 @@ export function cannedStatus(): WatcherStatus {
       },
       { ...toBurst, seq: 3, at: "2026-01-02T10:00:35.000Z" },
     ],
-    burstPool: { desired: 2, ready: 1, reason: "switch mode: 2 replicas to burst", lastScaleAt: "2026-01-02T10:00:30.000Z" },
+    burstPool: { desired: 2, ready: 1, reason: "switch mode: 2 replicas to burst", lastScaleAt: "2026-01-02T10:00:30.000Z", scaleUpTimeMs: 12_000, scaleUpTimeMeasured: true },
+    // 2 replicas for the last 11 s of the 36 s since the watcher started, at 0.068 USD an hour
+    cost: { burstReplicaSeconds: 22, burstCost: 0.000416, alwaysOnCost: 0.00136, currency: "USD", since: "2026-01-02T10:00:06.000Z" },
   };
 }
 

@@ -5,18 +5,20 @@
  *
  * - types.ts: the policy (the contract's WatcherPolicy), the sample, the state and the decision;
  * - replicas.ts: the replicas the burst pool needs, and the scale-down cooldown;
+ * - prewarm.ts, trend.ts: replicas before traffic needs them (on the trend, clear of the noise), an
+ *   unused warm pool's timeout, and the time replicas take to become ready;
  * - weights.ts: the route weights: no-data hold, health guard, minDwell;
  * - modes.ts: what switch and overflow mode ask for, fast up and slow down;
  * - ready-gate.ts: no more burst weight than the ready replicas can carry.
  */
 import { planReplicas } from "./replicas";
 import { readyGateFor } from "./ready-gate";
-import type { Decision, Policy, Sample, State } from "./types";
+import { readyTimeOf, type Decision, type Policy, type Sample, type State } from "./types";
 import { decideWeights } from "./weights";
 
 export { allowedBurstWeight } from "./ready-gate";
 export { overflowBurstWeight } from "./modes";
-export { initialState, phaseOf, type Decision, type Observation, type Policy, type PoolReading, type Recommendation, type ReplicaNeed, type Sample, type State } from "./types";
+export { initialState, phaseOf, readyTimeOf, type Decision, type Observation, type Policy, type PoolReading, type RatePoint, type Recommendation, type ReplicaNeed, type Sample, type State } from "./types";
 
 /**
  * Decides the route weights for one sample and, when the burst pool was read with it (`sample.pool`
@@ -27,8 +29,9 @@ export { initialState, phaseOf, type Decision, type Observation, type Policy, ty
 export function decide(state: State, sample: Sample, policy: Policy, now: number): Decision {
   if (sample.pool === undefined) return decideWeights(state, sample, policy, now);
   const plan = planReplicas(state, sample, policy, now);
-  const gate = readyGateFor(sample, plan.neededNow.replicas, policy);
-  const decision = decideWeights({ ...state, replicaNeeds: plan.replicaNeeds }, sample, policy, now, gate);
-  const withPool: Decision = { ...decision, desiredReplicas: plan.desired, scaleReason: plan.reason };
+  const gate = readyGateFor(sample, plan.neededNow, policy);
+  const decision = decideWeights({ ...state, ...plan.memory }, sample, policy, now, gate);
+  const scaleUpTime = readyTimeOf(decision.state, policy);
+  const withPool: Decision = { ...decision, desiredReplicas: plan.desired, scaleReason: plan.reason, scaleUpTime };
   return sample.pool && sample.pool.desired !== plan.desired ? { ...withPool, replicas: plan.desired } : withPool;
 }

@@ -18,14 +18,16 @@ export interface ReadyGate {
   readonly replicasNeeded: number;
   /** the burst weight replicasNeeded are sized for */
   readonly burstWeightSizedFor: number;
+  /** the pre-warm starts no replicas although the mode wants burst, and why */
+  readonly declined?: string;
 }
 
-/** The gate for a sample read with the pool, whose burst weight needs `replicasNeeded` replicas (0: none needed now). */
-export function readyGateFor(sample: Sample, replicasNeeded: number, policy: Policy): ReadyGate {
+/** The gate for a sample read with the pool, whose burst weight needs `need.replicas` replicas (0: none needed now). */
+export function readyGateFor(sample: Sample, need: { readonly replicas: number; readonly declined?: string }, policy: Policy): ReadyGate {
   const rates = observedRates(sample);
   const burstWeightSizedFor =
     policy.mode === "switch" ? policy.burstWeights.burst : rates === undefined ? 0 : overflowBurstWeight(Math.max(rates.rps, rates.upRps), policy);
-  return { pool: sample.pool ?? null, replicasNeeded: Math.max(replicasNeeded, 1), burstWeightSizedFor };
+  return { pool: sample.pool ?? null, replicasNeeded: Math.max(need.replicas, 1), burstWeightSizedFor, declined: need.declined };
 }
 
 /**
@@ -64,7 +66,7 @@ export function limitToReadyReplicas(state: State, gate: ReadyGate, policy: Poli
   if (!move || move.target.burst <= state.weights.burst) return { move };
   const allowed = gate.pool ? allowedBurstWeight(move.target.burst, gate.pool.ready, gate.replicasNeeded, policy.stepWeight) : 0;
   if (allowed <= state.weights.burst) {
-    const waiting = gate.pool ? `waiting for burst replicas: ${readyText(gate)}` : "waiting for the burst pool's status (its last read failed)";
+    const waiting = gate.declined ?? (gate.pool ? `waiting for burst replicas: ${readyText(gate)}` : "waiting for the burst pool's status (its last read failed)");
     return { hold: hold(state, "wait-capacity", `${move.why}; ${waiting}`) };
   }
   if (allowed >= move.target.burst) return { move };

@@ -1,10 +1,12 @@
 /**
  * The burst pool's replicas, as the HPA computes its own: the replicas the sample needs now, and the
  * replicas the pool keeps, the highest need within the last scaleDownCooldown (up at once, down a
- * cooldown after the need was last that high), never below burstMinReplicas.
+ * cooldown after the need was last that high), never below burstMinReplicas; with the trend
+ * pre-warm, an unused warm pool no longer than prewarmTimeout (prewarm.ts).
  */
-import { overflowBurstWeight } from "./modes";
 import { formatNumber, formatSeconds, settingName } from "./outcome";
+import { keepWarmPool, prewarmReading, timeScaleUps } from "./prewarm";
+import { rememberRate } from "./trend";
 import { observedRates, type Policy, type PoolReading, type ReplicaNeed, type Sample, type State } from "./types";
 
 /** The replicas one sample needs, and why. */
@@ -12,29 +14,41 @@ export interface ReplicaNeedNow {
   /** 0: no burst needed */
   readonly replicas: number;
   readonly why: string;
+  /** the mode wants burst but the trend pre-warm starts no replicas for it, and why */
+  readonly declined?: string;
 }
 
 /** What the burst pool should have after a sample. */
 export interface ReplicaPlan {
   readonly neededNow: ReplicaNeedNow;
-  /** the replicas needed within the cooldown, for the next state */
-  readonly replicaNeeds: ReplicaNeed[];
   /** the replicas the pool should have */
   readonly desired: number;
   /** why it should have them */
   readonly reason: string;
+  /** what the next state remembers of the pool: the cooldown window, the rates, the warm pool, the scale-up timing */
+  readonly memory: Pick<State, "replicaNeeds" | "rates" | "warmSince" | "prewarmDisarmed" | "scaleUp" | "scaleUpTimes">;
 }
 
-/** The replicas the pool should have after `sample`, read with the pool, and the cooldown window for the next state. */
+/** The replicas the pool should have after `sample`, read with the pool, and what the next state remembers of it. */
 export function planReplicas(state: State, sample: Sample, policy: Policy, now: number): ReplicaPlan {
-  const neededNow = replicasNeededNow(state, sample, policy);
+  const rates = observedRates(sample);
+  const withRate: State = { ...state, rates: rates === undefined ? [] : rememberRate(state.rates, rates.upRps, policy, now) };
+  const neededNow = replicasNeededNow(withRate, sample, policy, now);
   const replicaNeeds = rememberReplicaNeed(state.replicaNeeds, neededNow.replicas, sample.pool ?? null, policy, now);
   const highest = replicaNeeds[0];
+  const cooled = { desired: Math.max(policy.burstMinReplicas, highest.replicas), replicaNeeds };
+  const warm = keepWarmPool(withRate, cooled, sample.pool ?? null, rates?.upRps, policy, now);
   return {
     neededNow,
-    replicaNeeds,
-    desired: Math.max(policy.burstMinReplicas, highest.replicas),
-    reason: scaleReason(neededNow, highest, policy, now),
+    desired: warm.desired,
+    reason: warm.reason ?? scaleReason(neededNow, highest, policy, now),
+    memory: {
+      replicaNeeds: warm.replicaNeeds,
+      rates: withRate.rates,
+      warmSince: warm.warmSince,
+      prewarmDisarmed: warm.prewarmDisarmed,
+      ...timeScaleUps(state, sample.pool ?? null, warm.desired, now),
+    },
   };
 }
 
@@ -44,11 +58,11 @@ function clampReplicas(replicas: number, policy: Policy): number {
 }
 
 /**
- * The replicas this sample needs: while burst carries traffic, while the fast view calls for burst,
- * or above prewarmRps, switch mode needs burstReplicas and overflow mode one replica per
- * burstPodCapacityRps of the excess over primaryCapacityRps. Without a rate, what burst has is kept.
+ * The replicas this sample needs: while burst carries traffic, or while the pre-warm calls for them
+ * (prewarm.ts), switch mode needs burstReplicas and overflow mode one replica per burstPodCapacityRps
+ * of the excess over primaryCapacityRps. Without a rate, what burst has is kept.
  */
-function replicasNeededNow(state: State, sample: Sample, policy: Policy): ReplicaNeedNow {
+function replicasNeededNow(state: State, sample: Sample, policy: Policy, now: number): ReplicaNeedNow {
   const inUse = state.weights.burst > 0;
   const rates = observedRates(sample);
   if (rates === undefined) {
@@ -57,19 +71,14 @@ function replicasNeededNow(state: State, sample: Sample, policy: Policy): Replic
     return { replicas, why: `burst carries ${state.weights.burst}% and the rate is unknown: keeping ${replicas}` };
   }
   const { rps, upRps } = rates;
-  const wanted = policy.mode === "switch" ? upRps > policy.highRps : overflowBurstWeight(upRps, policy) > policy.naturalWeights.burst;
-  const prewarm = upRps > policy.prewarmRps;
-  if (!inUse && !wanted && !prewarm) return { replicas: 0, why: "" };
-  const because = inUse
-    ? `burst carries ${state.weights.burst}%`
-    : wanted
-      ? `observed ${formatNumber(upRps)} rps calls for burst`
-      : `observed ${formatNumber(upRps)} rps > ${settingName("prewarmRps")} ${formatNumber(policy.prewarmRps)}`;
+  const reading = inUse ? { call: { why: `burst carries ${state.weights.burst}%`, sizeRps: upRps } } : prewarmReading(state, rates, policy, now);
+  if (!reading.call) return { replicas: 0, why: "", declined: reading.declined };
+  const because = reading.call.why;
   if (policy.mode === "switch") {
     const replicas = clampReplicas(policy.burstReplicas, policy);
     return { replicas, why: `${because}: ${settingName("burstReplicas")} ${replicas}` };
   }
-  const excess = Math.max(0, Math.max(rps, upRps) - policy.primaryCapacityRps);
+  const excess = Math.max(0, Math.max(rps, upRps, reading.call.sizeRps) - policy.primaryCapacityRps);
   const replicas = clampReplicas(Math.max(1, Math.ceil(excess / policy.burstPodCapacityRps - 1e-9)), policy);
   const why = `${because}: ${formatNumber(excess)} rps over ${settingName("primaryCapacityRps")} at ${formatNumber(policy.burstPodCapacityRps)} rps a replica needs ${replicas}`;
   return { replicas, why };

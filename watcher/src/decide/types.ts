@@ -43,6 +43,18 @@ export interface Recommendation {
   readonly burst: number;
 }
 
+/** One reading of the fast view, kept for the trend pre-warm. */
+export interface RatePoint {
+  readonly at: number;
+  readonly upRps: number;
+}
+
+/** A scale-up under way: when it was asked for, and the replicas asked for. */
+export interface ScaleUp {
+  readonly at: number;
+  readonly replicas: number;
+}
+
 /** The replicas the burst pool needed at one time, kept for the scale-down cooldown. */
 export interface ReplicaNeed {
   readonly at: number;
@@ -77,7 +89,20 @@ export interface State {
    * it from the pool found, so a restart keeps the replicas it finds).
    */
   readonly replicaNeeds: readonly ReplicaNeed[] | null;
+  /** The fast view's readings of the last two trend windows, oldest first (the trend pre-warm reads them; emptied by a poll without data). */
+  readonly rates: readonly RatePoint[];
+  /** Epoch ms since which the burst pool has had replicas while burst carried no traffic (a warm pool); null: none. */
+  readonly warmSince: number | null;
+  /** A warm pool went back unused: no pre-warm on the trend until the rate has been below lowRps. */
+  readonly prewarmDisarmed: boolean;
+  /** The scale-up this watcher asked for that is not ready yet; null: none. */
+  readonly scaleUp: ScaleUp | null;
+  /** How long the pool's last scale-ups took to be ready (ms), oldest first, at most RECENT_SCALE_UPS. */
+  readonly scaleUpTimes: readonly number[];
 }
+
+/** The scale-ups whose times set the time replicas take to become ready. */
+export const RECENT_SCALE_UPS = 3;
 
 export interface Decision {
   readonly state: State;
@@ -94,6 +119,15 @@ export interface Decision {
   readonly desiredReplicas?: number;
   /** With the pool read: why the pool has (or gets) desiredReplicas. */
   readonly scaleReason?: string;
+  /** With the pool read: the ms replicas take to become ready, as the trend pre-warm uses it, and whether it was measured on the pool. */
+  readonly scaleUpTime?: { readonly ms: number; readonly measured: boolean };
+}
+
+/** The ms burst replicas take to become ready: the mean of the pool's recent scale-ups, or scaleUpTime until one was measured. */
+export function readyTimeOf(state: State, policy: Policy): { ms: number; measured: boolean } {
+  const times = state.scaleUpTimes;
+  if (times.length === 0) return { ms: policy.scaleUpTime, measured: false };
+  return { ms: Math.round(times.reduce((a, b) => a + b, 0) / times.length), measured: true };
 }
 
 export function phaseOf(weights: Weights, policy: Policy): Phase {
@@ -116,6 +150,11 @@ export function initialState(weights: Weights, policy: Policy): State {
     dataSince: null,
     recommendations: [],
     replicaNeeds: null,
+    rates: [],
+    warmSince: null,
+    prewarmDisarmed: false,
+    scaleUp: null,
+    scaleUpTimes: [],
   };
 }
 
