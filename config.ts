@@ -167,7 +167,7 @@ export const DEFAULTS = {
   diskSizeGb: 50,
   burstSpot: false,
   imagePlatform: "linux/amd64",
-  istioVersion: "1.28.0",
+  istioVersion: "1.30.3",
   istioChartRepo: "https://istio-release.storage.googleapis.com/charts",
   prometheusChartRepo: "https://prometheus-community.github.io/helm-charts",
   meshId: "mesh1",

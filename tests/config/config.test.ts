@@ -40,7 +40,7 @@ describe("stack configuration", () => {
     expect(infraConfig.primary.system).toBeUndefined();
     expect(infraConfig.existingPrimary).toBeUndefined();
     expect(istioConfig).toMatchObject({
-      version: "1.28.0",
+      version: "1.30.3",
       charts: { kind: "repository", url: "https://istio-release.storage.googleapis.com/charts" },
       meshId: "mesh1",
       primaryNetwork: "network1",
@@ -164,8 +164,8 @@ describe("stack configuration", () => {
     ["fractional node count", { burstMaxNodes: "2.5" }, /istio-burst:burstMaxNodes \("2.5"\) must be an integer/],
     ["non-numeric node count", { primaryNodeCount: "four" }, /istio-burst:primaryNodeCount \("four"\)/],
     ["Istio version 'latest'", { istioVersion: "latest" }, /istio-burst:istioVersion \("latest"\) must be a pinned Istio release/],
-    ["Istio version range", { istioVersion: "1.28" }, /istio-burst:istioVersion \("1.28"\)/],
-    ["Istio version with v", { istioVersion: "v1.28.0" }, /istio-burst:istioVersion/],
+    ["Istio version range", { istioVersion: "1.30" }, /istio-burst:istioVersion \("1.30"\)/],
+    ["Istio version with v", { istioVersion: "v1.30.3" }, /istio-burst:istioVersion/],
     // every watcher key's own bounds: tests/stack/watcher-settings.test.ts; here, the settings that must fit together
     ["lowRps >= highRps", { lowRps: "12", highRps: "10" }, /istio-burst:lowRps \(12\) must be a number below istio-burst:highRps \(10\)/],
     ["lowRps == highRps", { lowRps: "15" }, /istio-burst:lowRps \(15\) must be a number below istio-burst:highRps \(15\)/],
@@ -422,7 +422,7 @@ describe("chart sources", () => {
   }
 
   it("takes an https repository, an oci registry or a folder for each chart setting", () => {
-    const istioDir = chartFolder({ base: "1.28.0", istiod: "1.28.0", gateway: "1.28.0" });
+    const istioDir = chartFolder({ base: "1.30.3", istiod: "1.30.3", gateway: "1.30.3" });
     const promDir = chartFolder({ prometheus: "27.37.0" });
     expect(load({ istioChartRepo: "https://mirror.example/istio/" }).istioConfig.charts).toEqual({ kind: "repository", url: "https://mirror.example/istio" });
     expect(load({ istioChartRepo: "oci://registry.example/istio-charts" }).istioConfig.charts).toEqual({ kind: "oci", url: "oci://registry.example/istio-charts" });
@@ -431,13 +431,13 @@ describe("chart sources", () => {
     expect(istioConfig.prometheusCharts).toEqual({ kind: "folder", path: promDir });
   });
 
-  const istioFolder = () => chartFolder({ base: "1.28.0", istiod: "1.28.0", gateway: "1.28.0" });
+  const istioFolder = () => chartFolder({ base: "1.30.3", istiod: "1.30.3", gateway: "1.30.3" });
   const invalid: Array<[string, () => Record<string, string>, RegExp]> = [
     ["an http repository", () => ({ istioChartRepo: "http://mirror.example/charts" }), /istio-burst:istioChartRepo \("http:\/\/mirror.example\/charts"\): http:\/\/ is not a chart source; it must be an https:\/\/ Helm repository, an oci:\/\/ registry, or a folder/],
     ["a folder that does not exist", () => ({ prometheusChartRepo: "/no/such/charts" }), /istio-burst:prometheusChartRepo \("\/no\/such\/charts"\): it must be .*; there is no folder \/no\/such\/charts/],
-    ["a folder without one of the charts", () => ({ istioChartRepo: chartFolder({ base: "1.28.0", istiod: "1.28.0" }) }), /istio-burst:istioChartRepo .*has no chart gateway \(gateway\/Chart.yaml\); it must hold base\/, istiod\/, gateway\//],
-    ["a folder of another version", () => ({ istioChartRepo: chartFolder({ base: "1.27.3", istiod: "1.27.3", gateway: "1.27.3" }) }), /istio-burst:istioChartRepo .*its chart base is version 1.27.3, not the pinned 1.28.0/],
-    ["a folder that does not match istioVersion", () => ({ istioChartRepo: istioFolder(), istioVersion: "1.28.1" }), /its chart base is version 1.28.0, not the pinned 1.28.1/],
+    ["a folder without one of the charts", () => ({ istioChartRepo: chartFolder({ base: "1.30.3", istiod: "1.30.3" }) }), /istio-burst:istioChartRepo .*has no chart gateway \(gateway\/Chart.yaml\); it must hold base\/, istiod\/, gateway\//],
+    ["a folder of the previous pin", () => ({ istioChartRepo: chartFolder({ base: "1.28.0", istiod: "1.28.0", gateway: "1.28.0" }) }), /istio-burst:istioChartRepo .*its chart base is version 1.28.0, not the pinned 1.30.3/],
+    ["a folder that does not match istioVersion", () => ({ istioChartRepo: istioFolder(), istioVersion: "1.28.10" }), /its chart base is version 1.30.3, not the pinned 1.28.10/],
     ["a prometheus folder of another version", () => ({ prometheusChartRepo: chartFolder({ prometheus: "27.1.0" }) }), /istio-burst:prometheusChartRepo .*its chart prometheus is version 27.1.0, not the pinned 27.37.0/],
   ];
   it.each(invalid)("rejects %s with a message naming the key", (_what, config, message) => {

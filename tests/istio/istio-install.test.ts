@@ -1,25 +1,44 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as yaml from "js-yaml";
+import { dependenciesOf } from "../helpers/dependencies";
+import { pinnedIstioChart } from "../helpers/pinned-charts";
 import { valueOf } from "../helpers/pulumi";
-import { EAST_WEST_IP, INGRESS_IP, providerName, runProgram, settleAll } from "../helpers/pulumi";
+import { EAST_WEST_IP, INGRESS_IP, SHAPES, providerName, runProgram, settleAll, type PulumiMocks } from "../helpers/pulumi";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts";
+/** The pinned Istio release, the stack's default. */
+const PINNED = "1.30.3";
 
 /**
- * What Istio's gateway chart (1.28.0) renders from a release's values, for the parts the stack relies on.
- * templates/service.yaml: with `networkGateway` set, the Service's ports are a fixed list and
- * `service.ports` is ignored; otherwise `service.ports` (default 15021, 80, 443).
+ * What Istio's gateway chart at the pin renders from a release's values, for the parts the stack relies
+ * on, with the chart's own defaults (its values.yaml in the chart fixtures).
+ * templates/service.yaml: with `networkGateway` set, the Service's ports are the four it names, in that
+ * order, each from `networkGatewayPorts` (defaults 15021, 15443, 15012, 15017), and `service.ports` is
+ * ignored; otherwise `service.ports` (default 15021, 80, 443).
  * templates/_helpers.tpl (gateway.selectorLabels): the pods' `istio` label is `labels.istio`, else the
  * gateway's name without its `istio-` prefix.
  */
-const gatewayChart = {
-  servicePorts(values: any): number[] {
-    if (values.networkGateway) return [15021, 15443, 15012, 15017];
-    return (values.service?.ports ?? [{ port: 15021 }, { port: 80 }, { port: 443 }]).map((p: any) => p.port);
-  },
-  istioLabel(values: any, releaseName: string): string {
-    return values.labels?.istio ?? (values.name || releaseName).replace(/^istio-/, "");
-  },
-};
+const gatewayChart = (() => {
+  const dir = pinnedIstioChart("gateway");
+  const defaults = (yaml.load(readFileSync(join(dir, "values.yaml"), "utf8")) as any)._internal_defaults_do_not_set;
+  const service = readFileSync(join(dir, "templates", "service.yaml"), "utf8");
+  const networkPortNames = [...service.matchAll(/include "gateway\.networkGatewayPort" \(dict .*?"name" "([\w-]+)"/g)].map((m) => m[1]);
+  return {
+    networkPortNames,
+    servicePorts(values: any): number[] {
+      if (values.networkGateway) {
+        const ports = { ...defaults.networkGatewayPorts, ...values.networkGatewayPorts };
+        return networkPortNames.map((name) => ports[name].port);
+      }
+      return (values.service?.ports ?? defaults.service.ports).map((p: any) => p.port);
+    },
+    istioLabel(values: any, releaseName: string): string {
+      return values.labels?.istio ?? (values.name || releaseName).replace(/^istio-/, "");
+    },
+  };
+})();
 
 describe("Istio primary and remote (whole program)", () => {
   let run: Awaited<ReturnType<typeof runProgram>>;
@@ -53,7 +72,7 @@ describe("Istio primary and remote (whole program)", () => {
     expect(istio).toHaveLength(6);
     for (const r of istio) {
       expect(r.inputs.repositoryOpts).toEqual({ repo: ISTIO_REPO });
-      expect(r.inputs.version).toBe("1.28.0");
+      expect(r.inputs.version).toBe(PINNED);
       expect(r.inputs.namespace).toBe("istio-system");
     }
     expect(istio.map((r) => `${r.name}=${r.inputs.chart}/${r.inputs.name}`).sort()).toEqual([
@@ -87,6 +106,8 @@ describe("Istio primary and remote (whole program)", () => {
     const gw = run.mocks.get("kubernetes:networking.istio.io/v1:Gateway", "istio-primary-istiod-gateway").inputs;
     const served = gw.spec.servers.map((s: any) => s.port.number);
     expect(served).toEqual([15012, 15017]);
+    expect(gatewayChart.networkPortNames).toEqual(["status-port", "tls", "tls-istiod", "tls-webhook"]);
+    expect(gatewayChart.servicePorts(ew.values)).toEqual([15021, 15443, 15012, 15017]);
     expect(gatewayChart.servicePorts(ew.values)).toEqual(expect.arrayContaining(served));
     expect(gw.spec.selector).toEqual({ istio: gatewayChart.istioLabel(ew.values, ew.name) });
   });
@@ -162,7 +183,7 @@ describe("Istio components", () => {
     const { IstioRemote } = (require("../../istio/remote") as typeof import("../../istio/remote"));
     const provider = new k8s.Provider("burst-k8s", { kubeconfig: "{}" });
     const address = pulumi.output(Promise.resolve("10.1.2.3"));
-    new IstioRemote("r", { provider, version: "1.28.0", charts: { kind: "repository", url: "https://example.test/charts" }, network: "n1", remotePilotAddress: address });
+    new IstioRemote("r", { provider, version: PINNED, charts: { kind: "repository", url: "https://example.test/charts" }, network: "n1", remotePilotAddress: address });
     await settleAll();
     const istiod = mocks.get(RELEASE, "r-istiod");
     expect(istiod.inputs.values.global.remotePilotAddress).toBe("10.1.2.3");
@@ -178,7 +199,7 @@ describe("Istio components", () => {
     const k8s = await import("@pulumi/kubernetes");
     const { IstioPrimary } = (require("../../istio/primary") as typeof import("../../istio/primary"));
     const provider = new k8s.Provider("p", { kubeconfig: "{}" });
-    const primary = new IstioPrimary("p", { provider, version: "1.28.0", charts: { kind: "repository", url: "https://example.test/charts" }, meshId: "m", network: "n" });
+    const primary = new IstioPrimary("p", { provider, version: PINNED, charts: { kind: "repository", url: "https://example.test/charts" }, meshId: "m", network: "n" });
     await settleAll();
     const ingress = mocks.get(RELEASE, "p-ingressgateway").inputs;
     expect(primary.ingressGatewaySelector).toEqual({ istio: gatewayChart.istioLabel(ingress.values, ingress.name) });
@@ -203,7 +224,7 @@ describe("east-west gateways on two networks (components)", () => {
     const k8s = await import("@pulumi/kubernetes");
     const { IstioPrimary } = require("../../istio/primary") as typeof import("../../istio/primary");
     const provider = new k8s.Provider("primary-k8s", { kubeconfig: "{}" });
-    const p = new IstioPrimary("p", { provider, version: "1.28.0", charts: { kind: "repository", url: "https://example.test/charts" }, meshId: "m", network: "onprem", eastWestInternal: false, eastWestSourceRanges: ["192.0.2.0/24"], exposeServices: true });
+    const p = new IstioPrimary("p", { provider, version: PINNED, charts: { kind: "repository", url: "https://example.test/charts" }, meshId: "m", network: "onprem", eastWestInternal: false, eastWestSourceRanges: ["192.0.2.0/24"], exposeServices: true });
     await settleAll();
     expect(p.crossNetworkGateway).toBeDefined();
     const gw = mocks.get("kubernetes:networking.istio.io/v1:Gateway", "p-cross-network-gateway");
@@ -229,7 +250,7 @@ describe("east-west gateways on two networks (components)", () => {
     const mocks = freshMocks();
     const k8s = await import("@pulumi/kubernetes");
     const { IstioPrimary } = require("../../istio/primary") as typeof import("../../istio/primary");
-    const p = new IstioPrimary("p", { provider: new k8s.Provider("p", { kubeconfig: "{}" }), version: "1.28.0", charts: { kind: "repository", url: "https://example.test/charts" }, meshId: "m", network: "n" });
+    const p = new IstioPrimary("p", { provider: new k8s.Provider("p", { kubeconfig: "{}" }), version: PINNED, charts: { kind: "repository", url: "https://example.test/charts" }, meshId: "m", network: "n" });
     await settleAll();
     expect(p.crossNetworkGateway).toBeUndefined();
     expect(mocks.ofType("kubernetes:networking.istio.io/v1:Gateway").map((g) => g.inputs.metadata.name)).toEqual(["istiod-gateway"]);
@@ -243,7 +264,7 @@ describe("east-west gateways on two networks (components)", () => {
     const provider = new k8s.Provider("burst-k8s", { kubeconfig: "{}" });
     const gw = new EastWestGateway("burst-eastwestgateway", {
       provider,
-      version: "1.28.0",
+      version: PINNED,
       charts: { kind: "repository", url: ISTIO_REPO },
       namespace: "istio-system",
       network: "gke",
@@ -255,7 +276,7 @@ describe("east-west gateways on two networks (components)", () => {
     await settleAll();
     const r = mocks.get(RELEASE, "burst-eastwestgateway");
     expect(providerName(r.provider)).toBe("burst-k8s");
-    expect(r.inputs).toMatchObject({ chart: "gateway", version: "1.28.0", name: "istio-eastwestgateway", namespace: "istio-system", repositoryOpts: { repo: ISTIO_REPO } });
+    expect(r.inputs).toMatchObject({ chart: "gateway", version: PINNED, name: "istio-eastwestgateway", namespace: "istio-system", repositoryOpts: { repo: ISTIO_REPO } });
     expect(r.inputs.values).toEqual({
       networkGateway: "gke",
       labels: { istio: "eastwestgateway", app: "istio-eastwestgateway" },
@@ -282,7 +303,7 @@ describe("where the charts come from (istioChartRepo, prometheusChartRepo)", () 
       }
       return dir;
     };
-    const istio = folder({ base: "1.28.0", istiod: "1.28.0", gateway: "1.28.0" });
+    const istio = folder({ base: PINNED, istiod: PINNED, gateway: PINNED });
     const prometheus = folder({ prometheus: "27.37.0" });
     const { mocks } = await runProgram({ istioChartRepo: istio, prometheusChartRepo: prometheus });
     for (const r of charts(mocks)) {
@@ -296,8 +317,40 @@ describe("where the charts come from (istioChartRepo, prometheusChartRepo)", () 
     const { runProgram } = require("../helpers/pulumi") as typeof import("../helpers/pulumi");
     const { mocks } = await runProgram({ istioChartRepo: "oci://registry.example/istio", prometheusChartRepo: "oci://registry.example/prom" });
     for (const r of charts(mocks)) {
-      const expected = r.name === "prometheus" ? { chart: "oci://registry.example/prom/prometheus", version: "27.37.0" } : { chart: expect.stringMatching(/^oci:\/\/registry\.example\/istio\/(base|istiod|gateway)$/), version: "1.28.0" };
+      const expected = r.name === "prometheus" ? { chart: "oci://registry.example/prom/prometheus", version: "27.37.0" } : { chart: expect.stringMatching(/^oci:\/\/registry\.example\/istio\/(base|istiod|gateway)$/), version: PINNED };
       expect({ chart: r.chart, version: r.version, repo: r.repo }).toEqual({ ...expected, repo: undefined });
     }
+  });
+});
+
+/** Where each Istio chart comes in a cluster's install (and upgrade) order: `base` (the CRDs), then `istiod`, then the gateways. */
+const CHART_ORDER: Record<string, number> = { base: 0, istiod: 1, gateway: 2 };
+
+/**
+ * Each Istio release's place in its cluster's order, as the engine runs creates and updates: how many
+ * Istio releases of the same cluster it waits for, one after the other (by `<provider>/<chart>/<release>`).
+ */
+function releaseOrder(mocks: PulumiMocks): Record<string, number> {
+  const istio = new Map(mocks.ofType(RELEASE).filter((r) => r.inputs.chart in CHART_ORDER).map((r) => [r.name, r]));
+  const place = (name: string): number => {
+    const cluster = providerName(istio.get(name)!.provider);
+    const waitsFor = dependenciesOf(RELEASE, name)
+      .filter((d) => d.startsWith(`${RELEASE}::`))
+      .map((d) => d.slice(RELEASE.length + 2))
+      .filter((d) => istio.has(d) && providerName(istio.get(d)!.provider) === cluster);
+    return Math.max(-1, ...waitsFor.map(place)) + 1;
+  };
+  return Object.fromEntries([...istio.values()].map((r) => [`${providerName(r.provider)}/${r.inputs.chart}/${r.inputs.name}`, place(r.name)]));
+}
+
+describe("the Istio releases' order in each cluster", () => {
+  it.each(Object.entries(SHAPES))("%s: base, then istiod, then the gateways", async (_shape, config) => {
+    const { mocks } = await runProgram(config);
+    const order = releaseOrder(mocks);
+    const charts = Object.keys(order).map((key) => key.split("/")[1]);
+    expect(charts.filter((c) => c === "base")).toHaveLength(2);
+    expect(charts.filter((c) => c === "istiod")).toHaveLength(2);
+    expect(charts.filter((c) => c === "gateway").length).toBeGreaterThanOrEqual(2);
+    expect(order).toEqual(Object.fromEntries(Object.keys(order).map((key) => [key, CHART_ORDER[key.split("/")[1]]])));
   });
 });
