@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { runPacingBench, type PacingRun } from "./frontend-pacing";
 import { runLocalBench, type LocalBench } from "./local-e2e";
 import { ROOT } from "./paths";
-import { alwaysOnReplicas, phases, poolFigureName, POLICIES, runWatcherBench, SIM, traces, type BenchResult, type PolicyName } from "./watcher-policy";
+import { DEFAULT_WATCHER_SETTINGS } from "@istio-burst/contract";
+import { renderTradeoff, tradeoffSection, tradeoffTotals } from "./tradeoff";
+import { alwaysOnReplicas, phases, poolFigureName, POLICIES, runWatcherBench, SIM, traces, type BenchResult, type PolicyName, type Tradeoff } from "./watcher-policy";
 import { runWorkerBench, type WorkerBench } from "./worker";
 
 const SECTIONS = ["worker", "watcher", "local", "pacing"] as const;
@@ -19,6 +21,8 @@ interface Results {
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; date: string };
   worker?: WorkerBench;
   watcher?: Record<string, Record<PolicyName, BenchResult>>;
+  /** per trace, mode, pre-warm policy and scale-up delay: burst replica-seconds and requests over primary's capacity */
+  tradeoff?: Tradeoff;
   local?: LocalBench;
   frontend?: { pacing: Record<string, PacingRun> };
 }
@@ -35,6 +39,15 @@ function flatten(r: Results): Record<string, number | null> {
   for (const [trace, byPolicy] of Object.entries(r.watcher ?? {})) {
     for (const [policy, m] of Object.entries(byPolicy)) {
       for (const [k, v] of Object.entries(m)) flat[`watcher.${trace}.${policy}.${k}`] = v as number | null;
+    }
+  }
+  for (const [trace, byMode] of Object.entries(r.tradeoff ?? {})) {
+    for (const [mode, byPolicy] of Object.entries(byMode)) {
+      for (const [policy, byDelay] of Object.entries(byPolicy)) {
+        for (const [delay, point] of Object.entries(byDelay)) {
+          for (const [k, v] of Object.entries(point)) flat[`tradeoff.${trace}.${mode}.${policy}.${delay}.${k}`] = v;
+        }
+      }
     }
   }
   if (r.local) {
@@ -143,9 +156,11 @@ function markdown(r: Results): string {
     }
     lines.push(
       "",
-      "The trade-off: the pool costs nothing while the load stays low, and primary carries the excess for the scale-up delay",
-      "(over capacity grows with the delay); `burstMinReplicas` and a lower `prewarmRps` buy that time back with replicas kept warm.",
+      "The pool costs nothing while the load stays low, and primary carries the excess for the scale-up delay",
+      "(over capacity grows with the delay); `burstMinReplicas` and the pre-warm buy that time back with replicas started early.",
+      "",
     );
+    if (r.tradeoff) lines.push(...tradeoffSection(r.tradeoff, DEFAULT_WATCHER_SETTINGS));
     lines.push("", "Traces:", "");
     for (const [name, d] of Object.entries(described)) lines.push(`- \`${name}\`: ${d}`);
     lines.push("");
@@ -205,7 +220,11 @@ async function main(): Promise<void> {
   const step = (name: string) => process.stdout.write(`bench: ${name}...\n`);
   if (want("watcher")) {
     step("watcher policies on traces");
-    results.watcher = runWatcherBench();
+    const bench = runWatcherBench();
+    results.watcher = bench.watcher;
+    results.tradeoff = bench.tradeoff;
+    step("the trade-off picture (bench/tradeoff.png)");
+    await renderTradeoff(tradeoffTotals(bench.tradeoff, DEFAULT_WATCHER_SETTINGS), DEFAULT_WATCHER_SETTINGS.currency, join(ROOT, "bench/tradeoff.png"));
   }
   if (want("worker")) {
     step("worker against the floor");

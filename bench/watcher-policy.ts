@@ -19,15 +19,17 @@
  * always-ready pool, as before); the pool figures from runs with it on.
  *
  * Policies:
- * - `switch`, `overflow`: this project's watcher (watcher/src/decide.ts, with its default settings
- *   for a 5 s scrape), on the default queries: all requests as the frontend's sidecar reports them,
- *   `irate()` over the up window (the fast view) and `rate()` over the rate window (the slow view).
+ * - `switch`, `overflow`: this project's watcher (watcher/src/decide/, with its default settings
+ *   for a 5 s scrape, the trend pre-warm included), on the default queries: all requests as the
+ *   frontend's sidecar reports them, `irate()` over the up window (the fast view) and `rate()` over
+ *   the rate window (the slow view). The trade-off runs them again with the other pre-warm policies
+ *   (TRADEOFF_POLICIES: PREWARM=off and level), and sets them beside the always-on pool.
  * - `codelab`: the 2018 codelab's istiowatcher: 15/10 rps, 1 s poll, no dwell, all-or-nothing, an
  *   empty result read as 0, on its `reporter="destination"` query with a `[15s]` window. With today's
  *   per-cluster telemetry primary's Prometheus sees only what primary's own sidecars serve, so its
  *   measure drops to 0 as soon as traffic moves to burst.
  */
-import type { Mode, Weights } from "@istio-burst/contract";
+import type { Mode, Prewarm, Weights } from "@istio-burst/contract";
 import { decide, initialState, loadConfig, policyOf, type PoolReading, type State } from "../watcher/src/lib";
 import { prng } from "../tests/helpers/fuzz";
 import { promIrate, promRate, type CounterSample } from "./prom-rate";
@@ -71,6 +73,23 @@ function noise(seed: number, durationS: number, sd: number): (t: number) => numb
   return (t) => perSecond[Math.floor(t)];
 }
 
+interface Plateau {
+  base: number;
+  peak: number;
+  fromS: number;
+  riseS: number;
+  holdS: number;
+  fallS: number;
+}
+
+/** `base` rps, a straight rise to `peak` over riseS from fromS, holdS at the peak, a straight fall back over fallS: the crossing of HIGH_RPS on the way up is the event. */
+function plateauTrace(name: string, description: string, durationS: number, p: Plateau): Trace {
+  const [top, down, end] = [p.fromS + p.riseS, p.fromS + p.riseS + p.holdS, p.fromS + p.riseS + p.holdS + p.fallS];
+  const rps = (t: number) =>
+    t < p.fromS ? p.base : t < top ? p.base + ((p.peak - p.base) * (t - p.fromS)) / p.riseS : t < down ? p.peak : t < end ? p.peak - ((p.peak - p.base) * (t - down)) / p.fallS : p.base;
+  return { name, description, durationS, rps, event: { direction: "up", atS: p.fromS + (p.riseS * (SIM.highRps - p.base)) / (p.peak - p.base) }, surge: { fromS: top, toS: down } };
+}
+
 export function traces(): Trace[] {
   const noisy = noise(42, 300, 1.5);
   return [
@@ -93,13 +112,13 @@ export function traces(): Trace[] {
       event: { direction: "up", atS: 60 + (120 * (15 - 5)) / 25 },
     },
     {
-      name: "surge",
-      description: "5 rps, a ramp to 40 rps over 60 s, 300 s at 40 rps, a ramp back down",
-      durationS: 600,
-      rps: (t) => (t < 60 ? 5 : t < 120 ? 5 + (35 * (t - 60)) / 60 : t < 420 ? 40 : t < 480 ? 40 - (35 * (t - 420)) / 60 : 5),
-      event: { direction: "up", atS: 60 + (60 * (15 - 5)) / 35 },
-      surge: { fromS: 120, toS: 420 },
+      name: "near-miss",
+      description: "5 rps, a ramp to 14 rps over 60 s from 60 s, then 14 rps (just below the 15 threshold) for 13 minutes",
+      durationS: 900,
+      rps: (t) => (t < 60 ? 5 : t < 120 ? 5 + (9 * (t - 60)) / 60 : 14),
     },
+    plateauTrace("daily", "5 rps, a slow rise to 25 rps over 5 minutes from 100 s, 5 minutes at 25 rps, a slow fall to 5 rps over 5 minutes", 1100, { base: 5, peak: 25, fromS: 100, riseS: 300, holdS: 300, fallS: 300 }),
+    plateauTrace("surge", "5 rps, a ramp to 40 rps over 60 s, 300 s at 40 rps, a ramp back down", 600, { base: 5, peak: 40, fromS: 60, riseS: 60, holdS: 300, fallS: 60 }),
   ];
 }
 
@@ -121,9 +140,19 @@ interface Measures {
 export type PolicyName = Mode | "codelab";
 export const POLICIES: PolicyName[] = ["switch", "overflow", "codelab"];
 
-function ourConfig(mode: Mode, capacity = false) {
+/**
+ * The pre-warm policies the trade-off compares (the watcher's PREWARM): `reactive` starts replicas
+ * only when traffic is due to move (off), `level` above prewarmRps, `trend` (the default) on the
+ * trend, clear of the noise; `alwaysOn` is a pool of burstReplicas that is never scaled.
+ */
+export const TRADEOFF_POLICIES = ["alwaysOn", "reactive", "level", "trend"] as const;
+export type TradeoffPolicy = (typeof TRADEOFF_POLICIES)[number];
+const PREWARM_OF: Record<Exclude<TradeoffPolicy, "alwaysOn">, Prewarm> = { reactive: "off", level: "level", trend: "trend" };
+
+function ourConfig(mode: Mode, capacity = false, prewarm?: Prewarm) {
   return loadConfig({
     ...(capacity ? { SCALER: "local", SCALER_URL: "http://127.0.0.1:1" } : {}),
+    ...(prewarm ? { PREWARM: prewarm } : {}),
     MODE: mode,
     SCRAPE_INTERVAL: `${SIM.scrapeS}s`,
     HIGH_RPS: String(SIM.highRps),
@@ -137,7 +166,7 @@ export function alwaysOnReplicas(): number {
   return ourConfig("switch").settings.burstReplicas;
 }
 
-function controllerFor(name: PolicyName, capacity: boolean): Controller {
+function controllerFor(name: PolicyName, capacity: boolean, prewarm?: Prewarm): Controller {
   if (name === "codelab") {
     let isBurst = false;
     return {
@@ -155,7 +184,7 @@ function controllerFor(name: PolicyName, capacity: boolean): Controller {
       },
     };
   }
-  const config = ourConfig(name, capacity);
+  const config = ourConfig(name, capacity, prewarm);
   const policy = policyOf(config.settings);
   const [upWindowS, windowS] = [config.settings.upRateWindow / 1000, config.settings.rateWindow / 1000];
   let state: State = initialState(policy.naturalWeights, policy);
@@ -208,9 +237,9 @@ export interface PolicyResult extends Omit<RunResult, "burstReplicaSeconds" | "r
 }
 
 /** Replays a trace with the scrapes at phaseS + k × scrape interval. */
-export function simulate(trace: Trace, policyName: PolicyName, phaseS = 0, opts: { scaleUpDelayS?: number } = {}): RunResult {
+export function simulate(trace: Trace, policyName: PolicyName, phaseS = 0, opts: { scaleUpDelayS?: number; prewarm?: Prewarm } = {}): RunResult {
   const scaled = opts.scaleUpDelayS !== undefined && policyName !== "codelab";
-  const ctl = controllerFor(policyName, scaled);
+  const ctl = controllerFor(policyName, scaled, opts.prewarm);
   const delayS = opts.scaleUpDelayS ?? 0;
   // the burst pool: when each replica asked for is (or will be) ready
   let replicas: number[] = scaled ? [] : Array.from({ length: alwaysOnReplicas() }, () => 0);
@@ -288,8 +317,8 @@ export function simulate(trace: Trace, policyName: PolicyName, phaseS = 0, opts:
 }
 
 /** A trace with the capacity side on, over every scrape phase: the worst phase of each figure. */
-export function simulatePool(trace: Trace, policyName: PolicyName, scaleUpDelayS: number): PoolResult {
-  const runs = phases().map((phase) => simulate(trace, policyName, phase, { scaleUpDelayS }));
+export function simulatePool(trace: Trace, policyName: PolicyName, scaleUpDelayS: number, prewarm?: Prewarm): PoolResult {
+  const runs = phases().map((phase) => simulate(trace, policyName, phase, { scaleUpDelayS, prewarm }));
   const reactions = runs.map((r) => r.reactionS);
   return {
     burstReplicaSeconds: Math.max(...runs.map((r) => r.burstReplicaSeconds)),
@@ -339,8 +368,45 @@ export function poolFigureName(metric: string, delayS: number): string {
   return delayS === SIM.scaleUpDelayS ? metric : `${metric}_${delayS}s`;
 }
 
-export function runWatcherBench(): Record<string, Record<PolicyName, BenchResult>> {
-  const out: Record<string, Record<PolicyName, BenchResult>> = {};
+/** A policy's pool on a trace at one scale-up delay (worst phase): what it costs, and the overload it leaves. */
+export interface TradeoffPoint {
+  burstReplicaSeconds: number;
+  overCapacityRequests: number;
+}
+
+/** Per trace, mode, pre-warm policy and scale-up delay (`"60s"`): the trade-off point. */
+export type Tradeoff = Record<string, Record<Mode, Record<TradeoffPolicy, Record<string, TradeoffPoint>>>>;
+
+export const delayKey = (delayS: number) => `${delayS}s`;
+
+export interface WatcherBench {
+  watcher: Record<string, Record<PolicyName, BenchResult>>;
+  tradeoff: Tradeoff;
+}
+
+/** The trade-off of one trace and mode: the always-on pool (the capacity side off), and each pre-warm at each delay. */
+function tradeoffOf(trace: Trace, mode: Mode, figures: BenchResult): Record<TradeoffPolicy, Record<string, TradeoffPoint>> {
+  const out = {} as Record<TradeoffPolicy, Record<string, TradeoffPoint>>;
+  for (const policy of TRADEOFF_POLICIES) {
+    out[policy] = {};
+    for (const delay of SIM.scaleUpDelaysS) {
+      if (policy === "alwaysOn") {
+        out[policy][delayKey(delay)] = { burstReplicaSeconds: figures.alwaysOnReplicaSeconds as number, overCapacityRequests: figures.overCapacityRequests };
+      } else if (policy === "trend") {
+        // the default: the figures already measured
+        out[policy][delayKey(delay)] = { burstReplicaSeconds: figures[poolFigureName("burstReplicaSeconds", delay)] as number, overCapacityRequests: figures[poolFigureName("scaledOverCapacityRequests", delay)] as number };
+      } else {
+        const pool = simulatePool(trace, mode, delay, PREWARM_OF[policy]);
+        out[policy][delayKey(delay)] = { burstReplicaSeconds: pool.burstReplicaSeconds, overCapacityRequests: pool.overCapacityRequests };
+      }
+    }
+  }
+  return out;
+}
+
+export function runWatcherBench(): WatcherBench {
+  const watcher: Record<string, Record<PolicyName, BenchResult>> = {};
+  const tradeoff: Tradeoff = {};
   for (const trace of traces()) {
     const byPolicy: Record<string, BenchResult> = {};
     for (const p of POLICIES) {
@@ -354,7 +420,8 @@ export function runWatcherBench(): Record<string, Record<PolicyName, BenchResult
       }
       byPolicy[p] = r as BenchResult;
     }
-    out[trace.name] = byPolicy as Record<PolicyName, BenchResult>;
+    watcher[trace.name] = byPolicy as Record<PolicyName, BenchResult>;
+    tradeoff[trace.name] = { switch: tradeoffOf(trace, "switch", byPolicy.switch), overflow: tradeoffOf(trace, "overflow", byPolicy.overflow) };
   }
-  return out;
+  return { watcher, tradeoff };
 }

@@ -67,7 +67,7 @@ describe("watcher policy simulation (5 s scrapes, every scrape phase)", () => {
 
   it("bursts within the first full scrape interval after a step or a surge, and a poll (11 s), at every phase", () => {
     for (const p of ours) {
-      for (const name of ["step-up", "surge", "slow-ramp"]) {
+      for (const name of ["step-up", "surge", "slow-ramp", "daily"]) {
         const r = simulatePhases(trace(name), p);
         expect([name, p, r.reactionS !== null && r.reactionS <= 11]).toEqual([name, p, true]);
       }
@@ -144,5 +144,37 @@ describe("burst pool on demand (capacity side on, replicas ready scaleUpDelayS a
     expect(slow.reactionS!).toBeGreaterThan(fast.reactionS!);
     expect(slow.overCapacityRequests).toBeGreaterThan(fast.overCapacityRequests);
     expect(slow.requestsToUnreadyPool).toBe(0);
+  });
+});
+
+describe("pre-warm that pays for itself (the trend pre-warm against the level pre-warm, 60 s to get ready)", () => {
+  const trace = (name: string) => traces().find((t) => t.name === name)!;
+  const ours = ["switch", "overflow"] as const;
+  const alwaysOn = (name: string) => alwaysOnReplicas() * trace(name).durationS;
+
+  it("keeps no pool warm for a rate that stays in the band or wobbles at the threshold", () => {
+    for (const name of ["sawtooth-band", "noisy-threshold"]) {
+      for (const p of ours) {
+        const share = simulatePool(trace(name), p, SIM.scaleUpDelayS).burstReplicaSeconds / alwaysOn(name);
+        const level = simulatePool(trace(name), p, SIM.scaleUpDelayS, "level").burstReplicaSeconds / alwaysOn(name);
+        expect([name, p, share <= 0.1, level > 0.4]).toEqual([name, p, true, true]);
+      }
+    }
+  });
+
+  it("lets a pool warmed for a ramp that stops short of the threshold go", () => {
+    for (const p of ours) {
+      const r = simulatePool(trace("near-miss"), p, SIM.scaleUpDelayS);
+      expect(r.burstReplicaSeconds).toBeGreaterThan(0); // the ramp did warm it
+      expect(r.burstReplicaSeconds / alwaysOn("near-miss")).toBeLessThanOrEqual(0.15);
+    }
+  });
+
+  it("leaves no more overload on a surge than the level pre-warm", () => {
+    for (const p of ours) {
+      const trend = simulatePool(trace("surge"), p, SIM.scaleUpDelayS).overCapacityRequests;
+      const level = simulatePool(trace("surge"), p, SIM.scaleUpDelayS, "level").overCapacityRequests;
+      expect([p, trend <= level]).toEqual([p, true]);
+    }
   });
 });
