@@ -18,7 +18,7 @@
 import http, { type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { renameSync, writeFileSync } from "node:fs";
 import { applyServerTimeouts, readJsonBody, sendJson } from "@istio-burst/common";
-import { inBounds, numberRequirement } from "@istio-burst/contract";
+import { formatCost, inBounds, numberRequirement, ReplicaMeter, type BurstCost, type Pricing } from "@istio-burst/contract";
 import { freePort, httpOk, HOST } from "./processes";
 import { formatDeath, type ChildSpec, type DeathReport, type Supervisor } from "./supervisor";
 
@@ -54,6 +54,8 @@ export interface BurstPoolOptions {
   probeFailures?: number;
   /** Back-off before a dead or failed member is replaced (default 10 s, doubling up to 8 times that). */
   restartDelayMs?: number;
+  /** What a replica costs (the watcher's burstReplicaHourlyCost, currency and burstReplicas): each pool line then says what the pool has cost so far. */
+  pricing?: Pricing;
 }
 
 interface Member extends PoolMember {
@@ -76,6 +78,8 @@ export class BurstPool {
   private meshSent?: string;
   private meshPush: Promise<void> = Promise.resolve();
   private lastReady = 0;
+  /** the replicas asked for, counted from the start (what the pool costs) */
+  private meter?: ReplicaMeter;
   /** fault injection: the scale endpoint answers this status (tests and demos) */
   fault: number | null = null;
 
@@ -97,6 +101,7 @@ export class BurstPool {
   async start(initial: number): Promise<void> {
     this.writeTargets();
     this.desired = initial;
+    this.meter = new ReplicaMeter(Date.now(), initial);
     this.reconcile();
     await Promise.all(this.members.map((m) => m.started));
     await this.syncMesh();
@@ -116,6 +121,7 @@ export class BurstPool {
     if (replicas !== this.desired) {
       const was = this.desired;
       this.desired = replicas;
+      this.meter?.set(replicas, Date.now());
       // a new request starts at once, whatever the back-off of earlier failures
       this.nextStartAt = 0;
       this.failuresInRow = 0;
@@ -213,9 +219,15 @@ export class BurstPool {
     this.opts.supervisor.forget(m.name);
   }
 
+  /** What the pool has cost since it started (replicas paid from the moment they are asked for); undefined without pricing. */
+  cost(): BurstCost | undefined {
+    return this.meter && this.opts.pricing ? this.meter.cost(Date.now(), this.opts.pricing) : undefined;
+  }
+
   private readyLine(): string {
     const { ready, desired } = this.state();
-    return `${ready} of ${desired} ready`;
+    const cost = this.cost();
+    return `${ready} of ${desired} ready${cost ? `; cost so far ${formatCost(cost)}` : ""}`;
   }
 
   /** The readiness probe, then the reconcile (replacements after their back-off), then the mesh. */

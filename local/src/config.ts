@@ -54,9 +54,10 @@ export const LOCAL_SETTINGS: readonly LocalSpec[] = [
 
 /**
  * Where local mode's defaults differ from the watcher table's: its Prometheus scrapes every second,
- * and the watcher's windows (derived from scrapeInterval) follow.
+ * and the watcher's windows (derived from scrapeInterval) follow; a burst worker is a local process,
+ * ready in about a second or two, and prewarmTimeout follows scaleUpTime.
  */
-export const LOCAL_WATCHER_DEFAULTS: Partial<Record<keyof WatcherSettings, string>> = { scrapeInterval: "1s" };
+export const LOCAL_WATCHER_DEFAULTS: Partial<Record<keyof WatcherSettings, string>> = { scrapeInterval: "1s", scaleUpTime: "2s" };
 
 /** A bad flag or variable; the message is the one line to print. */
 export class UsageError extends Error {

@@ -12,7 +12,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listen } from "@istio-burst/common";
-import type { WatcherStatus, WeightChange } from "@istio-burst/contract";
+import { formatDuration, type WatcherStatus, type WeightChange } from "@istio-burst/contract";
 import { resolveConfig, type LocalConfig } from "./config";
 import { BurstPool, scaleServer, type PoolMember, type ScaleState } from "./burst-pool";
 import { HOST, makeTempDir, type TempDir } from "./processes";
@@ -175,6 +175,7 @@ class Run implements LocalRun {
       max: config.burstMaxReplicas,
       targetsFile,
       restartDelayMs: options.burstRestartDelayMs,
+      pricing: config,
       log: (line) => this.out.write(`${clock()}  ${line}\n`),
     });
     this.scaler = scaleServer(this.pool);
@@ -312,6 +313,14 @@ function poolLine(run: Run): string {
   return `${s.ready} of ${s.desired} ready (min ${c.burstMinReplicas}, max ${c.burstMaxReplicas}; scaled by the watcher)`;
 }
 
+/** How the watcher warms the pool, in words. */
+function prewarmLine(run: Run): string {
+  const { config: c } = run;
+  if (c.prewarm === "off") return "started when traffic is due to move";
+  if (c.prewarm === "level") return `warmed above ${c.prewarmRps} req/s`;
+  return `warmed when the rate is on course to cross ${c.mode === "switch" ? c.highRps : c.primaryCapacityRps} req/s within ${formatDuration(c.scaleUpTime)}, unused replicas back after ${formatDuration(c.prewarmTimeout)}`;
+}
+
 function banner(run: Run, status: WatcherStatus | undefined): string {
   const { config: c, urls } = run;
   const rows = [...run.children, { name: "burst-pool", pid: process.pid, url: `${urls.scaler}/scale  ${poolLine(run)}`, logPath: "" }];
@@ -322,7 +331,8 @@ function banner(run: Run, status: WatcherStatus | undefined): string {
     table(rows),
     "",
     `  watcher: ${c.mode} mode, to burst above ${c.highRps} req/s, back below ${c.lowRps} req/s`,
-    `  burst:   pool ${poolLine(run)}; warmed above ${c.prewarmRps} req/s, back to ${c.burstMinReplicas} ${Math.round(c.scaleDownCooldown / 1000)} s after the last need`,
+    `  burst:   pool ${poolLine(run)}; ${prewarmLine(run)}, back to ${c.burstMinReplicas} ${Math.round(c.scaleDownCooldown / 1000)} s after the last need`,
+    `  cost:    ${c.burstReplicaHourlyCost} ${c.currency} a burst replica-hour (approximate; --burst-replica-hourly-cost); each pool line says what it has cost so far`,
     `  query:   ${fromStatus(status?.query)}`,
     `  health:  ${fromStatus(status?.healthQuery)}`,
     `  logs:    ${run.logDir}/<name>.log${c.keepTemp ? "" : " (removed on exit; --keep-temp keeps them)"}`,

@@ -49,6 +49,8 @@ async function rig(extraEnv: Record<string, string> = {}): Promise<Rig> {
     log: (l) => lines.push(l),
     restartDelayMs: 1_000,
     probeIntervalMs: 500,
+    // 3.6 EUR a replica-hour: a replica-second costs 0.001
+    pricing: { burstReplicaHourlyCost: 3.6, currency: "EUR", burstReplicas: 2 },
   });
   const server = scaleServer(pool);
   const port = await freePort();
@@ -133,8 +135,13 @@ describe("the burst pool's scale endpoint", () => {
     const answer = await request(meshUrls.dataUrl, { method: "POST", body: JSON.stringify({ str: "x" }), headers: { "content-type": "application/json" } });
     expect(answer.status).toBe(200);
     expect(answer.json<{ hash: string }>().hash).toMatch(/^bursty-/);
-    expect(lines.join("\n")).toMatch(/burst pool: scaled 0 -> 2 \(PUT \/scale\); 0 of 2 ready/);
-    expect(lines.join("\n")).toMatch(/burst pool: worker-burst-\d+ \(pid \d+\) ready at http:\/\/127\.0\.0\.1:\d+; 2 of 2 ready/);
+    expect(lines.join("\n")).toMatch(/burst pool: scaled 0 -> 2 \(PUT \/scale\); 0 of 2 ready; cost so far 0\.0000 EUR for 0 replica-s \(always on: \d+\.\d{4} EUR\)/);
+    expect(lines.join("\n")).toMatch(/burst pool: worker-burst-\d+ \(pid \d+\) ready at http:\/\/127\.0\.0\.1:\d+; 2 of 2 ready; cost so far \d+\.\d{4} EUR/);
+    // the running cost: two replicas since the scale-up, priced
+    const cost = r.pool.cost()!;
+    expect(cost.burstReplicaSeconds).toBeGreaterThan(0);
+    expect(cost.burstCost).toBeCloseTo(cost.burstReplicaSeconds * 0.001, 4); // replica-seconds are rounded to 0.1
+    expect(cost.alwaysOnCost).toBeGreaterThan(cost.burstCost);
   });
 
   it("a member that dies is no longer ready and leaves the mesh, the rest runs on, and it is replaced after the back-off", async () => {

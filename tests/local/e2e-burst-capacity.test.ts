@@ -6,6 +6,7 @@
  * after the cooldown. Needs `npm run build` first (npm test does it), and a watcher that reads
  * SCALER=local.
  */
+import type { BurstCost } from "@istio-burst/contract";
 import { startLocal, type LocalRun } from "../../local/src/run";
 import { pidAlive } from "../../local/src/supervisor";
 import { sleep } from "../../local/src/processes";
@@ -66,8 +67,17 @@ describe("burst capacity on demand in local mode", () => {
     expect(firstReady).toBeLessThan(firstChange);
     expect(text).toMatch(/burst pool: scaled 0 -> \d+ \(PUT \/scale\)/);
     // the page's routing panel reads it from /api/routing
-    const routing = (await request(`${run.urls.frontend}/api/routing`)).json<{ burstPool?: { ready: number; desired: number } }>();
+    const routing = (await request(`${run.urls.frontend}/api/routing`)).json<{ burstPool?: { ready: number; desired: number }; cost?: BurstCost }>();
     expect(routing.burstPool).toEqual({ ready: pool.ready, desired: pool.desired });
+    // and what the pool has cost since the watcher started, beside an always-on pool of burstReplicas
+    const cost = routing.cost!;
+    expect(cost).toMatchObject({ currency: run.config.currency });
+    expect(cost.burstReplicaSeconds).toBeGreaterThan(0);
+    expect(cost.burstCost).toBeCloseTo((cost.burstReplicaSeconds * run.config.burstReplicaHourlyCost) / 3600, 5);
+    expect(cost.alwaysOnCost).toBeGreaterThan(cost.burstCost);
+    expect(Date.parse(cost.since)).toBeLessThan(Date.parse(toBurst.at));
+    // local mode's line for each pool change says what the pool has cost so far
+    expect(text).toMatch(/burst pool: scaled 0 -> \d+ \(PUT \/scale\); 0 of \d+ ready; cost so far \d+\.\d{4} USD for \d+ replica-s \(always on: \d+\.\d{4} USD\)/);
     const stats = await getStats(run.urls.frontend);
     expect(stats.errors).toBe(0);
   });

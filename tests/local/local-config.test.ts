@@ -13,7 +13,7 @@ const parse = (argv: string[], env: Record<string, string> = {}) => {
 
 describe("local mode settings", () => {
   it("defaults to the watcher's defaults, port 8080, one process per pool and a 1 s scrape", () => {
-    expect(parse([])).toEqual({ port: 8080, basePort: 0, primaryWorkers: 1, hashRounds: 1, keepTemp: false, ...DEFAULT_WATCHER_SETTINGS, scrapeInterval: 1_000, upRateWindow: 3_000, rateWindow: 6_000, downStabilization: 6_000 });
+    expect(parse([])).toEqual({ port: 8080, basePort: 0, primaryWorkers: 1, hashRounds: 1, keepTemp: false, ...DEFAULT_WATCHER_SETTINGS, scrapeInterval: 1_000, upRateWindow: 3_000, rateWindow: 6_000, downStabilization: 6_000, trendWindow: 10_000, scaleUpTime: 2_000, prewarmTimeout: 2_000 });
     expect(resolveConfig({})).toEqual(parse([]));
   });
 

@@ -150,13 +150,18 @@
         { label: "primary", data: [], borderColor: "#0d6efd", backgroundColor: "rgba(13,110,253,0.15)", fill: true, tension: 0.25, pointRadius: 0 },
         { label: "burst", data: [], borderColor: "#fd7e14", backgroundColor: "rgba(253,126,20,0.15)", fill: true, tension: 0.25, pointRadius: 0 },
         { label: "errors", data: [], borderColor: "#dc3545", borderDash: [4, 4], fill: false, tension: 0.25, pointRadius: 0 },
+        // the burst pool's ready replicas (when the watcher scales it), on the right axis
+        { label: "burst replicas ready", data: [], yAxisID: "replicas", borderColor: "#6f42c1", backgroundColor: "#6f42c1", stepped: true, fill: false, pointRadius: 0, borderWidth: 2, hidden: true },
       ],
     },
     options: {
       animation: false,
       maintainAspectRatio: false,
       interaction: { mode: "index", intersect: false },
-      scales: { y: { beginAtZero: true, title: { display: true, text: "per second" } } },
+      scales: {
+        y: { beginAtZero: true, title: { display: true, text: "per second" } },
+        replicas: { position: "right", display: false, beginAtZero: true, suggestedMax: 2, ticks: { precision: 0 }, grid: { drawOnChartArea: false }, title: { display: true, text: "burst replicas ready" } },
+      },
     },
     plugins: [weightChangeMarkers],
   });
@@ -164,6 +169,7 @@
 
   // --- counters and chart from the periodic stats
   var previous = null;
+  var pool = null; // the burst pool as the last routing report had it (null: the watcher does not scale it)
   function fmt(n) {
     return Math.round(n).toLocaleString();
   }
@@ -191,6 +197,7 @@
       chart.data.datasets[0].data.push(rate(s.hashes.primary, previous.hashes.primary));
       chart.data.datasets[1].data.push(rate(s.hashes.burst, previous.hashes.burst));
       chart.data.datasets[2].data.push(rate(s.errors, previous.errors));
+      chart.data.datasets[3].data.push(pool ? pool.ready : null);
       if (chart.data.labels.length > CHART_POINTS) {
         times.shift();
         for (var m = markers.length - 1; m >= 0; m--) if (markers[m].time < times[0]) markers.splice(m, 1);
@@ -385,6 +392,7 @@
     setWeights(r.weights);
     renderThresholds(r);
     renderBurstPool(r.burstPool);
+    renderCost(r.cost);
     var d = r.lastDecision;
     var decision = $("routing-decision");
     decision.textContent = "";
@@ -397,10 +405,31 @@
     renderChanges(r);
     markChanges(r.recentChanges);
   }
-  /** "burst pool: 1 of 2 ready", when the watcher scales the burst pool; hidden otherwise. */
-  function renderBurstPool(pool) {
+  /** Money as the panel writes it: 4 decimals below 1, else 2, and the currency. */
+  function money(n, currency) {
+    return (n < 1 ? n.toFixed(4) : n.toFixed(2)) + " " + currency;
+  }
+  /** "burst cost: 0.0123 USD (181 replica-s since 10:00:06); always on: 0.0456 USD", when the watcher reports it; hidden otherwise. */
+  function renderCost(cost) {
+    var box = $("burst-cost");
+    if (!cost || typeof cost.burstCost !== "number" || typeof cost.alwaysOnCost !== "number") {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    setText("burst-cost-spent", money(cost.burstCost, cost.currency));
+    setText("burst-cost-always-on", money(cost.alwaysOnCost, cost.currency));
+    setText("burst-cost-replica-seconds", fmt(cost.burstReplicaSeconds));
+    setText("burst-cost-since", clock(cost.since));
+  }
+  /** "burst pool: 1 of 2 ready", when the watcher scales the burst pool; hidden otherwise. Its ready replicas go on the chart. */
+  function renderBurstPool(reported) {
     var box = $("burst-pool");
-    if (!pool || typeof pool.ready !== "number" || typeof pool.desired !== "number") {
+    var known = !!reported && typeof reported.ready === "number" && typeof reported.desired === "number";
+    pool = known ? reported : null;
+    chart.options.scales.replicas.display = known;
+    chart.data.datasets[3].hidden = !known;
+    if (!known) {
       box.hidden = true;
       return;
     }

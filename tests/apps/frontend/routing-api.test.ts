@@ -70,6 +70,8 @@ describe("GET /api/routing against a watcher that answers", () => {
       recentChanges: canned.recentChanges,
       // the burst pool's size, for "burst pool: 1 of 2 ready" (the reason and time stay with the watcher)
       burstPool: { ready: 1, desired: 2 },
+      // what the burst pool cost since the watcher started, beside an always-on pool
+      cost: canned.cost,
     });
     if (body.watcher !== "ok") throw new Error("not ok");
     expect(body.thresholds).toMatchObject({ highRps: 15, lowRps: 10 });

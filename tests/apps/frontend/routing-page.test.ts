@@ -7,7 +7,7 @@
  * Fast watcher settings (scrapes every 500 ms, 3 s rate window, 1 s dwell) keep a burst and a return
  * within seconds.
  */
-import type { WeightChange } from "@istio-burst/contract";
+import type { BurstCost, WeightChange } from "@istio-burst/contract";
 import type { Page } from "playwright-core";
 import { startLocal, type LocalRun } from "../../../local/src/run";
 import { launchChromium, maybeScreenshot } from "../../helpers/browser";
@@ -159,6 +159,24 @@ it("during a burst shows burst 100 and the watcher's reason, and marks the chang
   expect(markers.map((m) => m.seq)).toEqual(changes.map((c) => c.seq));
   expect(markers.at(-1)!.label).toBe("burst 100%");
   await page.waitForFunction(() => Number(document.getElementById("count-burst")?.textContent?.replace(/\D/g, "")) > 0, undefined, { timeout: 10_000 });
+  // the pool's size and its cost in the panel, as /api/routing has them
+  const routing = (await (await fetch(`${run.urls.frontend}/api/routing`)).json()) as { burstPool: { ready: number; desired: number }; cost: BurstCost };
+  expect(routing.burstPool.ready).toBeGreaterThanOrEqual(1);
+  expect(routing.cost).toMatchObject({ currency: "USD", since: expect.any(String) });
+  expect(routing.cost.burstReplicaSeconds).toBeGreaterThan(0);
+  await page.waitForFunction(() => !document.getElementById("burst-cost").hidden, undefined, { timeout: 5_000 });
+  const costLine = String(await page.textContent("#burst-cost")).replace(/\s+/g, " ").trim();
+  expect(costLine).toMatch(/^burst cost: \d+\.\d{4} USD \([\d,]+ replica-s since .+\); always on: \d+\.\d{4} USD$/);
+  expect(await page.textContent("#burst-pool-text")).toMatch(/^\d of \d ready$/);
+  // and the ready replicas over time on the chart's second axis
+  await page.waitForFunction(
+    () => {
+      const chart = window.Chart.getChart(document.getElementById("rate-chart"));
+      return chart.options.scales.replicas.display && !chart.data.datasets[3].hidden && chart.data.datasets[3].data.some((n: number | null) => (n ?? 0) >= 1);
+    },
+    undefined,
+    { timeout: 10_000 },
+  );
   await maybeScreenshot(page, "routing-burst");
 });
 

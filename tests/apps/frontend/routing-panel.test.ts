@@ -72,20 +72,28 @@ it("shows overflow mode in dry run: the capacity and steps, the fast view, and r
   const reason = await page.$eval("#routing-changes .change-reason", (el: any) => ({ text: el.textContent, images: el.querySelectorAll("img").length }));
   expect(reason).toEqual({ text: "<img src=x onerror=alert(1)> over PRIMARY_CAPACITY_RPS 15", images: 0 });
   expect(await text(page, "routing-changes")).toMatch(/primary 70 \/ burst 30\s*dry run/);
-  // the burst pool's size, from /api/routing's burstPool
+  // the burst pool's size, from /api/routing's burstPool, and its cost
   expect(await text(page, "burst-pool")).toBe("burst pool: 1 of 2 ready");
+  const since = await page.evaluate((iso: string) => new Date(iso).toLocaleTimeString(), status.cost!.since);
+  expect((await text(page, "burst-cost")).replace(/\s+/g, " ")).toBe(`burst cost: 0.0004 USD (22 replica-s since ${since}); always on: 0.0014 USD`);
   await maybeScreenshot(page, "routing-overflow");
   expect(problems).toEqual([]);
   await page.close();
 });
 
-it("hides the burst pool line when the watcher does not scale the pool", async () => {
-  const watcher = await startFakeWatcher({ kind: "json", body: { ...cannedStatus(), burstPool: null } });
+it("hides the burst pool and cost lines when the watcher does not scale the pool", async () => {
+  const watcher = await startFakeWatcher({ kind: "json", body: { ...cannedStatus(), burstPool: null, cost: null } });
   watchers.push(watcher);
   const { page, problems } = await openPage(watcher.url);
   await page.waitForSelector("#routing[data-watcher=ok]");
   expect(await text(page, "routing-mode")).toBe("switch mode");
   expect(await text(page, "burst-pool")).toBe("");
+  expect(await text(page, "burst-cost")).toBe("");
+  // nor the replicas on the chart
+  expect(await page.evaluate(() => {
+    const chart = (globalThis as any).Chart.getChart(document.getElementById("rate-chart"));
+    return [chart.options.scales.replicas.display, chart.data.datasets[3].hidden];
+  })).toEqual([false, true]);
   expect(problems).toEqual([]);
   await page.close();
 });
