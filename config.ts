@@ -15,6 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as yaml from "js-yaml";
 import { isIP } from "node:net";
 import { isDeepStrictEqual } from "node:util";
+import type { EastWestExposure } from "./infra/east-west-address";
 import { PINNED_VERSION_RE, parseChartSource, type ChartSource } from "./k8s/charts";
 import { ISTIO_CHARTS } from "./istio/common";
 import { PROMETHEUS_CHART } from "./istio/prometheus";
@@ -37,6 +38,12 @@ export const CONFIG_NAMESPACE = "istio-burst";
 
 export type ReleaseChannel = "RAPID" | "REGULAR" | "STABLE";
 export const RELEASE_CHANNELS: readonly ReleaseChannel[] = ["RAPID", "REGULAR", "STABLE"];
+
+/** How the east-west gateways' load balancers may be exposed (`eastWestExposure`). */
+export const EAST_WEST_EXPOSURES: readonly EastWestExposure[] = ["internal", "public"];
+
+/** The oldest GKE minor version `gkeMinVersion` accepts (1.31). */
+export const GKE_OLDEST_MINOR = 31;
 
 /** One GKE cluster's size and shape. */
 export interface ClusterConfig {
@@ -74,12 +81,12 @@ export interface GcpConfig {
   project: string;
   /** zone of the GKE clusters, e.g. `us-west1-a` */
   zone: string;
-  /** region derived from the zone, e.g. `us-west1` (Artifact Registry location) */
+  /** region derived from the zone, e.g. `us-west1` (Artifact Registry location, the subnets' region) */
   region: string;
-  /** VPC network of the GKE clusters (and of the firewall rule, on one Istio network) */
-  network: string;
   /** GKE release channel */
   releaseChannel: ReleaseChannel;
+  /** the GKE clusters' minimum control-plane version (`minMasterVersion`), e.g. `1.34`; the nodes follow the release channel */
+  gkeMinVersion: string;
 }
 
 export interface InfraConfig {
@@ -114,10 +121,12 @@ export interface IstioConfig {
   primaryClusterName: string;
   /** Istio cluster name of the burst (remote) cluster */
   burstClusterName: string;
-  /** east-west gateways behind internal, VPC-only load balancers (default: on one network) */
-  eastWestInternal: boolean;
-  /** CIDRs allowed to reach the east-west gateways' load balancers (`service.loadBalancerSourceRanges`); empty = unrestricted */
+  /** the east-west gateways' load balancers: `internal` (VPC-only, GKE's; default on one network) or `public` (default on two) */
+  eastWestExposure: EastWestExposure;
+  /** CIDRs allowed to reach the east-west gateways' load balancers (`service.loadBalancerSourceRanges`); required when public, empty only when internal */
   eastWestSourceRanges: string[];
+  /** the address an operator reserved for an existing primary's east-west load balancer (`eastWestAddress`, with `primaryKubeconfig` only); a GKE primary's is reserved by the stack */
+  eastWestAddress?: string;
   /** prometheus-community `prometheus` chart version */
   prometheusChartVersion: string;
   /** where the prometheus chart comes from (`prometheusChartRepo`) */
@@ -156,8 +165,8 @@ export interface StackConfig {
 /** Documented defaults (README's Configuration section, Pulumi.dev.yaml). */
 export const DEFAULTS = {
   zone: "us-west1-a",
-  network: "default",
   releaseChannel: "REGULAR" as ReleaseChannel,
+  gkeMinVersion: "1.34",
   primaryNodeCount: 4,
   primaryMachineType: "e2-standard-2",
   burstMinNodes: 0,
@@ -186,6 +195,14 @@ export const REMOVED_KEYS: readonly (readonly [key: string, instead: string])[] 
   [
     "burstWorkerReplicas",
     `the watcher owns the burst worker replicas; the pool starts at ${CONFIG_NAMESPACE}:burstMinReplicas (idle size) and the watcher scales it up to ${CONFIG_NAMESPACE}:burstReplicas (switch mode) or as the excess needs, at most ${CONFIG_NAMESPACE}:burstMaxReplicas`,
+  ],
+  [
+    "network",
+    `the GKE clusters now run on the stack's own VPC network (one subnet per cluster, fixed ranges), not on an existing one; remove the key (pulumi config rm ${CONFIG_NAMESPACE}:network): the next pulumi up replaces both GKE clusters, and everything in them, on that network (README: "Move an existing stack onto its own network")`,
+  ],
+  [
+    "eastWestInternal",
+    `replaced by ${CONFIG_NAMESPACE}:eastWestExposure: internal (was true) or public (was false, with ${CONFIG_NAMESPACE}:eastWestSourceRanges); pulumi config rm ${CONFIG_NAMESPACE}:eastWestInternal, then set ${CONFIG_NAMESPACE}:eastWestExposure if the default does not suit`,
   ],
 ];
 
@@ -285,8 +302,9 @@ class Reader {
 }
 
 const ZONE_RE = /^[a-z]+-[a-z]+\d+-[a-z]$/;
+/** a GKE version: `1.<minor>`, optionally `.<patch>` and `-gke.<build>` */
+const GKE_VERSION_RE = /^1\.(\d+)(\.\d+(-gke\.\d+)?)?$/;
 const DNS_LABEL_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const GCP_NAME_RE = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const MACHINE_TYPE_RE = /^[a-z][a-z0-9]*(-[a-z0-9]+)+$/;
 /** an image reference: no whitespace, a repository path, optional tag and/or digest */
 const IMAGE_RE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
@@ -408,9 +426,20 @@ function readGcp(r: Reader, gcpCfg: pulumi.Config): GcpConfig {
     project,
     zone,
     region: zone.replace(/-[a-z]$/, ""),
-    network: r.matching("network", DEFAULTS.network, GCP_NAME_RE, "a VPC network name"),
     releaseChannel: r.oneOf("releaseChannel", DEFAULTS.releaseChannel, RELEASE_CHANNELS),
+    gkeMinVersion: readGkeMinVersion(r),
   };
+}
+
+/** The GKE clusters' minimum version: `1.34` or `1.34.1-gke.1234000`, 1.31 or newer. */
+function readGkeMinVersion(r: Reader): string {
+  const version = r.string("gkeMinVersion", DEFAULTS.gkeMinVersion);
+  const minor = GKE_VERSION_RE.exec(version)?.[1];
+  if (minor === undefined)
+    r.problem(`${r.key("gkeMinVersion")} (${JSON.stringify(version)}) must be a GKE version like 1.34 or 1.34.1-gke.1234000 (not a range, "latest" or "-")`);
+  else if (Number(minor) < GKE_OLDEST_MINOR)
+    r.problem(`${r.key("gkeMinVersion")} (${JSON.stringify(version)}) must be 1.${GKE_OLDEST_MINOR} or newer: older GKE versions are out of support`);
+  return version;
 }
 
 /** The GKE clusters' sizes and shapes (read whatever the shape, so that a bad value never waits for a later run). */
@@ -458,18 +487,35 @@ function readNetworks(r: Reader, clusters: Clusters) {
     r.problem(
       `${r.key("burstNetwork")} (${JSON.stringify(burstNetwork)}) must differ from ${r.key("meshNetwork")} (${JSON.stringify(primaryNetwork)}) with ${r.key(ownKey)}: a cluster from outside the stack's VPC cannot reach the other cluster's pods directly, so the clusters are two Istio networks`,
     );
-  // The east-west gateways: internal (VPC-only) load balancers on one network, public ones on two.
-  const eastWestInternal = r.boolean("eastWestInternal", !multiNetwork);
-  if (ownKey && eastWestInternal)
+  const networksText = `${r.key("meshNetwork")} ${JSON.stringify(primaryNetwork)}, ${r.key("burstNetwork")} ${JSON.stringify(burstNetwork)}`;
+  return { primaryNetwork, burstNetwork, multiNetwork, ...readEastWest(r, clusters, ownKey, multiNetwork ? networksText : undefined) };
+}
+
+/**
+ * How the east-west gateways are exposed: `internal` (VPC-only) load balancers on one network, `public`
+ * ones on two; public ones only to `eastWestSourceRanges`. `eastWestAddress`: an existing primary's reserved one.
+ * @param twoNetworks the two networks, named for a message; undefined on one network
+ */
+function readEastWest(r: Reader, clusters: Clusters, ownKey: string | undefined, twoNetworks: string | undefined) {
+  const exposure = r.oneOf("eastWestExposure", twoNetworks === undefined ? "internal" : "public", EAST_WEST_EXPOSURES);
+  if (ownKey && exposure === "internal")
     r.problem(
-      `${r.key("eastWestInternal")} (true) cannot be used with ${r.key(ownKey)}: the clusters reach each other's east-west gateway from outside one VPC, and the internal load-balancer annotation is GKE's; restrict the public gateways with ${r.key("eastWestSourceRanges")}`,
+      `${r.key("eastWestExposure")} ("internal") cannot be used with ${r.key(ownKey)}: the clusters reach each other's east-west gateway from outside one VPC, and the internal load-balancer annotation is GKE's; use "public" and restrict the gateways with ${r.key("eastWestSourceRanges")}`,
     );
-  const eastWestSourceRanges = r.cidrs("eastWestSourceRanges");
-  if (multiNetwork && !eastWestInternal && eastWestSourceRanges === undefined)
+  const ranges = r.cidrs("eastWestSourceRanges");
+  const needs = "the CIDRs allowed to reach them (each cluster's egress addresses); write 0.0.0.0/0 to open them to everyone";
+  if (exposure === "public" && ranges === undefined)
     r.problem(
-      `${r.key("eastWestSourceRanges")} is required on two networks (${r.key("meshNetwork")} ${JSON.stringify(primaryNetwork)}, ${r.key("burstNetwork")} ${JSON.stringify(burstNetwork)}) with public east-west gateways: the CIDRs allowed to reach them (each cluster's egress addresses); write 0.0.0.0/0 to open them to everyone`,
+      twoNetworks !== undefined
+        ? `${r.key("eastWestSourceRanges")} is required on two networks (${twoNetworks}) with public east-west gateways: ${needs}`
+        : `${r.key("eastWestSourceRanges")} is required with public east-west gateways (${r.key("eastWestExposure")} "public"): ${needs}`,
     );
-  return { primaryNetwork, burstNetwork, multiNetwork, eastWestInternal, eastWestSourceRanges: eastWestSourceRanges ?? [] };
+  const address = r.string("eastWestAddress");
+  if (address !== undefined && isIP(address) === 0)
+    r.problem(`${r.key("eastWestAddress")} (${JSON.stringify(address)}) must be an IPv4 or IPv6 address: the one reserved for the primary's east-west load balancer`);
+  else if (address !== undefined && !clusters.existingPrimary)
+    r.problem(`${r.key("eastWestAddress")} is read only with ${r.key("primaryKubeconfig")}: for a GKE primary the stack reserves the east-west gateway's address itself`);
+  return { eastWestExposure: exposure, eastWestSourceRanges: ranges ?? [], eastWestAddress: address };
 }
 
 /** A chart setting (`istioChartRepo`, `prometheusChartRepo`): a repository, a registry or a folder of `charts` at `version`. */

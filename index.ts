@@ -7,9 +7,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { appsConfig, infraConfig, istioConfig, watcherConfig, type ExistingClusterConfig, type GcpConfig } from "./config";
 import { describeWatcherSettings } from "./packages/contract/src";
+import { EastWestAddress } from "./infra/east-west-address";
 import { ExistingCluster, type StackCluster } from "./infra/existing-cluster";
 import { CrossClusterFirewall } from "./infra/firewall";
 import { GkeCluster } from "./infra/gke-cluster";
+import { NetworkMigrationNotice } from "./infra/migration";
+import { GkeNetwork, type GkeClusterRole } from "./infra/network";
 import { GcpProject } from "./infra/project";
 import { AppImages, ArtifactRegistry } from "./infra/registry";
 import { BurstScalerAccess } from "./watcher/burst-access";
@@ -25,23 +28,43 @@ import { WatcherAccess } from "./istio/watcher-access";
 import { WATCHER_SERVICE_URL, WatcherDeployment } from "./watcher/deployment";
 
 // --- Clusters: each one on GKE, or an existing one from its kubeconfig; the firewall --------------------
-// The GKE clusters are created in parallel. The pod-range firewall rule exists only for a GKE pair on
-// one Istio network; on two networks the east-west gateways carry the traffic between clusters. With
-// both clusters given by kubeconfig, the stack creates no Google Cloud resource at all.
+// The GKE clusters are created in parallel, each in its own subnet of the stack's own network. The
+// pod-range firewall rule exists only for a GKE pair on one Istio network; on two networks the
+// east-west gateways carry the traffic between clusters. With both clusters given by kubeconfig, the
+// stack creates no Google Cloud resource at all.
 const gcp = infraConfig.gcp;
 const gcpProject = gcp ? new GcpProject("project", { project: gcp.project, region: gcp.region, zone: gcp.zone }) : undefined;
+const existing = { primary: infraConfig.existingPrimary, burst: infraConfig.existingBurst };
+const gkeRoles = (["primary", "burst"] as const).filter((role) => existing[role] === undefined);
+const gkeClusterName = (role: GkeClusterRole, project: GcpProject) => pulumi.interpolate`${role}-${project.suffix}`;
+const stackNetwork =
+  gcp && gcpProject
+    ? new GkeNetwork("mesh-network", {
+        networkName: pulumi.interpolate`istio-burst-${gcpProject.suffix}`,
+        project: gcp.project,
+        region: gcp.region,
+        clusters: gkeRoles,
+        gcpProvider: gcpProject.provider,
+        dependsOn: gcpProject.apis,
+      })
+    : undefined;
+// An earlier version of the stack put the GKE clusters on an existing network: say so when this update moves them.
+if (stackNetwork && gcpProject)
+  new NetworkMigrationNotice("network-migration", { gkeClusterNames: gkeRoles.map((role) => gkeClusterName(role, gcpProject)), networkName: stackNetwork.networkName });
 
-function gkeCluster(name: "primary" | "burst", gcpConfig: GcpConfig, project: GcpProject): GkeCluster {
+function gkeCluster(name: GkeClusterRole, gcpConfig: GcpConfig, project: GcpProject, network: GkeNetwork): GkeCluster {
   const c = infraConfig[name];
   // The burst cluster: the main pool holds only the burst workers (labelled and tainted, autoscaled
   // from 0); its system pool of one small node runs everything else.
   const workerPool = name === "burst" ? BURST_WORKER_NODES : undefined;
   return new GkeCluster(name, {
-    clusterName: pulumi.interpolate`${name}-${project.suffix}`,
+    clusterName: gkeClusterName(name, project),
     project: gcpConfig.project,
     zone: gcpConfig.zone,
-    network: gcpConfig.network,
+    network: network.networkName,
+    subnet: network.subnets[name]!,
     releaseChannel: gcpConfig.releaseChannel,
+    minMasterVersion: gcpConfig.gkeMinVersion,
     machineType: c.machineType,
     diskSizeGb: c.diskSizeGb,
     nodeCount: c.nodeCount,
@@ -56,21 +79,21 @@ function gkeCluster(name: "primary" | "burst", gcpConfig: GcpConfig, project: Gc
     dependsOn: [...project.apis, ...project.nodeRoles],
   });
 }
-function stackCluster(name: "primary" | "burst", existing: ExistingClusterConfig | undefined): StackCluster {
-  if (existing)
-    return new ExistingCluster(name, { kubeconfig: existing.kubeconfig, clusterName: existing.cluster, server: existing.server, caCertificate: existing.caData });
+function stackCluster(name: GkeClusterRole, given: ExistingClusterConfig | undefined): StackCluster {
+  if (given)
+    return new ExistingCluster(name, { kubeconfig: given.kubeconfig, clusterName: given.cluster, server: given.server, caCertificate: given.caData });
   // config.ts reads Google Cloud's keys whenever a cluster is not given by kubeconfig
-  return gkeCluster(name, gcp!, gcpProject!);
+  return gkeCluster(name, gcp!, gcpProject!, stackNetwork!);
 }
-const primaryCluster = stackCluster("primary", infraConfig.existingPrimary);
-const burstCluster = stackCluster("burst", infraConfig.existingBurst);
+const primaryCluster = stackCluster("primary", existing.primary);
+const burstCluster = stackCluster("burst", existing.burst);
 
 const firewall =
   gcp && primaryCluster instanceof GkeCluster && burstCluster instanceof GkeCluster && !istioConfig.multiNetwork
     ? new CrossClusterFirewall("mesh-pods", {
         ruleName: pulumi.interpolate`istio-burst-pods-${gcpProject!.suffix}`,
         project: gcp.project,
-        network: gcp.network,
+        network: stackNetwork!.networkName,
         sourceRanges: [primaryCluster.podRange, burstCluster.podRange],
         targetTags: [primaryCluster.nodeTags[0], burstCluster.nodeTags[0]],
         gcpProvider: gcpProject!.provider,
@@ -100,10 +123,26 @@ const images = new AppImages("images", {
   gcpProvider: gcpProject?.provider,
   dependsOn: registry ? [registry] : [],
 });
+// A pod pulls the stack's images only once the nodes may: every Deployment waits for the reader grant.
+const pullGrants: pulumi.Resource[] = registry?.readerGrants ?? [];
 
 // --- Istio: primary control plane, remote profile on burst, remote secret, Prometheus --------------
 // On two networks: the cross-network Gateway in the primary and an east-west gateway in burst too.
-const eastWestExposure = { internal: istioConfig.eastWestInternal, sourceRanges: istioConfig.eastWestSourceRanges };
+const eastWestExposure = { internal: istioConfig.eastWestExposure === "internal", sourceRanges: istioConfig.eastWestSourceRanges };
+// The GKE primary's east-west gateway takes an address reserved for it: the burst cluster's
+// remotePilotAddress then outlives a re-created Service. An existing primary's is the operator's (eastWestAddress).
+const reservedEastWest =
+  gcp && gcpProject && stackNetwork && primaryCluster instanceof GkeCluster
+    ? new EastWestAddress("eastwest-address", {
+        addressName: pulumi.interpolate`istio-burst-eastwest-${gcpProject.suffix}`,
+        project: gcp.project,
+        region: gcp.region,
+        exposure: istioConfig.eastWestExposure,
+        subnetwork: stackNetwork.subnets.primary!.name,
+        gcpProvider: gcpProject.provider,
+        dependsOn: gcpProject.apis,
+      })
+    : undefined;
 const istioPrimary = new IstioPrimary("istio-primary", {
   provider: primaryCluster.provider,
   version: istioConfig.version,
@@ -113,6 +152,7 @@ const istioPrimary = new IstioPrimary("istio-primary", {
   clusterName: istioConfig.primaryClusterName,
   eastWestInternal: eastWestExposure.internal,
   eastWestSourceRanges: eastWestExposure.sourceRanges,
+  eastWestAddress: reservedEastWest?.address ?? istioConfig.eastWestAddress,
   exposeServices: istioConfig.multiNetwork,
 });
 const istioRemote = new IstioRemote("istio-remote", {
@@ -123,8 +163,8 @@ const istioRemote = new IstioRemote("istio-remote", {
   clusterName: istioConfig.burstClusterName,
   controlPlaneClusterName: istioConfig.primaryClusterName,
   remotePilotAddress: istioPrimary.eastWestGatewayAddress,
-  // a GKE load balancer's address is an IP; another cloud's may be a hostname
-  remotePilotIsIp: infraConfig.existingPrimary === undefined,
+  // an IP by construction: reserved by the stack (GKE) or by the operator (eastWestAddress); another cloud's load balancer may have a hostname
+  remotePilotIsIp: reservedEastWest !== undefined || istioConfig.eastWestAddress !== undefined,
 });
 // istiod in the primary reads the burst API server (GKE's public endpoint) with this token kubeconfig.
 const remoteSecret = new RemoteSecret("remote-secret", {
@@ -178,10 +218,16 @@ const app = new HashrApp("hashr", {
   watcherUrl: WATCHER_SERVICE_URL,
   dependsOn: {
     // The injector and the Istio CRDs must exist before pods and Istio objects.
-    primary: [istioPrimary.istiod, istioPrimary.ingressGateway],
+    primary: [istioPrimary.istiod, istioPrimary.ingressGateway, ...pullGrants],
     // Burst pods are injected by the primary's istiod, which sees the burst cluster through the remote secret;
     // on two networks they reach Redis through the gateways.
-    burst: [istioRemote.istiod, remoteSecret, ...(burstEastWest ? [burstEastWest] : []), ...(istioPrimary.crossNetworkGateway ? [istioPrimary.crossNetworkGateway] : [])],
+    burst: [
+      istioRemote.istiod,
+      remoteSecret,
+      ...(burstEastWest ? [burstEastWest] : []),
+      ...(istioPrimary.crossNetworkGateway ? [istioPrimary.crossNetworkGateway] : []),
+      ...pullGrants,
+    ],
   },
 });
 // Routing and watcher were children of HashrApp before: the aliases keep their objects (and the live weights).
@@ -223,7 +269,7 @@ const watcher = new WatcherDeployment(
       deployment: burstScaler.deploymentName,
     },
     // the watcher reads the VirtualService at start
-    dependsOn: [routing.workerVirtualService],
+    dependsOn: [routing.workerVirtualService, ...pullGrants],
   },
   { aliases: [{ parent: app }] },
 );
@@ -240,6 +286,8 @@ new WatcherAccess("hashr-watcher-access", {
 /** The Google Cloud project and zone (absent when both clusters are given by kubeconfig). */
 export const project = gcp?.project;
 export const zone = gcp?.zone;
+/** The GKE clusters' network, the stack's own (absent when both clusters are given by kubeconfig). */
+export const gkeNetwork = stackNetwork?.networkName;
 export const primaryClusterName = primaryCluster.clusterName;
 export const burstClusterName = burstCluster.clusterName;
 export const primaryKubeconfig = primaryCluster.kubeconfig;

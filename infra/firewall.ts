@@ -9,9 +9,9 @@ export interface CrossClusterFirewallArgs {
   ruleName: pulumi.Input<string>;
   /** Google Cloud project id */
   project: pulumi.Input<string>;
-  /** VPC network of both clusters */
+  /** VPC network of both clusters (the stack's own network) */
   network: pulumi.Input<string>;
-  /** pod ranges of every cluster (sources); never 0.0.0.0/0 */
+  /** pod ranges of every cluster (sources; the subnets' fixed pods ranges, known at preview); never 0.0.0.0/0 */
   sourceRanges: pulumi.Input<string>[];
   /** node network tags of every cluster (targets) */
   targetTags: pulumi.Input<string>[];
@@ -59,7 +59,8 @@ export class CrossClusterFirewall extends pulumi.ComponentResource {
         sourceRanges: this.sourceRanges,
         targetTags: this.targetTags,
       },
-      { parent: this, provider: args.gcpProvider },
+      // A fixed name: a replacement (another network) must delete the old rule first.
+      { parent: this, provider: args.gcpProvider, deleteBeforeReplace: true },
     );
     this.ruleName = this.firewall.name;
 

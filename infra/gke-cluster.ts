@@ -1,6 +1,7 @@
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { GkeSubnet } from "./network";
 
 export interface GkeClusterArgs {
   /** cluster name in GCP; unique per project (carries the stack's random suffix) */
@@ -9,10 +10,14 @@ export interface GkeClusterArgs {
   project: pulumi.Input<string>;
   /** zone (zonal cluster), e.g. `us-west1-a` */
   zone: pulumi.Input<string>;
-  /** VPC network name */
+  /** VPC network (its name): the stack's own network */
   network: pulumi.Input<string>;
+  /** this cluster's subnet in that network, with its pods and Services as named secondary ranges (GkeNetwork's) */
+  subnet: GkeSubnet;
   /** GKE release channel: RAPID, REGULAR or STABLE */
   releaseChannel: pulumi.Input<string>;
+  /** the control plane's minimum version (`minMasterVersion`, e.g. `1.34`); the nodes follow the release channel */
+  minMasterVersion: pulumi.Input<string>;
   /** node machine type, e.g. `e2-standard-2` */
   machineType: pulumi.Input<string>;
   /** node boot disk size in GB */
@@ -34,7 +39,7 @@ export interface GkeClusterArgs {
   systemPool?: { machineType: pulumi.Input<string>; nodeCount: number };
   /** network tags of the nodes (firewall targets) */
   nodeTags: pulumi.Input<string>[];
-  /** email of the nodes' service account */
+  /** email of the nodes' service account: every pool's, the initial (removed) default pool's too */
   nodeServiceAccount: pulumi.Input<string>;
   /** the GCP provider (default providers are disabled) */
   gcpProvider: gcp.Provider;
@@ -74,10 +79,13 @@ export function gkeKubeconfig(args: { name: pulumi.Input<string>; endpoint: pulu
 }
 
 /**
- * A zonal, VPC-native GKE cluster with workload identity and separately managed node pools (the
- * default pool is removed): the main pool (fixed or autoscaled, optionally labelled and tainted) and,
- * when asked, a small always-on system pool. Its kubeconfig and a Kubernetes provider bound to it.
- * `deletionProtection` is off so `pulumi destroy` removes it.
+ * A zonal, VPC-native GKE cluster in its own subnet (pods and Services in the subnet's named secondary
+ * ranges) with workload identity and separately managed node pools (the default pool is removed): the
+ * main pool (fixed or autoscaled, optionally labelled and tainted) and, when asked, a small always-on
+ * system pool. Every node, the default pool's too while it exists, runs as the given service account,
+ * never the Compute Engine default one (which an organisation may have disabled or deleted). Its
+ * kubeconfig and a Kubernetes provider bound to it. `deletionProtection` is off so `pulumi destroy`
+ * removes it; it is replaced delete-first, as its name is fixed.
  */
 export class GkeCluster extends pulumi.ComponentResource {
   public readonly cluster: gcp.container.Cluster;
@@ -91,7 +99,7 @@ export class GkeCluster extends pulumi.ComponentResource {
   public readonly endpoint: pulumi.Output<string>;
   /** base64 PEM of the cluster CA */
   public readonly caCertificate: pulumi.Output<string>;
-  /** the pod range (CIDR) GKE allocated */
+  /** the pod range (CIDR): the subnet's pods range, known at preview */
   public readonly podRange: pulumi.Output<string>;
   /** network tags on the nodes */
   public readonly nodeTags: pulumi.Output<string[]>;
@@ -103,6 +111,12 @@ export class GkeCluster extends pulumi.ComponentResource {
   constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:infra:GkeCluster", name, {}, opts);
     const gcpOpts = { parent: this, provider: args.gcpProvider };
+    // Who every node of the cluster is, and how it is hardened, whatever its pool.
+    const identity = {
+      serviceAccount: args.nodeServiceAccount,
+      oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+      shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+    };
 
     this.cluster = new gcp.container.Cluster(
       `${name}-cluster`,
@@ -111,31 +125,33 @@ export class GkeCluster extends pulumi.ComponentResource {
         project: args.project,
         location: args.zone,
         network: args.network,
+        subnetwork: args.subnet.name,
         networkingMode: "VPC_NATIVE",
-        // GKE picks the pod and service ranges; the firewall reads the pod range back.
-        ipAllocationPolicy: {},
+        ipAllocationPolicy: { clusterSecondaryRangeName: args.subnet.podRangeName, servicesSecondaryRangeName: args.subnet.serviceRangeName },
+        minMasterVersion: args.minMasterVersion,
+        // The default pool exists only while the cluster is created, then is removed; its nodes still
+        // run as the stack's node service account (terraform-provider-google#4435).
         removeDefaultNodePool: true,
         initialNodeCount: 1,
+        nodeConfig: identity,
         releaseChannel: { channel: args.releaseChannel },
         workloadIdentityConfig: { workloadPool: pulumi.interpolate`${args.project}.svc.id.goog` },
         deletionProtection: false,
       },
-      { ...gcpOpts, dependsOn: args.dependsOn, ignoreChanges: ["initialNodeCount", "nodeConfig"] },
+      // A fixed name: a replacement (another network, zone or subnet) must delete the old cluster first.
+      { ...gcpOpts, dependsOn: args.dependsOn, ignoreChanges: ["initialNodeCount", "nodeConfig"], deleteBeforeReplace: true },
     );
 
     const autoscaled = args.autoscaling !== undefined;
-    // What every node of the cluster shares, whatever its pool.
     const nodeConfig = (machineType: pulumi.Input<string>, spot: boolean): gcp.types.input.container.NodePoolNodeConfig => ({
+      ...identity,
       machineType,
       diskSizeGb: args.diskSizeGb,
       diskType: "pd-balanced",
       imageType: "COS_CONTAINERD",
       spot,
-      serviceAccount: args.nodeServiceAccount,
-      oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
       tags: args.nodeTags,
       workloadMetadataConfig: { mode: "GKE_METADATA" },
-      shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
     });
     const poolBase = { project: args.project, location: args.zone, cluster: this.cluster.name, management: { autoRepair: true, autoUpgrade: true } };
 
@@ -169,11 +185,7 @@ export class GkeCluster extends pulumi.ComponentResource {
     this.clusterName = this.cluster.name;
     this.endpoint = this.cluster.endpoint;
     this.caCertificate = this.cluster.masterAuth.clusterCaCertificate.apply((ca) => ca ?? "");
-    this.podRange = this.cluster.ipAllocationPolicy.apply((p) => {
-      const cidr = p?.clusterIpv4CidrBlock;
-      if (!cidr && !pulumi.runtime.isDryRun()) throw new pulumi.ResourceError(`${name}: GKE reported no pod range (ipAllocationPolicy.clusterIpv4CidrBlock)`, this);
-      return cidr ?? "";
-    });
+    this.podRange = pulumi.output(args.subnet.ranges.pods);
     this.nodeTags = pulumi.output(args.nodeTags);
     this.kubeconfig = pulumi.secret(
       gkeKubeconfig({

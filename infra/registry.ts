@@ -28,6 +28,8 @@ export class ArtifactRegistry extends pulumi.ComponentResource {
   public readonly host: pulumi.Output<string>;
   /** `<location>-docker.pkg.dev/<project>/<repositoryId>`, the prefix of every image */
   public readonly url: pulumi.Output<string>;
+  /** the readers' grants (`roles/artifactregistry.reader` on the repository): what a pod pulling from it waits for */
+  public readonly readerGrants: gcp.artifactregistry.RepositoryIamMember[];
 
   constructor(name: string, args: ArtifactRegistryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:infra:ArtifactRegistry", name, {}, opts);
@@ -44,7 +46,7 @@ export class ArtifactRegistry extends pulumi.ComponentResource {
       },
       { ...gcpOpts, dependsOn: args.dependsOn },
     );
-    args.readers.forEach(
+    this.readerGrants = args.readers.map(
       (email, i) =>
         new gcp.artifactregistry.RepositoryIamMember(
           `${name}-reader-${i}`,

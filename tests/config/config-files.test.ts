@@ -70,7 +70,7 @@ describe("config files", () => {
 
   it("reads a sensible set of keys", () => {
     expect(keys.has("gcp:project")).toBe(true);
-    for (const k of ["zone", "primaryNodeCount", "burstMinNodes", "burstMaxNodes", "istioVersion", "highRps", "lowRps", "mode", "naturalWeights", "burstWeights", "frontendImage", "workerImage", "watcherImage", "appNamespace", "dryRun", "query"])
+    for (const k of ["zone", "gkeMinVersion", "eastWestExposure", "eastWestAddress", "primaryNodeCount", "burstMinNodes", "burstMaxNodes", "istioVersion", "highRps", "lowRps", "mode", "naturalWeights", "burstWeights", "frontendImage", "workerImage", "watcherImage", "appNamespace", "dryRun", "query"])
       expect(projectKeys).toContain(k);
     for (const spec of WATCHER_SETTINGS) expect(projectKeys).toContain(spec.key);
   });
@@ -111,9 +111,20 @@ describe("config files", () => {
     const defaults = configModule.DEFAULTS as Record<string, unknown>;
     const checked = projectKeys.filter((k) => k in defaults);
     // and the keys whose default depends on the shape (checked against loadConfig below)
-    const shapeDependent = ["eastWestInternal", "burstNetwork"];
+    const shapeDependent = ["eastWestExposure", "burstNetwork"];
     expect(checked.length + shapeDependent.length).toBeGreaterThan(20);
     for (const k of checked) expect({ key: k, default: rows.get(k)![0] }).toEqual({ key: k, default: "`" + String(defaults[k]) + "`" });
+  });
+
+  it("reads none of the removed keys, and neither README.md nor Pulumi.dev.yaml offers one", () => {
+    const removed = configModule.REMOVED_KEYS.map(([key]) => key);
+    expect(removed).toEqual(expect.arrayContaining(["burstWorkerReplicas", "network", "eastWestInternal"]));
+    const rows = codeRows(section(read("README.md"), "Configuration"));
+    const sample = read("Pulumi.dev.yaml");
+    for (const key of removed) {
+      expect({ key, read: projectKeys.includes(key), row: rows.has(key) }).toEqual({ key, read: false, row: false });
+      expect({ key, sampled: new RegExp(`^\\s*#?\\s*istio-burst:${key}:`, "m").test(sample) }).toEqual({ key, sampled: false });
+    }
   });
 
   it("README.md's shape-dependent defaults are what config.ts does on one network, on two, and with primaryKubeconfig", () => {
@@ -131,8 +142,8 @@ describe("config files", () => {
     const one = istio({});
     const two = istio({ burstNetwork: "other", ...ranges });
     const own = istio({ primaryKubeconfig: OWN_PRIMARY_KUBECONFIG, ...ranges, ...images });
-    expect(rows.get("eastWestInternal")![0]).toBe(`\`${one.eastWestInternal}\` on one network, \`${two.eastWestInternal}\` on two`);
-    expect(own.eastWestInternal).toBe(false);
+    expect(rows.get("eastWestExposure")![0]).toBe(`\`${one.eastWestExposure}\` on one network, \`${two.eastWestExposure}\` on two`);
+    expect(own.eastWestExposure).toBe("public");
     expect(one.burstNetwork).toBe(one.primaryNetwork);
     expect(rows.get("burstNetwork")![0]).toBe(`\`meshNetwork\`; \`${own.burstNetwork}\` with \`primaryKubeconfig\` or \`burstKubeconfig\``);
   });

@@ -30,7 +30,7 @@ describe("stack configuration", () => {
     const { stackConfig, infraConfig, istioConfig, appsConfig, watcherConfig } = load({});
     expect(stackConfig.infra).toBe(infraConfig);
     expect(infraConfig).toMatchObject({
-      gcp: { project: "burst-demo-123", zone: "us-west1-a", region: "us-west1", network: "default", releaseChannel: "REGULAR" },
+      gcp: { project: "burst-demo-123", zone: "us-west1-a", region: "us-west1", releaseChannel: "REGULAR", gkeMinVersion: "1.34" },
       primary: { nodeCount: 4, machineType: "e2-standard-2", diskSizeGb: 50 },
       // an idle burst cluster: no worker node, one small system node
       burst: { nodeCount: 0, autoscaling: { minNodes: 0, maxNodes: 5 }, machineType: "e2-standard-2", spot: false, system: { machineType: "e2-medium", nodeCount: 1 } },
@@ -39,6 +39,9 @@ describe("stack configuration", () => {
     expect(infraConfig.primary.autoscaling).toBeUndefined();
     expect(infraConfig.primary.system).toBeUndefined();
     expect(infraConfig.existingPrimary).toBeUndefined();
+    // no network key any more: the stack makes its own
+    expect(Object.keys(infraConfig.gcp!).sort()).toEqual(["gkeMinVersion", "project", "region", "releaseChannel", "zone"]);
+    expect(istioConfig.eastWestAddress).toBeUndefined();
     expect(istioConfig).toMatchObject({
       version: "1.30.3",
       charts: { kind: "repository", url: "https://istio-release.storage.googleapis.com/charts" },
@@ -48,7 +51,7 @@ describe("stack configuration", () => {
       multiNetwork: false,
       primaryClusterName: "primary",
       burstClusterName: "burst",
-      eastWestInternal: true,
+      eastWestExposure: "internal",
       eastWestSourceRanges: [],
       prometheusChartVersion: "27.37.0",
       prometheusCharts: { kind: "repository", url: "https://prometheus-community.github.io/helm-charts" },
@@ -70,8 +73,8 @@ describe("stack configuration", () => {
     const { stackConfig } = load({
       project: "other-proj-1",
       zone: "europe-west4-b",
-      network: "burst-net",
       releaseChannel: "STABLE",
+      gkeMinVersion: "1.35.1-gke.1396000",
       diskSizeGb: "100",
       primaryNodeCount: "3",
       primaryMachineType: "n2-standard-4",
@@ -84,7 +87,8 @@ describe("stack configuration", () => {
       istioVersion: "1.27.3",
       meshId: "m2",
       meshNetwork: "net2",
-      eastWestInternal: "false",
+      eastWestExposure: "public",
+      eastWestSourceRanges: "203.0.113.0/24",
       prometheusChartVersion: "27.1.0",
       scrapeInterval: "15s",
       appNamespace: "hashr",
@@ -108,12 +112,12 @@ describe("stack configuration", () => {
       dryRun: "on",
     });
     expect(stackConfig.infra).toMatchObject({
-      gcp: { project: "other-proj-1", zone: "europe-west4-b", region: "europe-west4", network: "burst-net", releaseChannel: "STABLE" },
+      gcp: { project: "other-proj-1", zone: "europe-west4-b", region: "europe-west4", releaseChannel: "STABLE", gkeMinVersion: "1.35.1-gke.1396000" },
       primary: { nodeCount: 3, machineType: "n2-standard-4", diskSizeGb: 100 },
       burst: { nodeCount: 0, autoscaling: { minNodes: 0, maxNodes: 10 }, machineType: "e2-highcpu-8", spot: true, system: { machineType: "e2-small", nodeCount: 1 } },
       imagePlatform: "linux/arm64",
     });
-    expect(stackConfig.istio).toMatchObject({ version: "1.27.3", meshId: "m2", primaryNetwork: "net2", burstNetwork: "net2", eastWestInternal: false, prometheusChartVersion: "27.1.0", prometheusScrapeInterval: "15s", prometheusScrapeTimeout: "10s" });
+    expect(stackConfig.istio).toMatchObject({ version: "1.27.3", meshId: "m2", primaryNetwork: "net2", burstNetwork: "net2", eastWestExposure: "public", eastWestSourceRanges: ["203.0.113.0/24"], prometheusChartVersion: "27.1.0", prometheusScrapeInterval: "15s", prometheusScrapeTimeout: "10s" });
     expect(stackConfig.apps).toMatchObject({
       namespace: "hashr",
       frontendReplicas: 0,
@@ -134,11 +138,12 @@ describe("stack configuration", () => {
   });
 
   it("takes booleans as true/false, yes/no, on/off or 1/0", () => {
-    expect(load({ burstSpot: "yes", eastWestInternal: "0", dryRun: "TRUE" })).toMatchObject({
+    expect(load({ burstSpot: "yes", burstWorkerPool: "0", dryRun: "TRUE" })).toMatchObject({
       infraConfig: { burst: { spot: true } },
-      istioConfig: { eastWestInternal: false },
+      appsConfig: { burstWorkerPool: false },
       watcherConfig: { dryRun: true },
     });
+    expect(load({ burstSpot: "off", burstWorkerPool: "on" })).toMatchObject({ infraConfig: { burst: { spot: false } }, appsConfig: { burstWorkerPool: true } });
   });
 
   it("normalises the scrape interval to a Prometheus duration", () => {
@@ -192,6 +197,17 @@ describe("stack configuration", () => {
     ["cap below natural burst weight", { naturalWeights: "[80,20]", maxBurstWeight: "10" }, /istio-burst:maxBurstWeight \(10\) must be an integer from 20 \(the burst weight of istio-burst:naturalWeights\) to 100/],
     ["system namespace istio-ingress", { appNamespace: "istio-ingress" }, /istio-burst:appNamespace \("istio-ingress"\) must not be a system namespace/],
     ["system namespace kube-*", { appNamespace: "kube-public" }, /istio-burst:appNamespace \("kube-public"\) must not be a system namespace/],
+    ["a GKE version older than 1.31", { gkeMinVersion: "1.30" }, /istio-burst:gkeMinVersion \("1.30"\) must be 1.31 or newer: older GKE versions are out of support/],
+    ["an old GKE patch version", { gkeMinVersion: "1.29.15-gke.1000" }, /istio-burst:gkeMinVersion \("1.29.15-gke.1000"\) must be 1.31 or newer/],
+    ["GKE version 'latest'", { gkeMinVersion: "latest" }, /istio-burst:gkeMinVersion \("latest"\) must be a GKE version like 1.34 or 1.34.1-gke.1234000/],
+    ["a GKE version with a v", { gkeMinVersion: "v1.34" }, /istio-burst:gkeMinVersion \("v1.34"\) must be a GKE version like/],
+    ["a GKE version of another major", { gkeMinVersion: "2.0" }, /istio-burst:gkeMinVersion \("2.0"\) must be a GKE version like/],
+    ["a GKE version with a bad build", { gkeMinVersion: "1.34.1-gke" }, /istio-burst:gkeMinVersion \("1.34.1-gke"\) must be a GKE version like/],
+    ["the removed network key", { network: "default" }, /istio-burst:network is no longer read: the GKE clusters now run on the stack's own VPC network .*pulumi config rm istio-burst:network.*replaces both GKE clusters/],
+    ["the removed eastWestInternal key", { eastWestInternal: "true" }, /istio-burst:eastWestInternal is no longer read: replaced by istio-burst:eastWestExposure: internal \(was true\) or public \(was false/],
+    ["an exposure that is neither", { eastWestExposure: "private" }, /istio-burst:eastWestExposure \("private"\) must be one of internal, public/],
+    ["public gateways on one network without source ranges", { eastWestExposure: "public" }, /istio-burst:eastWestSourceRanges is required with public east-west gateways \(istio-burst:eastWestExposure "public"\).*0\.0\.0\.0\/0 to open them/],
+    ["an east-west address with a GKE primary", { eastWestAddress: "10.10.0.9" }, /istio-burst:eastWestAddress is read only with istio-burst:primaryKubeconfig: for a GKE primary the stack reserves/],
   ];
   it.each(invalid)("rejects %s with a message naming the key", (_what, config, message) => {
     expect(loadError(config)).toMatch(message);
@@ -242,9 +258,14 @@ describe("networks and an existing primary", () => {
   it("without primaryKubeconfig: a GKE pair on one network, internal east-west gateways, no source ranges needed", () => {
     const { infraConfig, istioConfig } = load({});
     expect(infraConfig.existingPrimary).toBeUndefined();
-    expect(istioConfig).toMatchObject({ primaryNetwork: "network1", burstNetwork: "network1", multiNetwork: false, eastWestInternal: true, eastWestSourceRanges: [] });
-    // a public east-west gateway on one network stays as it was: no ranges required
-    expect(load({ eastWestInternal: "false" }).istioConfig).toMatchObject({ eastWestInternal: false, eastWestSourceRanges: [] });
+    expect(istioConfig).toMatchObject({ primaryNetwork: "network1", burstNetwork: "network1", multiNetwork: false, eastWestExposure: "internal", eastWestSourceRanges: [] });
+    // public on one network (the fallback where the control plane cannot reach an internal address): only to the ranges written
+    expect(load({ eastWestExposure: "public", eastWestSourceRanges: "198.51.100.0/24,203.0.113.0/24" }).istioConfig).toMatchObject({
+      eastWestExposure: "public",
+      eastWestSourceRanges: ["198.51.100.0/24", "203.0.113.0/24"],
+    });
+    // internal gateways may be restricted further, but need not be
+    expect(load({ eastWestExposure: "internal", eastWestSourceRanges: "10.20.0.0/14" }).istioConfig).toMatchObject({ eastWestExposure: "internal", eastWestSourceRanges: ["10.20.0.0/14"] });
   });
 
   it("a GKE pair as two networks: burstNetwork differs, the gateways are public and restricted to the configured ranges", () => {
@@ -254,11 +275,11 @@ describe("networks and an existing primary", () => {
       primaryNetwork: "network1",
       burstNetwork: "network2",
       multiNetwork: true,
-      eastWestInternal: false,
+      eastWestExposure: "public",
       eastWestSourceRanges: ["198.51.100.0/24", "2001:db8::/32"],
     });
     // both clusters share the VPC, so internal gateways are allowed, and then need no ranges
-    expect(load({ burstNetwork: "network2", eastWestInternal: "true" }).istioConfig).toMatchObject({ multiNetwork: true, eastWestInternal: true, eastWestSourceRanges: [] });
+    expect(load({ burstNetwork: "network2", eastWestExposure: "internal" }).istioConfig).toMatchObject({ multiNetwork: true, eastWestExposure: "internal", eastWestSourceRanges: [] });
   });
 
   it("with primaryKubeconfig: the existing primary (a secret), two networks by default", async () => {
@@ -267,8 +288,13 @@ describe("networks and an existing primary", () => {
     expect({ context: primary.context, cluster: primary.cluster }).toEqual({ context: "onprem-1-admin", cluster: "onprem-1" });
     expect(await isSecret(primary.kubeconfig)).toBe(true);
     expect(await valueOf(primary.kubeconfig)).toBe(OWN_PRIMARY_KUBECONFIG);
-    expect(istioConfig).toMatchObject({ primaryNetwork: "network1", burstNetwork: "network2", multiNetwork: true, eastWestInternal: false, eastWestSourceRanges: ["198.51.100.0/24"] });
+    expect(istioConfig).toMatchObject({ primaryNetwork: "network1", burstNetwork: "network2", multiNetwork: true, eastWestExposure: "public", eastWestSourceRanges: ["198.51.100.0/24"] });
+    expect(istioConfig.eastWestAddress).toBeUndefined();
     expect(appsConfig.images).toEqual(PULLABLE_IMAGES);
+  });
+
+  it.each(["198.51.100.77", "2001:db8::77"])("with primaryKubeconfig: eastWestAddress %s, the address reserved for its east-west load balancer", (ip) => {
+    expect(load({ ...own, eastWestAddress: ip }).istioConfig.eastWestAddress).toBe(ip);
   });
 
   it("accepts a JSON kubeconfig, exec credentials, and an explicit world-open range", () => {
@@ -311,7 +337,9 @@ describe("networks and an existing primary", () => {
     ["one network with an existing primary", { ...own, burstNetwork: "network1" }, /istio-burst:burstNetwork \("network1"\) must differ from istio-burst:meshNetwork \("network1"\) with istio-burst:primaryKubeconfig/],
     ["meshNetwork equal to the default burst network", { ...own, meshNetwork: "network2" }, /istio-burst:burstNetwork \("network2"\) must differ from istio-burst:meshNetwork \("network2"\)/],
     ["a network that is not a DNS label", { burstNetwork: "Network_2" }, /istio-burst:burstNetwork \("Network_2"\) must be a DNS label/],
-    ["internal gateways with an existing primary", { ...own, eastWestInternal: "true" }, /istio-burst:eastWestInternal \(true\) cannot be used with istio-burst:primaryKubeconfig/],
+    ["internal gateways with an existing primary", { ...own, eastWestExposure: "internal" }, /istio-burst:eastWestExposure \("internal"\) cannot be used with istio-burst:primaryKubeconfig: .*use "public"/],
+    ["an east-west address that is not an IP", { ...own, eastWestAddress: "ew.example.com" }, /istio-burst:eastWestAddress \("ew.example.com"\) must be an IPv4 or IPv6 address/],
+    ["an east-west address with a prefix", { ...own, eastWestAddress: "198.51.100.77/32" }, /istio-burst:eastWestAddress \("198.51.100.77\/32"\) must be an IPv4 or IPv6 address/],
     ["two public networks without source ranges (GKE pair)", { burstNetwork: "network2" }, /istio-burst:eastWestSourceRanges is required on two networks \(istio-burst:meshNetwork "network1", istio-burst:burstNetwork "network2"\) with public east-west gateways.*0\.0\.0\.0\/0 to open them/],
     ["two public networks without source ranges (existing primary)", { ...own, eastWestSourceRanges: "" }, /istio-burst:eastWestSourceRanges is required on two networks/],
     ["a source range that is not a CIDR", { burstNetwork: "network2", eastWestSourceRanges: "198.51.100.7" }, /istio-burst:eastWestSourceRanges \("198.51.100.7"\) must be CIDR ranges like 203.0.113.0\/24/],
@@ -365,7 +393,7 @@ describe("an existing burst cluster and no Google Cloud", () => {
     expect(await valueOf(burst.kubeconfig)).toBe(OWN_BURST_KUBECONFIG);
     expect(infraConfig.existingPrimary).toBeUndefined();
     expect(infraConfig.gcp?.project).toBe("burst-demo-123");
-    expect(istioConfig).toMatchObject({ burstNetwork: "network2", multiNetwork: true, eastWestInternal: false });
+    expect(istioConfig).toMatchObject({ burstNetwork: "network2", multiNetwork: true, eastWestExposure: "public" });
     expect(appsConfig.burstWorkerPool).toBe(false);
     expect(load({ ...ownBurst, burstWorkerPool: "yes" }).appsConfig.burstWorkerPool).toBe(true);
   });
@@ -396,7 +424,8 @@ describe("an existing burst cluster and no Google Cloud", () => {
     ["a burst kubeconfig that is not one", { ...ownBurst, burstKubeconfig: "just some text" }, /istio-burst:burstKubeconfig is not a usable kubeconfig: it is not a YAML map/],
     ["a burst kubeconfig with an http server", { ...ownBurst, burstKubeconfig: OWN_BURST_KUBECONFIG.replace("https://", "http://") }, /istio-burst:burstKubeconfig is not a usable kubeconfig: cluster "eks-burst" has no https:\/\/ `server`/],
     ["one network with an existing burst cluster", { ...ownBurst, burstNetwork: "network1" }, /istio-burst:burstNetwork \("network1"\) must differ from istio-burst:meshNetwork \("network1"\) with istio-burst:burstKubeconfig/],
-    ["internal gateways with an existing burst cluster", { ...ownBurst, eastWestInternal: "true" }, /istio-burst:eastWestInternal \(true\) cannot be used with istio-burst:burstKubeconfig/],
+    ["internal gateways with an existing burst cluster", { ...ownBurst, eastWestExposure: "internal" }, /istio-burst:eastWestExposure \("internal"\) cannot be used with istio-burst:burstKubeconfig/],
+    ["an east-west address with a GKE primary and an existing burst cluster", { ...ownBurst, eastWestAddress: "198.51.100.77" }, /istio-burst:eastWestAddress is read only with istio-burst:primaryKubeconfig/],
     ["an existing burst cluster without images", { burstKubeconfig: OWN_BURST_KUBECONFIG, eastWestSourceRanges: "198.51.100.0/24" }, /istio-burst:frontendImage is required with istio-burst:burstKubeconfig/],
     ["burstWorkerPool not a boolean", { ...ownBurst, burstWorkerPool: "sometimes" }, /istio-burst:burstWorkerPool \("sometimes"\) must be true or false/],
     ["a short Redis password", { redisPassword: "short1" }, /istio-burst:redisPassword must be 16 to 128 letters and digits \(it is not shown here: it is a secret\)/],

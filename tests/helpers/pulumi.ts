@@ -1,12 +1,13 @@
 /**
  * The Pulumi test harness: mocks the engine (`pulumi.runtime.setMocks`), records every resource the
- * program registers with its inputs and provider, gives the resources the cloud fills in (GKE endpoint,
- * CA and pod range, image digests, load-balancer addresses, the reader and scaler tokens, the Redis password)
- * canned state, and resolves Outputs. Call `freshMocks` before constructing components, or
+ * program registers with its inputs, provider and dependencies, gives the resources the cloud fills in (GKE endpoint,
+ * CA and pod range, image digests, reserved and load-balancer addresses, the reader and scaler tokens, the Redis
+ * password, the stack's own previous outputs) canned state, and resolves Outputs. Call `freshMocks` before constructing components, or
  * `runProgram` to run index.ts afresh (the program is imported after the mocks are set).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { dependenciesOf } from "./dependencies";
 
 export interface RecordedResource {
   type: string;
@@ -21,6 +22,8 @@ export interface RecordedResource {
   aliases: RecordedAlias[];
   /** its `ignoreChanges` option as registered */
   ignoreChanges: string[];
+  /** its `deleteBeforeReplace` option as registered */
+  deleteBeforeReplace: boolean;
 }
 
 export interface RecordedAlias {
@@ -36,11 +39,14 @@ export interface RecordedAlias {
  * The resource options the mock engine is not handed (MockResourceArgs carries only type, name,
  * inputs and provider), read off each RegisterResource request by type and name.
  */
-const registeredOptions = new Map<string, { aliases: RecordedAlias[]; ignoreChanges: string[] }>();
+const registeredOptions = new Map<string, { aliases: RecordedAlias[]; ignoreChanges: string[]; deleteBeforeReplace: boolean }>();
+/** Whether a resource of this type and name was registered (not only read). */
+const registered = (type: string, name: string) => registeredOptions.has(`${type}::${name}`);
 type RegisterRequest = {
   getType(): string;
   getName(): string;
   getIgnorechangesList(): string[];
+  getDeletebeforereplace(): boolean;
   getAliasesList(): { getUrn(): string; getSpec(): { getName(): string; getType(): string; getNoparent(): boolean } | undefined }[];
 };
 const mockMonitor = (require("@pulumi/pulumi/runtime/mocks") as { MockMonitor: { prototype: { registerResource(req: RegisterRequest, cb: unknown): unknown } } }).MockMonitor;
@@ -51,7 +57,11 @@ mockMonitor.prototype.registerResource = function (this: unknown, req: RegisterR
     if (!spec) return { urn: a.getUrn() };
     return { ...(spec.getName() ? { name: spec.getName() } : {}), ...(spec.getType() ? { type: spec.getType() } : {}), ...(spec.getNoparent() ? { noParent: true } : {}) };
   });
-  registeredOptions.set(`${req.getType()}::${req.getName()}`, { aliases, ignoreChanges: req.getIgnorechangesList() });
+  registeredOptions.set(`${req.getType()}::${req.getName()}`, {
+    aliases,
+    ignoreChanges: req.getIgnorechangesList(),
+    deleteBeforeReplace: req.getDeletebeforereplace(),
+  });
   return registerResource.call(this, req, callback);
 };
 
@@ -61,15 +71,23 @@ export interface PulumiMocks {
   ofType(type: string): RecordedResource[];
   /** the one resource with this type and logical name (throws when absent) */
   get(type: string, name: string): RecordedResource;
+  /** every resource a resource depends on, directly or through the resources it depends on, as `type::name` */
+  dependenciesOf(r: RecordedResource): Set<string>;
 }
 
 export type OutputsFor = (r: { type: string; name: string; inputs: Record<string, any> }) => Record<string, any> | undefined;
 
 /** The project every test stack runs in unless told otherwise. */
 export const TEST_PROJECT = "burst-demo-123";
-/** Pod range the mock gives a cluster, by its logical name. */
-export const POD_RANGES: Record<string, string> = { primary: "10.4.0.0/14", burst: "10.8.0.0/14" };
-export const EAST_WEST_IP = "10.138.0.42";
+/** Pod range of each GKE cluster: its subnet's `pods` range, as README's "The stack's network" documents it. */
+export const POD_RANGES: Record<string, string> = { primary: "10.16.0.0/14", burst: "10.20.0.0/14" };
+/**
+ * The primary's east-west load balancer's address: the internal one the stack reserves in the GKE
+ * primary's subnet, and what the Service reports where nothing is reserved (an existing primary).
+ */
+export const EAST_WEST_IP = "10.10.0.42";
+/** The address the mock gives the stack's reserved east-west address: internal (in the primary's subnet) or external. */
+export const RESERVED_EAST_WEST_IPS = { internal: EAST_WEST_IP, public: "34.168.20.9" } as const;
 /** The burst cluster's east-west gateway (two networks only). */
 export const BURST_EAST_WEST_IP = "35.233.40.7";
 export const INGRESS_IP = "34.82.10.20";
@@ -172,12 +190,25 @@ export const SHAPES: Record<"gkeOneNetwork" | "gkeTwoNetworks" | "ownPrimary" | 
   ownClusters: { primaryKubeconfig: OWN_PRIMARY_KUBECONFIG, burstKubeconfig: OWN_BURST_KUBECONFIG, redisPassword: OWN_REDIS_PASSWORD, ...OWN_CLUSTER_KEYS },
 };
 
+/** The organization the mocked engine names (the local backend's). */
+export const TEST_ORGANIZATION = "organization";
+
+/** An answer for the stack's StackReference to itself: the outputs its previous update left (none: a first update). */
+export function previousOutputs(outputs: Record<string, unknown>, extra: OutputsFor = () => undefined): OutputsFor {
+  return gkeOutputs((r) => (r.type === "pulumi:pulumi:StackReference" ? { outputs } : extra(r)));
+}
+
 /** Canned outputs for the resources of this stack; `extra` wins. */
 export function gkeOutputs(extra: OutputsFor = () => undefined): OutputsFor {
   return (r) => {
     const more = extra(r);
     if (more) return more;
     switch (r.type) {
+      case "pulumi:pulumi:StackReference":
+        // a stack before its first update has no outputs
+        return { outputs: {} };
+      case "gcp:compute/address:Address":
+        return { address: r.inputs.address ?? RESERVED_EAST_WEST_IPS[r.inputs.addressType === "INTERNAL" ? "internal" : "public"] };
       case "gcp:container/cluster:Cluster": {
         const logical = r.name.replace(/-cluster$/, "");
         return {
@@ -241,7 +272,7 @@ export function freshMocks(config: Record<string, string> = {}, outputs: Outputs
     {
       newResource(args: pulumi.runtime.MockResourceArgs) {
         const id = `${args.name}-id`;
-        const options = registeredOptions.get(`${args.type}::${args.name}`) ?? { aliases: [], ignoreChanges: [] };
+        const options = registeredOptions.get(`${args.type}::${args.name}`) ?? { aliases: [], ignoreChanges: [], deleteBeforeReplace: false };
         resources.push({ type: args.type, name: args.name, id, inputs: args.inputs, provider: args.provider, custom: args.custom ?? true, ...options });
         return { id, state: { ...args.inputs, ...(outputs({ type: args.type, name: args.name, inputs: args.inputs }) ?? {}) } };
       },
@@ -252,12 +283,28 @@ export function freshMocks(config: Record<string, string> = {}, outputs: Outputs
     "istio-burst",
     "test",
     false,
+    TEST_ORGANIZATION,
   );
 
   const ofType = (type: string) => resources.filter((r) => r.type === type);
   current = {
     resources,
     ofType,
+    dependenciesOf(r) {
+      const direct = (key: string) => {
+        const [type, name] = key.split("::");
+        // a resource read rather than registered (a StackReference) depends on nothing
+        return registered(type, name) ? dependenciesOf(type, name) : [];
+      };
+      const seen = new Set<string>();
+      const todo = direct(`${r.type}::${r.name}`);
+      for (let key = todo.pop(); key !== undefined; key = todo.pop()) {
+        if (seen.has(key)) continue;
+        seen.add(key);
+        todo.push(...direct(key));
+      }
+      return seen;
+    },
     get(type, name) {
       const found = resources.find((r) => r.type === type && r.name === name);
       if (!found) throw new Error(`no ${type} named ${name}; have: ${ofType(type).map((r) => r.name).join(", ") || "none"}`);

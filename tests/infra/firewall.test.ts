@@ -1,4 +1,4 @@
-import { freshMocks, POD_RANGES, providerName, runProgram, settleAll, TEST_PROJECT, valueOf } from "../helpers/pulumi";
+import { freshMocks, gkeOutputs, POD_RANGES, providerName, runProgram, settleAll, TEST_PROJECT, valueOf } from "../helpers/pulumi";
 
 const FIREWALL = "gcp:compute/firewall:Firewall";
 
@@ -9,11 +9,14 @@ describe("cross-cluster firewall (whole program)", () => {
     await settleAll();
   });
 
-  it("is one rule, named with the stack's suffix, in the clusters' network", () => {
+  it("is one rule, named with the stack's suffix, in the clusters' network: the stack's own", () => {
     const rules = run.mocks.ofType(FIREWALL);
     expect(rules).toHaveLength(1);
-    expect(rules[0].inputs).toMatchObject({ name: "istio-burst-pods-a1b2c3", project: TEST_PROJECT, network: "default", direction: "INGRESS", priority: 900 });
+    expect(rules[0].inputs).toMatchObject({ name: "istio-burst-pods-a1b2c3", project: TEST_PROJECT, network: "istio-burst-a1b2c3", direction: "INGRESS", priority: 900 });
+    for (const c of run.mocks.ofType("gcp:container/cluster:Cluster")) expect(c.inputs.network).toBe(rules[0].inputs.network);
     expect(providerName(rules[0].provider)).toBe("project-gcp");
+    // a fixed name: moved to another network, the old rule goes first
+    expect(rules[0].deleteBeforeReplace).toBe(true);
   });
 
   it("sources are exactly both clusters' pod ranges, never 0.0.0.0/0", () => {
@@ -39,11 +42,16 @@ describe("cross-cluster firewall (whole program)", () => {
     expect(await valueOf(run.program.firewallRule)).toBe("istio-burst-pods-a1b2c3");
   });
 
-  it("follows the network from config", async () => {
-    const { mocks } = await runProgram({ network: "mesh-vpc" });
-    await settleAll();
-    expect(mocks.get(FIREWALL, "mesh-pods-rule").inputs.network).toBe("mesh-vpc");
-    for (const c of mocks.ofType("gcp:container/cluster:Cluster")) expect(c.inputs.network).toBe("mesh-vpc");
+  it("knows the pod ranges without GKE reporting them: they are the subnets' own", async () => {
+    // clusters that report no range at all (as in a preview of new clusters)
+    const { mocks } = await runProgram({}, gkeOutputs((r) => (r.type === "gcp:container/cluster:Cluster" ? { name: r.inputs.name, endpoint: "203.0.113.9", masterAuth: { clusterCaCertificate: "Y2E=" } } : undefined)));
+    expect([...mocks.get(FIREWALL, "mesh-pods-rule").inputs.sourceRanges].sort()).toEqual([POD_RANGES.primary, POD_RANGES.burst].sort());
+    const subnetPods = mocks.ofType("gcp:compute/subnetwork:Subnetwork").map((s) => s.inputs.secondaryIpRanges.find((r: { rangeName: string }) => r.rangeName === "pods").ipCidrRange);
+    expect(subnetPods.sort()).toEqual([POD_RANGES.primary, POD_RANGES.burst].sort());
+  });
+
+  it("refuses the former network key, saying what replaced it", async () => {
+    await expect(runProgram({ network: "mesh-vpc" })).rejects.toThrow(/istio-burst:network is no longer read: the GKE clusters now run on the stack's own VPC network/);
   });
 });
 

@@ -1,13 +1,30 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as gcp from "@pulumi/gcp";
 import { GkeCluster } from "../../infra/gke-cluster";
+import { GKE_RANGES } from "../../infra/network";
+import { dependenciesOf } from "../helpers/dependencies";
 import { b64, freshMocks, gkeOutputs, isSecret, isSecretInput, plain, POD_RANGES, propsRecorder, providerName, runProgram, settleAll, TEST_PROJECT, valueOf } from "../helpers/pulumi";
 
 const CLUSTER = "gcp:container/cluster:Cluster";
 const POOL = "gcp:container/nodePool:NodePool";
+/** The nodes' service account the stack creates (the mock's email for `gke-nodes-<suffix>`). */
+const NODE_SA = `gke-nodes-a1b2c3@${TEST_PROJECT}.iam.gserviceaccount.com`;
 
+/** A subnet as GkeNetwork gives it, for GkeClusters built directly here. */
+const subnet = (role: "primary" | "burst") => ({ name: pulumi.output(`net-${role}`), ranges: GKE_RANGES[role], podRangeName: "pods", serviceRangeName: "services" });
 /** What every GkeCluster built directly here shares. */
-const SHAPE = { project: TEST_PROJECT, zone: "us-west1-a", network: "default", releaseChannel: "REGULAR", machineType: "e2-standard-2", diskSizeGb: 50, spot: false, nodeServiceAccount: "sa@example.iam.gserviceaccount.com" };
+const SHAPE = {
+  project: TEST_PROJECT,
+  zone: "us-west1-a",
+  network: "net",
+  subnet: subnet("primary"),
+  releaseChannel: "REGULAR",
+  minMasterVersion: "1.34",
+  machineType: "e2-standard-2",
+  diskSizeGb: 50,
+  spot: false,
+  nodeServiceAccount: "sa@example.iam.gserviceaccount.com",
+};
 
 describe("GKE clusters (whole program)", () => {
   let run: Awaited<ReturnType<typeof runProgram>>;
@@ -21,20 +38,47 @@ describe("GKE clusters (whole program)", () => {
     expect(names).toEqual(["burst-a1b2c3", "primary-a1b2c3"]);
   });
 
-  it.each(["primary", "burst"])("%s: zonal, VPC-native, workload identity, default pool removed, deletion protection off", (name) => {
+  it.each(["primary", "burst"])("%s: zonal, VPC-native on the stack's network, workload identity, default pool removed, deletion protection off", (name) => {
     const c = run.mocks.get(CLUSTER, `${name}-cluster`).inputs;
     expect(c).toMatchObject({
       project: TEST_PROJECT,
       location: "us-west1-a",
-      network: "default",
+      network: "istio-burst-a1b2c3",
+      subnetwork: `istio-burst-a1b2c3-${name}`,
       networkingMode: "VPC_NATIVE",
+      ipAllocationPolicy: { clusterSecondaryRangeName: "pods", servicesSecondaryRangeName: "services" },
       removeDefaultNodePool: true,
       initialNodeCount: 1,
       deletionProtection: false,
       releaseChannel: { channel: "REGULAR" },
       workloadIdentityConfig: { workloadPool: `${TEST_PROJECT}.svc.id.goog` },
     });
-    expect(c.ipAllocationPolicy).toBeDefined();
+  });
+
+  it.each(["primary", "burst"])("%s: the control plane's minimum version is gkeMinVersion's default, 1.34; the nodes follow the release channel", (name) => {
+    expect(run.mocks.get(CLUSTER, `${name}-cluster`).inputs.minMasterVersion).toBe("1.34");
+    for (const pool of run.mocks.ofType(POOL).filter((p) => p.inputs.cluster === `${name}-a1b2c3`)) {
+      expect({ pool: pool.name, version: pool.inputs.version }).toEqual({ pool: pool.name, version: undefined });
+      expect(pool.inputs.management).toEqual({ autoRepair: true, autoUpgrade: true });
+    }
+  });
+
+  it.each(["primary", "burst"])("%s: the initial (removed) default pool runs as the stack's node service account, never the Compute Engine default one", (name) => {
+    const c = run.mocks.get(CLUSTER, `${name}-cluster`);
+    expect(c.inputs.nodeConfig).toEqual({
+      serviceAccount: NODE_SA,
+      oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+      shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+    });
+    expect(c.inputs.nodeConfig.serviceAccount).not.toMatch(/-compute@developer\.gserviceaccount\.com$/);
+    // the account and its role exist before the cluster's first nodes do
+    expect(dependenciesOf(CLUSTER, `${name}-cluster`)).toEqual(expect.arrayContaining(["gcp:serviceaccount/account:Account::project-gke-nodes", "gcp:projects/iAMMember:IAMMember::project-gke-nodes-container.defaultNodeServiceAccount"]));
+  });
+
+  it.each(["primary", "burst"])("%s: replaced delete-first (its name is fixed), node config changes after creation ignored", (name) => {
+    const c = run.mocks.get(CLUSTER, `${name}-cluster`);
+    expect(c.deleteBeforeReplace).toBe(true);
+    expect(c.ignoreChanges.sort()).toEqual(["initialNodeCount", "nodeConfig"]);
   });
 
   it("primary: a fixed pool of 4 nodes, no autoscaling", () => {
@@ -90,8 +134,10 @@ describe("GKE clusters (whole program)", () => {
         clusterName: "burst-x",
         project: TEST_PROJECT,
         zone: "us-west1-a",
-        network: "default",
+        network: "net",
+        subnet: subnet("burst"),
         releaseChannel: "REGULAR",
+        minMasterVersion: "1.34",
         machineType: "e2-standard-2",
         diskSizeGb: 50,
         nodeCount: 0,
@@ -118,7 +164,7 @@ describe("GKE clusters (whole program)", () => {
     expect(n.machineType).toBe("e2-standard-2");
     expect(n.diskSizeGb).toBe(50);
     expect(run.mocks.get("gcp:serviceaccount/account:Account", "project-gke-nodes").inputs.accountId).toBe("gke-nodes-a1b2c3");
-    expect(n.serviceAccount).toBe(`gke-nodes-a1b2c3@${TEST_PROJECT}.iam.gserviceaccount.com`);
+    expect(n.serviceAccount).toBe(NODE_SA);
     expect(n.oauthScopes).toEqual(["https://www.googleapis.com/auth/cloud-platform"]);
   });
 
@@ -163,16 +209,18 @@ describe("GKE clusters (whole program)", () => {
 
   it("every resource except providers, random and image builds names a provider (default providers are disabled)", () => {
     for (const r of run.mocks.resources) {
-      if (!r.custom || r.type.startsWith("pulumi:providers:") || r.type.startsWith("random:") || r.type.startsWith("docker-build:")) continue;
+      // the StackReference is the engine's own read of this stack: it has no provider to name
+      if (!r.custom || r.type.startsWith("pulumi:providers:") || r.type.startsWith("random:") || r.type.startsWith("docker-build:") || r.type === "pulumi:pulumi:StackReference") continue;
       expect([r.type, r.name, r.provider]).toEqual([r.type, r.name, expect.stringContaining("::")]);
     }
   });
 });
 
 describe("GKE clusters from config", () => {
-  it("takes node counts, autoscaling bounds, machine types, zone and channel from config", async () => {
+  it("takes node counts, autoscaling bounds, machine types, zone, channel and minimum version from config", async () => {
     const { mocks } = await runProgram({
       zone: "europe-west4-b",
+      gkeMinVersion: "1.35.1-gke.1396000",
       primaryNodeCount: "3",
       primaryMachineType: "n2-standard-4",
       burstMinNodes: "2",
@@ -193,7 +241,9 @@ describe("GKE clusters from config", () => {
     expect(burst.nodeConfig).toMatchObject({ machineType: "e2-highcpu-8", spot: true });
     // Spot is for the workers; the system node stays on-demand
     expect(mocks.get(POOL, "burst-system-nodes").inputs.nodeConfig).toMatchObject({ machineType: "e2-standard-4", diskSizeGb: 80, spot: false });
-    expect(mocks.get(CLUSTER, "burst-cluster").inputs).toMatchObject({ location: "europe-west4-b", releaseChannel: { channel: "STABLE" } });
+    for (const c of mocks.ofType(CLUSTER)) expect(c.inputs).toMatchObject({ location: "europe-west4-b", releaseChannel: { channel: "STABLE" }, minMasterVersion: "1.35.1-gke.1396000" });
+    // the subnets follow the zone's region
+    for (const s of mocks.ofType("gcp:compute/subnetwork:Subnetwork")) expect(s.inputs.region).toBe("europe-west4");
   });
 
   it("a warm burst worker node: burstMinNodes 1 keeps one, and the pool starts with it", async () => {
@@ -210,6 +260,10 @@ describe("GKE clusters from config", () => {
     await expect(runProgram({ burstMinNodes: "6", burstMaxNodes: "3" })).rejects.toThrow(
       /istio-burst:burstMaxNodes \(3\) must be at least istio-burst:burstMinNodes \(6\)/,
     );
+  });
+
+  it("fails on a GKE minimum version older than 1.31, naming the key", async () => {
+    await expect(runProgram({ gkeMinVersion: "1.30" })).rejects.toThrow(/istio-burst:gkeMinVersion \("1.30"\) must be 1.31 or newer/);
   });
 
   it("fails on an unpinned Istio version", async () => {
@@ -256,12 +310,13 @@ describe("clusters are created in parallel", () => {
 });
 
 describe("pod ranges", () => {
-  it("exposes the pod range GKE allocated", async () => {
-    freshMocks();
+  it("exposes its subnet's pod range, known before GKE reports anything", async () => {
+    // a cluster that reports no range at all (as in a preview of a new cluster)
+    freshMocks({}, gkeOutputs((r) => (r.type === CLUSTER ? { name: r.inputs.name } : undefined)));
     const gcp = await import("@pulumi/gcp");
     const { GkeCluster } = (require("../../infra/gke-cluster") as typeof import("../../infra/gke-cluster"));
-    const c = new GkeCluster("primary", { ...SHAPE, clusterName: "p", nodeCount: 1, nodeTags: ["t"], gcpProvider: new gcp.Provider("gcp", {}) });
-    expect(await valueOf(c.podRange)).toBe(POD_RANGES.primary);
+    const c = new GkeCluster("burst", { ...SHAPE, subnet: subnet("burst"), clusterName: "b", nodeCount: 1, nodeTags: ["t"], gcpProvider: new gcp.Provider("gcp", {}) });
+    expect(await valueOf(c.podRange)).toBe(POD_RANGES.burst);
     expect(await valueOf(c.nodeTags)).toEqual(["t"]);
     await settleAll();
   });

@@ -1,6 +1,7 @@
-import { isSecret, providerName, runProgram, settleAll, valueOf } from "../helpers/pulumi";
+import { isSecret, objects, PULLABLE_IMAGES, providerName, runProgram, settleAll, SHAPES, valueOf, type PulumiMocks } from "../helpers/pulumi";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const READER_GRANT = "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember";
 
 describe("index.ts wiring (whole program)", () => {
   let run: Awaited<ReturnType<typeof runProgram>>;
@@ -21,6 +22,7 @@ describe("index.ts wiring (whole program)", () => {
         "firewallRule",
         "frontendService",
         "frontendUrl",
+        "gkeNetwork",
         "imageRefs",
         "ingressGatewayAddress",
         "primaryClusterName",
@@ -62,10 +64,42 @@ describe("index.ts wiring (whole program)", () => {
     expect(byName).toMatchObject({ HIGH_RPS: "15", LOW_RPS: "10", MODE: "switch", NATURAL_WEIGHTS: "100,0", BURST_WEIGHTS: "0,100" });
   });
 
+  it("every Deployment of both clusters, the watcher's too, waits for the nodes' pull grant on the stack's registry", () => {
+    const grants = run.mocks.ofType(READER_GRANT);
+    expect(grants.map((g) => g.inputs.role)).toEqual(["roles/artifactregistry.reader"]);
+    const grant = `${READER_GRANT}::${grants[0].name}`;
+    const deployments = objects(run.mocks, "Deployment");
+    expect(deployments.map((d) => d.inputs.metadata.name).sort()).toEqual(["frontend-deployment", "istio-watcher", "redis-cache", "worker-deployment", "worker-deployment"]);
+    for (const d of deployments) expect({ deployment: d.name, waits: run.mocks.dependenciesOf(d).has(grant) }).toEqual({ deployment: d.name, waits: true });
+  });
+
   it("keeps the kubeconfigs secret and nothing else of part 1 needlessly so", async () => {
     expect(await isSecret(run.program.primaryKubeconfig)).toBe(true);
     expect(await isSecret(run.program.burstKubeconfig)).toBe(true);
     expect(await isSecret(run.program.eastWestGatewayAddress)).toBe(false);
     expect(await isSecret(run.program.prometheusUrl)).toBe(false);
+  });
+});
+
+describe("pull grant with prebuilt images", () => {
+  const waitingForAGrant = (mocks: PulumiMocks) =>
+    objects(mocks, "Deployment").filter((d) => [...mocks.dependenciesOf(d)].some((dep) => dep.startsWith(`${READER_GRANT}::`)));
+
+  it("with every image prebuilt there is no registry, and nothing waits for a grant", async () => {
+    const { mocks } = await runProgram({ frontendImage: PULLABLE_IMAGES.frontend, workerImage: PULLABLE_IMAGES.worker, watcherImage: PULLABLE_IMAGES.watcher });
+    expect(mocks.ofType(READER_GRANT)).toEqual([]);
+    expect(objects(mocks, "Deployment")).toHaveLength(5);
+    expect(waitingForAGrant(mocks)).toEqual([]);
+  });
+
+  it("with one image built, every Deployment waits for the grant, those running a prebuilt image too", async () => {
+    const { mocks } = await runProgram({ frontendImage: PULLABLE_IMAGES.frontend, watcherImage: PULLABLE_IMAGES.watcher });
+    expect(mocks.ofType(READER_GRANT)).toHaveLength(1);
+    expect(waitingForAGrant(mocks)).toHaveLength(5);
+  });
+
+  it("an existing cluster's shape builds nothing, so nothing waits", async () => {
+    const { mocks } = await runProgram(SHAPES.ownPrimary);
+    expect(waitingForAGrant(mocks)).toEqual([]);
   });
 });

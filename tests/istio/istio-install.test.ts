@@ -4,7 +4,7 @@ import * as yaml from "js-yaml";
 import { dependenciesOf } from "../helpers/dependencies";
 import { pinnedIstioChart } from "../helpers/pinned-charts";
 import { valueOf } from "../helpers/pulumi";
-import { EAST_WEST_IP, INGRESS_IP, SHAPES, providerName, runProgram, settleAll, type PulumiMocks } from "../helpers/pulumi";
+import { EAST_WEST_IP, INGRESS_IP, RESERVED_EAST_WEST_IPS, SHAPES, providerName, runProgram, settleAll, type PulumiMocks } from "../helpers/pulumi";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts";
@@ -91,13 +91,13 @@ describe("Istio primary and remote (whole program)", () => {
     });
   });
 
-  it("east-west gateway: a network gateway on an internal load balancer, with only values the chart reads", () => {
+  it("east-west gateway: a network gateway on an internal load balancer at its reserved address, with only values the chart reads", () => {
     // networkGateway makes the chart render the ports and the topology.istio.io/network label itself:
     // no service.ports (ignored) and no network label in `labels` (it would be rendered twice).
     expect(release("istio-primary-eastwestgateway").inputs.values).toEqual({
       networkGateway: "network1",
       labels: { istio: "eastwestgateway", app: "istio-eastwestgateway" },
-      service: { type: "LoadBalancer", annotations: { "networking.gke.io/load-balancer-type": "Internal" } },
+      service: { type: "LoadBalancer", annotations: { "networking.gke.io/load-balancer-type": "Internal" }, loadBalancerIP: RESERVED_EAST_WEST_IPS.internal },
     });
   });
 
@@ -135,14 +135,18 @@ describe("Istio primary and remote (whole program)", () => {
     // global.multiCluster.clusterName or global.network.
     expect(release("istio-remote-istiod").inputs.values).toEqual({
       profile: "remote",
-      global: { configCluster: true, remotePilotAddress: EAST_WEST_IP },
+      global: { configCluster: true, remotePilotAddress: RESERVED_EAST_WEST_IPS.internal },
       istiodRemote: { injectionPath: "/inject/cluster/burst/net/network1" },
     });
   });
 
-  it("the remote pilot address is the east-west gateway Service's load-balancer address read from the primary", () => {
-    const svc = run.mocks.get("kubernetes:core/v1:Service", "istio-primary-eastwestgateway-svc");
+  it("the remote pilot address is the one reserved for a GKE primary's east-west gateway; an existing primary's is read from its Service", async () => {
+    // reserved: known before the load balancer exists, so nothing reads the Service
+    expect(run.mocks.ofType("kubernetes:core/v1:Service").filter((s) => s.name.includes("eastwest"))).toEqual([]);
+    const own = await runProgram(SHAPES.ownPrimary);
+    const svc = own.mocks.get("kubernetes:core/v1:Service", "istio-primary-eastwestgateway-svc");
     expect(providerName(svc.provider)).toBe("primary-k8s");
+    expect(own.mocks.get(RELEASE, "istio-remote-istiod").inputs.values.global.remotePilotAddress).toBe(EAST_WEST_IP);
   });
 
   it("burst's istio-system is annotated with its control-plane cluster", () => {
@@ -154,7 +158,7 @@ describe("Istio primary and remote (whole program)", () => {
   });
 
   it("exports the gateway addresses and the frontend URL", async () => {
-    expect(await valueOf(run.program.eastWestGatewayAddress)).toBe(EAST_WEST_IP);
+    expect(await valueOf(run.program.eastWestGatewayAddress)).toBe(RESERVED_EAST_WEST_IPS.internal);
     expect(await valueOf(run.program.ingressGatewayAddress)).toBe(INGRESS_IP);
     expect(await valueOf(run.program.frontendUrl)).toBe(`http://${INGRESS_IP}/`);
   });
@@ -162,7 +166,7 @@ describe("Istio primary and remote (whole program)", () => {
 
 describe("Istio from config", () => {
   it("pins every Istio chart to the configured version and uses the configured mesh and network", async () => {
-    const { mocks } = await runProgram({ istioVersion: "1.27.3", meshId: "m2", meshNetwork: "net-a", eastWestInternal: "false" });
+    const { mocks } = await runProgram({ istioVersion: "1.27.3", meshId: "m2", meshNetwork: "net-a", eastWestExposure: "public", eastWestSourceRanges: "198.51.100.0/24" });
     await settleAll();
     const istio = mocks.ofType(RELEASE).filter((r) => r.name.startsWith("istio-"));
     for (const r of istio) expect(r.inputs.version).toBe("1.27.3");
@@ -171,6 +175,7 @@ describe("Istio from config", () => {
     const ew = mocks.get(RELEASE, "istio-primary-eastwestgateway").inputs.values;
     expect(ew.networkGateway).toBe("net-a");
     expect(ew.service.annotations).toEqual({});
+    expect(ew.service.loadBalancerSourceRanges).toEqual(["198.51.100.0/24"]);
   });
 });
 

@@ -526,6 +526,31 @@ describe("whole stack: the GKE clusters", () => {
     const grants = mocks.resources.filter((r) => /IAMMember|IAMBinding|IAMPolicy/i.test(r.type));
     for (const g of grants) expect({ grant: g.name, role: g.inputs.role }).not.toEqual({ grant: g.name, role: expect.stringMatching(/^roles\/(owner|editor|viewer|iam\.|resourcemanager\.)/) });
   });
+
+  it("never run a node as the Compute Engine default service account: the initial default pool's nodes are the dedicated account's too", () => {
+    const pools = mocks.ofType("gcp:container/nodePool:NodePool");
+    const accounts = new Set(pools.map((p) => p.inputs.nodeConfig.serviceAccount));
+    expect(accounts.size).toBe(1);
+    for (const c of clusters()) {
+      // a cluster without nodeConfig.serviceAccount starts its default pool as <number>-compute@developer.gserviceaccount.com
+      expect({ cluster: c.name, account: c.inputs.nodeConfig?.serviceAccount }).toEqual({ cluster: c.name, account: [...accounts][0] });
+      expect(c.inputs.nodeConfig.shieldedInstanceConfig).toMatchObject({ enableSecureBoot: true, enableIntegrityMonitoring: true });
+    }
+  });
+
+  it("run in a network of the stack's own, whose only firewall rule it makes is the pod-range one", () => {
+    const networks = mocks.ofType("gcp:compute/network:Network");
+    expect(networks.map((n) => n.inputs.autoCreateSubnetworks)).toEqual([false]);
+    for (const c of clusters()) expect({ cluster: c.name, network: c.inputs.network }).toEqual({ cluster: c.name, network: networks[0].inputs.name });
+    expect(mocks.ofType("gcp:compute/firewall:Firewall").map((f) => f.inputs.network)).toEqual([networks[0].inputs.name]);
+  });
+
+  it("keep the primary's east-west address internal: reserved in the primary's subnet, never external by default", () => {
+    const addresses = mocks.ofType("gcp:compute/address:Address");
+    expect(addresses.map((a) => ({ type: a.inputs.addressType, subnet: a.inputs.subnetwork, tier: a.inputs.networkTier }))).toEqual([
+      { type: "INTERNAL", subnet: "istio-burst-a1b2c3-primary", tier: undefined },
+    ]);
+  });
 });
 
 describe("whole stack on two networks, and with an existing primary", () => {

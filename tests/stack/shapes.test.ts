@@ -21,6 +21,7 @@ import {
   POD_RANGES,
   PULLABLE_IMAGES,
   READER_TOKEN,
+  RESERVED_EAST_WEST_IPS,
   SHAPES,
   b64,
   clusterOf,
@@ -45,13 +46,17 @@ const WORLD = /(^|[^0-9])0\.0\.0\.0\/0|^::\/0$/;
 type Shape = keyof typeof SHAPES;
 type Run = Awaited<ReturnType<typeof runProgram>>;
 
-/** Expected per shape: the networks of primary and burst, and which clusters are GKE clusters of the stack. */
-const EXPECT: Record<Shape, { primaryNetwork: string; burstNetwork: string; gkePrimary: boolean; gkeBurst: boolean }> = {
-  gkeOneNetwork: { primaryNetwork: "network1", burstNetwork: "network1", gkePrimary: true, gkeBurst: true },
-  gkeTwoNetworks: { primaryNetwork: "network1", burstNetwork: "network2", gkePrimary: true, gkeBurst: true },
-  ownPrimary: { primaryNetwork: "network1", burstNetwork: "network2", gkePrimary: false, gkeBurst: true },
-  ownBurst: { primaryNetwork: "network1", burstNetwork: "network2", gkePrimary: true, gkeBurst: false },
-  ownClusters: { primaryNetwork: "network1", burstNetwork: "network2", gkePrimary: false, gkeBurst: false },
+/**
+ * Expected per shape: the networks of primary and burst, which clusters are GKE clusters of the stack,
+ * and the primary's east-west address: reserved by the stack for a GKE primary (internal on one
+ * network, public on two), else the load balancer's own.
+ */
+const EXPECT: Record<Shape, { primaryNetwork: string; burstNetwork: string; gkePrimary: boolean; gkeBurst: boolean; eastWestAddress: string }> = {
+  gkeOneNetwork: { primaryNetwork: "network1", burstNetwork: "network1", gkePrimary: true, gkeBurst: true, eastWestAddress: RESERVED_EAST_WEST_IPS.internal },
+  gkeTwoNetworks: { primaryNetwork: "network1", burstNetwork: "network2", gkePrimary: true, gkeBurst: true, eastWestAddress: RESERVED_EAST_WEST_IPS.public },
+  ownPrimary: { primaryNetwork: "network1", burstNetwork: "network2", gkePrimary: false, gkeBurst: true, eastWestAddress: EAST_WEST_IP },
+  ownBurst: { primaryNetwork: "network1", burstNetwork: "network2", gkePrimary: true, gkeBurst: false, eastWestAddress: RESERVED_EAST_WEST_IPS.public },
+  ownClusters: { primaryNetwork: "network1", burstNetwork: "network2", gkePrimary: false, gkeBurst: false, eastWestAddress: EAST_WEST_IP },
 };
 const SHAPE_NAMES = Object.keys(SHAPES) as Shape[];
 const twoNetworks = (shape: Shape) => EXPECT[shape].primaryNetwork !== EXPECT[shape].burstNetwork;
@@ -83,6 +88,26 @@ describe.each(SHAPE_NAMES)("shape %s", (shape) => {
     for (const p of providers) expect({ provider: p.name, secret: isSecretInput(p.inputs.kubeconfig) }).toEqual({ provider: p.name, secret: true });
   });
 
+  it("gives each GKE cluster its own subnet of the stack's own network, and makes no network without one", () => {
+    const subnets = mocks().ofType("gcp:compute/subnetwork:Subnetwork").map((x) => x.name).sort();
+    expect(subnets).toEqual([...(want.gkeBurst ? ["mesh-network-burst"] : []), ...(want.gkePrimary ? ["mesh-network-primary"] : [])]);
+    const networks = mocks().ofType("gcp:compute/network:Network");
+    expect(networks.map((n) => n.inputs.autoCreateSubnetworks)).toEqual(subnets.length > 0 ? [false] : []);
+    for (const c of mocks().ofType("gcp:container/cluster:Cluster")) {
+      const role = c.name.replace(/-cluster$/, "");
+      expect({ cluster: role, network: c.inputs.network, subnetwork: c.inputs.subnetwork }).toEqual({ cluster: role, network: "istio-burst-a1b2c3", subnetwork: `istio-burst-a1b2c3-${role}` });
+    }
+  });
+
+  it("reserves the primary's east-west address only for a GKE primary: internal on one network, public on two", () => {
+    const addresses = mocks().ofType("gcp:compute/address:Address").map((a) => a.inputs.addressType);
+    expect(addresses).toEqual(want.gkePrimary ? [twoNetworks(shape) ? "EXTERNAL" : "INTERNAL"] : []);
+    const primaryGateway = eastWestGateways(mocks()).find((g) => where(g) === "primary")!;
+    expect(primaryGateway.inputs.values.service.loadBalancerIP).toBe(want.gkePrimary ? want.eastWestAddress : undefined);
+    // the burst cluster's v1 Endpoints istiod exists where the address is an IP by construction
+    expect(objects(mocks(), "Endpoints", "burst").map((e) => e.inputs.subsets[0].addresses)).toEqual(want.gkePrimary ? [[{ ip: want.eastWestAddress }]] : []);
+  });
+
   it("opens the pod-range firewall only for a GKE pair on one network", () => {
     const rules = mocks().ofType("gcp:compute/firewall:Firewall");
     if (twoNetworks(shape)) expect(rules).toEqual([]);
@@ -97,7 +122,7 @@ describe.each(SHAPE_NAMES)("shape %s", (shape) => {
     const istiod = (side: "primary" | "burst") => releases(mocks()).find((r) => r.inputs.chart === "istiod" && clusterOf(r) === side)!.inputs.values;
     expect(istiod("primary").global).toMatchObject({ network: want.primaryNetwork, multiCluster: { clusterName: "primary" }, externalIstiod: true });
     expect(istiod("burst").istiodRemote).toEqual({ injectionPath: `/inject/cluster/burst/net/${want.burstNetwork}` });
-    expect(istiod("burst").global.remotePilotAddress).toBe(EAST_WEST_IP);
+    expect(istiod("burst").global.remotePilotAddress).toBe(want.eastWestAddress);
   });
 
   it("puts an east-west gateway in the primary, and in burst too when the networks differ, each for its own network", () => {
@@ -174,7 +199,7 @@ describe.each(SHAPE_NAMES)("shape %s", (shape) => {
   });
 
   it("exports the addresses of the east-west gateways of the shape", async () => {
-    expect(await valueOf(run().program.eastWestGatewayAddress)).toBe(EAST_WEST_IP);
+    expect(await valueOf(run().program.eastWestGatewayAddress)).toBe(want.eastWestAddress);
     const burst = run().program.burstEastWestGatewayAddress;
     if (twoNetworks(shape)) expect(await valueOf(burst)).toBe(BURST_EAST_WEST_IP);
     else expect(burst).toBeUndefined();
@@ -250,11 +275,23 @@ describe("0.0.0.0/0 only when configured", () => {
   });
 
   it("keeps a GKE pair on two networks with internal gateways inside the VPC, with no ranges needed", async () => {
-    const { mocks } = await runProgram({ burstNetwork: "network2", eastWestInternal: "true" });
+    const { mocks } = await runProgram({ burstNetwork: "network2", eastWestExposure: "internal" });
     const gateways = eastWestGateways(mocks);
     expect(gateways.map(where).sort()).toEqual(["burst", "primary"]);
-    for (const g of gateways) expect(g.inputs.values.service).toEqual({ type: "LoadBalancer", annotations: { "networking.gke.io/load-balancer-type": "Internal" } });
+    const internal = { type: "LoadBalancer", annotations: { "networking.gke.io/load-balancer-type": "Internal" } };
+    for (const g of gateways) expect(g.inputs.values.service).toEqual(where(g) === "primary" ? { ...internal, loadBalancerIP: RESERVED_EAST_WEST_IPS.internal } : internal);
+    expect(mocks.ofType("gcp:compute/address:Address").map((a) => a.inputs.addressType)).toEqual(["INTERNAL"]);
     expect(mocks.ofType("gcp:compute/firewall:Firewall")).toEqual([]);
+  });
+
+  it("opens public gateways on one network only to the configured ranges, with a reserved external address", async () => {
+    const { mocks } = await runProgram({ eastWestExposure: "public", eastWestSourceRanges: EAST_WEST_SOURCE_RANGES.join(",") });
+    const [gateway, ...others] = eastWestGateways(mocks);
+    expect(others).toEqual([]);
+    expect(gateway.inputs.values.service).toEqual({ type: "LoadBalancer", annotations: {}, loadBalancerIP: RESERVED_EAST_WEST_IPS.public, loadBalancerSourceRanges: EAST_WEST_SOURCE_RANGES });
+    // the pods still reach each other directly through the firewall rule
+    expect(mocks.ofType("gcp:compute/firewall:Firewall")).toHaveLength(1);
+    expect(mocks.resources.filter((r) => stringsIn(r.inputs).some((v) => WORLD.test(v.trim())))).toEqual([]);
   });
 });
 
