@@ -58,13 +58,18 @@ describe("trend pre-warm: replicas when the rate is on course to cross HIGH_RPS"
     expect(jump[31].scaleReason).toMatch(/^observed 25 rps > HIGH_RPS 15 by more than 3 × its noise \([\d.]+ rps\): BURST_REPLICAS 2$/);
   });
 
-  it("until the noise is measured, takes the band (HIGH_RPS - LOW_RPS) as the margin", () => {
-    const pol = trend();
-    const s0 = initialState(NATURAL, pol);
-    expect(decide(s0, pv(19, 0, 0), pol, 1_000_000).desiredReplicas).toBe(0);
-    const d = decide(s0, pv(21, 0, 0), pol, 1_000_000);
-    expect(d.desiredReplicas).toBe(2);
-    expect(d.scaleReason).toBe("observed 21 rps > HIGH_RPS 15 by more than 3 × its noise (1.67 rps, HIGH_RPS - LOW_RPS until measured): BURST_REPLICAS 2");
+  it("until the noise is measured, asks the rate to be a third above the threshold, whatever the band", () => {
+    for (const lowRps of [10, 3]) {
+      const pol = trend({ lowRps });
+      const s0 = initialState(NATURAL, pol);
+      expect(decide(s0, pv(19.9, 0, 0), pol, 1_000_000).desiredReplicas).toBe(0);
+      const d = decide(s0, pv(21, 0, 0), pol, 1_000_000);
+      expect(d.desiredReplicas).toBe(2);
+      expect(d.scaleReason).toBe("observed 21 rps > HIGH_RPS 15 by more than 3 × its noise (1.67 rps, a ninth of HIGH_RPS until measured): BURST_REPLICAS 2");
+    }
+    const over = withPool({ prewarm: "trend", mode: "overflow" }); // PRIMARY_CAPACITY_RPS 20: a third above is 26.67
+    expect(decide(initialState(NATURAL, over), pv(26, 0, 0), over, 1).desiredReplicas).toBe(0);
+    expect(decide(initialState(NATURAL, over), pv(27, 0, 0), over, 1).desiredReplicas).toBe(1);
   });
 
   it("overflow mode: on course to cross PRIMARY_CAPACITY_RPS, sized for where the line will be", () => {

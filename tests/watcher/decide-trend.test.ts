@@ -1,5 +1,5 @@
 /** The trend pre-warm's reading of the fast view (watcher/src/decide/trend.ts): noise, line, and the two calls. */
-import { clearlyAbove, onCourse, readTrend, rememberRate, TREND_SIGMAS } from "../../watcher/src/decide/trend";
+import { clearlyAbove, onCourse, readTrend, rememberRate } from "../../watcher/src/decide/trend";
 import type { RatePoint } from "../../watcher/src/lib";
 import { policy } from "./decide-helpers";
 
@@ -14,7 +14,7 @@ function readings(values: number[], everyMs = 1_000): RatePoint[] {
 
 describe("readTrend", () => {
   it("measures no noise on a straight line, and its slope", () => {
-    const trend = readTrend(readings(Array.from({ length: 21 }, (_, i) => 5 + 0.5 * i)), P, T)!;
+    const trend = readTrend(readings(Array.from({ length: 21 }, (_, i) => 5 + 0.5 * i)), P, T, 15)!;
     expect(trend).toMatchObject({ level: 15, previous: 14.5, noise: 0, noiseMeasured: true });
     expect(trend.line!.slope * 1_000).toBeCloseTo(0.5, 9);
     expect(trend.line!.at(4_000).value).toBeCloseTo(17, 9);
@@ -22,31 +22,32 @@ describe("readTrend", () => {
 
   it("measures the noise of a wobbling rate, robust to one step", () => {
     const wobble = Array.from({ length: 21 }, (_, i) => 10 + (i % 2 ? 1 : -1));
-    const noisy = readTrend(readings(wobble), P, T)!;
+    const noisy = readTrend(readings(wobble), P, T, 15)!;
     // second differences of ±1 alternation are ±4: median 4 / (0.6745 × √6)
     expect(noisy.noise).toBeCloseTo(4 / (0.6745 * Math.sqrt(6)), 9);
-    const stepped = readTrend(readings([...Array(15).fill(5), ...Array(6).fill(25)]), P, T)!;
+    const stepped = readTrend(readings([...Array(15).fill(5), ...Array(6).fill(25)]), P, T, 15)!;
     expect(stepped.noise).toBe(0);
   });
 
-  it("takes a third of the band as the noise until there are enough readings, and reads one a scrape", () => {
-    const young = readTrend(readings([10, 11, 12]), P, T)!;
-    expect(young).toMatchObject({ noise: 5 / TREND_SIGMAS, noiseMeasured: false });
+  it("takes a ninth of the threshold as the noise until there are enough readings, and reads one a scrape", () => {
+    const young = readTrend(readings([10, 11, 12]), P, T, 15)!;
+    expect(young).toMatchObject({ noise: 15 / 9, noiseMeasured: false });
+    expect(readTrend(readings([10, 11, 12]), P, T, 27)!.noise).toBe(3);
     // polls four times a scrape: the same reading four times is one point a scrape
     const polled = readings(Array.from({ length: 81 }, (_, i) => 5 + 0.5 * Math.floor(i / 4)), 250);
-    const trend = readTrend(polled, P, T)!;
+    const trend = readTrend(polled, P, T, 15)!;
     expect(trend.noise).toBe(0);
     expect(trend.line!.slope * 1_000).toBeCloseTo(0.5, 9);
   });
 
   it("has no line with fewer than three readings, and nothing without one", () => {
-    expect(readTrend(readings([12, 13]), P, T)!.line).toBeUndefined();
-    expect(readTrend([], P, T)).toBeUndefined();
+    expect(readTrend(readings([12, 13]), P, T, 15)!.line).toBeUndefined();
+    expect(readTrend([], P, T, 15)).toBeUndefined();
   });
 });
 
 describe("clearlyAbove and onCourse", () => {
-  const line = (values: number[]) => readTrend(readings(values), P, T)!;
+  const line = (values: number[]) => readTrend(readings(values), P, T, 15)!;
 
   it("a level clear of the noise, now and a scrape ago once it is measured", () => {
     const wobble = Array.from({ length: 20 }, (_, i) => 15 + (i % 2 ? 1 : -1));

@@ -52,13 +52,13 @@ export function prewarmReading(state: State, rates: { rps: number; upRps: number
     const above = upRps > policy.prewarmRps;
     return above ? { call: { why: `observed ${formatNumber(upRps)} rps > ${settingName("prewarmRps")} ${formatNumber(policy.prewarmRps)}`, sizeRps: upRps } } : {};
   }
-  const trend = readTrend(state.rates, policy, now);
+  const trend = readTrend(state.rates, policy, now, burstThreshold(policy).rps);
   return trend ? trendReading(trend, state, wanted, policy) : {};
 }
 
 function trendReading(trend: Trend, state: State, wanted: boolean, policy: Policy): PrewarmReading {
   const threshold = burstThreshold(policy);
-  const noise = `${TREND_SIGMAS} × its noise (${formatNumber(trend.noise)} rps${trend.noiseMeasured ? "" : `, ${settingName("highRps")} - ${settingName("lowRps")} until measured`})`;
+  const noise = `${TREND_SIGMAS} × its noise (${formatNumber(trend.noise)} rps${trend.noiseMeasured ? "" : `, a ninth of ${threshold.name} until measured`})`;
   if (clearlyAbove(trend, threshold.rps)) {
     return { call: { why: `observed ${formatNumber(trend.level)} rps > ${threshold.name} ${formatNumber(threshold.rps)} by more than ${noise}`, sizeRps: trend.level } };
   }

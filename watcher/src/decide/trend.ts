@@ -6,7 +6,7 @@
  * - the noise: the standard deviation of the fast view about its local trend, from the median
  *   absolute second difference of those points over twice the trend window (robust: a step or a
  *   ramp leaves the median alone; a straight line has none). Until there are enough points it is
- *   taken as a third of the band between lowRps and highRps, the wobble the operator allowed for.
+ *   taken as a ninth of the threshold: a call then needs the rate a third above it.
  * - the line: a least-squares line through the points of the last trendWindow, with the standard
  *   errors of its slope and of its value at a time ahead.
  *
@@ -28,7 +28,7 @@ export interface Trend {
   readonly previous?: number;
   /** the standard deviation of the fast view's noise, rps */
   readonly noise: number;
-  /** false while the noise is the band's prior, not yet measured */
+  /** false while the noise is the prior (a ninth of the threshold), not yet measured */
   readonly noiseMeasured: boolean;
   /** the line through the last trendWindow; undefined with fewer than 3 points */
   readonly line?: Line;
@@ -95,12 +95,17 @@ function lineOf(points: readonly RatePoint[], now: number, noise: number): Line 
   };
 }
 
-/** The trend of the fast view at `now`; undefined without a reading. */
-export function readTrend(rates: readonly RatePoint[], policy: Policy, now: number): Trend | undefined {
+/** The noise taken until it is measured, for a threshold: TREND_SIGMAS of it are a third of the threshold. */
+export function priorNoise(threshold: number): number {
+  return threshold / (3 * TREND_SIGMAS);
+}
+
+/** The trend of the fast view at `now`, judged against `threshold` (the rate the mode bursts above); undefined without a reading. */
+export function readTrend(rates: readonly RatePoint[], policy: Policy, now: number, threshold: number): Trend | undefined {
   const points = perScrape(rates, now, policy, 2 * policy.trendWindow);
   if (points.length === 0) return undefined;
   const measured = noiseOf(points);
-  const noise = measured ?? (policy.highRps - policy.lowRps) / TREND_SIGMAS;
+  const noise = measured ?? priorNoise(threshold);
   const last = points[points.length - 1];
   const previous = points.length > 1 && points[points.length - 2].at === last.at - policy.scrapeInterval ? points[points.length - 2].upRps : undefined;
   const recent = points.filter((p) => p.at > now - policy.trendWindow);
