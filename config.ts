@@ -42,8 +42,8 @@ export const RELEASE_CHANNELS: readonly ReleaseChannel[] = ["RAPID", "REGULAR", 
 /** How the east-west gateways' load balancers may be exposed (`eastWestExposure`). */
 export const EAST_WEST_EXPOSURES: readonly EastWestExposure[] = ["internal", "public"];
 
-/** The oldest GKE minor version `gkeMinVersion` accepts (1.31). */
-export const GKE_OLDEST_MINOR = 31;
+/** The oldest GKE minor version `gkeMinVersion` accepts (1.32): the oldest Kubernetes the pinned Istio (1.30) supports. */
+export const GKE_OLDEST_MINOR = 32;
 
 /** One GKE cluster's size and shape. */
 export interface ClusterConfig {
@@ -438,7 +438,7 @@ function readGkeMinVersion(r: Reader): string {
   if (minor === undefined)
     r.problem(`${r.key("gkeMinVersion")} (${JSON.stringify(version)}) must be a GKE version like 1.34 or 1.34.1-gke.1234000 (not a range, "latest" or "-")`);
   else if (Number(minor) < GKE_OLDEST_MINOR)
-    r.problem(`${r.key("gkeMinVersion")} (${JSON.stringify(version)}) must be 1.${GKE_OLDEST_MINOR} or newer: older GKE versions are out of support`);
+    r.problem(`${r.key("gkeMinVersion")} (${JSON.stringify(version)}) must be 1.${GKE_OLDEST_MINOR} or newer: the pinned Istio release does not support older Kubernetes`);
   return version;
 }
 

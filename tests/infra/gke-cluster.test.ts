@@ -262,8 +262,8 @@ describe("GKE clusters from config", () => {
     );
   });
 
-  it("fails on a GKE minimum version older than 1.31, naming the key", async () => {
-    await expect(runProgram({ gkeMinVersion: "1.30" })).rejects.toThrow(/istio-burst:gkeMinVersion \("1.30"\) must be 1.31 or newer/);
+  it("fails on a GKE minimum version older than 1.32, naming the key", async () => {
+    await expect(runProgram({ gkeMinVersion: "1.31" })).rejects.toThrow(/istio-burst:gkeMinVersion \("1.31"\) must be 1.32 or newer/);
   });
 
   it("fails on an unpinned Istio version", async () => {

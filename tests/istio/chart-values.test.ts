@@ -216,8 +216,8 @@ describe("the value-path check", () => {
 describe("every Helm value the stack passes exists in the pinned chart", () => {
   const cases: Array<[string, Record<string, string>]> = [
     ...Object.entries(SHAPES),
-    ["public gateways on one network", { eastWestInternal: "false", eastWestSourceRanges: "198.51.100.0/24" }],
-    ["internal gateways on two networks", { burstNetwork: "network2", eastWestInternal: "true", eastWestSourceRanges: "10.0.0.0/8" }],
+    ["public gateways on one network", { eastWestExposure: "public", eastWestSourceRanges: "198.51.100.0/24" }],
+    ["internal gateways on two networks", { burstNetwork: "network2", eastWestExposure: "internal", eastWestSourceRanges: "10.0.0.0/8" }],
   ];
   it.each(cases)("%s", async (_shape, config) => {
     const { mocks } = await runProgram(config);
