@@ -4,8 +4,8 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { gunzipSync } from "node:zlib";
-import type { Kube } from "./kube";
-import { statusOf } from "./kube";
+import type { Kube } from "../../doctor/src/kube";
+import { statusOf } from "../../doctor/src/kube";
 
 /** One resource of `pulumi stack export`. */
 export interface StateResource {

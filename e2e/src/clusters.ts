@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { HOST, freePort, httpOk, makeTempDir, waitFor, type TempDir } from "../../local/src/processes";
 import { BURST_WORKER_NODES } from "../../k8s/workload";
 import { Component, ControlPlane, KWOK_NODE_ANNOTATION, type ControlPlaneOptions } from "./control-plane";
-import { kubeFrom, type Kube } from "./kube";
+import { kubeFrom, type Kube } from "../../doctor/src/kube";
 import { LoadBalancerController } from "./load-balancer";
 import type { E2eTools } from "./tools";
 

@@ -7,6 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { kubeconfigText } from "../../k8s/kubeconfig-text";
 import { requireProgram } from "../../local/src/processes";
 
 export interface ControlPlanePki {
@@ -39,6 +40,13 @@ function signed(dir: string, name: string, subject: string, extensions: string):
   );
 }
 
+/** A CA in `dir` and a serving certificate for `names` (DNS names) signed by it: `ca.crt`, `<name>.crt`, `<name>.key`. */
+export function makeServingPki(dir: string, name: string, names: string[]): { caCert: string; cert: string; key: string } {
+  openssl(["req", "-x509", ...EC_KEY, "-keyout", "ca.key", "-out", "ca.crt", "-days", "7", "-subj", `/CN=istio-burst-e2e-${name}-ca`], dir);
+  signed(dir, name, `/CN=${names[0]}`, `subjectAltName=${names.map((n) => `DNS:${n}`).join(",")}\nextendedKeyUsage=serverAuth\nkeyUsage=digitalSignature\n`);
+  return { caCert: join(dir, "ca.crt"), cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+}
+
 /**
  * Writes the PKI of cluster `name` into `dir`. `serviceIp` is the first address of the service range
  * (the in-cluster `kubernetes` Service), which the serving certificate must name.
@@ -69,26 +77,9 @@ export function makeControlPlanePki(dir: string, name: string, serviceIp: string
   };
 }
 
-/** A self-contained kubeconfig (everything embedded, no file references) for `user` at `server`. */
-export function kubeconfigYaml(cluster: string, server: string, caCertPem: string, user: { name: string; certPem?: string; keyPem?: string; token?: string }): string {
-  const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
-  const credentials = user.token !== undefined ? { token: user.token } : { "client-certificate-data": b64(user.certPem ?? ""), "client-key-data": b64(user.keyPem ?? "") };
-  return JSON.stringify(
-    {
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [{ name: cluster, cluster: { server, "certificate-authority-data": b64(caCertPem) } }],
-      contexts: [{ name: cluster, context: { cluster, user: user.name } }],
-      "current-context": cluster,
-      users: [{ name: user.name, user: credentials }],
-    },
-    null,
-    2,
-  );
-}
-
 /** The administrator's kubeconfig of a control plane. */
 export function adminKubeconfig(cluster: string, server: string, pki: ControlPlanePki): string {
   const read = (f: string) => readFileSync(f, "utf8");
-  return kubeconfigYaml(cluster, server, read(pki.caCert), { name: `${cluster}-admin`, certPem: read(pki.adminCert), keyPem: read(pki.adminKey) });
+  const b64 = (f: string) => Buffer.from(read(f), "utf8").toString("base64");
+  return kubeconfigText(cluster, server, b64(pki.caCert), { certificateData: b64(pki.adminCert), keyData: b64(pki.adminKey) });
 }

@@ -3,7 +3,7 @@
  * resources once per process, as under the CLI's own language host):
  *
  *   node e2e/dist/e2e/src/pulumi-driver.js <home> <result.json> config <json of {key: {value, secret}}>
- *   node e2e/dist/e2e/src/pulumi-driver.js <home> <result.json> up | preview | destroy | export
+ *   node e2e/dist/e2e/src/pulumi-driver.js <home> <result.json> up | preview | destroy | export | outputs
  *
  * `preview` expects no changes (`--expect-no-changes`). The engine's output goes to stderr; the
  * result (timings, the change summary, outputs, the exported state) is written to <result.json>.
@@ -53,18 +53,21 @@ async function run(homeDir: string, command: string, arg: string | undefined): P
     }
     case "export":
       return { seconds: seconds(), deployment: await stack.exportStack() };
+    case "outputs":
+      // as `pulumi stack output --json --show-secrets` prints them
+      return { seconds: seconds(), outputs: Object.fromEntries(Object.entries(await stack.outputs()).map(([k, v]) => [k, v.value])) };
     default:
-      throw new Error(`unknown command ${command}: config, up, preview, destroy or export`);
+      throw new Error(`unknown command ${command}: config, up, preview, destroy, export or outputs`);
   }
 }
 
 const [homeDir, resultFile, command, arg] = process.argv.slice(2);
 if (!homeDir || !resultFile || !command) {
-  process.stderr.write("usage: pulumi-driver <home> <result.json> config <json> | up | preview | destroy | export\n");
+  process.stderr.write("usage: pulumi-driver <home> <result.json> config <json> | up | preview | destroy | export | outputs\n");
   process.exit(2);
 }
 run(homeDir, command, arg).then(
-  (result) => writeFileSync(resultFile, JSON.stringify({ ok: true, ...(result as object) })),
+  (result) => writeFileSync(resultFile, JSON.stringify({ ok: true, ...(result as object) }), { mode: 0o600 }),
   (err: unknown) => {
     const message = err instanceof Error ? err.message : String(err);
     writeFileSync(resultFile, JSON.stringify({ ok: false, error: message }));

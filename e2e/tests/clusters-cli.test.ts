@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { builtProgram, killedWithParent, sleep, waitFor } from "../../local/src/processes";
-import { kubeFrom } from "../src/kube";
+import { kubeFrom } from "../../doctor/src/kube";
 import { ensureTools } from "../src/tools";
 
 /** The command lines of live processes that mention `text`, this test's own excepted. */

@@ -4,29 +4,39 @@
  * control planes, then the checks below run against their API servers, in order. The steps share the
  * deployed stack; a failed step leaves the ones after it failing too.
  *
- * What this cannot show: no container runs (kwok makes pods Ready without them), no istiod answers
- * (the admission webhooks are off), no data plane carries a request, and no Google Cloud API is called.
+ * The burst API server runs as GKE's does (admission webhooks on, --enable-aggregator-routing) and
+ * calls a stand-in for istiod's injector at the primary's east-west gateway address (this machine's
+ * address, reserved for the gateway with `eastWestAddress`); the primary's runs with the webhook
+ * plugins off, as no istiod answers there.
+ *
+ * What this cannot show: no container runs (kwok makes pods Ready without them), no istiod runs, no
+ * data plane carries a request, and no Google Cloud API is called.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
-import { REPO_ROOT, waitFor } from "../../local/src/processes";
+import { REPO_ROOT, builtProgram, waitFor } from "../../local/src/processes";
 import { NAMES } from "../../packages/contract/src";
 import { checkCrdsFirst, checkExist, checkHelmReleases, checkIstioSpecs, kubernetesObjects, sideOf, type Clusters, type Deployment } from "../src/checks";
 import { startClusters, type LocalClusters } from "../src/clusters";
 import { pulumiOp, type DriverResult } from "../src/driver";
 import { chartSet } from "../src/fixtures";
 import { compareInventories, describeRef, listEverything, type ObjectRef } from "../src/inventory";
-import { checkAccess, readerCases, scalerCases, watcherCases } from "../src/rbac";
-import { startStandInPrometheus } from "../src/stand-in-prometheus";
+import { checkAccess, readerCases, scalerCases, watcherCases } from "../../doctor/src/access";
+import { startStandInPrometheus, type StandInPrometheus } from "../src/stand-in-prometheus";
+import { hostAddress, startStandInInjector, type StandInInjector } from "../src/stand-in-injector";
+import { startRedis, type RedisServer } from "../../local/src/processes";
+import { spawn } from "node:child_process";
 import { ensureTools, type E2eTools } from "../src/tools";
-import { secretText, serviceAccountKubeconfig, startWatcherProcess } from "../src/watcher-process";
+import { secretText, serviceAccountKubeconfig } from "../../doctor/src/credentials";
+import { startFrontendProcess, startWatcherProcess, type ServiceProcess } from "../src/service-processes";
 
 /**
  * The stack's documented defaults (config.ts reads the stack's config when it is loaded: a project
  * lets it load here, outside any stack, for its DEFAULTS).
  */
 function stackDefaults(): typeof import("../../config").DEFAULTS {
-  process.env.PULUMI_CONFIG = JSON.stringify({ "gcp:project": "defaults-only" });
+  pulumi.runtime.setConfig("gcp:project", "defaults-only");
   return (require("../../config") as typeof import("../../config")).DEFAULTS;
 }
 const DEFAULTS = stackDefaults();
@@ -44,12 +54,21 @@ let home: string;
 let before: Record<"primary" | "burst", ObjectRef[]>;
 let state: Deployment;
 const results: Record<string, unknown> = {};
+let host: string;
+let injector: StandInInjector;
+/** the watcher and frontend processes, from the burst onwards (the doctor reads them) */
+const running: { prometheus?: StandInPrometheus; watcher?: ServiceProcess; frontend?: ServiceProcess; redis?: RedisServer } = {};
+
+const startInjector = () => startStandInInjector({ dir: join(clusters.dir, "injector"), address: host, burst: kube.burst, proxyImage: `docker.io/istio/proxyv2:${DEFAULTS.istioVersion}` });
 
 beforeAll(async () => {
   tools = ensureTools();
   results.tools = Object.fromEntries(Object.entries(tools.info).map(([name, t]) => [name, { version: t.version, buildS: t.buildS }]));
-  clusters = await startClusters(tools);
+  // burst as GKE runs its API server: webhooks on, called at the Service's endpoints
+  clusters = await startClusters(tools, { burst: { webhooks: true, aggregatorRouting: true } });
   kube = { primary: clusters.primary.kube, burst: clusters.burst.kube };
+  host = hostAddress();
+  injector = await startInjector();
   for (const line of clusters.describe()) process.stdout.write(`e2e control plane ${line}\n`);
   home = join(clusters.dir, "stack");
   mkdirSync(home, { recursive: true });
@@ -58,8 +77,29 @@ beforeAll(async () => {
 
 afterAll(async () => {
   writeFileSync(join(REPO_ROOT, "e2e", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  for (const part of [running.frontend, running.watcher]) await part?.stop();
+  await running.prometheus?.close();
+  await running.redis?.dispose();
+  await injector?.stop();
   await clusters?.stop();
 });
+
+/** `npm run doctor` (compiled) against the stack's outputs, the frontend reached at its process. */
+async function doctor(): Promise<{ code: number | null; output: string }> {
+  const outputs = (await pulumiOp(home, "outputs")).outputs as Record<string, unknown>;
+  const file = join(home, "outputs.json");
+  writeFileSync(file, JSON.stringify(outputs), { mode: 0o600 });
+  // not spawnSync: the stand-in injector answers from this process while the doctor waits
+  const child = spawn(process.execPath, [builtProgram("doctor/dist/doctor/src/index.js"), "--outputs", file, "--frontend-url", running.frontend!.url], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (d: Buffer) => (output += d.toString("utf8")));
+  child.stderr!.on("data", (d: Buffer) => (output += d.toString("utf8")));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  return { code, output };
+}
+const brokenLinks = (output: string) => [...output.matchAll(/^\s+FAIL\s+(.+?):/gm)].map((m) => m[1]);
+/** The broken links, with the doctor's whole report when there are any (to read what it said). */
+const verdict = ({ output }: { output: string }) => ({ broken: brokenLinks(output), report: brokenLinks(output).length > 0 ? output : "" });
 
 const exportState = async () => ((await pulumiOp(home, "export")) as DriverResult & { deployment: Deployment }).deployment;
 const virtualServiceWeights = async () => {
@@ -77,7 +117,9 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
       "istio-burst:istioChartRepo": { value: chartSet(`istio-${DEFAULTS.istioVersion}`) },
       "istio-burst:prometheusChartRepo": { value: chartSet(`prometheus-${DEFAULTS.prometheusChartVersion}`) },
       // the load balancers' addresses of the two control planes (see LOAD_BALANCER_RANGES)
-      "istio-burst:eastWestSourceRanges": { value: "198.51.100.0/24,203.0.113.0/24" },
+      "istio-burst:eastWestSourceRanges": { value: `198.51.100.0/24,203.0.113.0/24,${hostAddress()}/32` },
+      // the primary's east-west gateway gets this machine's address, where the stand-in injector listens
+      "istio-burst:eastWestAddress": { value: host },
       // the burst control plane's worker nodes are labelled and tainted as the GKE worker pool is
       "istio-burst:burstWorkerPool": { value: "true" },
       // given, so that no provider but Kubernetes is needed (@pulumi/random's plugin is not built here)
@@ -121,9 +163,7 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
   });
 
   it("gives each identity exactly its access, checked with its real token", async () => {
-    const primaryCa = clusters.primary.plane.pki.caCert;
-    const { readFileSync } = await import("node:fs");
-    const watcher = await serviceAccountKubeconfig(kube.primary, clusters.primary.plane.server, readFileSync(primaryCa, "utf8"), NAMESPACE, NAMES.watcher);
+    const watcher = await serviceAccountKubeconfig(kube.primary, NAMESPACE, NAMES.watcher);
     const scaler = await secretText(kube.primary, NAMESPACE, "istio-watcher-burst-kubeconfig", "kubeconfig");
     const reader = await secretText(kube.primary, "istio-system", "istio-remote-secret-burst", "burst");
     const cases = { watcher: watcherCases(NAMESPACE, NAMES.workerVirtualService), scaler: scalerCases(NAMESPACE, NAMES.workerDeployment), reader: readerCases() };
@@ -136,31 +176,80 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
     expect(wrong).toEqual([]);
   });
 
+  it("the burst API server calls the injector through the primary's east-west address, as GKE's does", async () => {
+    const endpoints = await kube.burst.core.readNamespacedEndpoints({ name: "istiod", namespace: "istio-system" });
+    expect(endpoints.subsets?.[0].addresses?.map((a) => a.ip)).toEqual([host]);
+    // the burst cluster's east-west gateway pod went through the injector (two networks)
+    expect(injector.calls).toContain("/inject/cluster/burst/net/network2");
+    const gatewayPods = await kube.burst.core.listNamespacedPod({ namespace: "istio-system", labelSelector: "istio=eastwestgateway" });
+    expect(gatewayPods.items.length).toBeGreaterThan(0);
+    for (const pod of gatewayPods.items) expect(pod.spec!.containers.find((c) => c.name === "istio-proxy")?.image).toBe(`docker.io/istio/proxyv2:${DEFAULTS.istioVersion}`);
+  });
+
   it("the watcher, acting through its own credentials, bursts: weights 0/100 in the VirtualService, the burst Deployment scaled", async () => {
-    const prometheus = await startStandInPrometheus(0);
-    const primaryCa = (await import("node:fs")).readFileSync(clusters.primary.plane.pki.caCert, "utf8");
-    const watcher = await startWatcherProcess({
+    const prometheus = (running.prometheus = await startStandInPrometheus(0));
+    const watcher = (running.watcher = await startWatcherProcess({
       primary: kube.primary,
       dir: home,
       namespace: NAMESPACE,
-      primaryKubeconfig: await serviceAccountKubeconfig(kube.primary, clusters.primary.plane.server, primaryCa, NAMESPACE, NAMES.watcher),
+      primaryKubeconfig: await serviceAccountKubeconfig(kube.primary, NAMESPACE, NAMES.watcher),
       burstKubeconfig: await secretText(kube.primary, NAMESPACE, "istio-watcher-burst-kubeconfig", "kubeconfig"),
       prometheusUrl: prometheus.url,
-    });
+    }));
+    expect(await virtualServiceWeights()).toEqual({ primary: 100, burst: 0 });
+    expect(await burstReplicas()).toBe(0);
+    prometheus.setRate(50);
+    const wanted = Number(watcher.env.BURST_REPLICAS ?? 2);
+    await waitFor("the watcher to move the weights to burst", async () => (await virtualServiceWeights()).burst === 100, 120_000, 500);
+    expect(await virtualServiceWeights()).toEqual({ primary: 0, burst: 100 });
+    expect(await burstReplicas()).toBe(wanted);
+    const ready = (await kube.burst.apps.readNamespacedDeployment({ name: NAMES.workerDeployment, namespace: NAMESPACE })).status?.readyReplicas;
+    expect(ready).toBe(wanted);
+    // the burst workers were injected on their way in
+    const workers = await kube.burst.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: "app=worker" });
+    expect(workers.items.map((p) => p.spec!.containers.map((c) => c.name).sort())).toEqual(Array(wanted).fill(["istio-proxy", "worker"]));
+  });
+
+  it("npm run doctor finds every link OK", async () => {
+    running.redis = await startRedis();
+    running.frontend = await startFrontendProcess({ dir: home, redisUrl: running.redis.url, watcherUrl: running.watcher!.url });
+    const { code, output } = await doctor();
+    results.doctor = { ok: code === 0, links: output.match(/^\s+(OK|FAIL)\s/gm)?.length ?? 0 };
+    expect(verdict({ output })).toEqual({ broken: [], report: "" });
+    expect(output).toMatch(/doctor: all \d+ links OK/);
+    expect(code).toBe(0);
+  });
+
+  it("npm run doctor names the injection link when the injector is down", async () => {
+    await injector.stop();
     try {
-      expect(await virtualServiceWeights()).toEqual({ primary: 100, burst: 0 });
-      expect(await burstReplicas()).toBe(0);
-      prometheus.setRate(50);
-      const wanted = Number(watcher.env.BURST_REPLICAS ?? 2);
-      await waitFor("the watcher to move the weights to burst", async () => (await virtualServiceWeights()).burst === 100, 120_000, 500);
-      expect(await virtualServiceWeights()).toEqual({ primary: 0, burst: 100 });
-      expect(await burstReplicas()).toBe(wanted);
-      const ready = (await kube.burst.apps.readNamespacedDeployment({ name: NAMES.workerDeployment, namespace: NAMESPACE })).status?.readyReplicas;
-      expect(ready).toBe(wanted);
+      const { code, output } = await doctor();
+      results.doctor = { ...(results.doctor as object), stoppedInjector: brokenLinks(output) };
+      expect(brokenLinks(output)).toEqual(["sidecar injection in burst (a worker pod, server-side dry run)"]);
+      expect(output).toMatch(/failed calling webhook/);
+      expect(code).toBe(1);
     } finally {
-      await watcher.stop();
-      await prometheus.close();
+      injector = await startInjector();
     }
+  });
+
+  it("npm run doctor names the watcher's link when its Role is widened, and when it is narrowed", async () => {
+    const rbac = kube.primary.config.makeApiClient(kube.primary.lib.RbacAuthorizationV1Api);
+    const original = await rbac.readNamespacedRole({ name: NAMES.watcher, namespace: NAMESPACE });
+    const withRules = (rules: typeof original.rules) => ({ ...original, metadata: { name: original.metadata!.name, namespace: NAMESPACE }, rules });
+    const watcherLink = "the watcher may patch the VirtualService and scale the burst Deployment, and nothing more";
+    const found: Record<string, string[]> = {};
+    try {
+      await rbac.replaceNamespacedRole({ name: NAMES.watcher, namespace: NAMESPACE, body: withRules([...original.rules!, { apiGroups: [""], resources: ["secrets"], verbs: ["list"] }]) });
+      found.widened = brokenLinks((await doctor()).output);
+      await rbac.replaceNamespacedRole({ name: NAMES.watcher, namespace: NAMESPACE, body: withRules(original.rules!.map((r) => ({ ...r, verbs: r.verbs.filter((v) => v !== "patch") }))) });
+      found.narrowed = brokenLinks((await doctor()).output);
+    } finally {
+      await rbac.replaceNamespacedRole({ name: NAMES.watcher, namespace: NAMESPACE, body: withRules(original.rules) });
+    }
+    results.doctor = { ...(results.doctor as object), widenedRole: found.widened, narrowedRole: found.narrowed };
+    expect(found).toEqual({ widened: [watcherLink], narrowed: [watcherLink] });
+    expect(brokenLinks((await doctor()).output)).toEqual([]);
   });
 
   it("pulumi preview expects no changes, and pulumi up leaves the weights and replicas as the watcher set them", async () => {
