@@ -52,6 +52,12 @@ const CASES: Record<SettingKey, [config: string, value: unknown]> = {
   burstPodCapacityRps: ["12.5", 12.5],
   prewarmRps: ["11", 11],
   scaleDownCooldown: ["2m", 120_000],
+  prewarm: ["level", "level"],
+  scaleUpTime: ["90s", 90_000],
+  trendWindow: ["1m", 60_000],
+  prewarmTimeout: ["2m", 120_000],
+  burstReplicaHourlyCost: ["0.12", 0.12],
+  currency: ["EUR", "EUR"],
   dryRun: ["yes", true],
 };
 
@@ -83,6 +89,12 @@ const BAD: Partial<Record<SettingKey, string>> = {
   burstPodCapacityRps: "0",
   prewarmRps: "-3",
   scaleDownCooldown: "later",
+  prewarm: "always",
+  scaleUpTime: "soon",
+  trendWindow: "0s",
+  prewarmTimeout: "-1s",
+  burstReplicaHourlyCost: "-0.5",
+  currency: "euros",
   dryRun: "maybe",
 };
 
