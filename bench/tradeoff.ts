@@ -132,6 +132,45 @@ function reading(delay: string, rows: TradeoffTotal[], currency: string): string
   });
 }
 
+/**
+ * The headline: where `trend` sits against `level` (down and to the left of it means cheaper and no
+ * more overload), and what it gives up where a noisy rate really sits at the threshold.
+ */
+function headlineReading(tradeoff: Tradeoff, rows: TradeoffTotal[], delay: string): string[] {
+  const lines = (["switch", "overflow"] as Mode[]).map((mode) => {
+    const of = (policy: TradeoffPolicy) => rows.find((r) => r.mode === mode && r.policy === policy) as TradeoffTotal;
+    const [trend, level] = [of("trend"), of("level")];
+    const where =
+      trend.cost <= level.cost && trend.overCapacityRequests <= level.overCapacityRequests
+        ? "below and to the left of `level`: cheaper, and no more overload"
+        : trend.cost <= level.cost
+          ? "left of `level` but higher: cheaper, for more overload"
+          : "right of `level`: dearer";
+    return `- At ${delay}, ${mode} mode, \`trend\` is ${where} (${pct(trend.cost, level.cost)} of its cost, ${trend.overCapacityRequests} against ${level.overCapacityRequests} requests over capacity).`;
+  });
+  const noisy = tradeoff["noisy-threshold"]?.switch;
+  if (noisy) {
+    const [t, l] = [noisy.trend[delay], noisy.level[delay]];
+    lines.push(
+      `- What it gives up: on \`noisy-threshold\` (a rate sitting at the threshold, switch mode) it starts no pool for the noise, ` +
+        `${t.burstReplicaSeconds} replica-s against \`level\`'s ${l.burstReplicaSeconds}, and primary carries the wobble above its capacity: ` +
+        `${t.overCapacityRequests} requests over it against ${l.overCapacityRequests}.`,
+    );
+  }
+  return lines;
+}
+
+/** At the quickest scale-up, how much of the overload `trend` adds over `level` (switch mode) comes from noisy-threshold. */
+function quickestReading(tradeoff: Tradeoff, totals: Record<string, TradeoffTotal[]>): string[] {
+  const delay = delayKey(Math.min(...SIM.scaleUpDelaysS));
+  const rows = totals[delay].filter((r) => r.mode === "switch");
+  const added = (rows.find((r) => r.policy === "trend") as TradeoffTotal).overCapacityRequests - (rows.find((r) => r.policy === "level") as TradeoffTotal).overCapacityRequests;
+  const noisy = tradeoff["noisy-threshold"]?.switch;
+  if (!noisy || added <= 0) return [];
+  const fromNoise = noisy.trend[delay].overCapacityRequests - noisy.level[delay].overCapacityRequests;
+  return [`- At ${delay}, where a replica is ready at once, \`trend\` leaves ${added} more requests over capacity than \`level\` in switch mode; ${fromNoise} of them are that wobble on \`noisy-threshold\`.`];
+}
+
 /** RESULTS.md's trade-off section: the policies, the picture, the totals, the per-trace figures at the headline delay, and the reading. */
 export function tradeoffSection(tradeoff: Tradeoff, pricing: Pick<WatcherSettings, "burstReplicaHourlyCost" | "currency">): string[] {
   const totals = tradeoffTotals(tradeoff, pricing);
@@ -165,6 +204,7 @@ export function tradeoffSection(tradeoff: Tradeoff, pricing: Pick<WatcherSetting
     }
   }
   lines.push("", "Reading the picture (the sentences are written from this run's figures):", "");
+  lines.push(...headlineReading(tradeoff, totals[headline], headline), ...quickestReading(tradeoff, totals));
   for (const [delay, rows] of Object.entries(totals)) lines.push(...reading(delay, rows, pricing.currency));
   return lines;
 }
