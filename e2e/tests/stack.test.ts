@@ -65,7 +65,7 @@ beforeAll(async () => {
   tools = ensureTools();
   results.tools = Object.fromEntries(Object.entries(tools.info).map(([name, t]) => [name, { version: t.version, buildS: t.buildS }]));
   // burst as GKE runs its API server: webhooks on, called at the Service's endpoints
-  clusters = await startClusters(tools, { burst: { webhooks: true, aggregatorRouting: true } });
+  clusters = await startClusters(tools, { burst: { webhooks: true, aggregatorRouting: true }, keepDir: process.env.E2E_KEEP_DIR === "1" });
   kube = { primary: clusters.primary.kube, burst: clusters.burst.kube };
   host = hostAddress();
   injector = await startInjector();
@@ -216,6 +216,10 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
     const { code, output } = await doctor();
     results.doctor = { ok: code === 0, links: output.match(/^\s+(OK|FAIL)\s/gm)?.length ?? 0 };
     expect(verdict({ output })).toEqual({ broken: [], report: "" });
+    // the cost of the burst pool, from the stack's watcher through the frontend, as the page reads it
+    const routing = (await (await fetch(`${running.frontend.url}/api/routing`)).json()) as { cost?: Record<string, unknown> };
+    expect(routing.cost).toEqual({ burstReplicaSeconds: expect.any(Number), burstCost: expect.any(Number), alwaysOnCost: expect.any(Number), currency: "USD", since: expect.any(String) });
+    expect(routing.cost!.burstReplicaSeconds).toBeGreaterThan(0);
     expect(output).toMatch(/doctor: all \d+ links OK/);
     expect(code).toBe(0);
   });
