@@ -2,10 +2,11 @@
  * `npm run clusters`: the two local control planes of the end-to-end tests, for people: "primary" and
  * "burst" on 127.0.0.1 with kwok nodes shaped like the stack's, their kubeconfigs printed, until
  * Ctrl-C (or SIGTERM, SIGHUP, or the death of whoever started it); then every process ends and the
- * folder is removed. Every process runs under a parent-death signal, so even a SIGKILL leaves nothing.
+ * folder is removed. Every process runs under a parent-death signal, so even a SIGKILL leaves no
+ * process; the folder of a run killed so is removed by the next one.
  */
 import { join } from "node:path";
-import { stopSignal } from "./stop-signal";
+import { stopSignal } from "../../local/src/processes";
 import { startClusters } from "./clusters";
 import { ensureTools } from "./tools";
 

@@ -7,7 +7,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { HOST, freePort, httpOk, makeTempDir, waitFor, type TempDir } from "../../local/src/processes";
+import { HOST, freePort, httpOk, makeOwnedTempDir, makeTempDir, removeAbandonedTempDirs, waitFor, type TempDir } from "../../local/src/processes";
 import { BURST_WORKER_NODES } from "../../k8s/workload";
 import { Component, ControlPlane, KWOK_NODE_ANNOTATION, type ControlPlaneOptions } from "./control-plane";
 import { kubeFrom, type Kube } from "../../doctor/src/kube";
@@ -156,7 +156,9 @@ async function startEtcd(tools: E2eTools, dir: string): Promise<{ etcd: Componen
 
 /** Starts both clusters in a new temp folder; `stop()` ends every process and removes the folder. */
 export async function startClusters(tools: E2eTools, options: ClusterOptions = {}): Promise<LocalClusters> {
-  const tmp: TempDir = makeTempDir("clusters");
+  // the folders of runs killed without cleaning up (SIGKILL) go first; a kept folder has no owner and stays
+  removeAbandonedTempDirs("clusters");
+  const tmp: TempDir = options.keepDir ? makeTempDir("clusters") : makeOwnedTempDir("clusters");
   const stoppers: (() => Promise<unknown>)[] = [];
   const stop = async () => {
     for (const s of stoppers.reverse()) await s().catch(() => undefined);

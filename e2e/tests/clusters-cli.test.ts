@@ -65,12 +65,17 @@ describe("npm run clusters", () => {
     expect(existsSync(run.dir)).toBe(false);
   });
 
-  it("leaves no process behind when it is killed with SIGKILL", async () => {
+  it("leaves no process behind when it is killed with SIGKILL, and its folder goes at the next start", async () => {
     const run = await startClustersCli();
     run.child.kill("SIGKILL");
     await exited(run.child);
     await waitFor(`no process of ${run.dir} left`, () => processesMentioning(run.dir).length === 0, 20_000, 250).catch(() => undefined);
     expect(processesMentioning(run.dir)).toEqual([]);
+    expect(existsSync(run.dir)).toBe(true);
+    const next = await startClustersCli();
+    expect(existsSync(run.dir)).toBe(false);
+    next.child.kill("SIGTERM");
+    expect(await exited(next.child)).toBe(0);
   });
 
   it("stops when whoever started it dies without passing a signal on", async () => {
@@ -82,7 +87,9 @@ describe("npm run clusters", () => {
     const match = await waitFor("the harness to be up", () => /Ctrl-C stops both and removes (\S+)/.exec(text) ?? undefined, 10 * 60_000, 200);
     shell.kill("SIGKILL");
     await sleep(500);
-    await waitFor(`no process of ${match[1]} left`, () => processesMentioning(match[1]).length === 0, 30_000, 250).catch(() => undefined);
+    // it stops every process, then removes its folder
+    const gone = () => processesMentioning(match[1]).length === 0 && !existsSync(match[1]);
+    await waitFor(`no process of ${match[1]} left, and no folder`, gone, 30_000, 250).catch(() => undefined);
     expect(processesMentioning(match[1])).toEqual([]);
     expect(existsSync(match[1])).toBe(false);
   });

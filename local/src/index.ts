@@ -3,6 +3,7 @@
  * Importing this module starts nothing; use startLocal() to drive local mode from code.
  */
 import { parseLocalConfig, usage, UsageError } from "./config";
+import { stopSignal } from "./processes";
 import { startLocal } from "./run";
 
 export { LOCAL_SETTINGS, parseLocalConfig, resolveConfig, usage, UsageError, type LocalConfig, type LocalSettings } from "./config";
@@ -31,7 +32,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   }
   // A closed terminal or pipe must not crash local mode before it has stopped its parts.
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
-  const stop = stopSignal();
+  const stop = stopSignal("local", "stopping every part");
   let run;
   try {
     run = await startLocal({ ...parsed.config, signal: stop });
@@ -47,37 +48,6 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   if (exit.code === 0) process.stdout.write(`local: every part stopped; ${run.config.keepTemp ? `temp files kept in ${run.tempDir}` : "temp files removed"}\n`);
   else process.stderr.write(`local: stopped because ${exit.death?.name ?? "a part"} died\n`);
   return exit.code;
-}
-
-/**
- * Aborts on SIGINT, SIGTERM or SIGHUP (a second one after 1 s forces the exit), and when the process
- * that started local mode has gone without passing a signal on (npm does not forward SIGHUP; nothing
- * forwards SIGKILL): local mode then has a new parent, and stops.
- */
-function stopSignal(): AbortSignal {
-  const abort = new AbortController();
-  let firstSignalAt = 0;
-  const stopAll = (why: string) => {
-    firstSignalAt = Date.now();
-    process.stdout.write(`\nlocal: ${why}: stopping every part (Ctrl-C again to force)\n`);
-    abort.abort();
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (firstSignalAt === 0) {
-      stopAll(signal);
-    } else if (Date.now() - firstSignalAt > 1_000) {
-      // (a second signal within 1 s is the same Ctrl-C, forwarded by npm as well as sent by the terminal)
-      process.stderr.write("local: forced exit; killing every part\n");
-      process.exit(130); // the supervisor's exit hook SIGKILLs the children
-    }
-  };
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
-  const parent = process.ppid;
-  const parentWatch = setInterval(() => {
-    if (process.ppid !== parent && firstSignalAt === 0) stopAll(`its parent (pid ${parent}) has gone`);
-  }, 500);
-  parentWatch.unref();
-  return abort.signal;
 }
 
 if (require.main === module) {

@@ -5,7 +5,7 @@
  * redis-server or Prometheus on loopback.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { accessSync, constants, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -188,6 +188,91 @@ export interface TempDir {
 export function makeTempDir(prefix: string): TempDir {
   const dir = mkdtempSync(join(tmpdir(), `istio-burst-${prefix}-`));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true, maxRetries: 3 }) };
+}
+
+/** In an owned temp dir: which process owns it (pid and start time), so a later run can tell it was abandoned. */
+const OWNER_FILE = "owner";
+
+/** `<pid> <start time in clock ticks since boot>` of a live process (Linux), or undefined. */
+export function processIdentity(pid: number | "self"): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return `${pid === "self" ? process.pid : pid} ${fields[19]}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A temp dir (makeTempDir) that names this process as its owner, so that when this process is killed
+ * without removing it (SIGKILL, the OOM killer), the next run's removeAbandonedTempDirs does.
+ */
+export function makeOwnedTempDir(prefix: string): TempDir {
+  const temp = makeTempDir(prefix);
+  const me = processIdentity("self");
+  if (me !== undefined) writeFileSync(join(temp.dir, OWNER_FILE), `${me}\n`);
+  return temp;
+}
+
+/**
+ * Removes the temp dirs of earlier runs (`istio-burst-<prefix>-*`) whose owner has gone without
+ * removing them. A dir is removed only when its owner file names a process that no longer exists
+ * (same pid and start time); a dir without one (kept on purpose, or another program's) stays.
+ */
+export function removeAbandonedTempDirs(prefix: string, dir = tmpdir()): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.startsWith(`istio-burst-${prefix}-`));
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const path = join(dir, name);
+    try {
+      const owner = readFileSync(join(path, OWNER_FILE), "utf8").trim();
+      const pid = Number(owner.split(" ")[0]);
+      if (!Number.isInteger(pid) || pid <= 0 || processIdentity(pid) === owner) continue;
+      rmSync(path, { recursive: true, force: true, maxRetries: 3 });
+      removed.push(path);
+    } catch {
+      // no owner file, or not ours to read: leave it
+    }
+  }
+  return removed;
+}
+
+/**
+ * A signal that aborts on SIGINT, SIGTERM or SIGHUP, or when the process that started this one has
+ * gone without passing a signal on (npm does not forward SIGHUP; nothing forwards SIGKILL): this
+ * process then has a new parent, and stops. A second signal more than a second after the first exits
+ * at once (within a second it is the same Ctrl-C, forwarded by npm as well as sent by the terminal);
+ * children under a parent-death signal (killedWithParent) end with it.
+ */
+export function stopSignal(name: string, what = "stopping"): AbortSignal {
+  const abort = new AbortController();
+  let firstSignalAt = 0;
+  const stopAll = (why: string) => {
+    firstSignalAt = Date.now();
+    process.stdout.write(`\n${name}: ${why}: ${what} (Ctrl-C again to force)\n`);
+    abort.abort();
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (firstSignalAt === 0) {
+      stopAll(signal);
+    } else if (Date.now() - firstSignalAt > 1_000) {
+      process.stderr.write(`${name}: forced exit; killing every part\n`);
+      process.exit(130);
+    }
+  };
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, onSignal);
+  const parent = process.ppid;
+  const parentWatch = setInterval(() => {
+    if (process.ppid !== parent && firstSignalAt === 0) stopAll(`its parent (pid ${parent}) has gone`);
+  }, 500);
+  parentWatch.unref();
+  return abort.signal;
 }
 
 /** Waits for a child to exit, sending `signal` first; SIGKILL after `graceMs`. Resolves to its exit code. */

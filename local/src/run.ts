@@ -8,14 +8,12 @@
  * watcher handles, not the end of the run.
  */
 import type { Server } from "node:http";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { listen } from "@istio-burst/common";
 import { formatDuration, type WatcherStatus, type WeightChange } from "@istio-burst/contract";
 import { resolveConfig, type LocalConfig } from "./config";
 import { BurstPool, scaleServer, type PoolMember, type ScaleState } from "./burst-pool";
-import { HOST, makeTempDir, type TempDir } from "./processes";
+import { HOST, makeOwnedTempDir, makeTempDir, removeAbandonedTempDirs, type TempDir } from "./processes";
 import { renderPrometheusConfig } from "./prometheus-config";
 import { formatDeath, Supervisor, type Child, type ChildSpec, type DeathReport } from "./supervisor";
 import { allocatePorts, burstWorkerSpec, findPrograms, runFiles, scrapeJobs, stages, urlsOf, type LocalUrls, type RunFiles } from "./topology";
@@ -240,57 +238,12 @@ class Run implements LocalRun {
   }
 }
 
-const TEMP_PREFIX = "istio-burst-local-";
-/** In a run's temp dir: which process owns it (pid and start time), so a later run can tell it was abandoned. */
-const OWNER_FILE = "owner";
-
-/** `<pid> <start time in clock ticks since boot>` of a live process (Linux), or undefined. */
-function processIdentity(pid: number | "self"): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return `${pid === "self" ? process.pid : pid} ${fields[19]}`;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Removes the temp dirs of earlier runs whose process has gone without removing them (it was
- * killed with SIGKILL, or by the OOM killer). A dir is removed only when its owner file names a
- * process that no longer exists (same pid and start time); dirs of --keep-temp runs have none.
- */
-export function removeAbandonedTempDirs(dir = tmpdir()): string[] {
-  const removed: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(dir).filter((n) => n.startsWith(TEMP_PREFIX));
-  } catch {
-    return removed;
-  }
-  for (const name of names) {
-    const path = join(dir, name);
-    try {
-      const owner = readFileSync(join(path, OWNER_FILE), "utf8").trim();
-      const pid = Number(owner.split(" ")[0]);
-      if (!Number.isInteger(pid) || pid <= 0 || processIdentity(pid) === owner) continue;
-      rmSync(path, { recursive: true, force: true, maxRetries: 3 });
-      removed.push(path);
-    } catch {
-      // no owner file (a --keep-temp run, another program's dir) or not ours to read: leave it
-    }
-  }
-  return removed;
-}
-
 /** A temp dir with the run's sub-folders and its prometheus.yml. */
 function prepareFiles(config: LocalConfig, urls: LocalUrls): { temp: TempDir; files: RunFiles } {
-  const temp = makeTempDir("local");
+  const temp = config.keepTemp ? makeTempDir("local") : makeOwnedTempDir("local");
   const files = runFiles(temp.dir);
   for (const dir of [files.logs, files.redis, files.prometheusData]) mkdirSync(dir);
   writeFileSync(files.prometheusConfig, renderPrometheusConfig({ scrapeIntervalMs: config.scrapeInterval, jobs: scrapeJobs(urls, files.burstTargets) }));
-  const me = processIdentity("self");
-  if (!config.keepTemp && me !== undefined) writeFileSync(join(temp.dir, OWNER_FILE), `${me}\n`);
   return { temp, files };
 }
 
@@ -359,7 +312,7 @@ async function startFailed(run: Run, cause: unknown, signal?: AbortSignal): Prom
 export async function startLocal(options: StartLocalOptions = {}): Promise<LocalRun> {
   const config = resolveConfig(options);
   const programs = findPrograms();
-  removeAbandonedTempDirs();
+  removeAbandonedTempDirs("local");
   const ports = await allocatePorts(config);
   const urls = urlsOf(ports);
   const { temp, files } = prepareFiles(config, urls);

@@ -15,7 +15,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { builtProgram, freePort, REPO_ROOT, sleep, waitFor } from "../../local/src/processes";
-import { removeAbandonedTempDirs } from "../../local/src/run";
+import { removeAbandonedTempDirs } from "../../local/src/processes";
 
 jest.setTimeout(90_000);
 
@@ -185,7 +185,7 @@ describe("npm run local stops every part however it is stopped", () => {
     // nobody removed it...
     expect(existsSync(run.tempDir)).toBe(true);
     // ...until a later start finds it abandoned (what startLocal does first)
-    expect(removeAbandonedTempDirs()).toContain(run.tempDir);
+    expect(removeAbandonedTempDirs("local")).toContain(run.tempDir);
     expect(existsSync(run.tempDir)).toBe(false);
   });
 });
