@@ -4,25 +4,11 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import * as ts from "typescript";
+import { importsOf } from "../helpers/imports";
 
 const ROOT = resolve(__dirname, "../..");
 const SCALERS = join(ROOT, "watcher/src/scalers");
 const ROUTERS = join(ROOT, "watcher/src/routers");
-
-/** The module specifiers a file imports (static imports, re-exports and `import()` types). */
-export function importsOf(fileName: string, text: string): string[] {
-  const source = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
-  const found: string[] = [];
-  const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) found.push(node.moduleSpecifier.text);
-    if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) found.push(node.argument.literal.text);
-    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) found.push(node.arguments[0].text);
-    ts.forEachChild(node, visit);
-  };
-  visit(source);
-  return found;
-}
 
 describe("the watcher's scalers and routers", () => {
   it("the import reader sees imports, re-exports, import() and import types", () => {
