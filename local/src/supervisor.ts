@@ -156,11 +156,9 @@ async function spawnChild(spec: ChildSpec, logPath: string): Promise<Entry> {
   const exitPromise = new Promise<void>((resolve) => {
     proc.once("exit", (code, signal) => {
       exitInfo = { code, signal };
-      // Let the last output arrive (bounded: a stray grandchild could hold the pipe).
-      void Promise.race([streamsClosed, new Promise((r) => setTimeout(r, 500))]).then(() => {
-        log.end();
-        resolve();
-      });
+      // Let the last output arrive (bounded: a stray grandchild could hold the pipe), and be written
+      // to the log file before anyone reads it.
+      void Promise.race([streamsClosed, new Promise((r) => setTimeout(r, 500))]).then(() => log.end(() => resolve()));
     });
   });
   return {
