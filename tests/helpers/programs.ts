@@ -1,6 +1,6 @@
 /** The built programs (`npm test` runs `npm run build` before jest), spawned as a user would run them. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { REPO_ROOT } from "../../local/src/processes";
+import { REPO_ROOT, startRedis, type RedisServer } from "../../local/src/processes";
 
 export { builtProgram, REPO_ROOT as ROOT } from "../../local/src/processes";
 
@@ -17,4 +17,26 @@ export function runProgram(path: string, env: Record<string, string>): RunningPr
   child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
   child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
   return { child, output: () => out };
+}
+
+/**
+ * A built program to run against a throwaway redis-server shared by the test file (started before
+ * its tests, disposed after): `redis()` is that server, `run(env)` starts the program.
+ */
+export function programWithRedis(path: string): { program: string; redis: () => RedisServer; run: (env: Record<string, string>) => RunningProgram } {
+  let server: RedisServer | undefined;
+  beforeAll(async () => {
+    server = await startRedis();
+  });
+  afterAll(async () => {
+    await server?.dispose();
+  });
+  return {
+    redis: () => {
+      if (!server) throw new Error("redis-server is not started yet: use redis() inside a test");
+      return server;
+    },
+    program: path,
+    run: (env) => runProgram(path, env),
+  };
 }

@@ -4,29 +4,19 @@
  * refuses bad configuration with one line naming the variable.
  */
 import { spawnSync } from "node:child_process";
-import { builtProgram, ROOT, runProgram } from "../../helpers/programs";
-import { freePort, startRedis, stopChild, waitFor, type RedisServer } from "../../helpers/services";
+import { builtProgram, programWithRedis, ROOT } from "../../helpers/programs";
+import { freePort, stopChild, waitFor } from "../../helpers/services";
 import { postJson, request, within } from "../worker/helpers";
 import { startCountingProcessor } from "./helpers";
 
-const PROGRAM = builtProgram("apps/frontend/dist/index.js");
-
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.dispose();
-});
-
-const run = (env: Record<string, string>) => runProgram(PROGRAM, env);
+const { program: PROGRAM, redis, run } = programWithRedis(builtProgram("apps/frontend/dist/index.js"));
 
 describe("frontend program", () => {
   it("serves the page and its local assets, then exits 0 on SIGTERM while sending", async () => {
     const processor = await startCountingProcessor();
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const { child, output } = run({ PORT: String(port), REDIS_URL: redis.hostPort, PROCESSOR_URL: processor.url, INITIAL_FREQ: "30" });
+    const { child, output } = run({ PORT: String(port), REDIS_URL: redis().hostPort, PROCESSOR_URL: processor.url, INITIAL_FREQ: "30" });
     try {
       await waitFor("frontend ready", async () => (await request(`${url}/_healthz`)).status === 200);
       const page = await request(`${url}/`);

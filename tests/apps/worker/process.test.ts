@@ -5,30 +5,20 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { request as httpRequest } from "node:http";
-import { builtProgram, ROOT, runProgram } from "../../helpers/programs";
-import { freePort, sleep, startRedis, stopChild, waitFor, type RedisServer } from "../../helpers/services";
+import { builtProgram, programWithRedis, ROOT } from "../../helpers/programs";
+import { freePort, sleep, stopChild, waitFor } from "../../helpers/services";
 import { postJson, request, subscribe, waitForMessages, within } from "./helpers";
 
-const PROGRAM = builtProgram("apps/worker/dist/index.js");
-
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(async () => {
-  await redis?.dispose();
-});
-
-const run = (env: Record<string, string>) => runProgram(PROGRAM, env);
+const { program: PROGRAM, redis, run } = programWithRedis(builtProgram("apps/worker/dist/index.js"));
 
 describe("worker program", () => {
   it("on SIGTERM finishes the request in flight, refuses new ones, and exits 0 within 10 s", async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const { child, output } = run({ PORT: String(port), REDIS_URL: redis.hostPort, PREFIX: "bursty-" });
+    const { child, output } = run({ PORT: String(port), REDIS_URL: redis().hostPort, PREFIX: "bursty-" });
     try {
       await waitFor("worker ready", async () => (await request(`${url}/_healthz`)).status === 200);
-      const sub = await subscribe(redis.url);
+      const sub = await subscribe(redis().url);
       try {
         // A slow client: headers and half the body now, the rest after SIGTERM.
         const body = JSON.stringify({ str: "in flight" });
