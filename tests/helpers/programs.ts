@@ -1,5 +1,5 @@
 /** The built programs (`npm test` runs `npm run build` before jest), spawned as a user would run them. */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { REPO_ROOT, startRedis, type RedisServer } from "../../local/src/processes";
 
 export { builtProgram, REPO_ROOT as ROOT } from "../../local/src/processes";
@@ -39,4 +39,19 @@ export function programWithRedis(path: string): { program: string; redis: () => 
     program: path,
     run: (env) => runProgram(path, env),
   };
+}
+
+/**
+ * Runs a built program with `env` on top of PATH, PORT=0 and an unreachable Redis (a start-up check
+ * never gets that far), expects it to refuse to start: a non-zero exit, nothing on stdout, one line
+ * on stderr, which it returns.
+ */
+export function startupRefusal(path: string, env: Record<string, string>): string {
+  const r = spawnSync(process.execPath, [path], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? "", PORT: "0", REDIS_URL: "127.0.0.1:1", ...env }, encoding: "utf8", timeout: 10_000 });
+  expect(r.status).not.toBe(0);
+  expect(r.status).not.toBeNull();
+  expect(r.stdout).toBe("");
+  const lines = r.stderr.trim().split("\n");
+  expect(lines).toHaveLength(1);
+  return lines[0];
 }
