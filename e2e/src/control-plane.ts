@@ -165,7 +165,8 @@ export class ControlPlane {
       `--service-account-private-key-file=${pki.serviceAccountKey}`,
       `--root-ca-file=${pki.caCert}`,
       // The node lifecycle controller lifts the not-ready taint new nodes get once kwok reports them
-      // Ready, and kwok keeps their leases; on a loaded machine a late lease must not evict pods.
+      // Ready, and kwok renews their leases (--node-lease-duration-seconds); on a loaded machine a late
+      // lease must not evict pods.
       "--controllers=*,-taint-eviction-controller",
       "--concurrent-deployment-syncs=10",
       "--concurrent-replicaset-syncs=10",
@@ -181,6 +182,9 @@ export class ControlPlane {
       `--cidr=${this.options.podCidr}`,
       `--node-ip=${HOST}`,
       `--server-address=${HOST}:${await freePort()}`,
+      // renew each node's Lease as a kubelet does (kwokctl's default); with none, the node lifecycle
+      // controller marks the nodes and their pods not ready once its grace period (50 s) has passed
+      "--node-lease-duration-seconds=40",
     ];
   }
 

@@ -240,7 +240,8 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
   it("npm run doctor names the watcher's link when its Role is widened, and when it is narrowed", async () => {
     const rbac = kube.primary.config.makeApiClient(kube.primary.lib.RbacAuthorizationV1Api);
     const original = await rbac.readNamespacedRole({ name: NAMES.watcher, namespace: NAMESPACE });
-    const withRules = (rules: typeof original.rules) => ({ ...original, metadata: { name: original.metadata!.name, namespace: NAMESPACE }, rules });
+    const { name, labels, annotations } = original.metadata!;
+    const withRules = (rules: typeof original.rules) => ({ ...original, metadata: { name, namespace: NAMESPACE, labels, annotations }, rules });
     const watcherLink = "the watcher may patch the VirtualService and scale the burst Deployment, and nothing more";
     const found: Record<string, string[]> = {};
     try {
@@ -258,6 +259,8 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
 
   it("pulumi preview expects no changes, and pulumi up leaves the weights and replicas as the watcher set them", async () => {
     const [weights, replicas] = [await virtualServiceWeights(), await burstReplicas()];
+    // still bursting: the weights and replicas differ from the program's, or this would prove nothing
+    expect([weights, replicas]).toEqual([{ primary: 0, burst: 100 }, Number(running.watcher!.env.BURST_REPLICAS ?? 2)]);
     // --expect-no-changes: the preview itself fails on a change
     results.noChanges = false;
     const preview = await pulumiOp(home, "preview");
@@ -267,6 +270,25 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
     expect(changes).toEqual([]);
     await pulumiOp(home, "up");
     results.watcherKeptByUp = isEqual([await virtualServiceWeights(), await burstReplicas()], [weights, replicas]);
+    expect(await virtualServiceWeights()).toEqual(weights);
+    expect(await burstReplicas()).toBe(replicas);
+  });
+
+  it("a release while bursting (a new worker image, new natural weights) updates the VirtualService and both worker Deployments, and keeps the watcher's weights and replicas", async () => {
+    const [weights, replicas] = [await virtualServiceWeights(), await burstReplicas()];
+    expect([weights, replicas]).toEqual([{ primary: 0, burst: 100 }, Number(running.watcher!.env.BURST_REPLICAS ?? 2)]);
+    const workerImage = IMAGES.workerImage.replace(/:e2e$/, ":e2e-release");
+    await pulumiOp(home, "config", JSON.stringify({ "istio-burst:workerImage": { value: workerImage }, "istio-burst:naturalWeights": { value: "90,10" } }));
+    const up = await pulumiOp(home, "up");
+    const changed = (up.changes as { op: string; type: string; urn: string }[]).map((c) => `${c.op} ${c.urn.split("::").at(-1)}`).sort();
+    // the VirtualService is updated (its natural-weights annotation), the weights in it are left alone;
+    // the watcher's Deployment takes the new natural weights
+    expect(changed).toEqual(["update hashr-burst-workers-deployment", "update hashr-primary-workers-deployment", "update hashr-routing-worker-vs", "update hashr-watcher-deployment"]);
+    const vs = (await kube.primary.objects.read({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: NAMES.workerVirtualService, namespace: NAMESPACE } })) as any;
+    expect(vs.metadata.annotations["istio-burst/natural-weights"]).toBe("90,10");
+    const burst = await kube.burst.apps.readNamespacedDeployment({ name: NAMES.workerDeployment, namespace: NAMESPACE });
+    expect(burst.spec!.template.spec!.containers.find((c) => c.name === "worker")?.image).toBe(workerImage);
+    results.watcherKeptByRelease = isEqual([await virtualServiceWeights(), await burstReplicas()], [weights, replicas]);
     expect(await virtualServiceWeights()).toEqual(weights);
     expect(await burstReplicas()).toBe(replicas);
   });
