@@ -111,6 +111,19 @@ async function waitForPanel(what: string, accept: (v: PanelView) => boolean, tim
   return view;
 }
 
+/**
+ * The local run's record of the weight changes once it holds `count` of them: it follows the
+ * watcher's feed by polling, so it may trail what the page already shows by a poll.
+ */
+async function recordedChanges(count: number, timeoutMs = 10_000): Promise<WeightChange[]> {
+  const deadline = Date.now() + timeoutMs;
+  while (run.weightChanges.length < count) {
+    if (Date.now() > deadline) throw new Error(`local mode recorded ${run.weightChanges.length} weight changes within ${timeoutMs} ms, the page shows ${count}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return [...run.weightChanges];
+}
+
 /** The weight change markers on the chart. */
 function chartMarkers(): Promise<{ seq: number; label: string; visible: boolean }[]> {
   return page.evaluate(() => {
@@ -138,7 +151,7 @@ it("during a burst shows burst 100 and the watcher's reason, and marks the chang
   const view = await waitForPanel("burst 100", (v) => v.watcher === "ok" && v.burst === "100" && v.changes.length > 0, 45_000);
   // The burst pool starts empty: the watcher moves as much weight as the ready replicas allow, so the
   // way to burst 100 is a to-burst, possibly followed by step-ups as the second replica gets ready.
-  const changes: WeightChange[] = [...run.weightChanges];
+  const changes = await recordedChanges(view.changes.length);
   const up = changes.find((c) => c.action === "to-burst");
   const last = changes.at(-1)!;
   expect(up).toBeDefined();
@@ -183,7 +196,7 @@ it("during a burst shows burst 100 and the watcher's reason, and marks the chang
 it("after the return shows primary 100, with both changes listed newest first and marked", async () => {
   await setFrequency(run.urls.frontend, 2);
   const view = await waitForPanel("primary 100 again", (v) => v.watcher === "ok" && v.primary === "100" && v.changes.length >= 2, 45_000);
-  const back = run.weightChanges.find((c) => c.action === "to-natural");
+  const back = (await recordedChanges(view.changes.length)).find((c) => c.action === "to-natural");
   expect(back).toBeDefined();
   expect(view).toMatchObject({ phase: "natural", primary: "100", burst: "0" });
   const actions = view.changes.map((c) => c.action);
