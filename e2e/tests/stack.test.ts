@@ -102,12 +102,23 @@ const brokenLinks = (output: string) => [...output.matchAll(/^\s+FAIL\s+(.+?):/g
 const verdict = ({ output }: { output: string }) => ({ broken: brokenLinks(output), report: brokenLinks(output).length > 0 ? output : "" });
 
 const exportState = async () => ((await pulumiOp(home, "export")) as DriverResult & { deployment: Deployment }).deployment;
+const workerVirtualService = async () =>
+  (await kube.primary.objects.read({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: NAMES.workerVirtualService, namespace: NAMESPACE } })) as any;
 const virtualServiceWeights = async () => {
-  const vs = (await kube.primary.objects.read({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: NAMES.workerVirtualService, namespace: NAMESPACE } })) as any;
+  const vs = await workerVirtualService();
   const route = vs.spec.http[0].route as { destination: { subset: string }; weight: number }[];
   return Object.fromEntries(route.map((r) => [r.destination.subset, r.weight]));
 };
 const burstReplicas = async () => (await kube.burst.apps.readNamespacedDeployment({ name: NAMES.workerDeployment, namespace: NAMESPACE })).spec?.replicas;
+/** The burst replicas the watcher asks for, from the env the stack gave its Deployment. */
+const burstReplicasWanted = () => Number(running.watcher!.env.BURST_REPLICAS ?? 2);
+/** The weights and replicas as the watcher set them while bursting, read before a Pulumi operation. */
+async function whileBursting(): Promise<[Record<string, number>, number | undefined]> {
+  const state: [Record<string, number>, number | undefined] = [await virtualServiceWeights(), await burstReplicas()];
+  // they must differ from the program's (100/0, no replicas), or keeping them would prove nothing
+  expect(state).toEqual([{ primary: 0, burst: 100 }, burstReplicasWanted()]);
+  return state;
+}
 
 describe("the stack under the real Pulumi engine, on two local control planes", () => {
   it("pulumi up succeeds with both clusters given, the images given and the charts from a folder", async () => {
@@ -188,18 +199,18 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
 
   it("the watcher, acting through its own credentials, bursts: weights 0/100 in the VirtualService, the burst Deployment scaled", async () => {
     const prometheus = (running.prometheus = await startStandInPrometheus(0));
-    const watcher = (running.watcher = await startWatcherProcess({
+    running.watcher = await startWatcherProcess({
       primary: kube.primary,
       dir: home,
       namespace: NAMESPACE,
       primaryKubeconfig: await serviceAccountKubeconfig(kube.primary, NAMESPACE, NAMES.watcher),
       burstKubeconfig: await secretText(kube.primary, NAMESPACE, "istio-watcher-burst-kubeconfig", "kubeconfig"),
       prometheusUrl: prometheus.url,
-    }));
+    });
     expect(await virtualServiceWeights()).toEqual({ primary: 100, burst: 0 });
     expect(await burstReplicas()).toBe(0);
     prometheus.setRate(50);
-    const wanted = Number(watcher.env.BURST_REPLICAS ?? 2);
+    const wanted = burstReplicasWanted();
     await waitFor("the watcher to move the weights to burst", async () => (await virtualServiceWeights()).burst === 100, 120_000, 500);
     expect(await virtualServiceWeights()).toEqual({ primary: 0, burst: 100 });
     expect(await burstReplicas()).toBe(wanted);
@@ -258,9 +269,7 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
   });
 
   it("pulumi preview expects no changes, and pulumi up leaves the weights and replicas as the watcher set them", async () => {
-    const [weights, replicas] = [await virtualServiceWeights(), await burstReplicas()];
-    // still bursting: the weights and replicas differ from the program's, or this would prove nothing
-    expect([weights, replicas]).toEqual([{ primary: 0, burst: 100 }, Number(running.watcher!.env.BURST_REPLICAS ?? 2)]);
+    const [weights, replicas] = await whileBursting();
     // --expect-no-changes: the preview itself fails on a change
     results.noChanges = false;
     const preview = await pulumiOp(home, "preview");
@@ -275,8 +284,7 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
   });
 
   it("a release while bursting (a new worker image, new natural weights) updates the VirtualService and both worker Deployments, and keeps the watcher's weights and replicas", async () => {
-    const [weights, replicas] = [await virtualServiceWeights(), await burstReplicas()];
-    expect([weights, replicas]).toEqual([{ primary: 0, burst: 100 }, Number(running.watcher!.env.BURST_REPLICAS ?? 2)]);
+    const [weights, replicas] = await whileBursting();
     const workerImage = IMAGES.workerImage.replace(/:e2e$/, ":e2e-release");
     await pulumiOp(home, "config", JSON.stringify({ "istio-burst:workerImage": { value: workerImage }, "istio-burst:naturalWeights": { value: "90,10" } }));
     const up = await pulumiOp(home, "up");
@@ -284,7 +292,7 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
     // the VirtualService is updated (its natural-weights annotation), the weights in it are left alone;
     // the watcher's Deployment takes the new natural weights
     expect(changed).toEqual(["update hashr-burst-workers-deployment", "update hashr-primary-workers-deployment", "update hashr-routing-worker-vs", "update hashr-watcher-deployment"]);
-    const vs = (await kube.primary.objects.read({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: NAMES.workerVirtualService, namespace: NAMESPACE } })) as any;
+    const vs = await workerVirtualService();
     expect(vs.metadata.annotations["istio-burst/natural-weights"]).toBe("90,10");
     const burst = await kube.burst.apps.readNamespacedDeployment({ name: NAMES.workerDeployment, namespace: NAMESPACE });
     expect(burst.spec!.template.spec!.containers.find((c) => c.name === "worker")?.image).toBe(workerImage);
