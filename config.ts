@@ -190,6 +190,97 @@ export const DEFAULTS = {
   workerHashRounds: 1,
 } as const;
 
+/** The types a key can be declared with in Pulumi.yaml (the engine refuses a value of another type). */
+export type ConfigKeyType = "string" | "integer" | "boolean";
+
+/** A key of the stack outside the watcher's settings table, as Pulumi.yaml declares it. */
+export interface StackKey {
+  readonly key: string;
+  readonly type: ConfigKeyType;
+  /** one line; the README's row for the key starts with it */
+  readonly description: string;
+  /** the DEFAULTS entry of a fixed default; none where the default follows from other keys */
+  readonly fixedDefault?: keyof typeof DEFAULTS;
+  /** the engine refuses a plain-text value (`pulumi config set --secret`) */
+  readonly secret?: true;
+}
+
+/** Every key of the stack that is not a watcher setting, in the README's order. */
+export const STACK_KEYS: readonly StackKey[] = [
+  { key: "project", type: "string", description: "Google Cloud project id" },
+  { key: "primaryKubeconfig", type: "string", secret: true, description: "secret (`pulumi config set --secret`): kubeconfig of an existing cluster to use as the primary instead of creating one on GKE" },
+  { key: "burstKubeconfig", type: "string", secret: true, description: "secret: kubeconfig of an existing cluster to burst into instead of creating one on GKE" },
+  { key: "zone", type: "string", fixedDefault: "zone", description: "zone of the GKE clusters" },
+  { key: "releaseChannel", type: "string", fixedDefault: "releaseChannel", description: "GKE release channel: `RAPID`, `REGULAR` or `STABLE`" },
+  { key: "gkeMinVersion", type: "string", fixedDefault: "gkeMinVersion", description: "minimum control-plane version of the GKE clusters (`minMasterVersion`)" },
+  { key: "diskSizeGb", type: "integer", fixedDefault: "diskSizeGb", description: "boot disk per node, GB (10..65536), GKE clusters" },
+  { key: "primaryNodeCount", type: "integer", fixedDefault: "primaryNodeCount", description: "nodes of the GKE primary cluster (fixed size, >= 1)" },
+  { key: "primaryMachineType", type: "string", fixedDefault: "primaryMachineType", description: "machine type of the GKE primary's nodes" },
+  { key: "burstMinNodes", type: "integer", fixedDefault: "burstMinNodes", description: "lower bound of the burst cluster's worker node pool autoscaler (>= 0)" },
+  { key: "burstMaxNodes", type: "integer", fixedDefault: "burstMaxNodes", description: "upper bound of the burst worker node pool autoscaler (>= `burstMinNodes`, >= 1)" },
+  { key: "burstMachineType", type: "string", fixedDefault: "burstMachineType", description: "machine type of the burst worker nodes" },
+  { key: "burstSpot", type: "boolean", fixedDefault: "burstSpot", description: "Spot VMs for the burst worker pool" },
+  { key: "burstSystemMachineType", type: "string", fixedDefault: "burstSystemMachineType", description: "machine type of the burst cluster's always-on system pool" },
+  { key: "burstWorkerPool", type: "boolean", description: "the burst workers select the node label `istio-burst/pool=burst-workers` and tolerate the taint of the same name" },
+  { key: "imagePlatform", type: "string", fixedDefault: "imagePlatform", description: "platform the images are built for" },
+  { key: "frontendImage", type: "string", description: "prebuilt frontend image ref" },
+  { key: "workerImage", type: "string", description: "prebuilt worker image ref" },
+  { key: "watcherImage", type: "string", description: "prebuilt watcher image ref" },
+  { key: "istioVersion", type: "string", fixedDefault: "istioVersion", description: "pinned Istio release = version of the `base`, `istiod` and `gateway` charts" },
+  { key: "istioChartRepo", type: "string", fixedDefault: "istioChartRepo", description: "where the Istio charts come from" },
+  { key: "meshId", type: "string", fixedDefault: "meshId", description: "`global.meshID`" },
+  { key: "meshNetwork", type: "string", fixedDefault: "meshNetwork", description: "Istio network of the primary" },
+  { key: "burstNetwork", type: "string", description: "Istio network of the burst cluster" },
+  { key: "eastWestExposure", type: "string", description: "the east-west gateways' load balancers: `internal` (VPC-only, GKE's) or `public`" },
+  { key: "eastWestSourceRanges", type: "string", description: "CIDRs allowed to reach the east-west gateways' load balancers (`loadBalancerSourceRanges`)" },
+  { key: "eastWestAddress", type: "string", description: "with `primaryKubeconfig` only: an IPv4 or IPv6 address you reserved for the primary's east-west load balancer" },
+  { key: "prometheusChartVersion", type: "string", fixedDefault: "prometheusChartVersion", description: "prometheus-community `prometheus` chart version" },
+  { key: "prometheusChartRepo", type: "string", fixedDefault: "prometheusChartRepo", description: "where the `prometheus` chart comes from" },
+  { key: "appNamespace", type: "string", fixedDefault: "appNamespace", description: "namespace of frontend, workers, Redis and watcher in both clusters" },
+  { key: "frontendReplicas", type: "integer", fixedDefault: "frontendReplicas", description: "frontend replicas (primary): 0 or 1" },
+  { key: "primaryWorkerReplicas", type: "integer", fixedDefault: "primaryWorkerReplicas", description: "worker replicas in primary (no prefix)" },
+  { key: "workerHashRounds", type: "integer", fixedDefault: "workerHashRounds", description: "worker `HASH_ROUNDS`: sha256 rounds per request" },
+  { key: "redisPassword", type: "string", secret: true, description: "secret: the Redis password (16 to 128 letters and digits)" },
+];
+
+/** One key as Pulumi.yaml's `config:` block declares it. */
+export interface ProjectConfigEntry {
+  type: ConfigKeyType;
+  description: string;
+  default?: string | number | boolean;
+  secret?: true;
+}
+
+/** The engine's type of a watcher setting: integers and booleans as such, everything else as text. */
+function settingType(spec: SettingSpec): ConfigKeyType {
+  return spec.kind === "integer" || spec.kind === "boolean" ? spec.kind : "string";
+}
+
+/** A setting's own default as Pulumi.yaml writes it; none for a derived one (or one the watcher derives). */
+function settingDefault(spec: SettingSpec): string | number | boolean | undefined {
+  if (typeof spec.default === "function" || spec.default === undefined) return undefined;
+  const type = settingType(spec);
+  return type === "string" ? spec.defaultText : (spec.default as number | boolean);
+}
+
+/**
+ * Pulumi.yaml's `config:` block for the stack's own keys (the project namespace): every key of
+ * STACK_KEYS and of the watcher's settings table with its type, its description and, where it is
+ * fixed, its default. Pulumi.yaml holds exactly this (tests/config keeps them equal).
+ */
+export function projectConfigBlock(): Record<string, ProjectConfigEntry> {
+  const block: Record<string, ProjectConfigEntry> = {};
+  for (const k of STACK_KEYS) {
+    const def = k.fixedDefault === undefined ? undefined : DEFAULTS[k.fixedDefault];
+    block[k.key] = { type: k.type, description: k.description, ...(def === undefined ? {} : { default: def }), ...(k.secret ? { secret: true } : {}) };
+  }
+  for (const spec of WATCHER_SETTINGS) {
+    const def = settingDefault(spec);
+    block[spec.key] = { type: settingType(spec), description: spec.doc, ...(def === undefined ? {} : { default: def }) };
+  }
+  return block;
+}
+
 /** Keys the stack no longer reads, and what to use instead; setting one fails the preview. */
 export const REMOVED_KEYS: readonly (readonly [key: string, instead: string])[] = [
   [

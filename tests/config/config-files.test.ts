@@ -172,3 +172,82 @@ describe("config files", () => {
     expect(project.config["pulumi:disable-default-providers"].value).toEqual(expect.arrayContaining(["kubernetes", "gcp"]));
   });
 });
+
+/**
+ * What the engine accepts for a declared type (the CLI's ValidateConfigValue for a plain value):
+ * text for `string`, a whole number for `integer`, exactly `true` or `false` for `boolean`.
+ */
+function engineAccepts(type: string, value: unknown): boolean {
+  if (type === "string") return typeof value === "string";
+  if (type === "integer") return Number.isInteger(value) || (typeof value === "string" && /^[-+]?\d+$/.test(value));
+  if (type === "boolean") return typeof value === "boolean" || value === "true" || value === "false";
+  return false;
+}
+
+describe("Pulumi.yaml's config block", () => {
+  const project = () => yaml.load(read("Pulumi.yaml")) as { config: Record<string, { type?: string; description?: string; default?: unknown; secret?: boolean; value?: unknown }> };
+  const keys = keysRead();
+  const projectKeys = [...keys].filter((k) => k.startsWith("istio-burst:")).map((k) => k.slice("istio-burst:".length));
+
+  it("is what npm run pulumi-yaml generates from config.ts and the settings table", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { renderProjectFile } = require("../../scripts/pulumi-yaml") as typeof import("../../scripts/pulumi-yaml");
+    const text = read("Pulumi.yaml");
+    expect(renderProjectFile(text, configModule.projectConfigBlock())).toBe(text);
+  });
+
+  it("declares every key config.ts reads, each with a type and a description, and no other", () => {
+    const declared = Object.entries(project().config).filter(([k]) => !k.includes(":"));
+    expect(declared.map(([k]) => k).sort()).toEqual([...projectKeys].sort());
+    for (const [key, entry] of declared) {
+      expect({ key, type: ["string", "integer", "boolean"].includes(entry.type ?? "") }).toEqual({ key, type: true });
+      expect({ key, described: (entry.description ?? "").length > 5 }).toEqual({ key, described: true });
+    }
+  });
+
+  it("gives a default only where it is fixed, the one config.ts uses, of the declared type", () => {
+    const block = project().config;
+    const defaults = configModule.DEFAULTS as Record<string, unknown>;
+    const withDefault = Object.entries(block).filter(([k, e]) => !k.includes(":") && e.default !== undefined);
+    expect(withDefault.length).toBeGreaterThan(30);
+    for (const [key, entry] of withDefault) {
+      expect({ key, accepted: engineAccepts(entry.type!, entry.default) }).toEqual({ key, accepted: true });
+      const spec = WATCHER_SETTINGS.find((s) => s.key === key);
+      if (spec) expect({ key, parsed: parseSetting(spec, asText(entry.default)) }).toEqual({ key, parsed: { ok: true, value: spec.default } });
+      else expect({ key, default: entry.default }).toEqual({ key, default: defaults[key] });
+    }
+    // the derived ones: a function of other settings, or of the stack's shape
+    for (const key of ["project", "burstNetwork", "eastWestExposure", "burstWorkerPool", "primaryCapacityRps", "rateWindow", "query"]) expect({ key, default: block[key].default }).toEqual({ key, default: undefined });
+  });
+
+  it("marks the kubeconfigs and the Redis password secret, and nothing else", () => {
+    const secret = Object.entries(project().config).filter(([, e]) => e.secret).map(([k]) => k);
+    expect(secret.sort()).toEqual(["burstKubeconfig", "primaryKubeconfig", "redisPassword"]);
+  });
+
+  it("describes each key as README.md's row starts", () => {
+    const rows = codeRows(section(read("README.md"), "Configuration"));
+    for (const [key, entry] of Object.entries(project().config).filter(([k]) => !k.includes(":"))) {
+      const cells = rows.get(key) ?? [];
+      const meaning = cells[cells.length - 1] ?? "";
+      expect({ key, startsWith: meaning.startsWith(entry.description!) }).toEqual({ key, startsWith: true });
+    }
+  });
+
+  it("Pulumi.dev.yaml's sample values are of the declared types (the engine refuses others)", () => {
+    const block = project().config;
+    const sample = yaml.load(read("Pulumi.dev.yaml")).config as Record<string, unknown>;
+    const ours = Object.entries(sample).filter(([k]) => k.startsWith("istio-burst:"));
+    expect(ours.length).toBeGreaterThan(30);
+    for (const [k, v] of ours) {
+      const key = k.slice("istio-burst:".length);
+      expect({ key, accepted: engineAccepts(block[key].type!, v) }).toEqual({ key, accepted: true });
+    }
+    // the commented samples too, as they would be once uncommented
+    for (const m of read("Pulumi.dev.yaml").matchAll(/^\s*#\s*istio-burst:(\w+):\s*(\S.*)$/gm)) {
+      if (block[m[1]].secret) continue;
+      const value = yaml.load(`v: ${m[2]}`).v;
+      expect({ key: m[1], accepted: engineAccepts(block[m[1]].type!, value) }).toEqual({ key: m[1], accepted: true });
+    }
+  });
+});
