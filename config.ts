@@ -193,7 +193,13 @@ export const DEFAULTS = {
 /** The types a key can be declared with in Pulumi.yaml (the engine refuses a value of another type). */
 export type ConfigKeyType = "string" | "integer" | "boolean";
 
-/** A key of the stack outside the watcher's settings table, as Pulumi.yaml declares it. */
+/**
+ * A key of the stack outside the watcher's settings table, as Pulumi.yaml declares it. A key without
+ * a fixed default (one that follows from other keys, or is absent unless set) is declared as text
+ * with the empty default: the engine requires a value for every declared key that has no default,
+ * and the stack reads an empty value as unset. The secrets (kubeconfigs, the Redis password) are such
+ * keys; they are not declared `secret`, which the engine would then require in every stack.
+ */
 export interface StackKey {
   readonly key: string;
   readonly type: ConfigKeyType;
@@ -201,15 +207,13 @@ export interface StackKey {
   readonly description: string;
   /** the DEFAULTS entry of a fixed default; none where the default follows from other keys */
   readonly fixedDefault?: keyof typeof DEFAULTS;
-  /** the engine refuses a plain-text value (`pulumi config set --secret`) */
-  readonly secret?: true;
 }
 
 /** Every key of the stack that is not a watcher setting, in the README's order. */
 export const STACK_KEYS: readonly StackKey[] = [
   { key: "project", type: "string", description: "Google Cloud project id" },
-  { key: "primaryKubeconfig", type: "string", secret: true, description: "secret (`pulumi config set --secret`): kubeconfig of an existing cluster to use as the primary instead of creating one on GKE" },
-  { key: "burstKubeconfig", type: "string", secret: true, description: "secret: kubeconfig of an existing cluster to burst into instead of creating one on GKE" },
+  { key: "primaryKubeconfig", type: "string", description: "secret (`pulumi config set --secret`): kubeconfig of an existing cluster to use as the primary instead of creating one on GKE" },
+  { key: "burstKubeconfig", type: "string", description: "secret: kubeconfig of an existing cluster to burst into instead of creating one on GKE" },
   { key: "zone", type: "string", fixedDefault: "zone", description: "zone of the GKE clusters" },
   { key: "releaseChannel", type: "string", fixedDefault: "releaseChannel", description: "GKE release channel: `RAPID`, `REGULAR` or `STABLE`" },
   { key: "gkeMinVersion", type: "string", fixedDefault: "gkeMinVersion", description: "minimum control-plane version of the GKE clusters (`minMasterVersion`)" },
@@ -221,7 +225,7 @@ export const STACK_KEYS: readonly StackKey[] = [
   { key: "burstMachineType", type: "string", fixedDefault: "burstMachineType", description: "machine type of the burst worker nodes" },
   { key: "burstSpot", type: "boolean", fixedDefault: "burstSpot", description: "Spot VMs for the burst worker pool" },
   { key: "burstSystemMachineType", type: "string", fixedDefault: "burstSystemMachineType", description: "machine type of the burst cluster's always-on system pool" },
-  { key: "burstWorkerPool", type: "boolean", description: "the burst workers select the node label `istio-burst/pool=burst-workers` and tolerate the taint of the same name" },
+  { key: "burstWorkerPool", type: "string", description: "the burst workers select the node label `istio-burst/pool=burst-workers` and tolerate the taint of the same name" },
   { key: "imagePlatform", type: "string", fixedDefault: "imagePlatform", description: "platform the images are built for" },
   { key: "frontendImage", type: "string", description: "prebuilt frontend image ref" },
   { key: "workerImage", type: "string", description: "prebuilt worker image ref" },
@@ -240,15 +244,15 @@ export const STACK_KEYS: readonly StackKey[] = [
   { key: "frontendReplicas", type: "integer", fixedDefault: "frontendReplicas", description: "frontend replicas (primary): 0 or 1" },
   { key: "primaryWorkerReplicas", type: "integer", fixedDefault: "primaryWorkerReplicas", description: "worker replicas in primary (no prefix)" },
   { key: "workerHashRounds", type: "integer", fixedDefault: "workerHashRounds", description: "worker `HASH_ROUNDS`: sha256 rounds per request" },
-  { key: "redisPassword", type: "string", secret: true, description: "secret: the Redis password (16 to 128 letters and digits)" },
+  { key: "redisPassword", type: "string", description: "secret: the Redis password (16 to 128 letters and digits)" },
 ];
 
 /** One key as Pulumi.yaml's `config:` block declares it. */
 export interface ProjectConfigEntry {
   type: ConfigKeyType;
   description: string;
-  default?: string | number | boolean;
-  secret?: true;
+  /** the fixed default, or "" (unset) where it follows from other keys */
+  default: string | number | boolean;
 }
 
 /** The engine's type of a watcher setting: integers and booleans as such, everything else as text. */
@@ -256,28 +260,23 @@ function settingType(spec: SettingSpec): ConfigKeyType {
   return spec.kind === "integer" || spec.kind === "boolean" ? spec.kind : "string";
 }
 
-/** A setting's own default as Pulumi.yaml writes it; none for a derived one (or one the watcher derives). */
-function settingDefault(spec: SettingSpec): string | number | boolean | undefined {
-  if (typeof spec.default === "function" || spec.default === undefined) return undefined;
+/** A setting's own default as Pulumi.yaml writes it; "" (unset) for a derived one (or one the watcher derives). */
+function settingDefault(spec: SettingSpec): string | number | boolean {
+  if (typeof spec.default === "function" || spec.default === undefined) return "";
   const type = settingType(spec);
   return type === "string" ? spec.defaultText : (spec.default as number | boolean);
 }
 
 /**
  * Pulumi.yaml's `config:` block for the stack's own keys (the project namespace): every key of
- * STACK_KEYS and of the watcher's settings table with its type, its description and, where it is
- * fixed, its default. Pulumi.yaml holds exactly this (tests/config keeps them equal).
+ * STACK_KEYS and of the watcher's settings table with its type, its description and its default: the
+ * fixed one, or "" where it follows from other keys (see StackKey). Pulumi.yaml holds exactly this
+ * (tests/config keeps them equal).
  */
 export function projectConfigBlock(): Record<string, ProjectConfigEntry> {
   const block: Record<string, ProjectConfigEntry> = {};
-  for (const k of STACK_KEYS) {
-    const def = k.fixedDefault === undefined ? undefined : DEFAULTS[k.fixedDefault];
-    block[k.key] = { type: k.type, description: k.description, ...(def === undefined ? {} : { default: def }), ...(k.secret ? { secret: true } : {}) };
-  }
-  for (const spec of WATCHER_SETTINGS) {
-    const def = settingDefault(spec);
-    block[spec.key] = { type: settingType(spec), description: spec.doc, ...(def === undefined ? {} : { default: def }) };
-  }
+  for (const k of STACK_KEYS) block[k.key] = { type: k.type, description: k.description, default: k.fixedDefault === undefined ? "" : DEFAULTS[k.fixedDefault] };
+  for (const spec of WATCHER_SETTINGS) block[spec.key] = { type: settingType(spec), description: spec.doc, default: settingDefault(spec) };
   return block;
 }
 

@@ -205,10 +205,12 @@ describe("Pulumi.yaml's config block", () => {
     }
   });
 
-  it("gives a default only where it is fixed, the one config.ts uses, of the declared type", () => {
+  it("gives each key the fixed default config.ts uses, of the declared type, or the empty text (unset) where the default is derived", () => {
     const block = project().config;
     const defaults = configModule.DEFAULTS as Record<string, unknown>;
-    const withDefault = Object.entries(block).filter(([k, e]) => !k.includes(":") && e.default !== undefined);
+    // the engine requires a value for a declared key without a default: every key has one
+    for (const [key, entry] of Object.entries(block).filter(([k]) => !k.includes(":"))) expect({ key, hasDefault: entry.default !== undefined }).toEqual({ key, hasDefault: true });
+    const withDefault = Object.entries(block).filter(([k, e]) => !k.includes(":") && e.default !== "");
     expect(withDefault.length).toBeGreaterThan(30);
     for (const [key, entry] of withDefault) {
       expect({ key, accepted: engineAccepts(entry.type!, entry.default) }).toEqual({ key, accepted: true });
@@ -216,13 +218,28 @@ describe("Pulumi.yaml's config block", () => {
       if (spec) expect({ key, parsed: parseSetting(spec, asText(entry.default)) }).toEqual({ key, parsed: { ok: true, value: spec.default } });
       else expect({ key, default: entry.default }).toEqual({ key, default: defaults[key] });
     }
-    // the derived ones: a function of other settings, or of the stack's shape
-    for (const key of ["project", "burstNetwork", "eastWestExposure", "burstWorkerPool", "primaryCapacityRps", "rateWindow", "query"]) expect({ key, default: block[key].default }).toEqual({ key, default: undefined });
+    // the derived ones (a function of other settings, or of the stack's shape) and the optional ones: unset
+    for (const key of ["project", "burstNetwork", "eastWestExposure", "burstWorkerPool", "primaryCapacityRps", "rateWindow", "query", "primaryKubeconfig", "redisPassword"])
+      expect({ key, type: block[key].type, default: block[key].default }).toEqual({ key, type: "string", default: "" });
   });
 
-  it("marks the kubeconfigs and the Redis password secret, and nothing else", () => {
-    const secret = Object.entries(project().config).filter(([, e]) => e.secret).map(([k]) => k);
-    expect(secret.sort()).toEqual(["burstKubeconfig", "primaryKubeconfig", "redisPassword"]);
+  it("an empty value is read as unset: the stack with every key at Pulumi.yaml's default is the stack with no key set", () => {
+    const block = project().config;
+    const load = (config: Record<string, string>) => {
+      freshMocks(config);
+      let mod!: typeof ConfigModule;
+      jest.isolateModules(() => {
+        mod = require("../../config");
+      });
+      return mod.stackConfig;
+    };
+    const all = Object.fromEntries(Object.entries(block).filter(([k]) => !k.includes(":")).map(([k, e]) => [k, String(e.default)]));
+    expect({ ...load({ ...all, project: "my-gcp-project" }) }).toEqual({ ...load({ project: "my-gcp-project" }) });
+  });
+
+  it("declares no key secret (the engine would require it in every stack), and says to set the secret ones with --secret", () => {
+    expect(Object.entries(project().config).filter(([, e]) => e.secret).map(([k]) => k)).toEqual([]);
+    for (const key of ["primaryKubeconfig", "burstKubeconfig", "redisPassword"]) expect({ key, says: project().config[key].description!.startsWith("secret") }).toEqual({ key, says: true });
   });
 
   it("describes each key as README.md's row starts", () => {
@@ -244,8 +261,8 @@ describe("Pulumi.yaml's config block", () => {
       expect({ key, accepted: engineAccepts(block[key].type!, v) }).toEqual({ key, accepted: true });
     }
     // the commented samples too, as they would be once uncommented
-    for (const m of read("Pulumi.dev.yaml").matchAll(/^\s*#\s*istio-burst:(\w+):\s*(\S.*)$/gm)) {
-      if (block[m[1]].secret) continue;
+    // (a secret's sample is a `secure:` map on the lines below: encrypted text, which the engine decrypts first)
+    for (const m of read("Pulumi.dev.yaml").matchAll(/^[ \t]*#[ \t]*istio-burst:(\w+):[ \t]*(\S.*)$/gm)) {
       const value = yaml.load(`v: ${m[2]}`).v;
       expect({ key: m[1], accepted: engineAccepts(block[m[1]].type!, value) }).toEqual({ key: m[1], accepted: true });
     }
