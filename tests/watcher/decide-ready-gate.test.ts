@@ -43,7 +43,7 @@ describe("the ready gate", () => {
     expect(none.action).toBe("capacity-fallback");
     expect(none.weights).toEqual(NATURAL);
     expect(none.reason).toMatch(/0 of 2 ready/);
-    // replicas back: the move up waits for MIN_DWELL, as any move up does
+    // replicas back: the move up after the cut is a reversal, and waits for MIN_DWELL
     expect(decide(none.state, pv(20, 2, 2), pol, 1_002_000).action).toBe("dwell");
   });
 

@@ -1,7 +1,7 @@
-/** decide() through weights.ts: no data holds the weights, the burst health guard, and minDwell between two changes. */
-import type { Weights } from "@istio-burst/contract";
-import type { Policy, Sample } from "../../watcher/src/lib";
-import { BURST, EMPTY, ERR, MANY, NAN, NATURAL, overflow, policy, ramp, repeat, replay, v } from "./decide-helpers";
+/** decide() through weights.ts: no data holds the weights, the burst health guard, and minDwell (it holds reversals, not follow-ups towards burst). */
+import type { Action, Weights } from "@istio-burst/contract";
+import { decide, initialState, type Policy, type Sample } from "../../watcher/src/lib";
+import { BURST, EMPTY, ERR, MANY, NAN, NATURAL, overflow, policy, ramp, repeat, replay, runWithPool, v, type Change } from "./decide-helpers";
 
 describe("no data and failed queries hold the weights", () => {
   it.each<[string, Policy, Weights, Sample[]]>([
@@ -94,10 +94,86 @@ describe("minDwell: the time between two weight changes", () => {
     expect(replay(policy({ minDwell: 3_600_000 }), [40]).changes).toEqual([{ at: 0, weights: "0,100", action: "to-burst" }]);
   });
 
-  it("MIN_DWELL spaces the steps of a steep ramp", () => {
-    const { changes } = replay(overflow({ minDwell: 5_000 }), ramp(20, 60, 21));
-    expect(changes.length).toBeGreaterThanOrEqual(2);
-    for (let i = 1; i < changes.length; i++) expect(changes[i].at - changes[i - 1].at).toBeGreaterThanOrEqual(5);
-    expect(changes.at(-1)?.weights).toBe("40,60"); // capped by MAX_BURST_WEIGHT
+  it("MIN_DWELL spaces the steps down after a steep ramp, not the steps up", () => {
+    const { changes } = replay(overflow({ minDwell: 5_000 }), [...ramp(20, 60, 21), ...ramp(60, 20, 21)]);
+    const ups = changes.filter((c) => c.action === "step-up");
+    const downs = changes.filter((c) => c.action === "step-down");
+    // up (2 rps a poll over a capacity of 20): 22 rps asks for 10 %, 24 for 20 %, 26 for 30 %, 30 for 40 %,
+    // 34 for 50 %, 42 for 60 % (MAX_BURST_WEIGHT): each step at the poll that calls for it
+    expect(ups.map((c) => c.weights)).toEqual(["90,10", "80,20", "70,30", "60,40", "50,50", "40,60"]);
+    expect(ups.map((c) => c.at)).toEqual([1, 2, 3, 5, 7, 11]);
+    // down: each change towards primary at least MIN_DWELL after the change before it
+    expect(downs.length).toBeGreaterThanOrEqual(2);
+    for (const d of downs) {
+      const before = changes[changes.indexOf(d) - 1];
+      expect(d.at - before.at).toBeGreaterThanOrEqual(5);
+    }
+  });
+});
+
+describe("minDwell holds reversals, not follow-ups", () => {
+  it.each<[string, Policy, (number | Sample)[], Change[]]>([
+    [
+      "overflow: each higher share as the load rises is made at the poll that calls for it",
+      overflow(),
+      [10, 21, 25, 30, 40, 40],
+      [
+        { at: 1, weights: "90,10", action: "step-up" },
+        { at: 2, weights: "80,20", action: "step-up" },
+        { at: 3, weights: "60,40", action: "step-up" },
+        { at: 4, weights: "50,50", action: "step-up" },
+      ],
+    ],
+    ["overflow: a step down right after a step up waits MIN_DWELL", overflow(), [40, ...repeat(10, 12)], [
+      { at: 0, weights: "50,50", action: "step-up" },
+      { at: 10, weights: "100,0", action: "step-down" },
+    ]],
+    [
+      "overflow: a step up right after a step down (a reversal) waits MIN_DWELL; the next step up follows at once",
+      overflow(),
+      [40, ...repeat(10, 10), ...repeat(40, 10), 100, 100],
+      [
+        { at: 0, weights: "50,50", action: "step-up" },
+        { at: 10, weights: "100,0", action: "step-down" },
+        { at: 20, weights: "50,50", action: "step-up" },
+        { at: 21, weights: "40,60", action: "step-up" },
+      ],
+    ],
+    [
+      "switch: back to burst right after coming back (a reversal) waits MIN_DWELL",
+      policy(),
+      [20, ...repeat(5, 10), ...repeat(20, 12)],
+      [
+        { at: 0, weights: "0,100", action: "to-burst" },
+        { at: 10, weights: "100,0", action: "to-natural" },
+        { at: 20, weights: "0,100", action: "to-burst" },
+      ],
+    ],
+  ])("%s", (_name, p, samples, expected) => {
+    expect(replay(p, samples).changes).toEqual(expected);
+  });
+
+  it.each<[string, number, number[], Action[]]>([
+    // 2 replicas, ready one a poll: capped at 50 %, the rest at the next poll
+    ["2 replicas", 2, [0, 50, 100, 100, 100, 100], ["wait-capacity", "to-burst", "step-up", "hold", "hold", "hold"]],
+    ["4 replicas", 4, [0, 20, 50, 70, 100, 100], ["wait-capacity", "to-burst", "step-up", "step-up", "step-up", "hold"]],
+  ])("switch, MIN_DWELL 10 s: the weight rises as %s become ready, one at a time, at the poll each is ready", (_name, replicas, burst, actions) => {
+    const { rows, state } = runWithPool(policy({ burstReplicas: replicas }), repeat(20, 6), { readyAfter: 1, oneByOne: true });
+    expect(rows.map((r) => r.burst)).toEqual(burst);
+    expect(rows.map((r) => r.action)).toEqual(actions);
+    expect(state.lastChangeToward).toBe("burst");
+  });
+
+  it("remembers the direction of the last change in the state: none at start, then burst, then primary", () => {
+    const p = policy();
+    const start = initialState(NATURAL, p);
+    expect(start.lastChangeToward).toBeNull();
+    const up = decide(start, v(20), p, 1_000_000);
+    expect(up.state.lastChangeToward).toBe("burst");
+    const down = decide(up.state, v(5), p, 1_010_000);
+    expect(down.action).toBe("to-natural");
+    expect(down.state.lastChangeToward).toBe("primary");
+    // a restart in burst has no memory of its last change: its first move is not held
+    expect(initialState(BURST, p).lastChangeToward).toBeNull();
   });
 });

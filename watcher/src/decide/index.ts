@@ -7,7 +7,7 @@
  * - replicas.ts: the replicas the burst pool needs, and the scale-down cooldown;
  * - prewarm.ts, trend.ts: replicas before traffic needs them (on the trend, clear of the noise), an
  *   unused warm pool's timeout, and the time replicas take to become ready;
- * - weights.ts: the route weights: no-data hold, health guard, minDwell;
+ * - weights.ts: the route weights: no-data hold, health guard, minDwell (reversals, not follow-ups);
  * - modes.ts: what switch and overflow mode ask for, fast up and slow down;
  * - ready-gate.ts: no more burst weight than the ready replicas can carry.
  */

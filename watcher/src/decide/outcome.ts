@@ -2,7 +2,7 @@
  * The two kinds of decision (hold the weights, or change them) and the words of their reasons. A
  * reason names a setting by the watcher's environment variable (HIGH_RPS), as the operator set it.
  */
-import { sameWeights, settingSpec, type Action, type SettingKey, type Weights } from "@istio-burst/contract";
+import { sameWeights, settingSpec, type Action, type SettingKey, type Side, type Weights } from "@istio-burst/contract";
 import { phaseOf, type Decision, type Policy, type State } from "./types";
 
 /** A setting as a reason names it: its environment variable (`highRps` -> `HIGH_RPS`). */
@@ -30,7 +30,12 @@ export function hold(state: State, action: Action, reason: string): Decision {
   return { state, weights: state.weights, changed: false, action, reason };
 }
 
-/** The weights change to `weights` now; the streaks that led here start again. */
+/** The way a change from `from` to `to` moves the burst weight; undefined when it does not move it. */
+export function towardOf(from: Weights, to: Weights): Side | undefined {
+  return to.burst > from.burst ? "burst" : to.burst < from.burst ? "primary" : undefined;
+}
+
+/** The weights change to `weights` now; the streaks that led here start again, and the change's direction is remembered. */
 export function change(state: State, weights: Weights, action: Action, why: string, policy: Policy, now: number): Decision {
   const reason = `${why}: weights ${state.weights.primary},${state.weights.burst} -> ${weights.primary},${weights.burst}`;
   const next: State = {
@@ -39,6 +44,7 @@ export function change(state: State, weights: Weights, action: Action, why: stri
     phase: phaseOf(weights, policy),
     lastChangeAt: now,
     lastChangeReason: reason,
+    lastChangeToward: towardOf(state.weights, weights) ?? state.lastChangeToward,
     upStreak: 0,
     downStreak: 0,
     unhealthyStreak: 0,

@@ -3,7 +3,7 @@
  * under their own names), one poll's sample, the state carried from one poll to the next, and the
  * decision. Everything decide() remembers lives in State; there are no globals.
  */
-import type { Action, NoDataReason, Phase, WatcherPolicy, Weights } from "@istio-burst/contract";
+import type { Action, NoDataReason, Phase, Side, WatcherPolicy, Weights } from "@istio-burst/contract";
 
 /** The policy decide() reads: the settings table's keys, durations in ms, and whether the health guard is on. */
 export type Policy = WatcherPolicy;
@@ -69,6 +69,12 @@ export interface State {
   /** Epoch ms of the last change this watcher made; null since start. */
   readonly lastChangeAt: number | null;
   readonly lastChangeReason: string | null;
+  /**
+   * Which way the last change moved the burst weight: `burst` (up), `primary` (down); null since
+   * start. A move further towards burst right after one towards burst is a follow-up, not a flap:
+   * minDwell does not hold it.
+   */
+  readonly lastChangeToward: Side | null;
   /** Samples in a row that called for more burst / less burst. */
   readonly upStreak: number;
   readonly downStreak: number;
@@ -141,6 +147,7 @@ export function initialState(weights: Weights, policy: Policy): State {
     phase: phaseOf(weights, policy),
     lastChangeAt: null,
     lastChangeReason: null,
+    lastChangeToward: null,
     upStreak: 0,
     downStreak: 0,
     noDataStreak: 0,

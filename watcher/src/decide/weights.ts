@@ -1,11 +1,12 @@
 /**
  * The route weights for one sample: no data holds them; the burst health guard sends everything back
  * to primary when the burst pool fails; otherwise the mode proposes a move, the ready gate (when the
- * burst pool is read) holds or caps it, and a move is made only outside a health block and minDwell.
+ * burst pool is read) holds or caps it, and a move is made only outside a health block and minDwell
+ * (which holds reversals, not follow-ups further towards burst).
  */
 import { PRIMARY_ONLY, sameWeights } from "@istio-burst/contract";
 import { proposeMove, type Move } from "./modes";
-import { change, formatNumber, formatSeconds, hold, settingName } from "./outcome";
+import { change, formatNumber, formatSeconds, hold, settingName, towardOf } from "./outcome";
 import { capacityFallback, limitToReadyReplicas, type ReadyGate } from "./ready-gate";
 import type { Decision, Observation, Policy, Sample, State } from "./types";
 
@@ -81,13 +82,21 @@ function healthFallback(state: State, sample: WithValue, policy: Policy, now: nu
   return change({ ...state, burstBlockedUntil: now + policy.burstRetryAfter }, PRIMARY_ONLY, "health-fallback", reason, policy, now);
 }
 
-/** Makes the move unless there is none, burst is blocked after a health fallback, or minDwell has not passed since the last change. */
+/**
+ * Makes the move unless there is none, burst is blocked after a health fallback, or minDwell has not
+ * passed since the last change. minDwell holds reversals, not follow-ups: a move further towards
+ * burst right after a change towards burst (a step-up as replicas become ready, a higher overflow
+ * share as the load rises) is made now; a move towards primary, and a move towards burst after one
+ * towards primary, wait for it.
+ */
 function moveUnlessHeld(state: State, move: Move | undefined, rps: number, policy: Policy, now: number): Decision {
   if (!move || sameWeights(move.target, state.weights)) return hold(state, "hold", `observed ${formatNumber(rps)} rps: holding weights`);
-  if (move.target.burst > state.weights.burst && state.burstBlockedUntil !== null) {
+  const toward = towardOf(state.weights, move.target);
+  if (toward === "burst" && state.burstBlockedUntil !== null) {
     return hold(state, "burst-blocked", `${move.why}; burst not used until ${new Date(state.burstBlockedUntil).toISOString()} after a health fallback`);
   }
-  if (state.lastChangeAt !== null && now - state.lastChangeAt < policy.minDwell) {
+  const followUp = toward === "burst" && state.lastChangeToward === "burst";
+  if (!followUp && state.lastChangeAt !== null && now - state.lastChangeAt < policy.minDwell) {
     return hold(state, "dwell", `${move.why}; waiting for ${settingName("minDwell")} ${formatSeconds(policy.minDwell)} since the last change`);
   }
   return change(state, move.target, move.action, move.why, policy, now);
