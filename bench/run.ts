@@ -161,6 +161,7 @@ function markdown(r: Results): string {
       "The pool costs nothing while the load stays low, and primary carries the excess for the scale-up delay",
       "(over capacity grows with the delay); `burstMinReplicas` and the pre-warm buy that time back with replicas started early.",
       "",
+      ...fullBurstSection(r.watcher),
     );
     if (r.tradeoff) lines.push(...tradeoffSection(r.tradeoff, DEFAULT_WATCHER_SETTINGS));
     lines.push("", "Traces:", "");
@@ -196,6 +197,34 @@ function markdown(r: Results): string {
   }
   lines.push("## Reproduce", "", "```sh", "npm run bench            # all sections (about 4 minutes)", "npm run bench -- watcher  # one section: worker, watcher, local, pacing", "```", "");
   return lines.join("\n");
+}
+
+/** The time from each upward step to the full burst weights, always-on and at each scale-up delay (the staggered pool's trace among them). */
+function fullBurstSection(watcher: Record<string, Record<PolicyName, BenchResult>>): string[] {
+  const delays = SIM.scaleUpDelaysS;
+  const staggered = traces().filter((t) => t.staggerS !== undefined);
+  const lines = [
+    "### Time to the full burst weights",
+    "",
+    "Seconds from the upward crossing to the first write of the highest burst weight of the run (switch: `burstWeights`; overflow: the",
+    "share the load calls for), worst phase. With the pool scaled on demand, the weight moves only to ready replicas, capped by the",
+    "ready share, and rises as replicas become ready: a move further towards burst right after one is made at the next poll (`minDwell`",
+    `holds reversals, not follow-ups). ${staggered.map((t) => `\`${t.name}\`: its pool starts its replicas one at a time, ${t.staggerS} s apart`).join("; ")}.`,
+    "In results.json: `watcher.<trace>.<policy>.fullBurstS` (always-on) and `.scaledFullBurstS` (`_<delay>s` for the other delays).",
+    "",
+    `| trace | policy | always-on s | ${delays.map((d) => `scaled @${d}s`).join(" | ")} |`,
+    `| --- | --- | ---: | ${delays.map(() => "---:").join(" | ")} |`,
+  ];
+  const upward = new Set(traces().filter((t) => t.event?.direction === "up").map((t) => t.name));
+  for (const [trace, byPolicy] of Object.entries(watcher)) {
+    if (!upward.has(trace)) continue;
+    for (const p of POLICIES) {
+      const x = byPolicy[p];
+      lines.push(`| ${trace} | ${p} | ${show(x.fullBurstS)} | ${delays.map((d) => show(x[poolFigureName("scaledFullBurstS", d)] as number | null)).join(" | ")} |`);
+    }
+  }
+  lines.push("");
+  return lines;
 }
 
 async function main(): Promise<void> {

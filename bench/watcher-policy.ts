@@ -15,6 +15,9 @@
  * process; 60 s: a new pod with an image pull; 240 s: a new node first), and one asked away is gone at
  * once. Replica-seconds count replicas from the moment they are asked for (they are paid for while
  * they start). The always-on pool it is compared with is BURST_REPLICAS replicas for the whole trace.
+ * A trace with `staggerS` has a pool whose replicas start one at a time, that far apart (each is
+ * ready `scaleUpDelayS` after its own start): the pool becomes ready one replica at a time, and
+ * `fullBurstS` says how long the watcher took from the step to its full burst weights.
  * The reaction, changes and capacity figures come from runs with the capacity side off (an
  * always-ready pool, as before); the pool figures from runs with it on.
  *
@@ -59,6 +62,8 @@ export interface Trace {
   event?: { direction: "up" | "down"; atS: number };
   /** The plateau over which primary's use of its capacity is reported. */
   surge?: { fromS: number; toS: number };
+  /** With the capacity side on: the burst pool starts its replicas one at a time, this many seconds apart. */
+  staggerS?: number;
 }
 
 /** Gaussian noise per second from a seeded PRNG (the fuzz suites' mulberry32), the same on every run. */
@@ -94,6 +99,15 @@ export function traces(): Trace[] {
   const noisy = noise(42, 300, 1.5);
   return [
     { name: "step-up", description: "5 rps, then 25 rps from 60 s", durationS: 360, rps: (t) => (t < 60 ? 5 : 25), event: { direction: "up", atS: 60 }, surge: { fromS: 60, toS: 360 } },
+    {
+      name: "step-up-staggered",
+      description: "5 rps, then 40 rps from 60 s; the burst pool (when scaled on demand) starts its replicas one at a time, 3 s apart",
+      durationS: 240,
+      rps: (t) => (t < 60 ? 5 : 40),
+      event: { direction: "up", atS: 60 },
+      surge: { fromS: 60, toS: 240 },
+      staggerS: 3,
+    },
     { name: "step-down", description: "25 rps, then 3 rps from 180 s", durationS: 420, rps: (t) => (t < 180 ? 25 : 3), event: { direction: "down", atS: 180 } },
     {
       name: "sawtooth-band",
@@ -203,6 +217,8 @@ function controllerFor(name: PolicyName, capacity: boolean, prewarm?: Prewarm): 
 export interface RunResult {
   /** seconds from the threshold crossing to the first weight change in that direction; null: never (or no crossing in the trace) */
   reactionS: number | null;
+  /** seconds from an upward crossing to the first write of the highest burst weight of the run (the full burst weights); null: no upward crossing, or no burst */
+  fullBurstS: number | null;
   /** weight changes over the trace */
   changes: number;
   /** burst episodes: moves from no burst weight to some */
@@ -224,6 +240,8 @@ export interface PoolResult {
   overCapacityRequests: number;
   /** as RunResult.reactionS, with the capacity side on */
   reactionS: number | null;
+  /** as RunResult.fullBurstS, with the capacity side on */
+  fullBurstS: number | null;
 }
 
 /** A trace's results over every scrape phase: the worst phase, and how many phases burst. */
@@ -236,14 +254,42 @@ export interface PolicyResult extends Omit<RunResult, "burstReplicaSeconds" | "r
   phases: number;
 }
 
+/**
+ * The burst pool (each replica's ready time) resized to `n` at time t: new replicas start at once, or
+ * `staggerS` after the replica started before them, and are ready `delayS` after their start; on the
+ * way down the ones not yet ready go first. `lastStart` is when the last replica started.
+ */
+function resizePool(pool: { readyAt: number[]; lastStart: number }, n: number, t: number, delayS: number, staggerS: number): void {
+  if (n <= pool.readyAt.length) {
+    pool.readyAt = [...pool.readyAt].sort((a, b) => a - b).slice(0, n);
+    return;
+  }
+  while (pool.readyAt.length < n) {
+    const start = staggerS > 0 ? Math.max(t, pool.lastStart + staggerS) : t;
+    pool.lastStart = start;
+    pool.readyAt.push(start + delayS);
+  }
+}
+
+/** Seconds from an upward event to the first write of the highest burst weight written; null without both. */
+function fullBurstOf(trace: Trace, writes: { t: number; burst: number }[]): number | null {
+  const ev = trace.event;
+  if (!ev || ev.direction !== "up") return null;
+  const after = writes.filter((w) => w.t >= ev.atS);
+  const highest = Math.max(0, ...after.map((w) => w.burst));
+  const first = after.find((w) => w.burst === highest);
+  return highest > 0 && first ? round(first.t - ev.atS, 1) : null;
+}
+
 /** Replays a trace with the scrapes at phaseS + k × scrape interval. */
 export function simulate(trace: Trace, policyName: PolicyName, phaseS = 0, opts: { scaleUpDelayS?: number; prewarm?: Prewarm } = {}): RunResult {
   const scaled = opts.scaleUpDelayS !== undefined && policyName !== "codelab";
   const ctl = controllerFor(policyName, scaled, opts.prewarm);
   const delayS = opts.scaleUpDelayS ?? 0;
   // the burst pool: when each replica asked for is (or will be) ready
-  let replicas: number[] = scaled ? [] : Array.from({ length: alwaysOnReplicas() }, () => 0);
-  const readyAt = (t: number) => replicas.filter((r) => r <= t + 1e-9).length;
+  const pool = { readyAt: scaled ? [] : Array.from({ length: alwaysOnReplicas() }, () => 0), lastStart: -Infinity };
+  const staggerS = scaled ? trace.staggerS ?? 0 : 0;
+  const readyAt = (t: number) => pool.readyAt.filter((r) => r <= t + 1e-9).length;
   let replicaSeconds = 0;
   let toUnready = 0;
   const steps = Math.round(trace.durationS / SIM.dtS);
@@ -265,6 +311,7 @@ export function simulate(trace: Trace, policyName: PolicyName, phaseS = 0, opts:
   let episodes = 0;
   let lastWritten = active;
   let reactionS: number | null = null;
+  const writes: { t: number; burst: number }[] = [];
   let over = 0;
   let surgeLoad = 0;
   let surgeTime = 0;
@@ -273,7 +320,7 @@ export function simulate(trace: Trace, policyName: PolicyName, phaseS = 0, opts:
     while (pending.length && pending[0].at <= t + 1e-9) active = pending.shift()!.weights;
     const offered = trace.rps(t);
     const toPrimary = (offered * active.primary) / 100;
-    replicaSeconds += replicas.length * SIM.dtS;
+    replicaSeconds += pool.readyAt.length * SIM.dtS;
     if (readyAt(t) === 0) toUnready += ((offered * active.burst) / 100) * SIM.dtS;
     primaryCount += toPrimary * SIM.dtS;
     burstCount += (offered * active.burst) / 100 * SIM.dtS;
@@ -287,18 +334,15 @@ export function simulate(trace: Trace, policyName: PolicyName, phaseS = 0, opts:
       scrapedPrimary.push({ t, v: primaryCount });
     }
     if (i % pollEvery === 0 && i > 0) {
-      const asked = ctl.poll(measures, t, scaled ? { desired: replicas.length, ready: readyAt(t) } : undefined);
-      if (asked.replicas !== undefined) {
-        const n = asked.replicas;
-        // up: the new ones are ready after the delay; down: the ones not yet ready go first
-        replicas = n > replicas.length ? [...replicas, ...Array.from({ length: n - replicas.length }, () => t + delayS)] : [...replicas].sort((a, b) => a - b).slice(0, n);
-      }
+      const asked = ctl.poll(measures, t, scaled ? { desired: pool.readyAt.length, ready: readyAt(t) } : undefined);
+      if (asked.replicas !== undefined) resizePool(pool, asked.replicas, t, delayS, staggerS);
       const next = asked.weights;
       if (next && (next.primary !== lastWritten.primary || next.burst !== lastWritten.burst)) {
         const ev = trace.event;
         const moved = next.burst > lastWritten.burst ? "up" : "down";
         if (ev && reactionS === null && t >= ev.atS && moved === ev.direction) reactionS = t - ev.atS;
         changes++;
+        writes.push({ t, burst: next.burst });
         if (lastWritten.burst === 0 && next.burst > 0) episodes++;
         lastWritten = next;
         pending.push({ at: t + SIM.propagationS, weights: next });
@@ -307,6 +351,7 @@ export function simulate(trace: Trace, policyName: PolicyName, phaseS = 0, opts:
   }
   return {
     reactionS: reactionS === null ? null : round(reactionS, 1),
+    fullBurstS: fullBurstOf(trace, writes),
     changes,
     episodes,
     overCapacityRequests: Math.round(over),
@@ -319,13 +364,18 @@ export function simulate(trace: Trace, policyName: PolicyName, phaseS = 0, opts:
 /** A trace with the capacity side on, over every scrape phase: the worst phase of each figure. */
 export function simulatePool(trace: Trace, policyName: PolicyName, scaleUpDelayS: number, prewarm?: Prewarm): PoolResult {
   const runs = phases().map((phase) => simulate(trace, policyName, phase, { scaleUpDelayS, prewarm }));
-  const reactions = runs.map((r) => r.reactionS);
   return {
     burstReplicaSeconds: Math.max(...runs.map((r) => r.burstReplicaSeconds)),
     requestsToUnreadyPool: Math.max(...runs.map((r) => r.requestsToUnreadyPool)),
     overCapacityRequests: Math.max(...runs.map((r) => r.overCapacityRequests)),
-    reactionS: reactions.includes(null) ? null : Math.max(...(reactions as number[])),
+    reactionS: worst(runs.map((r) => r.reactionS)),
+    fullBurstS: worst(runs.map((r) => r.fullBurstS)),
   };
+}
+
+/** The worst (longest) of the phases' times; null when any phase has none. */
+function worst(times: (number | null)[]): number | null {
+  return times.includes(null) ? null : Math.max(...(times as number[]));
 }
 
 function round(n: number, digits: number): number {
@@ -347,6 +397,7 @@ export function simulatePhases(trace: Trace, policyName: PolicyName): PolicyResu
   return {
     reactionS: never ? null : Math.max(...(reactions as number[])),
     reactionBestS: never ? null : Math.min(...(reactions as number[])),
+    fullBurstS: worst(runs.map((r) => r.fullBurstS)),
     changes: Math.max(...runs.map((r) => r.changes)),
     episodes: Math.max(...runs.map((r) => r.episodes)),
     phasesWithEpisode: runs.filter((r) => r.episodes > 0).length,
@@ -360,8 +411,8 @@ export function simulatePhases(trace: Trace, policyName: PolicyName): PolicyResu
 export type BenchResult = PolicyResult & Record<string, number | null>;
 
 /**
- * Pool figure names: `burstReplicaSeconds`, `requestsToUnreadyPool`, `scaledOverCapacityRequests` and
- * `scaledReactionS` at the default delay (SIM.scaleUpDelayS), the same with `_<delay>s` appended
+ * Pool figure names: `burstReplicaSeconds`, `requestsToUnreadyPool`, `scaledOverCapacityRequests`,
+ * `scaledReactionS` and `scaledFullBurstS` at the default delay (SIM.scaleUpDelayS), the same with `_<delay>s` appended
  * for the others; `alwaysOnReplicaSeconds` is the always-on pool over the trace.
  */
 export function poolFigureName(metric: string, delayS: number): string {
@@ -417,6 +468,7 @@ export function runWatcherBench(): WatcherBench {
         r[poolFigureName("requestsToUnreadyPool", delay)] = pool.requestsToUnreadyPool;
         r[poolFigureName("scaledOverCapacityRequests", delay)] = pool.overCapacityRequests;
         r[poolFigureName("scaledReactionS", delay)] = pool.reactionS;
+        r[poolFigureName("scaledFullBurstS", delay)] = pool.fullBurstS;
       }
       byPolicy[p] = r as BenchResult;
     }

@@ -1,5 +1,6 @@
 import { promIrate, promRate } from "../../bench/prom-rate";
-import { alwaysOnReplicas, phases, POLICIES, SIM, simulate, simulatePhases, simulatePool, traces } from "../../bench/watcher-policy";
+import { loadConfig } from "../../watcher/src/lib";
+import { alwaysOnReplicas, phases, POLICIES, SIM, simulate, simulatePhases, simulatePool, traces, type PolicyName } from "../../bench/watcher-policy";
 
 describe("promRate (Prometheus's extrapolated rate)", () => {
   const counter = (perS: number, everyS: number, fromS: number, toS: number, start = 0) => {
@@ -144,6 +145,59 @@ describe("burst pool on demand (capacity side on, replicas ready scaleUpDelayS a
     expect(slow.reactionS!).toBeGreaterThan(fast.reactionS!);
     expect(slow.overCapacityRequests).toBeGreaterThan(fast.overCapacityRequests);
     expect(slow.requestsToUnreadyPool).toBe(0);
+  });
+});
+
+describe("a burst pool that becomes ready one replica at a time (step-up-staggered: replicas 3 s apart)", () => {
+  const staggered = traces().find((t) => t.name === "step-up-staggered")!;
+  const config = loadConfig({ SCALER: "local", SCALER_URL: "http://127.0.0.1:1", SCRAPE_INTERVAL: `${SIM.scrapeS}s` }).settings;
+
+  it("is a step whose pool starts its replicas one at a time", () => {
+    expect(staggered.staggerS).toBe(3);
+    expect(staggered.event).toEqual({ direction: "up", atS: 60 });
+  });
+
+  it("switch: the full shift comes at the first poll after the last replica is ready, not a MIN_DWELL after the capped move, at every phase", () => {
+    // 2 replicas (BURST_REPLICAS), ready 2 s after their start, started 3 s apart: the capped move at the first ready
+    // replica (the reaction), the rest a stagger and at most a poll later
+    expect(config.burstReplicas).toBe(2);
+    for (const phase of phases()) {
+      const r = simulate(staggered, "switch", phase, { scaleUpDelayS: 2 });
+      const followUp = r.fullBurstS! - r.reactionS!;
+      expect([phase, followUp >= staggered.staggerS!, followUp <= staggered.staggerS! + SIM.pollS + 1e-9]).toEqual([phase, true, true]);
+      expect(followUp).toBeLessThan(config.minDwell / 1000);
+    }
+  });
+
+  it("reports the time from the step to the full burst weights for every policy, no sooner than the first move", () => {
+    for (const p of POLICIES) {
+      for (const delay of [2, 60]) {
+        const r = simulatePool(staggered, p, delay);
+        expect([p, delay, r.fullBurstS !== null && r.reactionS !== null && r.fullBurstS >= r.reactionS]).toEqual([p, delay, true]);
+      }
+      expect(simulatePhases(staggered, p).fullBurstS).not.toBeNull();
+    }
+    // no upward step, no figure
+    expect(simulatePhases(traces().find((t) => t.name === "step-down")!, "switch").fullBurstS).toBeNull();
+  });
+
+  it("sends no request to a replica before it is ready", () => {
+    for (const p of ["switch", "overflow"] as const) expect(simulatePool(staggered, p, 2).requestsToUnreadyPool).toBe(0);
+  });
+});
+
+describe("the flapping figures keep their change counts (worst phase, as before follow-ups were let through MIN_DWELL)", () => {
+  it.each<[string, PolicyName, number]>([
+    ["sawtooth-band", "switch", 0],
+    ["sawtooth-band", "overflow", 0],
+    ["noisy-threshold", "switch", 1],
+    ["noisy-threshold", "overflow", 1],
+    ["spike-3s", "switch", 2],
+    ["spike-3s", "overflow", 2],
+    ["spike-5s", "switch", 2],
+    ["spike-5s", "overflow", 4],
+  ])("%s, %s: %d changes", (name, p, changes) => {
+    expect(simulatePhases(traces().find((t) => t.name === name)!, p).changes).toBe(changes);
   });
 });
 
