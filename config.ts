@@ -42,7 +42,12 @@ export const RELEASE_CHANNELS: readonly ReleaseChannel[] = ["RAPID", "REGULAR", 
 /** How the east-west gateways' load balancers may be exposed (`eastWestExposure`). */
 export const EAST_WEST_EXPOSURES: readonly EastWestExposure[] = ["internal", "public"];
 
-/** The oldest GKE minor version `gkeMinVersion` accepts (1.32): the oldest Kubernetes the pinned Istio (1.30) supports. */
+/**
+ * The oldest GKE minor version `gkeMinVersion` accepts (1.32): the oldest Kubernetes the pinned Istio
+ * (1.31) supports. Source: `MinK8SVersion = 32` in istioctl/pkg/install/k8sversion/version.go of
+ * istio.io/istio at the pinned charts' own commit (release-1.31, eed52ebb66ad; its release note
+ * updateMinK8sto1.32.yaml: "minimum supported Kubernetes version to 1.32.x"). istioctl warns below it.
+ */
 export const GKE_OLDEST_MINOR = 32;
 
 /** One GKE cluster's size and shape. */
@@ -105,7 +110,7 @@ export interface InfraConfig {
 }
 
 export interface IstioConfig {
-  /** pinned Istio release, e.g. `1.28.0` (chart version of base, istiod, gateway) */
+  /** pinned Istio release, e.g. `1.31.4` (chart version of base, istiod, gateway) */
   version: string;
   /** where the Istio charts come from: a Helm repository, an OCI registry or a folder (`istioChartRepo`) */
   charts: ChartSource;
@@ -176,7 +181,12 @@ export const DEFAULTS = {
   diskSizeGb: 50,
   burstSpot: false,
   imagePlatform: "linux/amd64",
-  istioVersion: "1.30.3",
+  /**
+   * The newest 1.31 patch (tagged 2026-10-21), from Istio's chart repository. 1.30 leaves Istio's support
+   * six weeks after 1.32.0 (2026-10-21). The fast tests render the 1.31.0 charts of the fixtures
+   * (tests/helpers/pinned-charts.ts RENDERED_ISTIO): same minor, and a patch release changes no value key.
+   */
+  istioVersion: "1.31.4",
   istioChartRepo: "https://istio-release.storage.googleapis.com/charts",
   prometheusChartRepo: "https://prometheus-community.github.io/helm-charts",
   meshId: "mesh1",
@@ -521,7 +531,7 @@ function readGcp(r: Reader, gcpCfg: pulumi.Config): GcpConfig {
   };
 }
 
-/** The GKE clusters' minimum version: `1.34` or `1.34.1-gke.1234000`, 1.31 or newer. */
+/** The GKE clusters' minimum version: `1.34` or `1.34.1-gke.1234000`, 1.32 (GKE_OLDEST_MINOR) or newer. */
 function readGkeMinVersion(r: Reader): string {
   const version = r.string("gkeMinVersion", DEFAULTS.gkeMinVersion);
   const minor = GKE_VERSION_RE.exec(version)?.[1];
@@ -608,28 +618,33 @@ function readEastWest(r: Reader, clusters: Clusters, ownKey: string | undefined,
   return { eastWestExposure: exposure, eastWestSourceRanges: ranges ?? [], eastWestAddress: address };
 }
 
-/** A chart setting (`istioChartRepo`, `prometheusChartRepo`): a repository, a registry or a folder of `charts` at `version`. */
-function readChartSource(r: Reader, key: string, def: string, charts: readonly string[], version: string): ChartSource {
+/**
+ * A chart setting (`istioChartRepo`, `prometheusChartRepo`): a repository, a registry or a folder of
+ * `charts` at `version`, the value of `versionKey`. A folder holds one release: when it holds another,
+ * the message names both keys (the usual slip of an upgrade: the version set, the folder not moved).
+ */
+function readChartSource(r: Reader, key: string, def: string, charts: readonly string[], versionKey: string, version: string): ChartSource {
   const text = r.string(key, def);
   const found = parseChartSource(text, charts, version);
   if (found.ok) return found.source;
-  r.problem(`${r.key(key)} (${JSON.stringify(text)}): ${found.reason}`);
+  const fix = found.folderVersion === undefined ? "" : `; a folder holds one release: point ${r.key(key)} at a folder of ${version}'s charts, or set ${r.key(versionKey)} to ${found.folderVersion}`;
+  r.problem(`${r.key(key)} (${JSON.stringify(text)}): ${found.reason}${fix}`);
   return { kind: "repository", url: def };
 }
 
 /** Istio and Prometheus: versions, where their charts come from, the mesh's networks and names. */
 function readIstio(r: Reader, clusters: Clusters, scrapeMs: number): IstioConfig {
-  const version = r.matching("istioVersion", DEFAULTS.istioVersion, PINNED_VERSION_RE, "a pinned Istio release like 1.28.0 (not a range or \"latest\")");
+  const version = r.matching("istioVersion", DEFAULTS.istioVersion, PINNED_VERSION_RE, "a pinned Istio release like 1.31.4 (not a range or \"latest\")");
   const prometheusChartVersion = r.matching("prometheusChartVersion", DEFAULTS.prometheusChartVersion, PINNED_VERSION_RE, "a pinned chart version like 27.37.0");
   return {
     version,
-    charts: readChartSource(r, "istioChartRepo", DEFAULTS.istioChartRepo, ISTIO_CHARTS, version),
+    charts: readChartSource(r, "istioChartRepo", DEFAULTS.istioChartRepo, ISTIO_CHARTS, "istioVersion", version),
     meshId: r.matching("meshId", DEFAULTS.meshId, DNS_LABEL_RE, "a DNS label (lowercase letters, digits, hyphens)"),
     ...readNetworks(r, clusters),
     primaryClusterName: ISTIO_CLUSTERS.primary,
     burstClusterName: ISTIO_CLUSTERS.burst,
     prometheusChartVersion,
-    prometheusCharts: readChartSource(r, "prometheusChartRepo", DEFAULTS.prometheusChartRepo, [PROMETHEUS_CHART], prometheusChartVersion),
+    prometheusCharts: readChartSource(r, "prometheusChartRepo", DEFAULTS.prometheusChartRepo, [PROMETHEUS_CHART], "prometheusChartVersion", prometheusChartVersion),
     // Prometheus scrapes at the watcher's scrapeInterval: the watcher's default windows follow it.
     prometheusScrapeInterval: formatDuration(scrapeMs),
     prometheusScrapeTimeout: formatDuration(Math.min(scrapeMs, 10_000)),

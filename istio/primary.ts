@@ -8,7 +8,7 @@ import { EAST_WEST_LABELS, eastWestGatewayRelease } from "./east-west-gateway";
 export interface IstioPrimaryArgs {
   /** Kubernetes provider of the primary cluster */
   provider: k8s.Provider;
-  /** pinned Istio release = chart version, e.g. `1.30.3` */
+  /** pinned Istio release = chart version, e.g. `1.31.4` */
   version: string;
   /** where the Istio charts come from (a Helm repository, an OCI registry or a folder) */
   charts: ChartSource;
@@ -59,7 +59,7 @@ export class IstioPrimary extends pulumi.ComponentResource {
   constructor(name: string, args: IstioPrimaryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:istio:IstioPrimary", name, {}, opts);
     if (!PINNED_VERSION_RE.test(args.version))
-      throw new pulumi.ResourceError(`${name}: Istio version ${JSON.stringify(args.version)} must be pinned, like 1.30.3`, this);
+      throw new pulumi.ResourceError(`${name}: Istio version ${JSON.stringify(args.version)} must be pinned, like 1.31.4`, this);
     const clusterName = args.clusterName ?? ISTIO_CLUSTERS.primary;
     const k = { parent: this, provider: args.provider };
     const chart = (c: "base" | "istiod" | "gateway") => istioChart(c, args.version, args.charts);

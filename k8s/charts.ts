@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import * as yaml from "js-yaml";
 
-/** A pinned release, like 1.30.3 (no range, no `latest`): Istio's version and a chart's. */
+/** A pinned release, like 1.31.4 (no range, no `latest`): Istio's version and a chart's. */
 export const PINNED_VERSION_RE = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 
 export type ChartSource = { kind: "repository"; url: string } | { kind: "oci"; url: string } | { kind: "folder"; path: string };
@@ -25,7 +25,7 @@ export function parseChartSource(
   charts: readonly string[],
   version: string,
   baseDir: string = process.cwd(),
-): { ok: true; source: ChartSource } | { ok: false; reason: string } {
+): { ok: true; source: ChartSource } | { ok: false; reason: string; /** the version a folder's chart holds, when it is another */ folderVersion?: string } {
   const value = text.trim();
   if (/^https:\/\/[^\s/]+(\/\S*)?$/.test(value)) return { ok: true, source: { kind: "repository", url: value.replace(/\/+$/, "") } };
   if (/^oci:\/\/[^\s/]+(\/\S*)?$/.test(value)) return { ok: true, source: { kind: "oci", url: value.replace(/\/+$/, "") } };
@@ -38,7 +38,7 @@ export function parseChartSource(
     const chartFile = join(folder, chart, "Chart.yaml");
     if (!existsSync(chartFile)) return { ok: false, reason: `the folder ${value} has no chart ${chart} (${chart}/Chart.yaml); it must hold ${charts.map((c) => `${c}/`).join(", ")}` };
     const found = (yaml.load(readFileSync(chartFile, "utf8")) as { version?: unknown } | null)?.version;
-    if (String(found) !== version) return { ok: false, reason: `its chart ${chart} is version ${String(found)}, not the pinned ${version}` };
+    if (String(found) !== version) return { ok: false, reason: `its chart ${chart} is version ${String(found)}, not the pinned ${version}`, folderVersion: String(found) };
   }
   return { ok: true, source: { kind: "folder", path: folder } };
 }

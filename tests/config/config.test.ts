@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { OWN_BURST_CA, OWN_BURST_KUBECONFIG, OWN_BURST_SERVER, OWN_BURST_TOKEN, OWN_PRIMARY_KUBECONFIG, OWN_PRIMARY_TOKEN, PULLABLE_IMAGES, freshMocks, isSecret, valueOf } from "../helpers/pulumi";
+import { OWN_BURST_CA, OWN_BURST_KUBECONFIG, OWN_BURST_SERVER, OWN_BURST_TOKEN, OWN_PRIMARY_KUBECONFIG, OWN_PRIMARY_TOKEN, PULLABLE_IMAGES, freshMocks, isSecret, settleAll, valueOf } from "../helpers/pulumi";
 import { DEFAULT_WATCHER_SETTINGS } from "../../packages/contract/src";
 import type * as ConfigModule from "../../config";
 
@@ -43,7 +43,7 @@ describe("stack configuration", () => {
     expect(Object.keys(infraConfig.gcp!).sort()).toEqual(["gkeMinVersion", "project", "region", "releaseChannel", "zone"]);
     expect(istioConfig.eastWestAddress).toBeUndefined();
     expect(istioConfig).toMatchObject({
-      version: "1.30.3",
+      version: "1.31.4",
       charts: { kind: "repository", url: "https://istio-release.storage.googleapis.com/charts" },
       meshId: "mesh1",
       primaryNetwork: "network1",
@@ -169,8 +169,10 @@ describe("stack configuration", () => {
     ["fractional node count", { burstMaxNodes: "2.5" }, /istio-burst:burstMaxNodes \("2.5"\) must be an integer/],
     ["non-numeric node count", { primaryNodeCount: "four" }, /istio-burst:primaryNodeCount \("four"\)/],
     ["Istio version 'latest'", { istioVersion: "latest" }, /istio-burst:istioVersion \("latest"\) must be a pinned Istio release/],
-    ["Istio version range", { istioVersion: "1.30" }, /istio-burst:istioVersion \("1.30"\)/],
-    ["Istio version with v", { istioVersion: "v1.30.3" }, /istio-burst:istioVersion/],
+    ["Istio version range", { istioVersion: "1.31" }, /istio-burst:istioVersion \("1.31"\) must be a pinned Istio release like 1.31.4 \(not a range or "latest"\)/],
+    ["Istio version range with a wildcard", { istioVersion: "1.31.x" }, /istio-burst:istioVersion \("1.31.x"\) must be a pinned Istio release/],
+    ["Istio version range with a caret", { istioVersion: "^1.31.0" }, /istio-burst:istioVersion \("\^1.31.0"\) must be a pinned Istio release/],
+    ["Istio version with v", { istioVersion: "v1.31.4" }, /istio-burst:istioVersion \("v1.31.4"\) must be a pinned Istio release/],
     // every watcher key's own bounds: tests/stack/watcher-settings.test.ts; here, the settings that must fit together
     ["lowRps >= highRps", { lowRps: "12", highRps: "10" }, /istio-burst:lowRps \(12\) must be a number below istio-burst:highRps \(10\)/],
     ["lowRps == highRps", { lowRps: "15" }, /istio-burst:lowRps \(15\) must be a number below istio-burst:highRps \(15\)/],
@@ -439,19 +441,19 @@ describe("an existing burst cluster and no Google Cloud", () => {
   });
 });
 
-describe("chart sources", () => {
-  /** A folder of chart folders, each with a Chart.yaml of the version given. */
-  function chartFolder(charts: Record<string, string>): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-burst-charts-"));
-    for (const [chart, version] of Object.entries(charts)) {
-      fs.mkdirSync(path.join(dir, chart));
-      fs.writeFileSync(path.join(dir, chart, "Chart.yaml"), `apiVersion: v2\nname: ${chart}\nversion: ${version}\n`);
-    }
-    return dir;
+/** A folder of chart folders, each with a Chart.yaml of the version given. */
+function chartFolder(charts: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-burst-charts-"));
+  for (const [chart, version] of Object.entries(charts)) {
+    fs.mkdirSync(path.join(dir, chart));
+    fs.writeFileSync(path.join(dir, chart, "Chart.yaml"), `apiVersion: v2\nname: ${chart}\nversion: ${version}\n`);
   }
+  return dir;
+}
 
+describe("chart sources", () => {
   it("takes an https repository, an oci registry or a folder for each chart setting", () => {
-    const istioDir = chartFolder({ base: "1.30.3", istiod: "1.30.3", gateway: "1.30.3" });
+    const istioDir = chartFolder({ base: "1.31.4", istiod: "1.31.4", gateway: "1.31.4" });
     const promDir = chartFolder({ prometheus: "27.37.0" });
     expect(load({ istioChartRepo: "https://mirror.example/istio/" }).istioConfig.charts).toEqual({ kind: "repository", url: "https://mirror.example/istio" });
     expect(load({ istioChartRepo: "oci://registry.example/istio-charts" }).istioConfig.charts).toEqual({ kind: "oci", url: "oci://registry.example/istio-charts" });
@@ -460,16 +462,58 @@ describe("chart sources", () => {
     expect(istioConfig.prometheusCharts).toEqual({ kind: "folder", path: promDir });
   });
 
-  const istioFolder = () => chartFolder({ base: "1.30.3", istiod: "1.30.3", gateway: "1.30.3" });
+  const istioFolder = () => chartFolder({ base: "1.31.4", istiod: "1.31.4", gateway: "1.31.4" });
   const invalid: Array<[string, () => Record<string, string>, RegExp]> = [
     ["an http repository", () => ({ istioChartRepo: "http://mirror.example/charts" }), /istio-burst:istioChartRepo \("http:\/\/mirror.example\/charts"\): http:\/\/ is not a chart source; it must be an https:\/\/ Helm repository, an oci:\/\/ registry, or a folder/],
     ["a folder that does not exist", () => ({ prometheusChartRepo: "/no/such/charts" }), /istio-burst:prometheusChartRepo \("\/no\/such\/charts"\): it must be .*; there is no folder \/no\/such\/charts/],
-    ["a folder without one of the charts", () => ({ istioChartRepo: chartFolder({ base: "1.30.3", istiod: "1.30.3" }) }), /istio-burst:istioChartRepo .*has no chart gateway \(gateway\/Chart.yaml\); it must hold base\/, istiod\/, gateway\//],
-    ["a folder of the previous pin", () => ({ istioChartRepo: chartFolder({ base: "1.28.0", istiod: "1.28.0", gateway: "1.28.0" }) }), /istio-burst:istioChartRepo .*its chart base is version 1.28.0, not the pinned 1.30.3/],
-    ["a folder that does not match istioVersion", () => ({ istioChartRepo: istioFolder(), istioVersion: "1.28.10" }), /its chart base is version 1.30.3, not the pinned 1.28.10/],
+    ["a folder without one of the charts", () => ({ istioChartRepo: chartFolder({ base: "1.31.4", istiod: "1.31.4" }) }), /istio-burst:istioChartRepo .*has no chart gateway \(gateway\/Chart.yaml\); it must hold base\/, istiod\/, gateway\//],
+    [
+      "a folder of the previous pin",
+      () => ({ istioChartRepo: chartFolder({ base: "1.30.3", istiod: "1.30.3", gateway: "1.30.3" }) }),
+      /istio-burst:istioChartRepo .*its chart base is version 1.30.3, not the pinned 1.31.4; a folder holds one release: point istio-burst:istioChartRepo at a folder of 1.31.4's charts, or set istio-burst:istioVersion to 1.30.3/,
+    ],
+    ["a folder that does not match istioVersion", () => ({ istioChartRepo: istioFolder(), istioVersion: "1.31.5" }), /istio-burst:istioChartRepo .*its chart base is version 1.31.4, not the pinned 1.31.5; .*or set istio-burst:istioVersion to 1.31.4/],
     ["a prometheus folder of another version", () => ({ prometheusChartRepo: chartFolder({ prometheus: "27.1.0" }) }), /istio-burst:prometheusChartRepo .*its chart prometheus is version 27.1.0, not the pinned 27.37.0/],
   ];
   it.each(invalid)("rejects %s with a message naming the key", (_what, config, message) => {
     expect(loadError(config())).toMatch(message);
+  });
+});
+
+describe("a bad istioVersion stops the program before any resource", () => {
+  /** Runs index.ts afresh with this config: what it threw, and every resource the engine was asked for. */
+  async function run(config: Record<string, string>): Promise<{ error?: string; resources: string[] }> {
+    const mocks = freshMocks(config);
+    let error: string | undefined;
+    jest.isolateModules(() => {
+      try {
+        require("../../index");
+      } catch (e) {
+        error = (e as Error).message;
+      }
+    });
+    await settleAll();
+    return { error, resources: mocks.resources.map((r) => `${r.type}::${r.name}`) };
+  }
+
+  const cases: Array<[string, () => Record<string, string>, RegExp]> = [
+    ["a range", () => ({ istioVersion: "1.31" }), /istio-burst:istioVersion \("1.31"\) must be a pinned Istio release like 1.31.4 \(not a range or "latest"\)/],
+    ["latest", () => ({ istioVersion: "latest" }), /istio-burst:istioVersion \("latest"\) must be a pinned Istio release/],
+    [
+      "a version the chart folder does not hold (istioVersion moved on, istioChartRepo still the previous release's folder)",
+      () => ({ istioVersion: "1.31.4", istioChartRepo: chartFolder({ base: "1.30.3", istiod: "1.30.3", gateway: "1.30.3" }) }),
+      /istio-burst:istioChartRepo \(".*"\): its chart base is version 1.30.3, not the pinned 1.31.4; .*istio-burst:istioVersion/,
+    ],
+  ];
+  it.each(cases)("%s", async (_what, config, message) => {
+    const { error, resources } = await run(config());
+    expect(error).toMatch(message);
+    expect(resources).toEqual([]);
+  });
+
+  it("while a good one, from a folder of its charts, gets the whole stack registered", async () => {
+    const { error, resources } = await run({ istioVersion: "1.31.4", istioChartRepo: chartFolder({ base: "1.31.4", istiod: "1.31.4", gateway: "1.31.4" }) });
+    expect(error).toBeUndefined();
+    expect(resources).toEqual(expect.arrayContaining(["kubernetes:helm.sh/v3:Release::istio-primary-istiod", "kubernetes:helm.sh/v3:Release::istio-remote-istiod"]));
   });
 });

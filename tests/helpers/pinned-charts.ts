@@ -1,34 +1,56 @@
 /**
- * The upstream charts at the versions the stack pins (config.ts DEFAULTS), from the chart fixtures
- * (e2e/src/fixtures: a setup error naming where it looked when they are absent, never a skip).
+ * The upstream charts the tests render, from the chart fixtures (e2e/src/fixtures: a setup error
+ * naming where it looked when they are absent, never a skip): Istio's at RENDERED_ISTIO, Prometheus'
+ * at the stack's pin (config.ts DEFAULTS). Importing this file has no side effect (the e2e imports
+ * the releases from here too); pinnedVersions() loads config.ts under mocks when first called.
  */
 import { join } from "node:path";
 import { chartSet } from "../../e2e/src/fixtures";
-import { freshMocks } from "./pulumi";
+
+/**
+ * The Istio release whose charts every fast test renders, and against which every Helm value
+ * (tests/istio/chart-values.test.ts) and every Istio object (tests/istio/crd-schemas.test.ts) is
+ * checked: the newest release whose whole charts are in the fixtures (charts/istio-1.31.0, the
+ * charts of the release-1.31 commit istiod and istioctl are built from; see the fixtures' SOURCE.md).
+ * The stack's default, DEFAULTS.istioVersion, is a newer patch of the same minor (1.31.4), which real
+ * clusters take from Istio's chart repository: a patch release makes no backward-incompatible change,
+ * and tests/istio/istio-pin.test.ts holds that the two share a minor. The one place that says it.
+ */
+export const RENDERED_ISTIO = "1.31.0";
+
+/**
+ * The Istio release a stack upgrades from (the previous default, one minor behind RENDERED_ISTIO):
+ * its whole charts are in the fixtures too, for the in-place upgrade the README describes.
+ */
+export const UPGRADE_FROM_ISTIO = "1.30.3";
 
 export interface PinnedVersions {
+  /** RENDERED_ISTIO: the Istio release the tests render */
   istio: string;
+  /** DEFAULTS.prometheusChartVersion */
   prometheus: string;
 }
 
 let pinned: PinnedVersions | undefined;
 
-/** `DEFAULTS.istioVersion` and `DEFAULTS.prometheusChartVersion` (config.ts reads a stack's config when loaded, so under mocks). */
+/** The releases the tests render: RENDERED_ISTIO, and `DEFAULTS.prometheusChartVersion` (config.ts reads a stack's config when loaded, so under mocks). */
 export function pinnedVersions(): PinnedVersions {
   if (!pinned) {
+    // loaded here, not at the top: the Pulumi harness patches the mock engine when imported
+    const { freshMocks } = require("./pulumi") as typeof import("./pulumi");
     freshMocks();
     let defaults!: typeof import("../../config").DEFAULTS;
     jest.isolateModules(() => {
       defaults = (require("../../config") as typeof import("../../config")).DEFAULTS;
     });
-    pinned = { istio: defaults.istioVersion, prometheus: defaults.prometheusChartVersion };
+    pinned = { istio: RENDERED_ISTIO, prometheus: defaults.prometheusChartVersion };
   }
   return pinned;
 }
 
-/** The folder of a pinned Istio chart (`base`, `istiod`, `gateway`), templates and files included. */
-export function pinnedIstioChart(chart: "base" | "istiod" | "gateway"): string {
-  return join(chartSet(`istio-${pinnedVersions().istio}`), chart);
+/** The folder of one of an Istio release's charts (`base`, `istiod`, `gateway`), templates and files included; RENDERED_ISTIO's unless told. */
+export function pinnedIstioChart(chart: "base" | "istiod" | "gateway", release: string = RENDERED_ISTIO): string {
+  return join(chartSet(`istio-${release}`), chart);
 }
 
 /** The folder of the pinned prometheus-community `prometheus` chart. */

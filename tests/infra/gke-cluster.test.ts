@@ -267,7 +267,7 @@ describe("GKE clusters from config", () => {
   });
 
   it("fails on an unpinned Istio version", async () => {
-    await expect(runProgram({ istioVersion: "1.30" })).rejects.toThrow(/istio-burst:istioVersion \("1.30"\) must be a pinned Istio release/);
+    await expect(runProgram({ istioVersion: "1.31" })).rejects.toThrow(/istio-burst:istioVersion \("1.31"\) must be a pinned Istio release/);
   });
 });
 

@@ -4,9 +4,10 @@
  * each release of each shape is checked against the paths the pinned charts accept.
  *
  * Those paths are read from the pinned charts themselves (the upstream fixtures, found by
- * e2e/src/fixtures, never copied here), so the check follows the pin: at this writing Istio 1.30.3
- * (`DEFAULTS.istioVersion`) `base`, `istiod` and `gateway`, and prometheus-community `prometheus`
- * 27.37.0 (`DEFAULTS.prometheusChartVersion`). A chart accepts:
+ * e2e/src/fixtures, never copied here), so the check follows the pin: Istio's `base`, `istiod` and
+ * `gateway` at RENDERED_ISTIO (tests/helpers/pinned-charts.ts: 1.31.0, the minor of
+ * `DEFAULTS.istioVersion`, whose patches change no value key), and prometheus-community `prometheus`
+ * at `DEFAULTS.prometheusChartVersion` (27.37.0). A chart accepts:
  * - the keys of its values.yaml (an Istio chart's sit under `_internal_defaults_do_not_set`);
  * - the properties of its values.schema.json (the gateway's and prometheus'), which Helm also
  *   validates the values against (types and enums too);

@@ -8,8 +8,8 @@ import { EAST_WEST_IP, INGRESS_IP, RESERVED_EAST_WEST_IPS, SHAPES, providerName,
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts";
-/** The pinned Istio release, the stack's default. */
-const PINNED = "1.30.3";
+/** The pinned Istio release, the stack's default (config.ts DEFAULTS.istioVersion): what a stack installs when istioVersion is not set. */
+const PINNED = "1.31.4";
 
 /**
  * What Istio's gateway chart at the pin renders from a release's values, for the parts the stack relies

@@ -34,7 +34,7 @@ describe("the istiod Endpoints in burst", () => {
     const { IstioRemote } = require("../../istio/remote") as typeof import("../../istio/remote");
     const provider = new k8s.Provider("burst-k8s", { kubeconfig: "{}" });
     const charts = { kind: "repository", url: "https://example.test/charts" } as const;
-    new IstioRemote("r", { provider, version: "1.30.3", charts, network: "n1", remotePilotAddress: "abc.elb.example.com", remotePilotIsIp: false });
+    new IstioRemote("r", { provider, version: "1.31.4", charts, network: "n1", remotePilotAddress: "abc.elb.example.com", remotePilotIsIp: false });
     await settleAll();
     expect(istiodEndpoints(mocks)).toEqual([]);
   });

@@ -23,9 +23,9 @@ describe("parseChartSource", () => {
   });
 
   it("reads a folder holding every chart at the pinned version, absolute or relative to the project folder", () => {
-    const dir = folderOf({ base: "1.30.3", istiod: "1.30.3" });
-    expect(parseChartSource(dir, ["base", "istiod"], "1.30.3")).toEqual({ ok: true, source: { kind: "folder", path: dir } });
-    expect(parseChartSource(path.basename(dir), ["base", "istiod"], "1.30.3", path.dirname(dir))).toEqual({ ok: true, source: { kind: "folder", path: dir } });
+    const dir = folderOf({ base: "1.31.4", istiod: "1.31.4" });
+    expect(parseChartSource(dir, ["base", "istiod"], "1.31.4")).toEqual({ ok: true, source: { kind: "folder", path: dir } });
+    expect(parseChartSource(path.basename(dir), ["base", "istiod"], "1.31.4", path.dirname(dir))).toEqual({ ok: true, source: { kind: "folder", path: dir } });
   });
 
   it.each([
@@ -41,22 +41,25 @@ describe("parseChartSource", () => {
   });
 
   it("refuses a folder missing a chart, or holding another version", () => {
-    const missing = parseChartSource(folderOf({ base: "1.30.3", istiod: null }), ["base", "istiod"], "1.30.3");
+    const missing = parseChartSource(folderOf({ base: "1.31.4", istiod: null }), ["base", "istiod"], "1.31.4");
     expect(!missing.ok && missing.reason).toMatch(/has no chart istiod \(istiod\/Chart.yaml\); it must hold base\/, istiod\//);
-    const other = parseChartSource(folderOf({ base: "1.28.0" }), ["base"], "1.30.3");
-    expect(!other.ok && other.reason).toMatch(/its chart base is version 1.28.0, not the pinned 1.30.3/);
+    expect(!missing.ok && missing.folderVersion).toBeUndefined();
+    // a folder of the previous pin, left in place when only the version was moved on
+    const other = parseChartSource(folderOf({ base: "1.30.3" }), ["base"], "1.31.4");
+    expect(!other.ok && other.reason).toMatch(/its chart base is version 1.30.3, not the pinned 1.31.4/);
+    expect(!other.ok && other.folderVersion).toBe("1.30.3");
   });
 });
 
 describe("helmChart", () => {
   it("installs from a repository by name and version, from a registry by reference and version, from a folder by path", () => {
-    expect(helmChart({ kind: "repository", url: "https://r.example" }, "istiod", "1.30.3")).toEqual({ chart: "istiod", version: "1.30.3", repositoryOpts: { repo: "https://r.example" } });
-    expect(helmChart({ kind: "oci", url: "oci://r.example/charts" }, "istiod", "1.30.3")).toEqual({ chart: "oci://r.example/charts/istiod", version: "1.30.3" });
-    expect(helmChart({ kind: "folder", path: "/srv/charts" }, "istiod", "1.30.3")).toEqual({ chart: "/srv/charts/istiod" });
+    expect(helmChart({ kind: "repository", url: "https://r.example" }, "istiod", "1.31.4")).toEqual({ chart: "istiod", version: "1.31.4", repositoryOpts: { repo: "https://r.example" } });
+    expect(helmChart({ kind: "oci", url: "oci://r.example/charts" }, "istiod", "1.31.4")).toEqual({ chart: "oci://r.example/charts/istiod", version: "1.31.4" });
+    expect(helmChart({ kind: "folder", path: "/srv/charts" }, "istiod", "1.31.4")).toEqual({ chart: "/srv/charts/istiod" });
   });
 
   it("PINNED_VERSION_RE takes releases, not ranges or latest", () => {
-    for (const ok of ["1.30.3", "27.37.0", "1.31.0-beta.1"]) expect({ ok, pinned: PINNED_VERSION_RE.test(ok) }).toEqual({ ok, pinned: true });
-    for (const bad of ["latest", "1.30", "v1.30.3", "~1.30.0", "1.30.x"]) expect({ bad, pinned: PINNED_VERSION_RE.test(bad) }).toEqual({ bad, pinned: false });
+    for (const ok of ["1.31.4", "27.37.0", "1.32.0-beta.1"]) expect({ ok, pinned: PINNED_VERSION_RE.test(ok) }).toEqual({ ok, pinned: true });
+    for (const bad of ["latest", "1.31", "v1.31.4", "~1.31.0", "1.31.x", "^1.31.4", ">=1.31.0"]) expect({ bad, pinned: PINNED_VERSION_RE.test(bad) }).toEqual({ bad, pinned: false });
   });
 });
