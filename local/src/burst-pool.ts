@@ -14,12 +14,16 @@
  * - A member that dies is no longer ready, leaves the mesh at once, and does not stop the run (unlike
  *   the fixed parts): like a Deployment's pod, it is replaced, after a back-off (10 s, doubling after
  *   each start that fails, at most 80 s). A worker that fails to start counts the same way.
+ * - With a start stagger (the member spec's `startStaggerMs`, local mode's --burst-start-stagger-ms),
+ *   a member starts no sooner than that after the member started before it, so that a scale-up
+ *   becomes ready one replica at a time, as a Deployment's pods often do. A member scaled away while
+ *   it waits for its turn never starts.
  */
 import http, { type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { renameSync, writeFileSync } from "node:fs";
 import { applyServerTimeouts, readJsonBody, sendJson } from "@istio-burst/common";
 import { formatCost, inBounds, numberRequirement, ReplicaMeter, type BurstCost, type Pricing } from "@istio-burst/contract";
-import { freePort, httpOk, HOST } from "./processes";
+import { freePort, httpOk, HOST, portFree } from "./processes";
 import { formatDeath, type ChildSpec, type DeathReport, type Supervisor } from "./supervisor";
 
 /** What `GET /scale` and `PUT /scale` answer. */
@@ -37,10 +41,16 @@ export interface PoolMember {
   state: MemberState;
 }
 
+/** What a member of the pool runs, and how far apart the pool starts its members. */
+export interface BurstMemberSpec extends ChildSpec {
+  /** ms between the starts of two members (0 or undefined: each starts at once) */
+  startStaggerMs?: number;
+}
+
 export interface BurstPoolOptions {
   supervisor: Supervisor;
-  /** The spec of a burst worker called `name` listening on `port` (readiness: its /_healthz). */
-  spec(name: string, port: number): ChildSpec;
+  /** The spec of a burst worker called `name` listening on `port` (readiness: its /_healthz), with the pool's start stagger. */
+  spec(name: string, port: number): BurstMemberSpec;
   /** The mesh's admin URL, told the ready members with PUT /upstreams/burst. */
   meshAdmin: string;
   /** Replicas at most (the watcher's burstMaxReplicas). */
@@ -63,6 +73,8 @@ interface Member extends PoolMember {
   failures: number;
   /** the start is under way; resolves when it is over either way */
   started?: Promise<void>;
+  /** ends its wait for its turn to start (a start stagger) at once */
+  wake?: () => void;
 }
 
 export class BurstPool {
@@ -74,6 +86,8 @@ export class BurstPool {
   private probing = false;
   private failuresInRow = 0;
   private nextStartAt = 0;
+  /** when the last member started, or will start after its stagger (epoch ms) */
+  private lastStartAt = -Infinity;
   /** the last ready list sent to the mesh (undefined: send again) */
   private meshSent?: string;
   private meshPush: Promise<void> = Promise.resolve();
@@ -113,6 +127,7 @@ export class BurstPool {
   close(): void {
     this.closed = true;
     clearInterval(this.timer);
+    for (const m of this.members) m.wake?.();
   }
 
   /** Sets the desired size (0..max) and starts or stops members to match. */
@@ -149,34 +164,65 @@ export class BurstPool {
   }
 
   private startMember(): void {
-    const name = `worker-burst-${++this.seq}`;
-    const m: Member = { name, url: "", port: 0, state: "starting", failures: 0 };
+    const m: Member = { name: `worker-burst-${++this.seq}`, url: "", port: 0, state: "starting", failures: 0 };
     this.members.push(m);
-    m.started = (async () => {
-      try {
-        m.port = await freePort();
-        m.url = `http://${HOST}:${m.port}`;
-        const spec = this.opts.spec(name, m.port);
-        const child = await this.opts.supervisor.start({ ...spec, onDeath: (r) => this.onDeath(m, r) });
-        m.pid = child.pid;
-        this.failuresInRow = 0;
-        if (m.state === "stopping") return; // scaled down while it started
-        m.state = "ready";
-        this.opts.log(`burst pool: ${name} (pid ${child.pid}) ready at ${m.url}; ${this.readyLine()}`);
-        this.writeTargets();
-        await this.syncMesh();
-      } catch (err) {
-        this.remove(m);
-        if (this.closed || this.opts.supervisor.isStopping()) return;
-        this.backOff();
-        const msg = err instanceof Error ? err.message : String(err);
-        this.opts.log(`burst pool: ${name} failed to start, next try in ${Math.round((this.nextStartAt - Date.now()) / 1000)} s: ${msg.split("\n").slice(0, 4).join(" ")}`);
-      }
-    })();
+    m.started = this.launch(m);
     // a member scaled down while starting is stopped once its start is over
     void m.started.then(() => {
       if (m.state === "stopping" && m.pid !== undefined) void this.stopMember(m, true);
     });
+  }
+
+  /** Starts a member's worker (after its turn, with a stagger) and tells the mesh once it is ready; a failed start backs off. */
+  private async launch(m: Member): Promise<void> {
+    try {
+      const spec = await this.specAfterTurn(m);
+      if (spec === undefined) return this.remove(m); // scaled away (or the run stopped) while it waited
+      const child = await this.opts.supervisor.start({ ...spec, onDeath: (r) => this.onDeath(m, r) });
+      m.pid = child.pid;
+      this.failuresInRow = 0;
+      if (m.state === "stopping") return; // scaled down while it started
+      m.state = "ready";
+      this.opts.log(`burst pool: ${m.name} (pid ${child.pid}) ready at ${m.url}; ${this.readyLine()}`);
+      this.writeTargets();
+      await this.syncMesh();
+    } catch (err) {
+      this.remove(m);
+      if (this.closed || this.opts.supervisor.isStopping()) return;
+      this.backOff();
+      const msg = err instanceof Error ? err.message : String(err);
+      this.opts.log(`burst pool: ${m.name} failed to start, next try in ${Math.round((this.nextStartAt - Date.now()) / 1000)} s: ${msg.split("\n").slice(0, 4).join(" ")}`);
+    }
+  }
+
+  /**
+   * The member's port and spec once it may start: at once, or `startStaggerMs` after the member
+   * started before it. undefined when it was scaled away, or the pool closed, while it waited.
+   */
+  private async specAfterTurn(m: Member): Promise<BurstMemberSpec | undefined> {
+    const take = async () => {
+      m.port = await freePort();
+      m.url = `http://${HOST}:${m.port}`;
+      return this.opts.spec(m.name, m.port);
+    };
+    const spec = await take();
+    const stagger = spec.startStaggerMs ?? 0;
+    const startAt = Math.max(Date.now(), this.lastStartAt + stagger);
+    this.lastStartAt = startAt;
+    const wait = startAt - Date.now();
+    if (wait <= 0) return spec;
+    this.opts.log(`burst pool: ${m.name} starts in ${(wait / 1000).toFixed(1)} s (a start stagger of ${stagger} ms); ${this.readyLine()}`);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, wait);
+      m.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    m.wake = undefined;
+    if (m.state === "stopping" || this.closed || this.opts.supervisor.isStopping()) return undefined;
+    // the port was free when it was picked; take another if something took it meanwhile
+    return (await portFree(m.port)) ? spec : take();
   }
 
   private backOff(): void {
@@ -190,7 +236,7 @@ export class BurstPool {
     if (m.state === "stopping" && !again) return;
     const wasStarting = m.state === "starting";
     m.state = "stopping";
-    if (wasStarting && m.pid === undefined) return; // stopped when its start is over
+    if (wasStarting && m.pid === undefined) return m.wake?.(); // stopped when its start is over (at once while it waits for its turn)
     this.writeTargets();
     await this.syncMesh();
     try {

@@ -29,6 +29,11 @@ export interface LocalSettings {
   hashRounds: number;
   /** keep the temp dir (logs, Prometheus config and data) after the run */
   keepTemp: boolean;
+  /**
+   * ms between the starts of two burst workers: a scale-up brings the pool up one replica at a time
+   * (a Deployment's pods are not all ready in the same second); unset: they start together
+   */
+  burstStartStaggerMs?: number;
 }
 
 /** Everything local mode runs with: its own settings and the watcher's. */
@@ -39,7 +44,8 @@ interface LocalSpec extends Bounds {
   flag: string;
   env: string;
   kind: "integer" | "boolean";
-  default: number | boolean;
+  /** undefined: unset unless given (the setting is optional) */
+  default: number | boolean | undefined;
   doc: string;
 }
 
@@ -50,6 +56,16 @@ export const LOCAL_SETTINGS: readonly LocalSpec[] = [
   { key: "primaryWorkers", flag: "primary-workers", env: "PRIMARY_WORKERS", kind: "integer", min: 1, max: 32, default: 1, doc: "worker processes in the primary pool" },
   { key: "hashRounds", flag: "hash-rounds", env: "HASH_ROUNDS", kind: "integer", min: 1, max: 1_000_000, default: 1, doc: "sha256 rounds per request in every worker (CPU cost)" },
   { key: "keepTemp", flag: "keep-temp", env: "LOCAL_KEEP_TEMP", kind: "boolean", default: false, doc: "keep logs, the Prometheus config and data after the run" },
+  {
+    key: "burstStartStaggerMs",
+    flag: "burst-start-stagger-ms",
+    env: "BURST_START_STAGGER_MS",
+    kind: "integer",
+    min: 0,
+    max: 60_000,
+    default: undefined,
+    doc: "ms between the starts of two burst workers, so that the pool becomes ready one replica at a time",
+  },
 ];
 
 /**
@@ -84,7 +100,7 @@ const ROWS: { local: Row[]; watcher: Row[] } = {
   local: LOCAL_SETTINGS.map((s) => ({
     ...s,
     boolean: s.kind === "boolean",
-    defaultText: String(s.default),
+    defaultText: s.default === undefined ? "(default unset: they start together)" : String(s.default),
     format: String,
   })),
   watcher: WATCHER_SETTINGS.map((s) => ({

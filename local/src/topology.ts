@@ -10,6 +10,7 @@ import { BURST_PREFIX, DEFAULT_NAMESPACE, formatWeights, watcherSettingsEnv, WAT
 import { LOCAL_SETTINGS, type LocalConfig } from "./config";
 import { builtProgram, freePort, HOST, portFree, REPO_ROOT, redisArgs, requireProgram } from "./processes";
 import { prometheusArgs, type ScrapeJob } from "./prometheus-config";
+import type { BurstMemberSpec } from "./burst-pool";
 import type { ChildSpec } from "./supervisor";
 
 export interface Ports {
@@ -167,11 +168,12 @@ function workerEnv(config: LocalConfig, ports: Ports, pool: Side, port: number):
 
 /**
  * A member of the burst pool: the worker program with `PREFIX=bursty-` on `port`, stopped with the
- * workers. `extraEnv` is laid over its environment (a fault to show: a worker that cannot start).
+ * workers, and the pool's start stagger (--burst-start-stagger-ms). `extraEnv` is laid over its
+ * environment (a fault to show: a worker that cannot start).
  */
-export function burstWorkerSpec({ config, ports, programs }: Pick<Topology, "config" | "ports" | "programs">, name: string, port: number, extraEnv: Record<string, string> = {}): ChildSpec {
+export function burstWorkerSpec({ config, ports, programs }: Pick<Topology, "config" | "ports" | "programs">, name: string, port: number, extraEnv: Record<string, string> = {}): BurstMemberSpec {
   const url = `http://${HOST}:${port}`;
-  return nodeSpec(name, programs.worker, { ...workerEnv(config, ports, "burst", port), ...extraEnv }, url, 2);
+  return { ...nodeSpec(name, programs.worker, { ...workerEnv(config, ports, "burst", port), ...extraEnv }, url, 2), startStaggerMs: config.burstStartStaggerMs ?? 0 };
 }
 
 /** The parts, stage by stage: Redis, the primary worker pool, the mesh, Prometheus, the watcher, the frontend. */

@@ -11,7 +11,7 @@ import { createMesh, type Mesh } from "../../local/src/mesh";
 import { builtProgram, freePort, HOST, startRedis, waitFor, type RedisServer } from "../../local/src/processes";
 import { pidAlive, Supervisor, type DeathReport } from "../../local/src/supervisor";
 import { burstWorkerSpec } from "../../local/src/topology";
-import { resolveConfig } from "../../local/src/config";
+import { resolveConfig, type LocalConfig } from "../../local/src/config";
 import { request } from "../helpers/local-http";
 import type { Server } from "node:http";
 
@@ -34,10 +34,10 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(extraEnv: Record<string, string> = {}): Promise<Rig> {
+async function rig(extraEnv: Record<string, string> = {}, config: Partial<LocalConfig> = {}): Promise<Rig> {
   const supervisor = new Supervisor({ logDir, graceMs: 3_000, onDeath: (r) => runDeaths.push(r) });
   const topology = {
-    config: resolveConfig({ burstMaxReplicas: MAX }),
+    config: resolveConfig({ burstMaxReplicas: MAX, ...config }),
     ports: { frontend: 0, redis: redis.port, meshData: 0, meshAdmin: 0, prometheus: 0, watcher: 0, scaler: 0, primary: [] },
     programs: { redis: "", prometheus: "", worker: builtProgram("apps/worker/dist/index.js"), frontend: "", watcher: "", mesh: "" },
   };
@@ -212,5 +212,48 @@ describe("the burst pool with a worker that cannot start", () => {
       await r.close();
     }
     for (const pid of r.seen) expect(pidAlive(pid)).toBe(false);
+  });
+});
+
+describe("the burst pool with a start stagger (--burst-start-stagger-ms)", () => {
+  it("starts one worker at once and the next only a stagger later; one scaled away while it waits never starts", async () => {
+    // a stagger far longer than the test waits: the second worker is still waiting for its turn
+    const r = await rig({}, { burstStartStaggerMs: 60_000 });
+    const from = lines.length;
+    try {
+      expect((await scale(r, { replicas: 2 })).json()).toEqual({ desired: 2, ready: 0 });
+      await waitFor("1 ready", async () => (await state(r)).ready === 1, 30_000);
+      const [first, second] = r.pool.list();
+      expect(first.state).toBe("ready");
+      expect(second).toMatchObject({ state: "starting", pid: undefined });
+      expect(burstMembers(r).map((c) => c.name)).toEqual([first.name]);
+      expect(await upstreams()).toEqual([first.url]);
+      const ours = lines.slice(from).join("\n");
+      expect(ours).toMatch(new RegExp(`burst pool: ${second.name} starts in \\d+\\.\\d s \\(a start stagger of 60000 ms\\); 0 of 2 ready`));
+      expect(ours).not.toMatch(new RegExp(`${first.name} starts in`));
+      // scaled down while the second waits: it goes without ever starting a process
+      const pid = burstMembers(r)[0].pid;
+      await scale(r, { replicas: 1 });
+      await waitFor("the waiting member gone", () => r.pool.list().length === 1, 5_000);
+      expect(r.pool.list()[0].name).toBe(first.name);
+      expect(await state(r)).toEqual({ desired: 1, ready: 1 });
+      expect(burstMembers(r).map((c) => c.pid)).toEqual([pid]);
+    } finally {
+      await r.close();
+    }
+    for (const pid of r.seen) expect(pidAlive(pid)).toBe(false);
+  });
+
+  it("with a short stagger the pool still gets to every replica ready", async () => {
+    const r = await rig({}, { burstStartStaggerMs: 300 });
+    const from = lines.length;
+    try {
+      await scale(r, { replicas: 2 });
+      await waitFor("2 ready", async () => (await state(r)).ready === 2, 30_000);
+      expect(await upstreams()).toHaveLength(2);
+      expect(lines.slice(from).filter((l) => / starts in \d+\.\d s \(a start stagger of 300 ms\)/.test(l))).toHaveLength(1);
+    } finally {
+      await r.close();
+    }
   });
 });
