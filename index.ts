@@ -303,6 +303,8 @@ export const ingressGatewayAddress = istioPrimary.ingressGatewayAddress;
 export const frontendUrl = pulumi.interpolate`http://${istioPrimary.ingressGatewayAddress}/`;
 export const prometheusUrl = prometheus.url;
 export const remoteSecretName = remoteSecret.secretName;
+/** The Istio release installed in both clusters (`istioVersion`): npm run doctor checks that both run it. */
+export const istioVersion = istioConfig.version;
 export const appNamespace = app.namespace;
 export const frontendService = app.frontendServiceName;
 export const workerVirtualService = routing.workerVirtualServiceName;

@@ -16,6 +16,7 @@ import {
   watcherAccess,
   type Finding,
 } from "./links";
+import { istioReleases } from "./istio-release";
 import { kubeFrom } from "./kube";
 import { parseArgs, stackView } from "./outputs";
 
@@ -25,6 +26,7 @@ export async function runDoctor(argv: string[]): Promise<Finding[]> {
   const findings = [await apiServerAnswers("primary", clusters.primary), await apiServerAnswers("burst", clusters.burst)];
   // Nothing else can be checked through a cluster that does not answer.
   if (findings.some((f) => !f.ok)) return findings;
+  findings.push(await istioReleases(clusters, view));
   findings.push(await eastWestGatewayHasAddress(clusters, view));
   findings.push(await injectionInBurst(clusters, view));
   findings.push(await remoteSecretReadsBurst(clusters, view));

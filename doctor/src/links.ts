@@ -29,6 +29,8 @@ export interface StackView {
   eastWestGatewayAddress?: string;
   /** the frontend's base URL (the stack's `frontendUrl`, or another way in) */
   frontendUrl: string;
+  /** the Istio release the stack installs in both clusters (its `istioVersion` output) */
+  istioVersion: string;
 }
 
 export interface Clusters {
@@ -51,7 +53,8 @@ export function errorText(err: unknown): string {
   return message.split("\n")[0];
 }
 
-async function safely(link: string, check: () => Promise<Finding>, fix: string): Promise<Finding> {
+/** A link's check, its error (whatever it is) a broken link with this fix. */
+export async function safely(link: string, check: () => Promise<Finding>, fix: string): Promise<Finding> {
   try {
     return await check();
   } catch (err) {

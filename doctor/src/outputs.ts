@@ -52,5 +52,6 @@ export function stackView(options: DoctorOptions): StackView {
     remoteSecretName: text("remoteSecretName")!,
     eastWestGatewayAddress: text("eastWestGatewayAddress", true),
     frontendUrl: options.frontendUrl ?? text("frontendUrl")!,
+    istioVersion: text("istioVersion")!,
   };
 }

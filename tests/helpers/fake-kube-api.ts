@@ -6,7 +6,8 @@
  * fails, a resourceVersion that increments on every write, bearer-token auth, and core/v1 Events;
  * and apps/v1 Deployments (stored with put("apps", "v1", "deployments", ...)) with their scale
  * subresource (GET and PATCH `deployments/{name}/scale`, autoscaling/v1 Scale; a patch of
- * spec.replicas changes the Deployment's spec.replicas; readiness is set by the test).
+ * spec.replicas changes the Deployment's spec.replicas; readiness is set by the test); and GET of
+ * any other stored object, core/v1 ones too (stored with put("", "v1", "configmaps", ...)).
  * Point @kubernetes/client-node at it with kubeConfigFor().
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
@@ -172,6 +173,14 @@ export async function startFakeKubeApi(opts: { token?: string } = {}): Promise<F
         bump(dep);
       }
       return send(res, 200, scaleOf(dep));
+    }
+    const core = /^\/api\/v1\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (core && req.method === "GET") {
+      const [, ns, plural, name] = core;
+      if (denied.has(`get ${plural}`)) throw new HttpError(403, "Forbidden", `${plural} "${name}" is forbidden: cannot get resource "${plural}" in API group "" in the namespace "${ns}"`);
+      const found = store.get(key("", "v1", plural, ns, name));
+      if (!found) throw new HttpError(404, "NotFound", `${plural} "${name}" not found`);
+      return send(res, 200, found);
     }
     const custom = /^\/apis\/([^/]+)\/([^/]+)\/namespaces\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     const eventsPath = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(url.pathname);

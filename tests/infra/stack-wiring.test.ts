@@ -25,6 +25,7 @@ describe("index.ts wiring (whole program)", () => {
         "gkeNetwork",
         "imageRefs",
         "ingressGatewayAddress",
+        "istioVersion",
         "primaryClusterName",
         "primaryKubeconfig",
         "project",
@@ -36,6 +37,13 @@ describe("index.ts wiring (whole program)", () => {
         "zone",
       ].sort(),
     );
+  });
+
+  it("exports the Istio release every Istio Helm release of both clusters installs", async () => {
+    const istio = run.mocks.ofType("kubernetes:helm.sh/v3:Release").filter((r) => r.name.startsWith("istio-"));
+    expect(istio.length).toBeGreaterThanOrEqual(5);
+    expect(await valueOf(run.program.istioVersion)).toBe("1.31.4");
+    for (const r of istio) expect({ release: r.name, version: r.inputs.version }).toEqual({ release: r.name, version: "1.31.4" });
   });
 
   it("the app's Deployments run the images this stack built", async () => {
@@ -101,5 +109,12 @@ describe("pull grant with prebuilt images", () => {
   it("an existing cluster's shape builds nothing, so nothing waits", async () => {
     const { mocks } = await runProgram(SHAPES.ownPrimary);
     expect(waitingForAGrant(mocks)).toEqual([]);
+  });
+});
+
+describe("the istioVersion output", () => {
+  it("is the configured release, not the default", async () => {
+    const { program } = await runProgram({ istioVersion: "1.31.2" });
+    expect(await valueOf(program.istioVersion)).toBe("1.31.2");
   });
 });
