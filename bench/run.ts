@@ -53,6 +53,10 @@ function flatten(r: Results): Record<string, number | null> {
   if (r.local) {
     flat["local.reactionUpS"] = r.local.reactionUpS;
     flat["local.reactionDownS"] = r.local.reactionDownS;
+    flat["local.reactionUpMaxS"] = r.local.reactionUpMaxS;
+    flat["local.reactionDownMaxS"] = r.local.reactionDownMaxS;
+    flat["local.runs"] = r.local.runs;
+    flat["local.staggeredRuns"] = r.local.staggeredRuns;
     flat["local.boundUpS"] = r.local.boundUpS;
     flat["local.boundDownS"] = r.local.boundDownS;
   }
@@ -168,35 +172,49 @@ function markdown(r: Results): string {
     for (const [name, d] of Object.entries(described)) lines.push(`- \`${name}\`: ${d}`);
     lines.push("");
   }
-  if (r.local) {
-    const l = r.local;
-    lines.push(
-      "## 3. Local mode end to end",
-      "",
-      `\`startLocal\` with real redis-server and Prometheus and its defaults (scrape ${l.settings.scrapeInterval}, up window ${l.settings.upRateWindow},`,
-      `rate window ${l.settings.rateWindow}, stabilization ${l.settings.downStabilization}, thresholds ${l.settings.highRps}/${l.settings.lowRps});`,
-      `the frequency stepped to ${l.settings.upRate} req/s, then to ${l.settings.downRate} req/s; time until 90 % of the hashes of the last 2 s came from burst, then from primary.`,
-      "",
-      "| step | measured s | bound s |",
-      "| --- | ---: | ---: |",
-      `| up (${l.settings.upRate} req/s) | ${l.reactionUpS} | ${l.boundUpS} |`,
-      `| down (${l.settings.downRate} req/s) | ${l.reactionDownS} | ${l.boundDownS} |`,
-      "",
-      `Up: the fast view (irate over ${l.settings.upRateWindow}) sees the new rate in the first full scrape interval after the step, so at worst two`,
-      "scrape intervals, a poll and the 2 s share window. Down: the slow view (rate over " + l.settings.rateWindow + ") falls below the low threshold",
-      `after (${l.settings.upRate}−${l.settings.lowRps})/(${l.settings.upRate}−${l.settings.downRate}) of its window, then every sample of the ${l.settings.downStabilization} stabilization window must agree;`,
-      "a scrape, a poll and the share window add to it. The burst pool starts with no worker (local mode's default), so the time up",
-      "also holds starting the workers the watcher asks for and waiting until they are ready, before any weight moves to them.",
-      "",
-    );
-  }
+  if (r.local) lines.push(...localSection(r.local));
   if (r.frontend) {
     lines.push("## 4. Frontend pacing", "", "Requests reaching a processor that answers at once, over 10 s, against the asked rate.", "", "| asked req/s | achieved req/s | ratio |", "| ---: | ---: | ---: |");
     for (const p of Object.values(r.frontend.pacing)) lines.push(`| ${p.asked} | ${p.achievedPerS} | ${p.achievedRatio} |`);
     lines.push("");
   }
-  lines.push("## Reproduce", "", "```sh", "npm run bench            # all sections (about 4 minutes)", "npm run bench -- watcher  # one section: worker, watcher, local, pacing", "```", "");
+  lines.push("## Reproduce", "", "```sh", "npm run bench            # all sections (about 10 minutes: local mode runs 6 times)", "npm run bench -- watcher  # one section: worker, watcher, local, pacing", "```", "");
   return lines.join("\n");
+}
+
+/** Section 3: local mode's reactions, medians and the worst of the runs, and each run. */
+function localSection(l: LocalBench): string[] {
+  const st = l.settings;
+  const lines = [
+    "## 3. Local mode end to end",
+    "",
+    `\`startLocal\` with real redis-server and Prometheus and its defaults (scrape ${st.scrapeInterval}, up window ${st.upRateWindow},`,
+    `rate window ${st.rateWindow}, stabilization ${st.downStabilization}, thresholds ${st.highRps}/${st.lowRps}, MIN_DWELL ${st.minDwell}, an idle burst pool);`,
+    `the frequency stepped to ${st.upRate} req/s, then to ${st.downRate} req/s; time until 90 % of the hashes of the last 2 s came from burst, then from primary.`,
+    `${l.runs} runs, each on a fresh local mode; ${l.staggeredRuns} of them with the burst pool's workers started one at a time, ${st.staggerMs} ms apart`,
+    "(`--burst-start-stagger-ms`: the watcher finds the pool half ready at one poll and whole at the next).",
+    "",
+    "| step | median s | worst s | bound s |",
+    "| --- | ---: | ---: | ---: |",
+    `| up (${st.upRate} req/s) | ${l.reactionUpS} | ${l.reactionUpMaxS} | ${l.boundUpS} |`,
+    `| down (${st.downRate} req/s) | ${l.reactionDownS} | ${l.reactionDownMaxS} | ${l.boundDownS} |`,
+    "",
+    "Each run (the watcher's moves towards burst and when it made its full shift, from its own record, seconds after the step):",
+    "",
+    "| run | stagger ms | up s | down s | watcher's moves towards burst | full shift s |",
+    "| ---: | ---: | ---: | ---: | --- | ---: |",
+    ...l.samples.map((x, i) => `| ${i + 1} | ${x.staggerMs} | ${x.upS} | ${x.downS} | ${x.moves.join(", ")} | ${show(x.fullBurstS)} |`),
+    "",
+    `Up: the fast view (irate over ${st.upRateWindow}) sees the new rate in the first full scrape interval after the step, so at worst two`,
+    `scrape intervals, a poll and the 2 s share window. Down: the slow view (rate over ${st.rateWindow}) falls below the low threshold`,
+    `after (${st.upRate}−${st.lowRps})/(${st.upRate}−${st.downRate}) of its window, then every sample of the ${st.downStabilization} stabilization window must agree;`,
+    "a scrape, a poll and the share window add to it. The burst pool starts with no worker (local mode's default), so the time up",
+    "also holds starting the workers the watcher asks for and waiting until they are ready, before any weight moves to them; when",
+    "they become ready one at a time, the weight moves to the ready share first and the rest follows at the next poll after the last",
+    "one is ready (a move further towards burst is not held by MIN_DWELL).",
+    "",
+  ];
+  return lines;
 }
 
 /** The time from each upward step to the full burst weights, always-on and at each scale-up delay (the staggered pool's trace among them). */
@@ -267,7 +285,7 @@ async function main(): Promise<void> {
   }
   if (want("local")) {
     step("local mode end to end");
-    results.local = await runLocalBench();
+    results.local = await runLocalBench((line) => process.stdout.write(`bench: local: ${line}\n`));
   }
   const flat = flatten(results);
   // Each figure twice: nested (worker.ratioToFloor is results.worker.ratioToFloor) and flat under `figures`.
