@@ -102,10 +102,10 @@ export function traces(): Trace[] {
     {
       name: "step-up-staggered",
       description: "5 rps, then 40 rps from 60 s; the burst pool (when scaled on demand) starts its replicas one at a time, 3 s apart",
-      durationS: 240,
+      durationS: 360,
       rps: (t) => (t < 60 ? 5 : 40),
       event: { direction: "up", atS: 60 },
-      surge: { fromS: 60, toS: 240 },
+      surge: { fromS: 60, toS: 360 },
       staggerS: 3,
     },
     { name: "step-down", description: "25 rps, then 3 rps from 180 s", durationS: 420, rps: (t) => (t < 180 ? 25 : 3), event: { direction: "down", atS: 180 } },
