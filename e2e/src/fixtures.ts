@@ -33,3 +33,13 @@ export function chartSet(name: string): string {
   if (!existsSync(dir)) throw new Error(`setup error: the chart fixtures have no ${name}/ (in ${chartFixtures()})`);
   return dir;
 }
+
+/**
+ * The Istio releases the tests render and install from the fixtures, said here only: `rendered`, the
+ * newest whose whole charts are there (charts/istio-1.31.0, the charts of the release-1.31 commit
+ * istiod and istioctl are built from; see the fixtures' SOURCE.md); the stack's default `istioVersion`
+ * is a newer patch of the same minor, which real clusters take from Istio's chart repository (a patch
+ * makes no backward-incompatible change). `upgradeFrom`: the release stacks made before it run, one
+ * minor behind, from which the in-place upgrade is tested.
+ */
+export const FIXTURE_ISTIO = { rendered: "1.31.0", upgradeFrom: "1.30.3" } as const;

@@ -5,24 +5,17 @@
  * the releases from here too); pinnedVersions() loads config.ts under mocks when first called.
  */
 import { join } from "node:path";
-import { chartSet } from "../../e2e/src/fixtures";
+import { FIXTURE_ISTIO, chartSet } from "../../e2e/src/fixtures";
 
 /**
  * The Istio release whose charts every fast test renders, and against which every Helm value
  * (tests/istio/chart-values.test.ts) and every Istio object (tests/istio/crd-schemas.test.ts) is
- * checked: the newest release whose whole charts are in the fixtures (charts/istio-1.31.0, the
- * charts of the release-1.31 commit istiod and istioctl are built from; see the fixtures' SOURCE.md).
- * The stack's default, DEFAULTS.istioVersion, is a newer patch of the same minor (1.31.4), which real
- * clusters take from Istio's chart repository: a patch release makes no backward-incompatible change,
- * and tests/istio/istio-pin.test.ts holds that the two share a minor. The one place that says it.
+ * checked, and the release a stack upgrades from: FIXTURE_ISTIO of e2e/src/fixtures.ts, the one place
+ * that says them (the end-to-end suite installs the same). The stack's default, DEFAULTS.istioVersion,
+ * is a newer patch of the rendered minor; tests/istio/istio-pin.test.ts holds that the two share it.
  */
-export const RENDERED_ISTIO = "1.31.0";
-
-/**
- * The Istio release a stack upgrades from (the previous default, one minor behind RENDERED_ISTIO):
- * its whole charts are in the fixtures too, for the in-place upgrade the README describes.
- */
-export const UPGRADE_FROM_ISTIO = "1.30.3";
+export const RENDERED_ISTIO: string = FIXTURE_ISTIO.rendered;
+export const UPGRADE_FROM_ISTIO: string = FIXTURE_ISTIO.upgradeFrom;
 
 export interface PinnedVersions {
   /** RENDERED_ISTIO: the Istio release the tests render */
