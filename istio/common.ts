@@ -1,8 +1,10 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { ISTIO_NAMESPACE } from "../packages/contract/src";
 import { helmChart, type ChartSource } from "../k8s/charts";
 
-export const ISTIO_NAMESPACE = "istio-system";
+/** Istio's namespace in both clusters; a shared name, written in the contract. */
+export { ISTIO_NAMESPACE };
 
 /** How long a Helm release may take to become ready (load balancers take a minute or two on GKE), seconds. */
 export const RELEASE_TIMEOUT_S = 600;

@@ -1,13 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { EAST_WEST_RELEASE } from "../packages/contract/src";
 import type { ChartSource } from "../k8s/charts";
 import { istioChart, loadBalancerAddress } from "./common";
 
 /** Pod labels of an east-west gateway; the expose-istiod and cross-network Gateways select on `istio`. */
 export const EAST_WEST_LABELS: Readonly<{ istio: string; app: string }> = Object.freeze({ istio: "eastwestgateway", app: "istio-eastwestgateway" });
 
-/** Helm release name of an east-west gateway (as in Istio's multicluster guides), in each cluster's istio-system. */
-export const EAST_WEST_RELEASE = "istio-eastwestgateway";
+/** Helm release name of an east-west gateway (the contract's: `npm run doctor` reads its Service). */
+export { EAST_WEST_RELEASE };
 
 /** GKE's annotation for an internal (VPC-only) passthrough load balancer. */
 export const GKE_INTERNAL_LB_ANNOTATION = { "networking.gke.io/load-balancer-type": "Internal" } as const;

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { NAMES } from "../packages/contract/src";
+import { BURST_KUBECONFIG_KEY, BURST_KUBECONFIG_SECRET, NAMES } from "../packages/contract/src";
 import { requireTwoClusters, serviceAccountKubeconfig } from "../k8s/kubeconfig";
 
 /** The component's type token (it moved from apps/ to the watcher's folder; see the alias). */
@@ -8,10 +8,6 @@ export const BURST_SCALER_ACCESS_TYPE = "istio-burst:watcher:BurstScalerAccess";
 
 /** The burst cluster's ServiceAccount (and Role, RoleBinding) the watcher's scaler acts as. */
 export const BURST_SCALER_ACCOUNT = "istio-watcher-scaler";
-/** The primary cluster's Secret holding the scaler's kubeconfig for the burst cluster. */
-export const BURST_KUBECONFIG_SECRET = "istio-watcher-burst-kubeconfig";
-/** The key of that Secret (the file name once mounted). */
-export const BURST_KUBECONFIG_KEY = "kubeconfig";
 
 export interface BurstScalerAccessArgs {
   /** Kubernetes provider of the burst cluster (the ServiceAccount, its Role and token); not the primary's. */

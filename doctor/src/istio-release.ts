@@ -9,7 +9,7 @@
  * in burst, where the remote profile renders no istiod Deployment, its `istio-system/values` ConfigMap
  * (rendered in every profile).
  */
-import { ISTIO_NAMESPACE } from "../../istio/common";
+import { ISTIO_NAMESPACE } from "../../packages/contract/src";
 import { errorText, safely, type Clusters, type Finding, type StackView } from "./links";
 import { statusOf, type Kube } from "./kube";
 

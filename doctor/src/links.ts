@@ -2,10 +2,7 @@
  * The links a burst goes through, each checked against the live clusters: what is wrong and what to
  * do when one is broken. Every check returns a Finding; none throws.
  */
-import { NAMES, type RoutingState } from "../../packages/contract/src";
-import { ISTIO_NAMESPACE } from "../../istio/common";
-import { EAST_WEST_RELEASE } from "../../istio/east-west-gateway";
-import { BURST_KUBECONFIG_KEY, BURST_KUBECONFIG_SECRET } from "../../watcher/burst-access";
+import { BURST_KUBECONFIG_KEY, BURST_KUBECONFIG_SECRET, EAST_WEST_RELEASE, ISTIO_NAMESPACE, NAMES, type RoutingState } from "../../packages/contract/src";
 import { checkAccess, scalerCases, watcherCases } from "./access";
 import { secretText, serviceAccountKubeconfig } from "./credentials";
 import { kubeFrom, statusOf, type Kube } from "./kube";

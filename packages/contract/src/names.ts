@@ -54,6 +54,19 @@ export const SUBSETS: Readonly<Record<Side, string>> = { primary: "primary", bur
 export const CLUSTER_TYPE_LABEL = "cluster-type";
 export const CLUSTER_TYPE: Readonly<Record<Side, string>> = { primary: "primary-cluster", burst: "burst-cluster" };
 
+/** The namespace of Istio's control plane and gateways, in both clusters. */
+export const ISTIO_NAMESPACE = "istio-system";
+
+/** Helm release name of an east-west gateway (as in Istio's multicluster guides), in each cluster's ISTIO_NAMESPACE. */
+export const EAST_WEST_RELEASE = "istio-eastwestgateway";
+
+/**
+ * The primary cluster's Secret, in the app's namespace, that holds the watcher scaler's kubeconfig
+ * for the burst cluster (only the watcher mounts it), and the key of that kubeconfig in it.
+ */
+export const BURST_KUBECONFIG_SECRET = "istio-watcher-burst-kubeconfig";
+export const BURST_KUBECONFIG_KEY = "kubeconfig";
+
 /** Keys inside the Redis credentials Secret. */
 export const REDIS_SECRET_KEYS = {
   /** the bare password (Redis' `--requirepass`) */
