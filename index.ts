@@ -15,8 +15,8 @@ import { NetworkMigrationNotice } from "./infra/migration";
 import { GkeNetwork, type GkeClusterRole } from "./infra/network";
 import { GcpProject } from "./infra/project";
 import { AppImages, ArtifactRegistry } from "./infra/registry";
-import { BurstScalerAccess } from "./watcher/burst-access";
-import { HashrApp } from "./apps/hashr";
+import { BurstScalerAccess } from "./watcher/stack/burst-access";
+import { HashrApp } from "./apps/stack/hashr";
 import { BURST_WORKER_NODES, burstWorkerPlacement, gkeTaintEffect } from "./k8s/workload";
 import { EastWestGateway } from "./istio/east-west-gateway";
 import { IstioPrimary } from "./istio/primary";
@@ -25,7 +25,7 @@ import { IstioRemote } from "./istio/remote";
 import { RemoteSecret } from "./istio/remote-secret";
 import { HashrRouting } from "./istio/routing";
 import { WatcherAccess } from "./istio/watcher-access";
-import { WATCHER_SERVICE_URL, WatcherDeployment } from "./watcher/deployment";
+import { WATCHER_SERVICE_URL, WatcherDeployment } from "./watcher/stack/deployment";
 
 // --- Clusters: each one on GKE, or an existing one from its kubeconfig; the firewall --------------------
 // The GKE clusters are created in parallel, each in its own subnet of the stack's own network. The

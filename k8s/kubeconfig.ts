@@ -3,7 +3,7 @@
  * (a `kubernetes.io/service-account-token` Secret, read back once the token controller has filled it
  * in) and a kubeconfig with that token, as `istioctl create-remote-secret` writes it. Used for
  * istiod's view of the burst cluster (istio/remote-secret.ts) and the watcher's scaler
- * (watcher/burst-access.ts).
+ * (watcher/stack/burst-access.ts).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";

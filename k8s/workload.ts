@@ -1,6 +1,6 @@
 /**
  * Pod and container specs shared by every workload the stack runs (the app in apps/, the watcher in
- * watcher/deployment.ts): labels, the restricted security contexts, the writable /tmp, the mesh pod
+ * watcher/stack/deployment.ts): labels, the restricted security contexts, the writable /tmp, the mesh pod
  * annotations, the Node service container and its ClusterIP Service.
  */
 import * as pulumi from "@pulumi/pulumi";

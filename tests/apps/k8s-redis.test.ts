@@ -18,7 +18,7 @@ import {
   stringsIn,
   valueOf,
 } from "../helpers/pulumi";
-import { RedisCache, RedisCredentials } from "../../apps/redis";
+import { RedisCache, RedisCredentials } from "../../apps/stack/redis";
 
 describe("RedisCredentials", () => {
   it("generates one password and puts it, as a Pulumi secret, in a Secret in each cluster", async () => {

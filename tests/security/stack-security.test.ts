@@ -50,7 +50,7 @@ async function runWholeProgram(): Promise<{ mocks: PulumiMocks; program: Record<
   const captured: Captured = { redisCredentials: [], remoteSecrets: [], burstScalers: [] };
   let program!: Record<string, any>;
   jest.isolateModules(() => {
-    const redis = require("../../apps/redis");
+    const redis = require("../../apps/stack/redis");
     const Credentials = redis.RedisCredentials;
     redis.RedisCredentials = class extends Credentials {
       constructor(...args: unknown[]) {
@@ -66,7 +66,7 @@ async function runWholeProgram(): Promise<{ mocks: PulumiMocks; program: Record<
         captured.remoteSecrets.push(this as unknown as Captured["remoteSecrets"][number]);
       }
     };
-    const scaler = require("../../watcher/burst-access");
+    const scaler = require("../../watcher/stack/burst-access");
     const BurstScalerAccess = scaler.BurstScalerAccess;
     scaler.BurstScalerAccess = class extends BurstScalerAccess {
       constructor(...args: unknown[]) {

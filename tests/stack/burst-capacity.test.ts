@@ -20,7 +20,7 @@ import {
   settleAll,
   type PulumiMocks,
 } from "../helpers/pulumi";
-import { HashrApp } from "../../apps/hashr";
+import { HashrApp } from "../../apps/stack/hashr";
 import { burstWorkerPlacement } from "../../k8s/workload";
 
 const POOL = "gcp:container/nodePool:NodePool";

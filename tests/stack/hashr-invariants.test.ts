@@ -16,7 +16,7 @@ import {
   type PulumiMocks,
   type RecordedResource,
 } from "../helpers/pulumi";
-import { HashrApp } from "../../apps/hashr";
+import { HashrApp } from "../../apps/stack/hashr";
 
 let mocks: PulumiMocks;
 

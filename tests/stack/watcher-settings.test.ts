@@ -111,7 +111,7 @@ function loadStackConfig(config: Record<string, string>): typeof ConfigModule {
 /** The stack's watcher settings for this config, and the env of the watcher Deployment built from them as index.ts builds it. */
 async function stackEnv(config: Record<string, string>): Promise<{ settings: WatcherSettings; env: Record<string, string> }> {
   const { watcherConfig } = loadStackConfig(config);
-  const { WatcherDeployment } = require("../../watcher/deployment") as typeof import("../../watcher/deployment");
+  const { WatcherDeployment } = require("../../watcher/stack/deployment") as typeof import("../../watcher/stack/deployment");
   const mocks = freshMocks(config);
   const { primary } = makeProviders();
   const w = new WatcherDeployment("w", { provider: primary, namespace: "default", image: IMAGES.watcher, prometheusUrl: "http://prometheus:9090", settings: watcherConfig, dependsOn: [] });

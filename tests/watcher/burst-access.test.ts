@@ -1,5 +1,5 @@
 /**
- * BurstScalerAccess (watcher/burst-access.ts) on its own: what the watcher's scaler may do in the
+ * BurstScalerAccess (watcher/stack/burst-access.ts) on its own: what the watcher's scaler may do in the
  * burst cluster, its token and kubeconfig, and the alias that keeps the objects of a stack made when
  * the component lived in apps/.
  */
@@ -8,7 +8,7 @@ import { SCALER_TOKEN, b64, freshMocks, isSecret, isSecretInput, plain, provider
 async function makeAccess(overrides: { sameProvider?: boolean } = {}) {
   const mocks = freshMocks();
   const k8s = await import("@pulumi/kubernetes");
-  const { BurstScalerAccess } = require("../../watcher/burst-access") as typeof import("../../watcher/burst-access");
+  const { BurstScalerAccess } = require("../../watcher/stack/burst-access") as typeof import("../../watcher/stack/burst-access");
   const burstProvider = new k8s.Provider("burst-k8s", { kubeconfig: "{}" });
   const primaryProvider = overrides.sameProvider ? burstProvider : new k8s.Provider("primary-k8s", { kubeconfig: "{}" });
   const access = new BurstScalerAccess("burst-scaler", {

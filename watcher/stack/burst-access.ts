@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { BURST_KUBECONFIG_KEY, BURST_KUBECONFIG_SECRET, NAMES } from "../packages/contract/src";
-import { requireTwoClusters, serviceAccountKubeconfig } from "../k8s/kubeconfig";
+import { BURST_KUBECONFIG_KEY, BURST_KUBECONFIG_SECRET, NAMES } from "../../packages/contract/src";
+import { requireTwoClusters, serviceAccountKubeconfig } from "../../k8s/kubeconfig";
 
 /** The component's type token (it moved from apps/ to the watcher's folder; see the alias). */
 export const BURST_SCALER_ACCESS_TYPE = "istio-burst:watcher:BurstScalerAccess";

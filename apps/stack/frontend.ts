@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { BURST_PREFIX, NAMES, PORTS, REDIS_SECRET_KEYS } from "../packages/contract/src";
+import { BURST_PREFIX, NAMES, PORTS, REDIS_SECRET_KEYS } from "../../packages/contract/src";
 import {
   APP_UID,
   TMP_VOLUME,
@@ -10,7 +10,7 @@ import {
   podLabels,
   restrictedPodSecurityContext,
   secretEnv,
-} from "../k8s/workload";
+} from "../../k8s/workload";
 
 export interface FrontendAppArgs {
   /** Kubernetes provider of the primary cluster (the frontend runs there only). */

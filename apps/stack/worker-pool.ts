@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { BURST_PREFIX, NAMES, PORTS, REDIS_SECRET_KEYS, type Side } from "../packages/contract/src";
+import { BURST_PREFIX, NAMES, PORTS, REDIS_SECRET_KEYS, type Side } from "../../packages/contract/src";
 import {
   APP_UID,
   TMP_VOLUME,
@@ -11,7 +11,7 @@ import {
   type PodPlacement,
   restrictedPodSecurityContext,
   secretEnv,
-} from "../k8s/workload";
+} from "../../k8s/workload";
 
 export interface WorkerPoolArgs {
   /** Kubernetes provider of the cluster. */

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ISTIO_CLUSTERS, NAMES, PORTS, watcherSettingsEnv, type WatcherSettings } from "../packages/contract/src";
+import { ISTIO_CLUSTERS, NAMES, PORTS, watcherSettingsEnv, type WatcherSettings } from "../../packages/contract/src";
 import {
   APP_UID,
   TMP_MOUNT,
@@ -10,7 +10,7 @@ import {
   podLabels,
   restrictedContainerSecurityContext,
   restrictedPodSecurityContext,
-} from "../k8s/workload";
+} from "../../k8s/workload";
 
 export interface WatcherDeploymentArgs {
   /** Kubernetes provider of the primary cluster (where the worker VirtualService and Prometheus are). */

@@ -1,8 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { NAMES, PORTS, REDIS_SECRET_KEYS, SIDES, type Side } from "../packages/contract/src";
-import { podLabels, restrictedContainerSecurityContext, restrictedPodSecurityContext, secretEnv, serviceAnnotations } from "../k8s/workload";
+import { NAMES, PORTS, REDIS_SECRET_KEYS, SIDES, type Side } from "../../packages/contract/src";
+import { podLabels, restrictedContainerSecurityContext, restrictedPodSecurityContext, secretEnv, serviceAnnotations } from "../../k8s/workload";
 
 /** The `redis` user of the official image. */
 const REDIS_UID = 999;

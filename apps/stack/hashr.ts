@@ -1,11 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { FrontendApp } from "./frontend-app";
+import { FrontendApp } from "./frontend";
 import { MeshNamespace } from "./namespace";
 import { RedisCache, RedisCredentials } from "./redis";
 import { WorkerPool } from "./worker-pool";
-import { requireTwoClusters } from "../k8s/kubeconfig";
-import type { PodPlacement } from "../k8s/workload";
+import { requireTwoClusters } from "../../k8s/kubeconfig";
+import type { PodPlacement } from "../../k8s/workload";
 
 export interface HashrAppArgs {
   /** Kubernetes provider of the primary cluster (Redis, frontend, primary workers). */
@@ -38,7 +38,7 @@ export interface HashrAppArgs {
  * each, the Redis password and its Secret in each, Redis + frontend + the primary worker pool in
  * primary, and in burst the burst worker pool (`PREFIX=bursty-`) with the `worker-service` and
  * `redis-cache-service` Services; the burst pool's size belongs to the watcher after creation. Its routing (istio/routing.ts) and the watcher
- * (watcher/deployment.ts) are composed beside it in index.ts.
+ * (watcher/stack/deployment.ts) are composed beside it in index.ts.
  */
 export class HashrApp extends pulumi.ComponentResource {
   /** the namespace name (both clusters); resolves once the primary namespace exists */
