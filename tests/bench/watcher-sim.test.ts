@@ -201,6 +201,40 @@ describe("the flapping figures keep their change counts (worst phase, as before 
   });
 });
 
+describe("no trace makes more weight changes than under the old MIN_DWELL rule (every move spaced by it), worst phase and summed over the phases", () => {
+  // [trace, switch worst, switch summed, overflow worst, overflow summed]: the counts when MIN_DWELL spaced every change
+  const before: [string, number, number, number, number][] = [
+    ["step-up", 1, 10, 2, 14],
+    ["step-up-staggered", 1, 10, 2, 17],
+    ["step-down", 2, 20, 3, 30],
+    ["sawtooth-band", 0, 0, 0, 0],
+    ["noisy-threshold", 1, 10, 1, 10],
+    ["spike-3s", 2, 20, 2, 20],
+    ["spike-5s", 2, 20, 4, 31],
+    ["slow-ramp", 1, 10, 5, 50],
+    ["near-miss", 0, 0, 0, 0],
+    ["daily", 2, 20, 8, 80],
+    ["surge", 2, 20, 10, 100],
+  ];
+
+  it("covers every trace", () => {
+    expect(before.map(([name]) => name).sort()).toEqual(traces().map((t) => t.name).sort());
+  });
+
+  it.each(before)("%s: switch at most %d (summed %d), overflow at most %d (summed %d)", (name, switchWorst, switchSum, overflowWorst, overflowSum) => {
+    const trace = traces().find((t) => t.name === name)!;
+    for (const [p, worst, sum] of [["switch", switchWorst, switchSum], ["overflow", overflowWorst, overflowSum]] as const) {
+      const counts = phases().map((phase) => simulate(trace, p, phase).changes);
+      expect([p, Math.max(...counts) <= worst, counts.reduce((a, b) => a + b, 0) <= sum]).toEqual([p, true, true]);
+    }
+  });
+
+  it("overflow mode leaves no more requests over primary's capacity on a surge than then (112)", () => {
+    const surge = traces().find((t) => t.name === "surge")!;
+    expect(simulatePhases(surge, "overflow").overCapacityRequests).toBeLessThanOrEqual(112);
+  });
+});
+
 describe("pre-warm that pays for itself (the trend pre-warm against the level pre-warm, 60 s to get ready)", () => {
   const trace = (name: string) => traces().find((t) => t.name === name)!;
   const ours = ["switch", "overflow"] as const;

@@ -1,7 +1,7 @@
-/** decide() through weights.ts: no data holds the weights, the burst health guard, and minDwell (it holds reversals, not follow-ups towards burst). */
+/** decide() through weights.ts: no data holds the weights, the burst health guard, and minDwell (it holds reversals, not follow-ups towards burst), with overflow mode's headroom for a rising load. */
 import type { Action, Weights } from "@istio-burst/contract";
 import { decide, initialState, type Policy, type Sample } from "../../watcher/src/lib";
-import { BURST, EMPTY, ERR, MANY, NAN, NATURAL, overflow, policy, ramp, repeat, replay, runWithPool, v, type Change } from "./decide-helpers";
+import { BURST, EMPTY, ERR, MANY, NAN, NATURAL, overflow, policy, pv, ramp, repeat, replay, runWithPool, v, type Change } from "./decide-helpers";
 
 describe("no data and failed queries hold the weights", () => {
   it.each<[string, Policy, Weights, Sample[]]>([
@@ -94,14 +94,15 @@ describe("minDwell: the time between two weight changes", () => {
     expect(replay(policy({ minDwell: 3_600_000 }), [40]).changes).toEqual([{ at: 0, weights: "0,100", action: "to-burst" }]);
   });
 
-  it("MIN_DWELL spaces the steps down after a steep ramp, not the steps up", () => {
+  it("MIN_DWELL spaces the steps down after a steep ramp; the steps up only until the ramp has outgrown one within it", () => {
     const { changes } = replay(overflow({ minDwell: 5_000 }), [...ramp(20, 60, 21), ...ramp(60, 20, 21)]);
     const ups = changes.filter((c) => c.action === "step-up");
     const downs = changes.filter((c) => c.action === "step-down");
-    // up (2 rps a poll over a capacity of 20): 22 rps asks for 10 %, 24 for 20 %, 26 for 30 %, 30 for 40 %,
-    // 34 for 50 %, 42 for 60 % (MAX_BURST_WEIGHT): each step at the poll that calls for it
-    expect(ups.map((c) => c.weights)).toEqual(["90,10", "80,20", "70,30", "60,40", "50,50", "40,60"]);
-    expect(ups.map((c) => c.at)).toEqual([1, 2, 3, 5, 7, 11]);
+    // up (2 rps a poll over a capacity of 20): 22 rps asks for 10 % at 1; the next step waits MIN_DWELL (to 32 rps: 40 %
+    // at 6); the load outgrew that first step within it, so it is rising: 34 rps at 7 goes at once, sized for 34 + 5
+    // (50 %), and 42 rps at 11 for 47 (60 %, MAX_BURST_WEIGHT)
+    expect(ups.map((c) => c.weights)).toEqual(["90,10", "60,40", "50,50", "40,60"]);
+    expect(ups.map((c) => c.at)).toEqual([1, 6, 7, 11]);
     // down: each change towards primary at least MIN_DWELL after the change before it
     expect(downs.length).toBeGreaterThanOrEqual(2);
     for (const d of downs) {
@@ -114,14 +115,25 @@ describe("minDwell: the time between two weight changes", () => {
 describe("minDwell holds reversals, not follow-ups", () => {
   it.each<[string, Policy, (number | Sample)[], Change[]]>([
     [
-      "overflow: each higher share as the load rises is made at the poll that calls for it",
+      "overflow: the step after a first step up waits MIN_DWELL: a spike reads as a step until the next scrape shows it gone",
       overflow(),
-      [10, 21, 25, 30, 40, 40],
+      [10, 21, 30, ...repeat(10, 12)],
       [
         { at: 1, weights: "90,10", action: "step-up" },
-        { at: 2, weights: "80,20", action: "step-up" },
-        { at: 3, weights: "60,40", action: "step-up" },
-        { at: 4, weights: "50,50", action: "step-up" },
+        { at: 11, weights: "100,0", action: "step-down" },
+      ],
+    ],
+    [
+      // 21 rps: 10 %; 25 rps asks for 20 % within MIN_DWELL (held: the load outgrew the first step), so the load is
+      // rising: 30 rps asks for 40 % at once and gets the share of 30 + OVERFLOW_BAND_RPS 5 = 35 rps (50 %), which 34 rps
+      // needs no step beyond (without the headroom: 40 % at 11, 50 % at 12)
+      "overflow: once the load outgrew a step within MIN_DWELL, the next step goes at the poll that calls for it, sized for the load + OVERFLOW_BAND_RPS",
+      overflow(),
+      [21, ...repeat(25, 10), 30, 34, 34],
+      [
+        { at: 0, weights: "90,10", action: "step-up" },
+        { at: 10, weights: "80,20", action: "step-up" },
+        { at: 11, weights: "50,50", action: "step-up" },
       ],
     ],
     ["overflow: a step down right after a step up waits MIN_DWELL", overflow(), [40, ...repeat(10, 12)], [
@@ -129,14 +141,14 @@ describe("minDwell holds reversals, not follow-ups", () => {
       { at: 10, weights: "100,0", action: "step-down" },
     ]],
     [
-      "overflow: a step up right after a step down (a reversal) waits MIN_DWELL; the next step up follows at once",
+      "overflow: a step up right after a step down (a reversal) waits MIN_DWELL, and so does the step after it (a first step up)",
       overflow(),
-      [40, ...repeat(10, 10), ...repeat(40, 10), 100, 100],
+      [40, ...repeat(10, 10), ...repeat(40, 10), ...repeat(100, 11)],
       [
         { at: 0, weights: "50,50", action: "step-up" },
         { at: 10, weights: "100,0", action: "step-down" },
         { at: 20, weights: "50,50", action: "step-up" },
-        { at: 21, weights: "40,60", action: "step-up" },
+        { at: 30, weights: "40,60", action: "step-up" },
       ],
     ],
     [
@@ -175,5 +187,21 @@ describe("minDwell holds reversals, not follow-ups", () => {
     expect(down.state.lastChangeToward).toBe("primary");
     // a restart in burst has no memory of its last change: its first move is not held
     expect(initialState(BURST, p).lastChangeToward).toBeNull();
+  });
+
+  it("remembers why the next move towards burst is a follow-up: replicas (capped), rising (outgrown within MIN_DWELL), none after a first step up or a step down", () => {
+    const p = overflow();
+    const t0 = 1_000_000;
+    expect(initialState(NATURAL, p).followUp).toBeNull();
+    // 40 rps over 20 asks for 50 %, 2 replicas: 1 ready caps it at 20 %
+    const capped = decide(initialState(NATURAL, p), pv(40, 2, 1), p, t0);
+    expect([capped.action, capped.weights.burst, capped.state.followUp]).toEqual(["step-up", 20, "replicas"]);
+    // the second ready a poll later: the rest at once, a step up after a step up within MIN_DWELL
+    const ready = decide(capped.state, pv(40, 2, 2), p, t0 + 1_000);
+    expect([ready.action, ready.weights.burst, ready.state.followUp]).toEqual(["step-up", 50, "rising"]);
+    const down = decide(ready.state, pv(10, 2, 2), p, t0 + 11_000);
+    expect([down.action, down.state.followUp]).toEqual(["step-down", null]);
+    const first = decide(initialState(NATURAL, p), v(21), p, t0);
+    expect([first.action, first.state.followUp]).toEqual(["step-up", null]);
   });
 });

@@ -18,7 +18,7 @@ import { decideWeights } from "./weights";
 
 export { allowedBurstWeight } from "./ready-gate";
 export { overflowBurstWeight } from "./modes";
-export { initialState, phaseOf, readyTimeOf, type Decision, type Observation, type Policy, type PoolReading, type RatePoint, type Recommendation, type ReplicaNeed, type Sample, type State } from "./types";
+export { initialState, phaseOf, readyTimeOf, type Decision, type FollowUp, type Observation, type Policy, type PoolReading, type RatePoint, type Recommendation, type ReplicaNeed, type Sample, type State } from "./types";
 
 /**
  * Decides the route weights for one sample and, when the burst pool was read with it (`sample.pool`

@@ -13,6 +13,8 @@ export interface Move {
   readonly target: Weights;
   readonly action: WeightChangeAction;
   readonly why: string;
+  /** the ready replicas capped the move below what the mode asked for (ready-gate.ts) */
+  readonly capped?: boolean;
 }
 
 /** The state with the mode's streaks and window updated, and the move it asks for (none: hold). */
@@ -29,6 +31,8 @@ interface Views {
   readonly upRps: number;
   /** the highest burst weight any sample of the stabilization window asked for: the lowest the weights may come down to */
   readonly lowestAgreedBurst: number;
+  /** State.followUp is `rising`: the load outgrew the last step up within minDwell (overflow mode sizes the next step with headroom) */
+  readonly rising: boolean;
 }
 
 /**
@@ -44,15 +48,30 @@ export function overflowBurstWeight(rps: number, policy: Policy): number {
 }
 
 /**
+ * overflow mode: the share a step up goes to when the fast view needs more than `current`; undefined
+ * when it does not. While the load is rising (State.followUp `rising`: the load outgrew the last
+ * step up within minDwell, so this step is made at the poll that calls for it, minDwell or not), the
+ * step is sized with headroom, for the fast view plus overflowBandRps, so that a rising load needs
+ * fewer steps. The band is the one the way down keeps at that load, and the sample asks the
+ * stabilization window for the share, so the way down keeps it while the slow view catches up.
+ */
+function overflowStepUp(upRps: number, current: number, rising: boolean, policy: Policy): { share: number; sizedFor: number } | undefined {
+  if (overflowBurstWeight(upRps, policy) <= current) return undefined;
+  const sizedFor = rising ? upRps + policy.overflowBandRps : upRps;
+  return { share: overflowBurstWeight(sizedFor, policy), sizedFor };
+}
+
+/**
  * The burst weight one sample asks for. switch: the burst weights unless both views are below
  * lowRps; overflow: the share that keeps primary under its capacity at the fast view, or at the slow
- * view plus the band, whichever is higher.
+ * view plus the band, or the share of a step up with headroom, whichever is higher.
  */
 function recommendedBurstWeight(rps: number, upRps: number, state: State, policy: Policy): number {
   if (policy.mode === "switch") {
     return Math.max(rps, upRps) < policy.lowRps ? policy.naturalWeights.burst : Math.max(policy.burstWeights.burst, state.weights.burst);
   }
-  return Math.max(overflowBurstWeight(upRps, policy), overflowBurstWeight(rps + policy.overflowBandRps, policy));
+  const stepUp = overflowStepUp(upRps, state.weights.burst, state.followUp === "rising", policy)?.share ?? 0;
+  return Math.max(overflowBurstWeight(upRps, policy), overflowBurstWeight(rps + policy.overflowBandRps, policy), stepUp);
 }
 
 /** The state with the sample's recommendation in the stabilization window; `full` once samples have covered the whole window. */
@@ -68,7 +87,7 @@ export function proposeMove(state: State, rates: { rps: number; upRps: number },
   const { rps, upRps } = rates;
   const window = rememberRecommendation(state, recommendedBurstWeight(rps, upRps, state, policy), policy, now);
   const lowestAgreedBurst = window.full ? Math.max(...window.state.recommendations.map((r) => r.burst)) : state.weights.burst;
-  const views: Views = { rps, upRps, lowestAgreedBurst };
+  const views: Views = { rps, upRps, lowestAgreedBurst, rising: state.followUp === "rising" };
   if (policy.mode === "overflow") return overflowMode(window.state, views, policy);
   return window.state.phase === "natural" ? switchToBurst(window.state, views, policy) : switchToNatural(window.state, views, policy, readyGated);
 }
@@ -102,15 +121,19 @@ function switchToNatural(state: State, { rps, lowestAgreedBurst }: Views, policy
   return { state: next };
 }
 
-/** overflow mode: up at once to the share the fast view needs; down to the share the whole window agrees on. */
-function overflowMode(state: State, { rps, upRps, lowestAgreedBurst }: Views, policy: Policy): ModeOutcome {
+/**
+ * overflow mode: up at once to the share the fast view needs (with headroom while the load is
+ * rising: overflowStepUp); down to the share the whole window agrees on.
+ */
+function overflowMode(state: State, { rps, upRps, lowestAgreedBurst, rising }: Views, policy: Policy): ModeOutcome {
   const current = state.weights.burst;
-  const upTo = overflowBurstWeight(upRps, policy);
-  if (upTo > current) {
+  const stepUp = overflowStepUp(upRps, current, rising, policy);
+  if (stepUp) {
     const next: State = { ...state, upStreak: state.upStreak + 1, downStreak: 0 };
     if (next.upStreak < policy.confirmSamples) return { state: next };
-    const why = `observed ${formatNumber(upRps)} rps over ${settingName("primaryCapacityRps")} ${formatNumber(policy.primaryCapacityRps)}${streakText(next.upStreak)}: burst share ${upTo}%`;
-    return { state: next, move: { target: withBurstWeight(upTo), action: "step-up", why } };
+    const headroom = rising ? ` (rising: sized for ${formatNumber(stepUp.sizedFor)} rps, + ${settingName("overflowBandRps")})` : "";
+    const why = `observed ${formatNumber(upRps)} rps over ${settingName("primaryCapacityRps")} ${formatNumber(policy.primaryCapacityRps)}${streakText(next.upStreak)}: burst share ${stepUp.share}%${headroom}`;
+    return { state: next, move: { target: withBurstWeight(stepUp.share), action: "step-up", why } };
   }
   if (lowestAgreedBurst < current) {
     const next: State = { ...state, downStreak: state.downStreak + 1, upStreak: 0 };

@@ -70,5 +70,5 @@ export function limitToReadyReplicas(state: State, gate: ReadyGate, policy: Poli
     return { hold: hold(state, "wait-capacity", `${move.why}; ${waiting}`) };
   }
   if (allowed >= move.target.burst) return { move };
-  return { move: { ...move, target: withBurstWeight(allowed), why: `${move.why}; capped at ${allowed}% by the ready burst replicas (${readyText(gate)})` } };
+  return { move: { ...move, target: withBurstWeight(allowed), why: `${move.why}; capped at ${allowed}% by the ready burst replicas (${readyText(gate)})`, capped: true } };
 }

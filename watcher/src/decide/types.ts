@@ -37,6 +37,16 @@ export type Observation =
  */
 export type Sample = Observation & { readonly pool?: PoolReading | null };
 
+/**
+ * Why a move further towards burst after the last change is a follow-up that minDwell does not hold:
+ * - `replicas`: the last change towards burst was capped by the ready burst replicas; the rest follows as they become ready;
+ * - `rising`: the last change was a step up after a step up that the load outgrew within minDwell (it was made then as a
+ *   follow-up, or minDwell held it): the load is rising, and overflow mode sizes the next step with headroom.
+ * A first step up allows none: the step after it waits for minDwell, since a spike shorter than a scrape interval reads as
+ * a step until the next scrape shows it gone (and a step after the load stood still is a first step again).
+ */
+export type FollowUp = "replicas" | "rising";
+
 /** The burst weight one sample asked for, kept for the stabilization window. */
 export interface Recommendation {
   readonly at: number;
@@ -69,12 +79,13 @@ export interface State {
   /** Epoch ms of the last change this watcher made; null since start. */
   readonly lastChangeAt: number | null;
   readonly lastChangeReason: string | null;
-  /**
-   * Which way the last change moved the burst weight: `burst` (up), `primary` (down); null since
-   * start. A move further towards burst right after one towards burst is a follow-up, not a flap:
-   * minDwell does not hold it.
-   */
+  /** Which way the last change moved the burst weight: `burst` (up), `primary` (down); null since start. */
   readonly lastChangeToward: Side | null;
+  /**
+   * Why a further move towards burst is a follow-up, not a flap, that minDwell does not hold
+   * (FollowUp); null: none (since start, after a change towards primary, and after a first step up).
+   */
+  readonly followUp: FollowUp | null;
   /** Samples in a row that called for more burst / less burst. */
   readonly upStreak: number;
   readonly downStreak: number;
@@ -148,6 +159,7 @@ export function initialState(weights: Weights, policy: Policy): State {
     lastChangeAt: null,
     lastChangeReason: null,
     lastChangeToward: null,
+    followUp: null,
     upStreak: 0,
     downStreak: 0,
     noDataStreak: 0,

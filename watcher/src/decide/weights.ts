@@ -84,10 +84,11 @@ function healthFallback(state: State, sample: WithValue, policy: Policy, now: nu
 
 /**
  * Makes the move unless there is none, burst is blocked after a health fallback, or minDwell has not
- * passed since the last change. minDwell holds reversals, not follow-ups: a move further towards
- * burst right after a change towards burst (a step-up as replicas become ready, a higher overflow
- * share as the load rises) is made now; a move towards primary, and a move towards burst after one
- * towards primary, wait for it.
+ * passed since the last change. minDwell holds reversals, not follow-ups (State.followUp): a move
+ * further towards burst right after a change capped by the ready replicas (the rest, as they become
+ * ready), or after a second step up in a row (the load is rising), is made now; a move towards
+ * primary, a move towards burst after one towards primary, and the step after a first step up (a
+ * spike shorter than a scrape interval reads as a step until the next scrape) wait for it.
  */
 function moveUnlessHeld(state: State, move: Move | undefined, rps: number, policy: Policy, now: number): Decision {
   if (!move || sameWeights(move.target, state.weights)) return hold(state, "hold", `observed ${formatNumber(rps)} rps: holding weights`);
@@ -95,9 +96,9 @@ function moveUnlessHeld(state: State, move: Move | undefined, rps: number, polic
   if (toward === "burst" && state.burstBlockedUntil !== null) {
     return hold(state, "burst-blocked", `${move.why}; burst not used until ${new Date(state.burstBlockedUntil).toISOString()} after a health fallback`);
   }
-  const followUp = toward === "burst" && state.lastChangeToward === "burst";
+  const followUp = toward === "burst" && state.followUp !== null;
   if (!followUp && state.lastChangeAt !== null && now - state.lastChangeAt < policy.minDwell) {
     return hold(state, "dwell", `${move.why}; waiting for ${settingName("minDwell")} ${formatSeconds(policy.minDwell)} since the last change`);
   }
-  return change(state, move.target, move.action, move.why, policy, now);
+  return change(state, move.target, move.action, move.why, policy, now, move.capped === true);
 }
