@@ -67,11 +67,14 @@ export class ArtifactRegistry extends pulumi.ComponentResource {
   }
 }
 
-/** The images of the system: name in the registry -> Dockerfile (relative to the repository root). */
+/** The one Dockerfile of the three programs (relative to the repository root), built once per program. */
+export const DOCKERFILE = "Dockerfile";
+
+/** The images of the system: name in the registry -> the program's folder (the Dockerfile's `APP` build arg). */
 export const APP_IMAGES = {
-  frontend: "apps/frontend/Dockerfile",
-  worker: "apps/worker/Dockerfile",
-  watcher: "watcher/Dockerfile",
+  frontend: "apps/frontend",
+  worker: "apps/worker",
+  watcher: "watcher",
 } as const;
 export type AppImageName = keyof typeof APP_IMAGES;
 
@@ -91,7 +94,7 @@ export interface AppImagesArgs {
 }
 
 /**
- * Builds `apps/frontend`, `apps/worker` and `watcher` with BuildKit and pushes them to Artifact
+ * Builds `apps/frontend`, `apps/worker` and `watcher` from the one Dockerfile (`--build-arg APP=<folder>`) with BuildKit and pushes them to Artifact
  * Registry, logging in with the gcloud client's access token; or passes prebuilt refs through.
  * The refs carry the pushed digest, so a rebuilt image rolls the Deployments that use it.
  */
@@ -126,7 +129,8 @@ export class AppImages extends pulumi.ComponentResource {
         `${name}-${image}`,
         {
           context: { location: CONTEXT_DIR },
-          dockerfile: { location: path.join(CONTEXT_DIR, APP_IMAGES[image]) },
+          dockerfile: { location: path.join(CONTEXT_DIR, DOCKERFILE) },
+          buildArgs: { APP: APP_IMAGES[image] },
           platforms: [platform],
           tags: [pulumi.interpolate`${args.repositoryUrl}/${image}:latest`],
           push: true,

@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+import { APP_IMAGES } from "../../infra/registry";
 import { isSecretInput, plain, providerName, runProgram, settleAll, TEST_PROJECT, valueOf } from "../helpers/pulumi";
 
 const IMAGE = "docker-build:index:Image";
@@ -32,13 +34,14 @@ describe("Artifact Registry and image builds", () => {
   });
 
   it.each([
-    ["frontend", "apps/frontend/Dockerfile"],
-    ["worker", "apps/worker/Dockerfile"],
-    ["watcher", "watcher/Dockerfile"],
-  ])("builds %s from the repository root with -f %s and pushes it to Artifact Registry", (name, dockerfile) => {
+    ["frontend", "apps/frontend"],
+    ["worker", "apps/worker"],
+    ["watcher", "watcher"],
+  ])("builds %s from the repository root's one Dockerfile with APP=%s and pushes it to Artifact Registry", (name, app) => {
     const img = run.mocks.get(IMAGE, `images-${name}`).inputs;
     expect(img.context).toEqual({ location: root });
-    expect(img.dockerfile).toEqual({ location: path.join(root, dockerfile) });
+    expect(img.dockerfile).toEqual({ location: path.join(root, "Dockerfile") });
+    expect(img.buildArgs).toEqual({ APP: app });
     expect(img.push).toBe(true);
     expect(img.platforms).toEqual(["linux/amd64"]);
     expect(img.tags).toEqual([`${AR}/${name}:latest`]);
@@ -62,6 +65,27 @@ describe("Artifact Registry and image builds", () => {
     const { mocks } = await runProgram({ imagePlatform: "linux/arm64" });
     await settleAll();
     for (const img of mocks.ofType(IMAGE)) expect(img.inputs.platforms).toEqual(["linux/arm64"]);
+  });
+});
+
+describe("the one Dockerfile", () => {
+  const dockerfile = readFileSync(path.join(root, "Dockerfile"), "utf8");
+  const lines = dockerfile.split("\n").filter((line) => !line.startsWith("#"));
+
+  it("takes the base image and the program's folder as build args", () => {
+    expect(lines).toContain("ARG NODE_IMAGE=node:20-bookworm-slim");
+    expect(lines.filter((line) => line === "ARG APP").length).toBeGreaterThan(0);
+    expect(lines.filter((line) => line.startsWith("FROM ")).every((line) => line.startsWith("FROM ${NODE_IMAGE}"))).toBe(true);
+  });
+
+  it("runs every program as the non-root node user (uid 1000), node as PID 1", () => {
+    expect(lines.filter((line) => line.startsWith("USER "))).toEqual(["USER 1000:1000"]);
+    expect(lines.filter((line) => line.startsWith("CMD "))).toEqual(['CMD ["node", "dist/index.js"]']);
+  });
+
+  it.each(Object.entries(APP_IMAGES))("builds %s from a workspace folder (%s) with a package.json, a build config and src/index.ts", (_name, app) => {
+    for (const file of ["package.json", "tsconfig.build.json", "src/index.ts"]) expect(existsSync(path.join(root, app, file))).toBe(true);
+    expect(existsSync(path.join(root, app, "Dockerfile"))).toBe(false);
   });
 });
 
