@@ -1,4 +1,3 @@
-import { isUtf8 } from "node:buffer";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import {
@@ -13,10 +12,12 @@ import {
 } from "@istio-burst/common";
 import { CHANNEL } from "@istio-burst/contract";
 import type Redis from "ioredis";
-import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import type { WorkerConfig } from "./config";
 import { hashString } from "./hash";
+import { type StatusCode, workerMetrics, type WorkerMetrics } from "./metrics";
 import { createPublisher } from "./redis";
+import { strFromBody } from "./request";
 
 /** Largest accepted request body. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -38,7 +39,8 @@ export interface Worker {
   close(): Promise<void>;
 }
 
-const STATUS_CODES = [200, 400, 404, 405, 413, 500, 503] as const;
+/** Answers with JSON, counted by status code; while closing, with `connection: close`. */
+type Reply = (res: ServerResponse, status: StatusCode, body: unknown, headers?: Record<string, string>) => void;
 
 /**
  * The worker: `POST /` `{"str": "..."}` hashes the string, publishes `PREFIX + hash` on the Redis
@@ -49,149 +51,114 @@ export function createWorker(config: WorkerConfig, deps: WorkerDeps = {}): Worke
   const log = deps.log ?? createLogger("worker");
   const registry = deps.registry ?? createRegistry("worker");
   const redis = deps.redis ?? createPublisher(config.redisUrl, log);
-
-  const requests = new Counter({
-    name: "worker_requests_total",
-    help: "HTTP requests to POST / by response status code",
-    labelNames: ["code"],
-    registers: [registry],
-  });
-  const byCode = new Map(STATUS_CODES.map((code) => [code, requests.labels(String(code))]));
-  const publishErrors = new Counter({
-    name: "worker_publish_errors_total",
-    help: "Hashes not published because Redis was unreachable or failed",
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: "worker_request_duration_seconds",
-    help: "Time to hash and publish, for requests answered 200",
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-    registers: [registry],
-  });
-  new Gauge({
-    name: "worker_redis_connected",
-    help: "1 when the Redis connection is ready, else 0",
-    registers: [registry],
-    collect() {
-      this.set(redis.status === "ready" ? 1 : 0);
-    },
-  });
+  const metrics = workerMetrics(registry, redis);
 
   let closing = false;
-
-  const reply = (res: ServerResponse, status: (typeof STATUS_CODES)[number], body: unknown, headers?: Record<string, string>) => {
-    byCode.get(status)?.inc();
+  const reply: Reply = (res, status, body, headers) => {
+    metrics.byCode.get(status)?.inc();
     if (closing) headers = { ...headers, connection: "close" };
     sendJson(res, status, body, headers);
   };
+  const hash = hashHandler(config, redis, metrics, reply);
+  const server = createServer(
+    requestHandler({
+      hash: (req, res) =>
+        hash(req, res).catch((err: unknown) => {
+          log.error({ err }, "unexpected error handling a request");
+          if (!res.headersSent) reply(res, 500, { error: "internal error" });
+          else res.destroy();
+        }),
+      reply,
+      health: () => (closing ? "shutting down" : redis.status === "ready" ? "ok" : `redis ${redis.status}`),
+      metrics: (res) =>
+        sendMetrics(registry, res).catch((err: unknown) => {
+          log.error({ err }, "could not render metrics");
+          if (!res.headersSent) sendJson(res, 500, { error: "could not render metrics" });
+        }),
+    }),
+  );
+  applyServerTimeouts(server);
 
-  async function hash(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closing = true;
+    closed ??= drainAndClose(server, {
+      drainMs: deps.drainMs,
+      cleanup: async () => {
+        if (deps.redis) return;
+        if (redis.status === "ready") await redis.quit().catch(() => redis.disconnect());
+        else redis.disconnect();
+      },
+    });
+    return closed;
+  };
+
+  return { server, redis, registry, close };
+}
+
+/** `POST /`: read the body (at most MAX_BODY_BYTES), hash its `str`, publish, answer `{"hash"}`. */
+function hashHandler(config: WorkerConfig, redis: Redis, metrics: WorkerMetrics, reply: Reply) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     let body: Buffer;
     try {
       body = await readBody(req, MAX_BODY_BYTES);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) {
-        reply(res, 413, { error: `request body is larger than ${MAX_BODY_BYTES} bytes` }, { connection: "close" });
-      } else {
-        reply(res, 400, { error: "could not read the request body" });
-      }
+      if (err instanceof BodyTooLargeError) reply(res, 413, { error: `request body is larger than ${MAX_BODY_BYTES} bytes` }, { connection: "close" });
+      else reply(res, 400, { error: "could not read the request body" });
       return;
     }
-    // JSON text is UTF-8 (RFC 8259 8.1): decoding invalid bytes to U+FFFD would hash a string the client never sent.
-    if (!isUtf8(body)) {
-      reply(res, 400, { error: "body is not valid UTF-8" });
-      return;
-    }
-    let str: unknown;
-    try {
-      const parsed: unknown = JSON.parse(body.toString("utf8"));
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-        reply(res, 400, { error: 'body must be a JSON object like {"str": "..."}' });
-        return;
-      }
-      str = (parsed as { str?: unknown }).str;
-    } catch {
-      reply(res, 400, { error: "body is not valid JSON" });
-      return;
-    }
-    if (typeof str !== "string") {
-      reply(res, 400, { error: str === undefined ? 'field "str" is missing' : 'field "str" must be a string' });
-      return;
-    }
-    const message = config.prefix + hashString(str, config.hashRounds);
+    const request = strFromBody(body);
+    if ("error" in request) return reply(res, 400, request);
+    const message = config.prefix + hashString(request.str, config.hashRounds);
     try {
       await redis.publish(CHANNEL, message);
     } catch (err) {
-      publishErrors.inc();
+      metrics.publishErrors.inc();
       reply(res, 503, { error: `redis unavailable, hash not published: ${err instanceof Error ? err.message : String(err)}` });
       return;
     }
-    duration.observe((performance.now() - started) / 1000);
+    metrics.duration.observe((performance.now() - started) / 1000);
     reply(res, 200, { hash: message });
-  }
+  };
+}
 
-  async function metrics(res: ServerResponse): Promise<void> {
-    const text = await registry.metrics();
-    res.writeHead(200, { "content-type": registry.contentType });
-    res.end(text);
-  }
+async function sendMetrics(registry: Registry, res: ServerResponse): Promise<void> {
+  const text = await registry.metrics();
+  res.writeHead(200, { "content-type": registry.contentType });
+  res.end(text);
+}
 
-  const server = createServer((req, res) => {
+interface Routes {
+  hash(req: IncomingMessage, res: ServerResponse): void;
+  reply: Reply;
+  /** `ok` when ready, else why not */
+  health(): string;
+  metrics(res: ServerResponse): void;
+}
+
+/** The worker's routes: `/` (POST hashes, GET/HEAD is liveness), `/_healthz`, `/metrics`; JSON 404 and 405. */
+function requestHandler(routes: Routes) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
     const method = req.method ?? "GET";
-    if (path === "/") {
-      if (method === "POST") {
-        hash(req, res).catch((err: unknown) => {
-          log.error({ err }, "unexpected error handling a request");
-          if (!res.headersSent) reply(res, 500, { error: "internal error" });
-          else res.destroy();
-        });
-        return;
-      }
-      if (method === "GET" || method === "HEAD") {
-        res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "content-length": 2 });
-        res.end("ok");
-        return;
-      }
-      req.resume();
-      reply(res, 405, { error: `method ${method} is not allowed on /; use POST` }, { allow: "GET, HEAD, POST" });
-      return;
-    }
+    if (path === "/" && method === "POST") return routes.hash(req, res);
     req.resume();
-    if (path === "/_healthz" && (method === "GET" || method === "HEAD")) {
-      const ready = !closing && redis.status === "ready";
-      sendJson(res, ready ? 200 : 503, ready ? { status: "ok" } : { status: closing ? "shutting down" : `redis ${redis.status}` });
-      return;
+    const read = method === "GET" || method === "HEAD";
+    if (path === "/" && read) {
+      res.writeHead(200, { "content-type": "text/plain; charset=utf-8", "content-length": 2 });
+      res.end("ok");
+    } else if (path === "/") {
+      routes.reply(res, 405, { error: `method ${method} is not allowed on /; use POST` }, { allow: "GET, HEAD, POST" });
+    } else if (path === "/_healthz" && read) {
+      const health = routes.health();
+      sendJson(res, health === "ok" ? 200 : 503, { status: health });
+    } else if (path === "/metrics" && read) {
+      routes.metrics(res);
+    } else {
+      sendJson(res, 404, { error: `no route for ${method} ${path}` });
     }
-    if (path === "/metrics" && (method === "GET" || method === "HEAD")) {
-      metrics(res).catch((err: unknown) => {
-        log.error({ err }, "could not render metrics");
-        if (!res.headersSent) sendJson(res, 500, { error: "could not render metrics" });
-      });
-      return;
-    }
-    sendJson(res, 404, { error: `no route for ${method} ${path}` });
-  });
-  applyServerTimeouts(server);
-
-  let closed: Promise<void> | undefined;
-  const close = () => {
-    closed ??= (async () => {
-      closing = true;
-      await drainAndClose(server, {
-        drainMs: deps.drainMs,
-        cleanup: async () => {
-          if (deps.redis) return;
-          if (redis.status === "ready") await redis.quit().catch(() => redis.disconnect());
-          else redis.disconnect();
-        },
-      });
-    })();
-    return closed;
   };
-
-  return { server, redis, registry, close };
 }
