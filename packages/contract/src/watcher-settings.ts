@@ -126,7 +126,7 @@ export const WATCHER_SETTINGS: readonly SettingSpec[] = [
   row({ key: "highRps", env: "HIGH_RPS", kind: "number", min: 0, minExclusive: true, default: 15, defaultText: "15", doc: "burst above this many requests/s" }),
   row({ key: "lowRps", env: "LOW_RPS", kind: "number", min: 0, default: 10, defaultText: "10", doc: "come back below this many requests/s (below `highRps`)" }),
   row({ key: "pollInterval", env: "POLL_INTERVAL", kind: "duration", min: 50, default: 1_000, defaultText: "1s", doc: "how often Prometheus is queried" }),
-  row({ key: "minDwell", env: "MIN_DWELL", kind: "duration", min: 0, default: 10_000, defaultText: "10s", doc: "minimum time between two weight changes (the health guard ignores it)" }),
+  row({ key: "minDwell", env: "MIN_DWELL", kind: "duration", min: 0, default: 10_000, defaultText: "10s", doc: "minimum time before a weight change that reverses the last one, or is a second step up right after a first; the rest of a shift as burst replicas become ready, and further steps up while the load keeps rising, are made at the next poll (the health guard ignores it)" }),
   row({ key: "confirmSamples", env: "CONFIRM_SAMPLES", kind: "integer", min: 1, max: 1000, default: 1, defaultText: "1", doc: "samples in a row that must call for the same move before it is made" }),
   row({ key: "mode", env: "MODE", kind: "mode", default: "switch", defaultText: "switch", doc: "`switch`: natural <-> burst weights; `overflow`: only the excess over `primaryCapacityRps` goes to burst" }),
   row({ key: "naturalWeights", env: "NATURAL_WEIGHTS", kind: "weights", default: { primary: 100, burst: 0 }, defaultText: "100,0", doc: "weights `primary,burst` when not bursting; the VirtualService is created with them" }),
