@@ -1,7 +1,12 @@
-import * as gcp from "@pulumi/gcp";
+import type * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { GkeSubnet } from "./network";
+import type { GkeSubnet } from "../network";
+import { gkeControlPlane, nodeIdentity } from "./cluster";
+import { gkeKubeconfig } from "./kubeconfig";
+import { gkeNodePools } from "./node-pools";
+
+export { gkeKubeconfig };
 
 export interface GkeClusterArgs {
   /** cluster name in GCP; unique per project (carries the stack's random suffix) */
@@ -47,37 +52,6 @@ export interface GkeClusterArgs {
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
-/** An exec-credential kubeconfig for a GKE cluster (kubectl and the k8s provider run `gke-gcloud-auth-plugin`). */
-export function gkeKubeconfig(args: { name: pulumi.Input<string>; endpoint: pulumi.Input<string>; caCertificate: pulumi.Input<string> }): pulumi.Output<string> {
-  return pulumi.all([args.name, args.endpoint, args.caCertificate]).apply(([name, endpoint, ca]) =>
-    JSON.stringify(
-      {
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: [{ name, cluster: { server: `https://${endpoint}`, "certificate-authority-data": ca } }],
-        contexts: [{ name, context: { cluster: name, user: name } }],
-        "current-context": name,
-        users: [
-          {
-            name,
-            user: {
-              exec: {
-                apiVersion: "client.authentication.k8s.io/v1beta1",
-                command: "gke-gcloud-auth-plugin",
-                installHint: "Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin",
-                provideClusterInfo: true,
-                interactiveMode: "Never",
-              },
-            },
-          },
-        ],
-      },
-      null,
-      2,
-    ),
-  );
-}
-
 /**
  * A zonal, VPC-native GKE cluster in its own subnet (pods and Services in the subnet's named secondary
  * ranges) with workload identity and separately managed node pools (the default pool is removed): the
@@ -111,76 +85,11 @@ export class GkeCluster extends pulumi.ComponentResource {
   constructor(name: string, args: GkeClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:infra:GkeCluster", name, {}, opts);
     const gcpOpts = { parent: this, provider: args.gcpProvider };
-    // Who every node of the cluster is, and how it is hardened, whatever its pool.
-    const identity = {
-      serviceAccount: args.nodeServiceAccount,
-      oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
-      shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
-    };
-
-    this.cluster = new gcp.container.Cluster(
-      `${name}-cluster`,
-      {
-        name: args.clusterName,
-        project: args.project,
-        location: args.zone,
-        network: args.network,
-        subnetwork: args.subnet.name,
-        networkingMode: "VPC_NATIVE",
-        ipAllocationPolicy: { clusterSecondaryRangeName: args.subnet.podRangeName, servicesSecondaryRangeName: args.subnet.serviceRangeName },
-        minMasterVersion: args.minMasterVersion,
-        // The default pool exists only while the cluster is created, then is removed; its nodes still
-        // run as the stack's node service account (terraform-provider-google#4435).
-        removeDefaultNodePool: true,
-        initialNodeCount: 1,
-        nodeConfig: identity,
-        releaseChannel: { channel: args.releaseChannel },
-        workloadIdentityConfig: { workloadPool: pulumi.interpolate`${args.project}.svc.id.goog` },
-        deletionProtection: false,
-      },
-      // A fixed name: a replacement (another network, zone or subnet) must delete the old cluster first.
-      { ...gcpOpts, dependsOn: args.dependsOn, ignoreChanges: ["initialNodeCount", "nodeConfig"], deleteBeforeReplace: true },
-    );
-
-    const autoscaled = args.autoscaling !== undefined;
-    const nodeConfig = (machineType: pulumi.Input<string>, spot: boolean): gcp.types.input.container.NodePoolNodeConfig => ({
-      ...identity,
-      machineType,
-      diskSizeGb: args.diskSizeGb,
-      diskType: "pd-balanced",
-      imageType: "COS_CONTAINERD",
-      spot,
-      tags: args.nodeTags,
-      workloadMetadataConfig: { mode: "GKE_METADATA" },
-    });
-    const poolBase = { project: args.project, location: args.zone, cluster: this.cluster.name, management: { autoRepair: true, autoUpgrade: true } };
-
-    this.nodePool = new gcp.container.NodePool(
-      `${name}-nodes`,
-      {
-        ...poolBase,
-        // Fixed pools set nodeCount; autoscaled pools only start at initialNodeCount and let the
-        // autoscaler own the size (a nodeCount would fight it on every update).
-        ...(autoscaled
-          ? { initialNodeCount: args.nodeCount, autoscaling: { minNodeCount: args.autoscaling!.minNodes, maxNodeCount: args.autoscaling!.maxNodes } }
-          : { nodeCount: args.nodeCount }),
-        nodeConfig: {
-          ...nodeConfig(args.machineType, args.spot),
-          // The autoscaler reads a pool's labels and taints from its template, so it scales a pool of 0
-          // nodes up for a pending pod that selects and tolerates them.
-          ...(args.nodeLabels ? { labels: args.nodeLabels } : {}),
-          ...(args.nodeTaints ? { taints: args.nodeTaints } : {}),
-        },
-      },
-      { ...gcpOpts, dependsOn: args.dependsOn, ignoreChanges: autoscaled ? ["initialNodeCount"] : [] },
-    );
-    if (args.systemPool) {
-      this.systemNodePool = new gcp.container.NodePool(
-        `${name}-system-nodes`,
-        { ...poolBase, nodeCount: args.systemPool.nodeCount, nodeConfig: nodeConfig(args.systemPool.machineType, false) },
-        { ...gcpOpts, dependsOn: args.dependsOn },
-      );
-    }
+    const identity = nodeIdentity(args.nodeServiceAccount);
+    this.cluster = gkeControlPlane(name, args, identity, gcpOpts);
+    const pools = gkeNodePools(name, args, this.cluster, identity, gcpOpts);
+    this.nodePool = pools.nodePool;
+    this.systemNodePool = pools.systemNodePool;
 
     this.clusterName = this.cluster.name;
     this.endpoint = this.cluster.endpoint;
