@@ -35,3 +35,44 @@ export const ISTIO_CHARTS = ["base", "istiod", "gateway"] as const;
 export function istioChart(chart: (typeof ISTIO_CHARTS)[number], version: string, charts: ChartSource) {
   return { ...helmChart(charts, chart, version), namespace: ISTIO_NAMESPACE, timeout: RELEASE_TIMEOUT_S, cleanupOnFail: true };
 }
+
+/** The parent and provider of an Istio component's children. */
+export interface K8sChildOpts {
+  parent: pulumi.Resource;
+  provider: k8s.Provider;
+}
+
+/** Istio's API groups of the objects the stack writes. */
+export const ISTIO_NETWORKING = "networking.istio.io/v1";
+export const ISTIO_SECURITY = "security.istio.io/v1";
+
+/** An Istio object (a Gateway, VirtualService, DestinationRule or a security policy); networking.istio.io/v1 unless told. */
+export function istioObject(
+  resourceName: string,
+  object: { apiVersion?: string; kind: string; metadata: Record<string, pulumi.Input<unknown>>; spec: Record<string, unknown> },
+  opts: pulumi.CustomResourceOptions,
+): k8s.apiextensions.CustomResource {
+  return new k8s.apiextensions.CustomResource(resourceName, { apiVersion: object.apiVersion ?? ISTIO_NETWORKING, kind: object.kind, metadata: object.metadata, spec: object.spec }, opts);
+}
+
+/** A cluster's istio-system namespace, labelled with its Istio network (and annotated, on a remote). */
+export function istioSystemNamespace(name: string, network: string, k: K8sChildOpts, annotations?: Record<string, string>): k8s.core.v1.Namespace {
+  const metadata = { name: ISTIO_NAMESPACE, labels: { "topology.istio.io/network": network }, ...(annotations ? { annotations } : {}) };
+  return new k8s.core.v1.Namespace(`${name}-istio-system`, { metadata }, k);
+}
+
+/** Istio's releases `istio-base` and `istiod` (after it) at a pinned version, in istio-system, with these values. */
+export function baseAndIstiod(
+  name: string,
+  release: { version: string; charts: ChartSource; namespace: pulumi.Input<string>; baseValues: Record<string, unknown>; istiodValues: Record<string, unknown> },
+  k: K8sChildOpts,
+): { base: k8s.helm.v3.Release; istiod: k8s.helm.v3.Release } {
+  const { version, charts, namespace } = release;
+  const base = new k8s.helm.v3.Release(`${name}-base`, { ...istioChart("base", version, charts), name: "istio-base", namespace, values: release.baseValues }, k);
+  const istiod = new k8s.helm.v3.Release(
+    `${name}-istiod`,
+    { ...istioChart("istiod", version, charts), name: "istiod", namespace, values: release.istiodValues },
+    { ...k, dependsOn: [base] },
+  );
+  return { base, istiod };
+}

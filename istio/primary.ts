@@ -2,8 +2,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ISTIO_CLUSTERS } from "../packages/contract/src";
 import { PINNED_VERSION_RE, type ChartSource } from "../k8s/charts";
-import { ISTIO_NAMESPACE, istioChart, loadBalancerAddress } from "./common";
-import { EAST_WEST_LABELS, eastWestGatewayRelease } from "./east-west-gateway";
+import { baseAndIstiod, ISTIO_NAMESPACE, istioChart, istioObject, istioSystemNamespace, loadBalancerAddress, type K8sChildOpts } from "./common";
+import { EAST_WEST_LABELS, eastWestGatewayRelease, type EastWestGatewayArgs } from "./east-west-gateway";
 
 export interface IstioPrimaryArgs {
   /** Kubernetes provider of the primary cluster */
@@ -62,123 +62,37 @@ export class IstioPrimary extends pulumi.ComponentResource {
       throw new pulumi.ResourceError(`${name}: Istio version ${JSON.stringify(args.version)} must be pinned, like 1.31.4`, this);
     const clusterName = args.clusterName ?? ISTIO_CLUSTERS.primary;
     const k = { parent: this, provider: args.provider };
-    const chart = (c: "base" | "istiod" | "gateway") => istioChart(c, args.version, args.charts);
 
-    this.namespace = new k8s.core.v1.Namespace(
-      `${name}-istio-system`,
-      { metadata: { name: ISTIO_NAMESPACE, labels: { "topology.istio.io/network": args.network } } },
-      k,
-    );
+    this.namespace = istioSystemNamespace(name, args.network, k);
     this.namespaceName = this.namespace.metadata.name;
-
-    this.base = new k8s.helm.v3.Release(
-      `${name}-base`,
-      { ...chart("base"), name: "istio-base", namespace: this.namespaceName, values: { defaultRevision: "default" } },
+    const core = baseAndIstiod(
+      name,
+      {
+        version: args.version,
+        charts: args.charts,
+        namespace: this.namespaceName,
+        baseValues: { defaultRevision: "default" },
+        // This istiod also serves the remote (burst) cluster.
+        istiodValues: { global: { meshID: args.meshId, multiCluster: { clusterName }, network: args.network, externalIstiod: true } },
+      },
       k,
     );
-
-    this.istiod = new k8s.helm.v3.Release(
-      `${name}-istiod`,
-      {
-        ...chart("istiod"),
-        name: "istiod",
-        namespace: this.namespaceName,
-        values: {
-          global: {
-            meshID: args.meshId,
-            multiCluster: { clusterName },
-            network: args.network,
-            // This istiod also serves the remote (burst) cluster.
-            externalIstiod: true,
-          },
-        },
-      },
-      { ...k, dependsOn: [this.base] },
-    );
-
+    this.base = core.base;
+    this.istiod = core.istiod;
     this.ingressGateway = new k8s.helm.v3.Release(
       `${name}-ingressgateway`,
-      {
-        ...chart("gateway"),
-        name: "istio-ingressgateway",
-        namespace: this.namespaceName,
-        values: { service: { type: "LoadBalancer" } },
-      },
+      { ...istioChart("gateway", args.version, args.charts), name: "istio-ingressgateway", namespace: this.namespaceName, values: { service: { type: "LoadBalancer" } } },
       { ...k, dependsOn: [this.istiod] },
     );
     this.ingressGatewaySelector = { istio: "ingressgateway" };
 
-    const eastWest = eastWestGatewayRelease(
-      `${name}-eastwestgateway`,
-      {
-        provider: args.provider,
-        version: args.version,
-        charts: args.charts,
-        namespace: this.namespaceName,
-        network: args.network,
-        internal: args.eastWestInternal ?? true,
-        sourceRanges: args.eastWestSourceRanges ?? [],
-        address: args.eastWestAddress,
-        dependsOn: [this.istiod],
-      },
-      this,
-    );
+    const eastWest = eastWestGatewayRelease(`${name}-eastwestgateway`, eastWestArgs(args, this.namespaceName, this.istiod), this);
     this.eastWestGateway = eastWest.release;
     this.eastWestGatewayAddress = eastWest.address;
 
-    // samples/multicluster/expose-istiod.yaml: TLS passthrough of 15012 and 15017 to istiod.
-    const exposeGateway = new k8s.apiextensions.CustomResource(
-      `${name}-istiod-gateway`,
-      {
-        apiVersion: "networking.istio.io/v1",
-        kind: "Gateway",
-        metadata: { name: "istiod-gateway", namespace: this.namespaceName },
-        spec: {
-          selector: { istio: EAST_WEST_LABELS.istio },
-          servers: [
-            { port: { name: "tls-istiod", number: 15012, protocol: "tls" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] },
-            { port: { name: "tls-istiodwebhook", number: 15017, protocol: "tls" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] },
-          ],
-        },
-      },
-      { ...k, dependsOn: [this.base, this.istiod, this.eastWestGateway] },
-    );
-    const istiodHost = `istiod.${ISTIO_NAMESPACE}.svc.cluster.local`;
-    new k8s.apiextensions.CustomResource(
-      `${name}-istiod-vs`,
-      {
-        apiVersion: "networking.istio.io/v1",
-        kind: "VirtualService",
-        metadata: { name: "istiod-vs", namespace: this.namespaceName },
-        spec: {
-          hosts: ["*"],
-          gateways: ["istiod-gateway"],
-          tls: [
-            { match: [{ port: 15012, sniHosts: ["*"] }], route: [{ destination: { host: istiodHost, port: { number: 15012 } } }] },
-            { match: [{ port: 15017, sniHosts: ["*"] }], route: [{ destination: { host: istiodHost, port: { number: 443 } } }] },
-          ],
-        },
-      },
-      { ...k, dependsOn: [exposeGateway] },
-    );
-
-    if (args.exposeServices) {
-      // samples/multicluster/expose-services.yaml: mTLS from the sidecars of the other network, passed
-      // through by SNI (AUTO_PASSTHROUGH) to the destination pod's sidecar, which terminates it.
-      this.crossNetworkGateway = new k8s.apiextensions.CustomResource(
-        `${name}-cross-network-gateway`,
-        {
-          apiVersion: "networking.istio.io/v1",
-          kind: "Gateway",
-          metadata: { name: "cross-network-gateway", namespace: this.namespaceName },
-          spec: {
-            selector: { istio: EAST_WEST_LABELS.istio },
-            servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }],
-          },
-        },
-        { ...k, dependsOn: [this.base, this.istiod, this.eastWestGateway] },
-      );
-    }
+    const gatewayDeps = [this.base, this.istiod, this.eastWestGateway];
+    exposeIstiod(name, this.namespaceName, gatewayDeps, k);
+    if (args.exposeServices) this.crossNetworkGateway = crossNetworkGateway(name, this.namespaceName, gatewayDeps, k);
 
     this.ingressGatewayAddress = loadBalancerAddress(
       `${name}-ingressgateway-svc`,
@@ -192,4 +106,74 @@ export class IstioPrimary extends pulumi.ComponentResource {
       ingressGatewayAddress: this.ingressGatewayAddress,
     });
   }
+}
+
+/** samples/multicluster/expose-istiod.yaml: TLS passthrough of 15012 and 15017 on the east-west gateway to istiod. */
+function exposeIstiod(name: string, namespace: pulumi.Input<string>, dependsOn: pulumi.Resource[], k: K8sChildOpts): void {
+  const exposeGateway = istioObject(
+    `${name}-istiod-gateway`,
+    {
+      kind: "Gateway",
+      metadata: { name: "istiod-gateway", namespace },
+      spec: {
+        selector: { istio: EAST_WEST_LABELS.istio },
+        servers: [
+          { port: { name: "tls-istiod", number: 15012, protocol: "tls" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] },
+          { port: { name: "tls-istiodwebhook", number: 15017, protocol: "tls" }, tls: { mode: "PASSTHROUGH" }, hosts: ["*"] },
+        ],
+      },
+    },
+    { ...k, dependsOn },
+  );
+  const istiodHost = `istiod.${ISTIO_NAMESPACE}.svc.cluster.local`;
+  istioObject(
+    `${name}-istiod-vs`,
+    {
+      kind: "VirtualService",
+      metadata: { name: "istiod-vs", namespace },
+      spec: {
+        hosts: ["*"],
+        gateways: ["istiod-gateway"],
+        tls: [
+          { match: [{ port: 15012, sniHosts: ["*"] }], route: [{ destination: { host: istiodHost, port: { number: 15012 } } }] },
+          { match: [{ port: 15017, sniHosts: ["*"] }], route: [{ destination: { host: istiodHost, port: { number: 443 } } }] },
+        ],
+      },
+    },
+    { ...k, dependsOn: [exposeGateway] },
+  );
+}
+
+/**
+ * samples/multicluster/expose-services.yaml: mTLS from the sidecars of the other network, passed
+ * through by SNI (AUTO_PASSTHROUGH) to the destination pod's sidecar, which terminates it.
+ */
+function crossNetworkGateway(name: string, namespace: pulumi.Input<string>, dependsOn: pulumi.Resource[], k: K8sChildOpts): k8s.apiextensions.CustomResource {
+  return istioObject(
+    `${name}-cross-network-gateway`,
+    {
+      kind: "Gateway",
+      metadata: { name: "cross-network-gateway", namespace },
+      spec: {
+        selector: { istio: EAST_WEST_LABELS.istio },
+        servers: [{ port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] }],
+      },
+    },
+    { ...k, dependsOn },
+  );
+}
+
+/** The primary's east-west gateway: internal unless told, after istiod. */
+function eastWestArgs(args: IstioPrimaryArgs, namespace: pulumi.Input<string>, istiod: k8s.helm.v3.Release): EastWestGatewayArgs {
+  return {
+    provider: args.provider,
+    version: args.version,
+    charts: args.charts,
+    namespace,
+    network: args.network,
+    internal: args.eastWestInternal ?? true,
+    sourceRanges: args.eastWestSourceRanges ?? [],
+    address: args.eastWestAddress,
+    dependsOn: [istiod],
+  };
 }

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ISTIO_CLUSTERS } from "../packages/contract/src";
 import type { ChartSource } from "../k8s/charts";
-import { ISTIO_NAMESPACE, istioChart } from "./common";
+import { baseAndIstiod, istioSystemNamespace } from "./common";
 
 export interface IstioRemoteArgs {
   /** Kubernetes provider of the remote (burst) cluster */
@@ -52,26 +52,9 @@ export class IstioRemote extends pulumi.ComponentResource {
     const clusterName = args.clusterName ?? ISTIO_CLUSTERS.burst;
     const controlPlane = args.controlPlaneClusterName ?? ISTIO_CLUSTERS.primary;
     const k = { parent: this, provider: args.provider };
-    const chart = (c: "base" | "istiod" | "gateway") => istioChart(c, args.version, args.charts);
 
-    this.namespace = new k8s.core.v1.Namespace(
-      `${name}-istio-system`,
-      {
-        metadata: {
-          name: ISTIO_NAMESPACE,
-          labels: { "topology.istio.io/network": args.network },
-          annotations: { "topology.istio.io/controlPlaneClusters": controlPlane },
-        },
-      },
-      k,
-    );
+    this.namespace = istioSystemNamespace(name, args.network, k, { "topology.istio.io/controlPlaneClusters": controlPlane });
     this.namespaceName = this.namespace.metadata.name;
-
-    this.base = new k8s.helm.v3.Release(
-      `${name}-base`,
-      { ...chart("base"), name: "istio-base", namespace: this.namespaceName, values: { profile: "remote" } },
-      k,
-    );
 
     // The cluster name and network reach burst's sidecars only through this path: the primary's istiod
     // turns `cluster` and `net` into ISTIO_META_CLUSTER_ID and ISTIO_META_NETWORK. The remote profile
@@ -79,23 +62,23 @@ export class IstioRemote extends pulumi.ComponentResource {
     // `global.multiCluster.clusterName` and `global.network` (the `values` ConfigMap would merely echo
     // them, for debugging), so neither is passed.
     this.injectionPath = `/inject/cluster/${clusterName}/net/${args.network}`;
-    this.istiod = new k8s.helm.v3.Release(
-      `${name}-istiod`,
+    const core = baseAndIstiod(
+      name,
       {
-        ...chart("istiod"),
-        name: "istiod",
+        version: args.version,
+        charts: args.charts,
         namespace: this.namespaceName,
-        values: {
+        baseValues: { profile: "remote" },
+        istiodValues: {
           profile: "remote",
-          global: {
-            configCluster: true,
-            remotePilotAddress: args.remotePilotAddress,
-          },
+          global: { configCluster: true, remotePilotAddress: args.remotePilotAddress },
           istiodRemote: { injectionPath: this.injectionPath },
         },
       },
-      { ...k, dependsOn: [this.base] },
+      k,
     );
+    this.base = core.base;
+    this.istiod = core.istiod;
 
     // The chart gives the selector-less Service `istiod` only an EndpointSlice. A kube-apiserver with
     // --enable-aggregator-routing (as GKE runs it) calls a Service-referenced webhook at the Service's

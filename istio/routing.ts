@@ -11,6 +11,7 @@ import {
   serviceFqdn,
   type Weights,
 } from "../packages/contract/src";
+import { ISTIO_SECURITY, istioObject } from "./common";
 
 /**
  * The worker VirtualService paths Pulumi leaves alone after creation: the watcher patches the route
@@ -24,9 +25,6 @@ import {
  * --target`/replace, or a kubectl edit; everything else in the object is still managed.
  */
 export const WORKER_WEIGHTS_IGNORE_CHANGES = ["spec.http"];
-
-const ISTIO_NETWORKING = "networking.istio.io/v1";
-const ISTIO_SECURITY = "security.istio.io/v1";
 
 export interface HashrRoutingArgs {
   /** Kubernetes provider of the primary cluster: istiod reads its configuration there and pushes it to the sidecars of both clusters. */
@@ -68,119 +66,119 @@ export class HashrRouting extends pulumi.ComponentResource {
     if (Object.keys(selector).length === 0) {
       throw new pulumi.ResourceError("ingressGatewaySelector must not be empty (it would bind the Gateway to every gateway pod)", this);
     }
-    // any host: the frontend is the only thing behind the ingress gateway
-    const frontendHosts = ["*"];
     const ns = args.namespace;
     const fqdn = (service: string) => pulumi.output(ns).apply((n) => serviceFqdn(service, n));
     const childOpts = { parent: this, provider: args.provider, dependsOn: args.dependsOn };
 
-    this.gateway = new k8s.apiextensions.CustomResource(
-      `${name}-frontend-gateway`,
-      {
-        apiVersion: ISTIO_NETWORKING,
-        kind: "Gateway",
-        metadata: { name: NAMES.frontendGateway, namespace: ns },
-        spec: {
-          selector,
-          servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: frontendHosts }],
-        },
-      },
-      childOpts,
-    );
-
-    this.frontendVirtualService = new k8s.apiextensions.CustomResource(
-      `${name}-frontend-vs`,
-      {
-        apiVersion: ISTIO_NETWORKING,
-        kind: "VirtualService",
-        metadata: { name: NAMES.frontendVirtualService, namespace: ns },
-        spec: {
-          hosts: frontendHosts,
-          gateways: [NAMES.frontendGateway],
-          http: [{ route: [{ destination: { host: fqdn(NAMES.frontendService), port: { number: PORTS.service } } }] }],
-        },
-      },
-      childOpts,
-    );
-
-    this.redisVirtualService = new k8s.apiextensions.CustomResource(
-      `${name}-redis-vs`,
-      {
-        apiVersion: ISTIO_NETWORKING,
-        kind: "VirtualService",
-        metadata: { name: NAMES.redisVirtualService, namespace: ns },
-        spec: {
-          hosts: [fqdn(NAMES.redisService)],
-          gateways: ["mesh"],
-          tcp: [
-            {
-              match: [{ port: PORTS.redis }],
-              route: [{ destination: { host: fqdn(NAMES.redisService), port: { number: PORTS.redis } } }],
-            },
-          ],
-        },
-      },
-      childOpts,
-    );
-
-    this.workerDestinationRule = new k8s.apiextensions.CustomResource(
-      `${name}-worker-dr`,
-      {
-        apiVersion: ISTIO_NETWORKING,
-        kind: "DestinationRule",
-        metadata: { name: NAMES.workerDestinationRule, namespace: ns },
-        spec: {
-          host: fqdn(NAMES.workerService),
-          subsets: SIDES.map((side) => ({ name: SUBSETS[side], labels: { [CLUSTER_TYPE_LABEL]: CLUSTER_TYPE[side] } })),
-        },
-      },
-      childOpts,
-    );
-
-    this.workerVirtualService = new k8s.apiextensions.CustomResource(
-      `${name}-worker-vs`,
-      {
-        apiVersion: ISTIO_NETWORKING,
-        kind: "VirtualService",
-        metadata: {
-          name: NAMES.workerVirtualService,
-          namespace: ns,
-          annotations: {
-            "istio-burst/weights-owner": NAMES.watcher,
-            "istio-burst/natural-weights": formatWeights(weights),
-          },
-        },
-        spec: {
-          hosts: [fqdn(NAMES.workerService)],
-          gateways: ["mesh"],
-          http: [
-            {
-              name: "worker-split",
-              // primary first, burst second (the watcher finds them by subset name)
-              route: SIDES.map((side) => ({
-                destination: { host: fqdn(NAMES.workerService), subset: SUBSETS[side], port: { number: PORTS.service } },
-                weight: weights[side],
-              })),
-            },
-          ],
-        },
-      },
-      // The subsets must exist before a route names them, or sidecars get 503 NR for a moment.
-      { ...childOpts, dependsOn: [...args.dependsOn, this.workerDestinationRule], ignoreChanges: WORKER_WEIGHTS_IGNORE_CHANGES },
-    );
+    const ingress = frontendIngress(name, ns, selector, fqdn, childOpts);
+    this.gateway = ingress.gateway;
+    this.frontendVirtualService = ingress.virtualService;
+    this.redisVirtualService = redisRoute(name, ns, fqdn, childOpts);
+    this.workerDestinationRule = workerSubsets(name, ns, fqdn, childOpts);
+    // The subsets must exist before a route names them, or sidecars get 503 NR for a moment.
+    this.workerVirtualService = workerSplit(name, ns, fqdn, weights, {
+      ...childOpts,
+      dependsOn: [...args.dependsOn, this.workerDestinationRule],
+      ignoreChanges: WORKER_WEIGHTS_IGNORE_CHANGES,
+    });
     this.workerVirtualServiceName = this.workerVirtualService.metadata.name;
-
-    this.peerAuthentication = new k8s.apiextensions.CustomResource(
+    this.peerAuthentication = istioObject(
       `${name}-mtls`,
-      {
-        apiVersion: ISTIO_SECURITY,
-        kind: "PeerAuthentication",
-        metadata: { name: NAMES.peerAuthentication, namespace: ns },
-        spec: { mtls: { mode: "STRICT" } },
-      },
+      { apiVersion: ISTIO_SECURITY, kind: "PeerAuthentication", metadata: { name: NAMES.peerAuthentication, namespace: ns }, spec: { mtls: { mode: "STRICT" } } },
       childOpts,
     );
 
     this.registerOutputs({ workerVirtualServiceName: this.workerVirtualServiceName });
   }
+}
+
+/** A Service's cluster-local name in the workloads' namespace. */
+type Fqdn = (service: string) => pulumi.Output<string>;
+type Namespace = pulumi.Input<string>;
+
+/** Gateway `frontend-gateway` on the ingress gateway (HTTP, any host) and the VirtualService to `frontend-service`. */
+function frontendIngress(name: string, namespace: Namespace, selector: Record<string, string>, fqdn: Fqdn, opts: pulumi.CustomResourceOptions) {
+  // any host: the frontend is the only thing behind the ingress gateway
+  const hosts = ["*"];
+  const gateway = istioObject(
+    `${name}-frontend-gateway`,
+    {
+      kind: "Gateway",
+      metadata: { name: NAMES.frontendGateway, namespace },
+      spec: { selector, servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts }] },
+    },
+    opts,
+  );
+  const virtualService = istioObject(
+    `${name}-frontend-vs`,
+    {
+      kind: "VirtualService",
+      metadata: { name: NAMES.frontendVirtualService, namespace },
+      spec: {
+        hosts,
+        gateways: [NAMES.frontendGateway],
+        http: [{ route: [{ destination: { host: fqdn(NAMES.frontendService), port: { number: PORTS.service } } }] }],
+      },
+    },
+    opts,
+  );
+  return { gateway, virtualService };
+}
+
+/** VirtualService `redis-virtual-service`: the TCP route to `redis-cache-service` (burst workers reach primary's Redis through the mesh). */
+function redisRoute(name: string, namespace: Namespace, fqdn: Fqdn, opts: pulumi.CustomResourceOptions) {
+  const host = fqdn(NAMES.redisService);
+  return istioObject(
+    `${name}-redis-vs`,
+    {
+      kind: "VirtualService",
+      metadata: { name: NAMES.redisVirtualService, namespace },
+      spec: { hosts: [host], gateways: ["mesh"], tcp: [{ match: [{ port: PORTS.redis }], route: [{ destination: { host, port: { number: PORTS.redis } } }] }] },
+    },
+    opts,
+  );
+}
+
+/** DestinationRule `worker-destination-rule`: the subsets `primary` and `burst` by the `cluster-type` label. */
+function workerSubsets(name: string, namespace: Namespace, fqdn: Fqdn, opts: pulumi.CustomResourceOptions) {
+  return istioObject(
+    `${name}-worker-dr`,
+    {
+      kind: "DestinationRule",
+      metadata: { name: NAMES.workerDestinationRule, namespace },
+      spec: {
+        host: fqdn(NAMES.workerService),
+        subsets: SIDES.map((side) => ({ name: SUBSETS[side], labels: { [CLUSTER_TYPE_LABEL]: CLUSTER_TYPE[side] } })),
+      },
+    },
+    opts,
+  );
+}
+
+/** VirtualService `worker-virtual-service`: `worker-service` split between the subsets at the natural weights (the watcher owns them afterwards). */
+function workerSplit(name: string, namespace: Namespace, fqdn: Fqdn, weights: Weights, opts: pulumi.CustomResourceOptions) {
+  const host = fqdn(NAMES.workerService);
+  return istioObject(
+    `${name}-worker-vs`,
+    {
+      kind: "VirtualService",
+      metadata: {
+        name: NAMES.workerVirtualService,
+        namespace,
+        annotations: { "istio-burst/weights-owner": NAMES.watcher, "istio-burst/natural-weights": formatWeights(weights) },
+      },
+      spec: {
+        hosts: [host],
+        gateways: ["mesh"],
+        http: [
+          {
+            name: "worker-split",
+            // primary first, burst second (the watcher finds them by subset name)
+            route: SIDES.map((side) => ({ destination: { host, subset: SUBSETS[side], port: { number: PORTS.service } }, weight: weights[side] })),
+          },
+        ],
+      },
+    },
+    opts,
+  );
 }

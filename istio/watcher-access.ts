@@ -1,8 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { NAMES, PORTS } from "../packages/contract/src";
-
-const ISTIO_SECURITY = "security.istio.io/v1";
+import { ISTIO_SECURITY } from "./common";
 
 /** The mesh's trust domain unless configured (`meshConfig.trustDomain`; the stack does not set it). */
 export const DEFAULT_TRUST_DOMAIN = "cluster.local";
