@@ -112,6 +112,41 @@ export function nodeServiceContainer(a: NodeServiceContainerArgs): k8s.types.inp
   };
 }
 
+/** What differs between the pods of the programs (frontend, workers, watcher). */
+export interface MeshPodArgs {
+  labels: Record<string, string>;
+  /** the program's port, whose `/metrics` Istio merges into the sidecar's scrape endpoint */
+  metricsPort: number;
+  containers: k8s.types.input.core.v1.Container[];
+  /** the pods' own ServiceAccount; absent: the namespace's default */
+  serviceAccountName?: pulumi.Input<string>;
+  /** whether the pods get an API token (only the watcher calls the Kubernetes API) */
+  automountServiceAccountToken: boolean;
+  /** where the pods may run; absent: anywhere */
+  placement?: PodPlacement;
+  /** volumes besides the writable /tmp */
+  volumes?: k8s.types.input.core.v1.Volume[];
+}
+
+/**
+ * The pod template of one of the programs in the mesh: its labels and the mesh annotations, the
+ * restricted pod security context, 15 s to stop (the programs drain within 10 s of SIGTERM), /tmp.
+ */
+export function meshPodTemplate(a: MeshPodArgs): k8s.types.input.core.v1.PodTemplateSpec {
+  return {
+    metadata: { labels: a.labels, annotations: meshPodAnnotations(a.metricsPort) },
+    spec: {
+      ...(a.serviceAccountName === undefined ? {} : { serviceAccountName: a.serviceAccountName }),
+      automountServiceAccountToken: a.automountServiceAccountToken,
+      ...(a.placement ? { nodeSelector: a.placement.nodeSelector, tolerations: a.placement.tolerations } : {}),
+      securityContext: restrictedPodSecurityContext(APP_UID),
+      terminationGracePeriodSeconds: 15,
+      containers: a.containers,
+      volumes: [TMP_VOLUME, ...(a.volumes ?? [])],
+    },
+  };
+}
+
 /** The ClusterIP Service (port 80 -> the app's port) in front of a Node service's pods. */
 export function httpServiceSpec(a: {
   name: string;

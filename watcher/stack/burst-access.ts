@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { BURST_KUBECONFIG_KEY, BURST_KUBECONFIG_SECRET, NAMES } from "../../packages/contract/src";
 import { requireTwoClusters, serviceAccountKubeconfig } from "../../k8s/kubeconfig";
+import { accountWithRole } from "../../k8s/rbac";
 
 /** The component's type token (it moved from apps/ to the watcher's folder; see the alias). */
 export const BURST_SCALER_ACCESS_TYPE = "istio-burst:watcher:BurstScalerAccess";
@@ -63,11 +64,11 @@ export class BurstScalerAccess extends pulumi.ComponentResource {
     const burstOpts = { parent: this, provider: args.burstProvider };
     const metadata = { name: BURST_SCALER_ACCOUNT, namespace: args.burstNamespace, labels: { app: NAMES.watcher } };
 
-    this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata, automountServiceAccountToken: false }, burstOpts);
-    this.role = new k8s.rbac.v1.Role(
-      `${name}-role`,
+    const rbac = accountWithRole(
+      name,
       {
         metadata,
+        automountServiceAccountToken: false,
         rules: [
           // read and set the replicas of that one Deployment (the watcher's merge patch of spec.replicas)
           { apiGroups: ["apps"], resources: ["deployments/scale"], resourceNames: [deployment], verbs: ["get", "patch"] },
@@ -77,15 +78,9 @@ export class BurstScalerAccess extends pulumi.ComponentResource {
       },
       burstOpts,
     );
-    this.roleBinding = new k8s.rbac.v1.RoleBinding(
-      `${name}-rolebinding`,
-      {
-        metadata,
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: this.role.metadata.name },
-        subjects: [{ kind: "ServiceAccount", name: this.serviceAccount.metadata.name, namespace: args.burstNamespace }],
-      },
-      burstOpts,
-    );
+    this.serviceAccount = rbac.serviceAccount;
+    this.role = rbac.role;
+    this.roleBinding = rbac.roleBinding;
 
     // The token Secret names the account's output, so it comes after the account.
     const scaler = serviceAccountKubeconfig(

@@ -1,16 +1,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { ISTIO_CLUSTERS, NAMES, PORTS, watcherSettingsEnv, type WatcherSettings } from "../../packages/contract/src";
-import {
-  APP_UID,
-  TMP_MOUNT,
-  TMP_VOLUME,
-  httpServiceSpec,
-  meshPodAnnotations,
-  podLabels,
-  restrictedContainerSecurityContext,
-  restrictedPodSecurityContext,
-} from "../../k8s/workload";
+import { accountWithRole } from "../../k8s/rbac";
+import { APP_UID, TMP_MOUNT, httpServiceSpec, meshPodTemplate, podLabels, restrictedContainerSecurityContext } from "../../k8s/workload";
 
 export interface WatcherDeploymentArgs {
   /** Kubernetes provider of the primary cluster (where the worker VirtualService and Prometheus are). */
@@ -81,116 +73,106 @@ export class WatcherDeployment extends pulumi.ComponentResource {
 
   constructor(name: string, args: WatcherDeploymentArgs, opts?: pulumi.ComponentResourceOptions) {
     super("istio-burst:watcher:WatcherDeployment", name, {}, opts);
-
-    const labels = { ...WATCHER_SELECTOR };
-    const podLabelSet = podLabels(NAMES.watcher, "primary");
     const childOpts = { parent: this, provider: args.provider };
-    const metadata = { name: NAMES.watcher, namespace: args.namespace, labels };
+    const metadata = { name: NAMES.watcher, namespace: args.namespace, labels: { ...WATCHER_SELECTOR } };
 
-    this.serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, { metadata }, childOpts);
-
-    this.role = new k8s.rbac.v1.Role(
-      `${name}-role`,
-      {
-        metadata,
-        rules: [
-          // read the current weights and patch them: that one VirtualService only
-          { apiGroups: ["networking.istio.io"], resources: ["virtualservices"], resourceNames: [NAMES.workerVirtualService], verbs: ["get", "patch"] },
-          // a core/v1 Event per weight change, on that VirtualService
-          { apiGroups: [""], resources: ["events"], verbs: ["create"] },
-        ],
-      },
-      childOpts,
-    );
-
-    this.roleBinding = new k8s.rbac.v1.RoleBinding(
-      `${name}-rolebinding`,
-      {
-        metadata,
-        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: this.role.metadata.name },
-        subjects: [{ kind: "ServiceAccount", name: this.serviceAccount.metadata.name, namespace: args.namespace }],
-      },
-      childOpts,
-    );
-
-    const settingsEnv = Object.entries(watcherSettingsEnv(args.settings)).map(([envName, value]) => ({ name: envName, value }));
-    // The scaler: a kubeconfig for the burst cluster, from a Secret only this pod mounts, read-only.
-    const scaler = args.burstScaler;
-    const scalerEnv = scaler
-      ? [
-          { name: "SCALER", value: "kubernetes" },
-          { name: "BURST_KUBECONFIG", value: BURST_KUBECONFIG_PATH },
-          { name: "BURST_DEPLOYMENT", value: scaler.deployment },
-          { name: "BURST_NAMESPACE", value: scaler.namespace },
-        ]
-      : [];
-    const scalerVolumes = scaler
-      ? [
-          {
-            name: BURST_KUBECONFIG_VOLUME,
-            secret: { secretName: scaler.kubeconfigSecretName, items: [{ key: scaler.kubeconfigKey, path: "kubeconfig" }], defaultMode: 0o440 },
-          },
-        ]
-      : [];
-    const scalerMounts = scaler ? [{ name: BURST_KUBECONFIG_VOLUME, mountPath: BURST_KUBECONFIG_DIR, readOnly: true }] : [];
-    this.deployment = new k8s.apps.v1.Deployment(
-      `${name}-deployment`,
-      {
-        metadata: { name: NAMES.watcher, namespace: args.namespace, labels: podLabelSet },
-        spec: {
-          replicas: 1,
-          // two watchers would fight over the weights
-          strategy: { type: "Recreate" },
-          selector: { matchLabels: labels },
-          template: {
-            metadata: { labels: podLabelSet, annotations: meshPodAnnotations(PORTS.watcher) },
-            spec: {
-              serviceAccountName: this.serviceAccount.metadata.name,
-              automountServiceAccountToken: true,
-              securityContext: restrictedPodSecurityContext(APP_UID),
-              terminationGracePeriodSeconds: 15,
-              containers: [
-                {
-                  name: "watcher",
-                  image: args.image,
-                  imagePullPolicy: "IfNotPresent",
-                  ports: [{ name: "http", containerPort: PORTS.watcher }],
-                  env: [
-                    { name: "PORT", value: String(PORTS.watcher) },
-                    { name: "PROMETHEUS_URL", value: args.prometheusUrl },
-                    { name: "ROUTER", value: "istio" },
-                    { name: "VIRTUAL_SERVICE", value: NAMES.workerVirtualService },
-                    { name: "NAMESPACE", value: args.namespace },
-                    // The default queries (from NAMESPACE, RATE_WINDOW and this cluster name) count the
-                    // frontend sidecar's reporter="source" requests; the health guard those served by burst.
-                    { name: "BURST_CLUSTER", value: ISTIO_CLUSTERS.burst },
-                    ...scalerEnv,
-                    ...settingsEnv,
-                  ],
-                  readinessProbe: { httpGet: { path: "/_healthz", port: PORTS.watcher }, initialDelaySeconds: 3, periodSeconds: 5, timeoutSeconds: 2 },
-                  // liveness only checks the process answers: a Prometheus outage must not restart it
-                  livenessProbe: { tcpSocket: { port: PORTS.watcher }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
-                  resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "128Mi" } },
-                  securityContext: restrictedContainerSecurityContext(APP_UID),
-                  volumeMounts: [TMP_MOUNT, ...scalerMounts],
-                },
-              ],
-              volumes: [TMP_VOLUME, ...scalerVolumes],
-            },
-          },
-        },
-      },
-      { ...childOpts, dependsOn: args.dependsOn },
-    );
+    const rbac = accountWithRole(name, { metadata, rules: WATCHER_RULES }, childOpts);
+    this.serviceAccount = rbac.serviceAccount;
+    this.role = rbac.role;
+    this.roleBinding = rbac.roleBinding;
+    this.deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, watcherDeployment(args, this.serviceAccount.metadata.name), {
+      ...childOpts,
+      dependsOn: args.dependsOn,
+    });
     this.deploymentName = this.deployment.metadata.name;
 
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
-      httpServiceSpec({ name: NAMES.watcher, namespace: args.namespace, selector: labels, targetPort: PORTS.watcher, hasLocalPods: true }),
+      httpServiceSpec({ name: NAMES.watcher, namespace: args.namespace, selector: { ...WATCHER_SELECTOR }, targetPort: PORTS.watcher, hasLocalPods: true }),
       childOpts,
     );
     this.serviceName = this.service.metadata.name;
 
     this.registerOutputs({ deploymentName: this.deploymentName, serviceName: this.serviceName });
   }
+}
+
+/** What the watcher may do in its namespace: the worker VirtualService only, and Events. */
+const WATCHER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
+  // read the current weights and patch them: that one VirtualService only
+  { apiGroups: ["networking.istio.io"], resources: ["virtualservices"], resourceNames: [NAMES.workerVirtualService], verbs: ["get", "patch"] },
+  // a core/v1 Event per weight change, on that VirtualService
+  { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+];
+
+/** The scaler's part of the pod: its env, and the burst kubeconfig from a Secret only this pod mounts, read-only. */
+function scalerParts(scaler: WatcherDeploymentArgs["burstScaler"]) {
+  if (!scaler) return { env: [], volumes: [], mounts: [] };
+  return {
+    env: [
+      { name: "SCALER", value: "kubernetes" },
+      { name: "BURST_KUBECONFIG", value: BURST_KUBECONFIG_PATH },
+      { name: "BURST_DEPLOYMENT", value: scaler.deployment },
+      { name: "BURST_NAMESPACE", value: scaler.namespace },
+    ],
+    volumes: [
+      {
+        name: BURST_KUBECONFIG_VOLUME,
+        secret: { secretName: scaler.kubeconfigSecretName, items: [{ key: scaler.kubeconfigKey, path: "kubeconfig" }], defaultMode: 0o440 },
+      },
+    ],
+    mounts: [{ name: BURST_KUBECONFIG_VOLUME, mountPath: BURST_KUBECONFIG_DIR, readOnly: true }],
+  };
+}
+
+/** The watcher's env: its wiring in the cluster, the scaler's, then every setting (`watcherSettingsEnv`). */
+function watcherEnv(args: WatcherDeploymentArgs, scalerEnv: k8s.types.input.core.v1.EnvVar[]): k8s.types.input.core.v1.EnvVar[] {
+  const settingsEnv = Object.entries(watcherSettingsEnv(args.settings)).map(([envName, value]) => ({ name: envName, value }));
+  return [
+    { name: "PORT", value: String(PORTS.watcher) },
+    { name: "PROMETHEUS_URL", value: args.prometheusUrl },
+    { name: "ROUTER", value: "istio" },
+    { name: "VIRTUAL_SERVICE", value: NAMES.workerVirtualService },
+    { name: "NAMESPACE", value: args.namespace },
+    // The default queries (from NAMESPACE, RATE_WINDOW and this cluster name) count the
+    // frontend sidecar's reporter="source" requests; the health guard those served by burst.
+    { name: "BURST_CLUSTER", value: ISTIO_CLUSTERS.burst },
+    ...scalerEnv,
+    ...settingsEnv,
+  ];
+}
+
+/** The single-replica Deployment `istio-watcher`, recreated rather than rolled: two watchers would fight over the weights. */
+function watcherDeployment(args: WatcherDeploymentArgs, serviceAccountName: pulumi.Input<string>): k8s.apps.v1.DeploymentArgs {
+  const labels = podLabels(NAMES.watcher, "primary");
+  const scaler = scalerParts(args.burstScaler);
+  const container: k8s.types.input.core.v1.Container = {
+    name: "watcher",
+    image: args.image,
+    imagePullPolicy: "IfNotPresent",
+    ports: [{ name: "http", containerPort: PORTS.watcher }],
+    env: watcherEnv(args, scaler.env),
+    readinessProbe: { httpGet: { path: "/_healthz", port: PORTS.watcher }, initialDelaySeconds: 3, periodSeconds: 5, timeoutSeconds: 2 },
+    // liveness only checks the process answers: a Prometheus outage must not restart it
+    livenessProbe: { tcpSocket: { port: PORTS.watcher }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },
+    resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "250m", memory: "128Mi" } },
+    securityContext: restrictedContainerSecurityContext(APP_UID),
+    volumeMounts: [TMP_MOUNT, ...scaler.mounts],
+  };
+  return {
+    metadata: { name: NAMES.watcher, namespace: args.namespace, labels },
+    spec: {
+      replicas: 1,
+      strategy: { type: "Recreate" },
+      selector: { matchLabels: { ...WATCHER_SELECTOR } },
+      template: meshPodTemplate({
+        labels,
+        metricsPort: PORTS.watcher,
+        containers: [container],
+        serviceAccountName,
+        automountServiceAccountToken: true,
+        volumes: scaler.volumes,
+      }),
+    },
+  };
 }
