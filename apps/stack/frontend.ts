@@ -1,16 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { BURST_PREFIX, NAMES, PORTS, REDIS_SECRET_KEYS } from "../../packages/contract/src";
-import {
-  APP_UID,
-  TMP_VOLUME,
-  httpServiceSpec,
-  meshPodAnnotations,
-  nodeServiceContainer,
-  podLabels,
-  restrictedPodSecurityContext,
-  secretEnv,
-} from "../../k8s/workload";
+import { httpServiceSpec, meshPodTemplate, nodeServiceContainer, podLabels, secretEnv } from "../../k8s/workload";
 
 export interface FrontendAppArgs {
   /** Kubernetes provider of the primary cluster (the frontend runs there only). */
@@ -70,31 +61,13 @@ export class FrontendApp extends pulumi.ComponentResource {
           // never two generators at once: each would send `freq` requests per second
           strategy: { type: "Recreate" },
           selector: { matchLabels: selector },
-          template: {
-            metadata: { labels, annotations: meshPodAnnotations(PORTS.frontend) },
-            spec: {
-              serviceAccountName: this.serviceAccountName,
-              automountServiceAccountToken: false,
-              securityContext: restrictedPodSecurityContext(APP_UID),
-              terminationGracePeriodSeconds: 15,
-              containers: [
-                nodeServiceContainer({
-                  name: "frontend",
-                  image: args.image,
-                  port: PORTS.frontend,
-                  env: [
-                    { name: "PORT", value: String(PORTS.frontend) },
-                    { name: "PROCESSOR_URL", value: `http://${NAMES.workerService}` },
-                    secretEnv("REDIS_URL", args.redisSecretName, REDIS_SECRET_KEYS.url),
-                    { name: "BURST_PREFIX", value: BURST_PREFIX },
-                    ...(args.watcherUrl === undefined ? [] : [{ name: "WATCHER_URL", value: args.watcherUrl }]),
-                  ],
-                  resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
-                }),
-              ],
-              volumes: [TMP_VOLUME],
-            },
-          },
+          template: meshPodTemplate({
+            labels,
+            metricsPort: PORTS.frontend,
+            serviceAccountName: this.serviceAccountName,
+            automountServiceAccountToken: false,
+            containers: [frontendContainer(args)],
+          }),
         },
       },
       { parent: this, provider: args.provider },
@@ -109,4 +82,21 @@ export class FrontendApp extends pulumi.ComponentResource {
 
     this.registerOutputs({ serviceName: this.serviceName, serviceAccountName: this.serviceAccountName });
   }
+}
+
+/** The frontend's container: calls worker-service, subscribes to Redis, marks burst hashes, reads the watcher's routing. */
+function frontendContainer(args: FrontendAppArgs): k8s.types.input.core.v1.Container {
+  return nodeServiceContainer({
+    name: "frontend",
+    image: args.image,
+    port: PORTS.frontend,
+    env: [
+      { name: "PORT", value: String(PORTS.frontend) },
+      { name: "PROCESSOR_URL", value: `http://${NAMES.workerService}` },
+      secretEnv("REDIS_URL", args.redisSecretName, REDIS_SECRET_KEYS.url),
+      { name: "BURST_PREFIX", value: BURST_PREFIX },
+      ...(args.watcherUrl === undefined ? [] : [{ name: "WATCHER_URL", value: args.watcherUrl }]),
+    ],
+    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+  });
 }

@@ -6,6 +6,7 @@ import { RedisCache, RedisCredentials } from "./redis";
 import { WorkerPool } from "./worker-pool";
 import { requireTwoClusters } from "../../k8s/kubeconfig";
 import type { PodPlacement } from "../../k8s/workload";
+import type { Side } from "../../packages/contract/src";
 
 export interface HashrAppArgs {
   /** Kubernetes provider of the primary cluster (Redis, frontend, primary workers). */
@@ -81,26 +82,9 @@ export class HashrApp extends pulumi.ComponentResource {
     this.redis = new RedisCache(`${name}-redis`, { provider: primary, namespace: primaryNs, cluster: "primary", passwordSecretName: primarySecret }, child);
     this.burstRedisService = new RedisCache(`${name}-burst-redis`, { provider: burst, namespace: burstNs, cluster: "burst" }, child);
 
-    const workers = { image: args.images.worker, hashRounds: args.hashRounds };
-    this.primaryWorkers = new WorkerPool(
-      `${name}-primary-workers`,
-      { ...workers, provider: primary, namespace: primaryNs, cluster: "primary", replicas: args.replicas.primaryWorkers, redisSecretName: primarySecret },
-      child,
-    );
-    this.burstWorkers = new WorkerPool(
-      `${name}-burst-workers`,
-      {
-        ...workers,
-        provider: burst,
-        namespace: burstNs,
-        cluster: "burst",
-        replicas: args.replicas.burstWorkers,
-        replicasOwnedElsewhere: true,
-        placement: args.burstWorkerPlacement,
-        redisSecretName: burstSecret,
-      },
-      child,
-    );
+    const workers = workerPools(name, args, { primary: primaryNs, burst: burstNs }, { primary: primarySecret, burst: burstSecret }, child);
+    this.primaryWorkers = workers.primary;
+    this.burstWorkers = workers.burst;
 
     this.frontend = new FrontendApp(
       `${name}-frontend`,
@@ -121,4 +105,38 @@ export class HashrApp extends pulumi.ComponentResource {
 
     this.registerOutputs({ namespace: this.namespace, frontendServiceName: this.frontendServiceName });
   }
+}
+
+/**
+ * The worker pools: primary's at its fixed size; burst's starting at its idle size, with its replicas
+ * left to the watcher's scaler, on the burst worker nodes when placed there.
+ */
+function workerPools(
+  name: string,
+  args: HashrAppArgs,
+  namespaces: Record<Side, pulumi.Output<string>>,
+  redisSecrets: Record<Side, pulumi.Output<string>>,
+  child: pulumi.ComponentResourceOptions,
+): Record<Side, WorkerPool> {
+  const workers = { image: args.images.worker, hashRounds: args.hashRounds };
+  const primary = new WorkerPool(
+    `${name}-primary-workers`,
+    { ...workers, provider: args.primaryProvider, namespace: namespaces.primary, cluster: "primary", replicas: args.replicas.primaryWorkers, redisSecretName: redisSecrets.primary },
+    child,
+  );
+  const burst = new WorkerPool(
+    `${name}-burst-workers`,
+    {
+      ...workers,
+      provider: args.burstProvider,
+      namespace: namespaces.burst,
+      cluster: "burst",
+      replicas: args.replicas.burstWorkers,
+      replicasOwnedElsewhere: true,
+      placement: args.burstWorkerPlacement,
+      redisSecretName: redisSecrets.burst,
+    },
+    child,
+  );
+  return { primary, burst };
 }

@@ -88,59 +88,13 @@ export class RedisCache extends pulumi.ComponentResource {
     super("istio-burst:apps:RedisCache", name, {}, opts);
 
     const labels = { app: NAMES.redisDeployment };
-    const podLabelSet = podLabels(NAMES.redisDeployment, args.cluster);
 
-    if (args.cluster === "primary") {
-      const secretName = args.passwordSecretName ?? NAMES.redisSecret;
+    if (args.cluster === "primary")
       this.deployment = new k8s.apps.v1.Deployment(
         `${name}-deployment`,
-        {
-          metadata: { name: NAMES.redisDeployment, namespace: args.namespace, labels: podLabelSet },
-          spec: {
-            replicas: 1,
-            // One Redis: never two at once (pub/sub subscribers would split between them).
-            strategy: { type: "Recreate" },
-            selector: { matchLabels: labels },
-            template: {
-              metadata: { labels: podLabelSet },
-              spec: {
-                automountServiceAccountToken: false,
-                securityContext: restrictedPodSecurityContext(REDIS_UID),
-                terminationGracePeriodSeconds: 10,
-                containers: [
-                  {
-                    name: "redis",
-                    image: "redis:7.4-alpine",
-                    command: ["redis-server"],
-                    // $(REDIS_PASSWORD) is expanded by the kubelet from the env below: the pod spec never holds the password.
-                    // Only pub/sub is used: no snapshots, no AOF.
-                    args: ["--requirepass", "$(REDIS_PASSWORD)", "--save", "", "--appendonly", "no", "--dir", "/data"],
-                    env: [
-                      secretEnv("REDIS_PASSWORD", secretName, REDIS_SECRET_KEYS.password),
-                      // redis-cli (the readiness probe) reads the password from REDISCLI_AUTH.
-                      secretEnv("REDISCLI_AUTH", secretName, REDIS_SECRET_KEYS.password),
-                    ],
-                    ports: [{ name: "tcp-redis", containerPort: PORTS.redis }],
-                    readinessProbe: {
-                      exec: { command: ["sh", "-c", "redis-cli ping | grep -q PONG"] },
-                      initialDelaySeconds: 2,
-                      periodSeconds: 5,
-                      timeoutSeconds: 2,
-                    },
-                    livenessProbe: { tcpSocket: { port: PORTS.redis }, initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 6 },
-                    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-                    securityContext: restrictedContainerSecurityContext(REDIS_UID),
-                    volumeMounts: [{ name: "redis-data", mountPath: "/data" }],
-                  },
-                ],
-                volumes: [{ name: "redis-data", emptyDir: { sizeLimit: "256Mi" } }],
-              },
-            },
-          },
-        },
+        redisDeployment(args.namespace, args.passwordSecretName ?? NAMES.redisSecret, podLabels(NAMES.redisDeployment, args.cluster), labels),
         { parent: this, provider: args.provider },
       );
-    }
 
     this.service = new k8s.core.v1.Service(
       `${name}-service`,
@@ -159,4 +113,54 @@ export class RedisCache extends pulumi.ComponentResource {
 
     this.registerOutputs({ serviceName: this.serviceName });
   }
+}
+
+/** The primary's single Redis, recreated rather than rolled: two at once would split the pub/sub subscribers. */
+function redisDeployment(
+  namespace: pulumi.Input<string>,
+  secretName: pulumi.Input<string>,
+  podLabelSet: Record<string, string>,
+  selector: Record<string, string>,
+): k8s.apps.v1.DeploymentArgs {
+  return {
+    metadata: { name: NAMES.redisDeployment, namespace, labels: podLabelSet },
+    spec: {
+      replicas: 1,
+      strategy: { type: "Recreate" },
+      selector: { matchLabels: selector },
+      template: {
+        metadata: { labels: podLabelSet },
+        spec: {
+          automountServiceAccountToken: false,
+          securityContext: restrictedPodSecurityContext(REDIS_UID),
+          terminationGracePeriodSeconds: 10,
+          containers: [redisContainer(secretName)],
+          volumes: [{ name: "redis-data", emptyDir: { sizeLimit: "256Mi" } }],
+        },
+      },
+    },
+  };
+}
+
+/** `redis:7.4-alpine` with the password from the Secret, no persistence, probes, limits, non-root uid 999, read-only root. */
+function redisContainer(secretName: pulumi.Input<string>): k8s.types.input.core.v1.Container {
+  return {
+    name: "redis",
+    image: "redis:7.4-alpine",
+    command: ["redis-server"],
+    // $(REDIS_PASSWORD) is expanded by the kubelet from the env below: the pod spec never holds the password.
+    // Only pub/sub is used: no snapshots, no AOF.
+    args: ["--requirepass", "$(REDIS_PASSWORD)", "--save", "", "--appendonly", "no", "--dir", "/data"],
+    env: [
+      secretEnv("REDIS_PASSWORD", secretName, REDIS_SECRET_KEYS.password),
+      // redis-cli (the readiness probe) reads the password from REDISCLI_AUTH.
+      secretEnv("REDISCLI_AUTH", secretName, REDIS_SECRET_KEYS.password),
+    ],
+    ports: [{ name: "tcp-redis", containerPort: PORTS.redis }],
+    readinessProbe: { exec: { command: ["sh", "-c", "redis-cli ping | grep -q PONG"] }, initialDelaySeconds: 2, periodSeconds: 5, timeoutSeconds: 2 },
+    livenessProbe: { tcpSocket: { port: PORTS.redis }, initialDelaySeconds: 10, periodSeconds: 5, failureThreshold: 6 },
+    resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+    securityContext: restrictedContainerSecurityContext(REDIS_UID),
+    volumeMounts: [{ name: "redis-data", mountPath: "/data" }],
+  };
 }

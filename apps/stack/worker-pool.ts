@@ -1,17 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { BURST_PREFIX, NAMES, PORTS, REDIS_SECRET_KEYS, type Side } from "../../packages/contract/src";
-import {
-  APP_UID,
-  TMP_VOLUME,
-  httpServiceSpec,
-  meshPodAnnotations,
-  nodeServiceContainer,
-  podLabels,
-  type PodPlacement,
-  restrictedPodSecurityContext,
-  secretEnv,
-} from "../../k8s/workload";
+import { httpServiceSpec, meshPodTemplate, nodeServiceContainer, podLabels, type PodPlacement, secretEnv } from "../../k8s/workload";
 
 export interface WorkerPoolArgs {
   /** Kubernetes provider of the cluster. */
@@ -71,31 +61,13 @@ export class WorkerPool extends pulumi.ComponentResource {
         spec: {
           replicas: args.replicas,
           selector: { matchLabels: selector },
-          template: {
-            metadata: { labels, annotations: meshPodAnnotations(PORTS.worker) },
-            spec: {
-              automountServiceAccountToken: false,
-              ...(args.placement ? { nodeSelector: args.placement.nodeSelector, tolerations: args.placement.tolerations } : {}),
-              securityContext: restrictedPodSecurityContext(APP_UID),
-              // the worker drains in-flight requests within 10 s of SIGTERM
-              terminationGracePeriodSeconds: 15,
-              containers: [
-                nodeServiceContainer({
-                  name: "worker",
-                  image: args.image,
-                  port: PORTS.worker,
-                  env: [
-                    { name: "PORT", value: String(PORTS.worker) },
-                    secretEnv("REDIS_URL", args.redisSecretName, REDIS_SECRET_KEYS.url),
-                    { name: "PREFIX", value: args.cluster === "burst" ? BURST_PREFIX : "" },
-                    { name: "HASH_ROUNDS", value: String(args.hashRounds) },
-                  ],
-                  resources: { requests: { cpu: "200m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
-                }),
-              ],
-              volumes: [TMP_VOLUME],
-            },
-          },
+          template: meshPodTemplate({
+            labels,
+            metricsPort: PORTS.worker,
+            automountServiceAccountToken: false,
+            placement: args.placement,
+            containers: [workerContainer(args)],
+          }),
         },
       },
       { parent: this, provider: args.provider, ...(args.replicasOwnedElsewhere ? { ignoreChanges: WORKER_REPLICAS_IGNORE_CHANGES } : {}) },
@@ -110,4 +82,20 @@ export class WorkerPool extends pulumi.ComponentResource {
 
     this.registerOutputs({ serviceName: this.serviceName });
   }
+}
+
+/** A worker's container: publishes on primary's Redis, its hashes prefixed `bursty-` in burst. */
+function workerContainer(args: WorkerPoolArgs): k8s.types.input.core.v1.Container {
+  return nodeServiceContainer({
+    name: "worker",
+    image: args.image,
+    port: PORTS.worker,
+    env: [
+      { name: "PORT", value: String(PORTS.worker) },
+      secretEnv("REDIS_URL", args.redisSecretName, REDIS_SECRET_KEYS.url),
+      { name: "PREFIX", value: args.cluster === "burst" ? BURST_PREFIX : "" },
+      { name: "HASH_ROUNDS", value: String(args.hashRounds) },
+    ],
+    resources: { requests: { cpu: "200m", memory: "128Mi" }, limits: { cpu: "1", memory: "256Mi" } },
+  });
 }
