@@ -68,7 +68,10 @@ export function serviceAccountKubeconfig(
     },
     { ...opts, dependsOn: args.dependsOn },
   );
-  const filled = k8s.core.v1.Secret.get(`${name}-read`, pulumi.interpolate`${tokenSecret.metadata.namespace}/${tokenSecret.metadata.name}`, {
+  // Read back by the Secret's own id (`<namespace>/<name>`), which the engine knows only once the Secret
+  // exists: a preview of a new stack (pulumi up's own preview) reads nothing, instead of failing on a
+  // Secret that is yet to be created.
+  const filled = k8s.core.v1.Secret.get(`${name}-read`, tokenSecret.id, {
     ...opts,
     dependsOn: [tokenSecret],
   });

@@ -6,6 +6,7 @@
  * (https, embedded certificates), as the stack's `primaryKubeconfig` and `burstKubeconfig` must be.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { HOST, freePort, httpOk, makeOwnedTempDir, makeTempDir, removeAbandonedTempDirs, waitFor, type TempDir } from "../../local/src/processes";
 import { BURST_WORKER_NODES } from "../../k8s/workload";
@@ -42,6 +43,16 @@ export const CLUSTER_SHAPES: Record<"primary" | "burst", NodePoolShape[]> = {
     },
   ],
 };
+
+/**
+ * This machine's first non-loopback IPv4 address: one the API servers can reach and an EndpointSlice
+ * accepts (loopback it refuses), where istiod's webhook and xDS ports listen. A setup error when there is none.
+ */
+export function hostAddress(): string {
+  for (const addresses of Object.values(networkInterfaces()))
+    for (const a of addresses ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  throw new Error("setup error: this machine has no non-loopback IPv4 address for istiod to listen on");
+}
 
 /** Each cluster's load-balancer addresses (RFC 5737 documentation ranges: routed nowhere). */
 export const LOAD_BALANCER_RANGES = { primary: "198.51.100", burst: "203.0.113" } as const;

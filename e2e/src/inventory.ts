@@ -3,6 +3,7 @@
  * group's preferred version), so that what a run leaves behind can be compared with what was there
  * before it.
  */
+import { createHash } from "node:crypto";
 import type { ControlPlane } from "./control-plane";
 
 export interface ObjectRef {
@@ -13,6 +14,16 @@ export interface ObjectRef {
   uid: string;
   annotations: Record<string, string>;
   labels: Record<string, string>;
+  /** a hash of what Pulumi and Helm wrote into it (their managedFields entries) */
+  fingerprint: string;
+}
+
+type Item = { metadata: { name: string; namespace?: string; uid: string; annotations?: Record<string, string>; labels?: Record<string, string> } & Record<string, unknown> } & Record<string, unknown>;
+
+/** The writes of Pulumi and Helm to the object: their managedFields entries (what, and when). */
+function fingerprintOf(item: Item): string {
+  const entries = ((item.metadata.managedFields ?? []) as { manager?: string }[]).filter((e) => /pulumi|helm/i.test(e.manager ?? ""));
+  return createHash("sha256").update(JSON.stringify(entries)).digest("hex").slice(0, 16);
 }
 
 /** What the control plane writes by itself all the time: heartbeats and events, not anybody's objects. */
@@ -46,10 +57,7 @@ export async function listEverything(plane: ControlPlane): Promise<ObjectRef[]> 
     const list = await getJson<ResourceList>(plane, base);
     for (const resource of list?.resources ?? []) {
       if (resource.name.includes("/") || !resource.verbs.includes("list") || CHURN.has(`${gv}/${resource.kind}`)) continue;
-      const items = await getJson<{ items: { metadata: { name: string; namespace?: string; uid: string; annotations?: Record<string, string>; labels?: Record<string, string> } }[] }>(
-        plane,
-        `${base}/${resource.name}`,
-      );
+      const items = await getJson<{ items: Item[] }>(plane, `${base}/${resource.name}`);
       for (const item of items?.items ?? [])
         found.push({
           apiVersion: gv,
@@ -59,6 +67,7 @@ export async function listEverything(plane: ControlPlane): Promise<ObjectRef[]> 
           uid: item.metadata.uid,
           annotations: item.metadata.annotations ?? {},
           labels: item.metadata.labels ?? {},
+          fingerprint: fingerprintOf(item),
         });
     }
   }
@@ -77,10 +86,31 @@ function keptOnPurpose(added: ObjectRef[]): (o: ObjectRef) => boolean {
     (o.kind === "APIService" && o.labels["kube-aggregator.kubernetes.io/automanaged"] !== undefined && keptGroups.has(o.name.split(".").slice(1).join(".")));
 }
 
-/** What is there now and was not before: left behind, and kept on purpose. */
-export function compareInventories(before: ObjectRef[], after: ObjectRef[]): { left: ObjectRef[]; kept: ObjectRef[] } {
+/**
+ * What istiod writes into every namespace at run time, not the stack: its root certificate and its
+ * revocation list (its namespace controller's ConfigMaps). Istio's own uninstall leaves them too.
+ */
+const ISTIOD_NAMESPACE_CONFIGMAPS = new Set(["istio-ca-root-cert", "istio-ca-crl"]);
+const writtenByIstiod = (o: ObjectRef) => o.apiVersion === "v1" && o.kind === "ConfigMap" && ISTIOD_NAMESPACE_CONFIGMAPS.has(o.name);
+
+/** What is there now and was not before: left behind, kept on purpose, and written by istiod while it ran. */
+export function compareInventories(before: ObjectRef[], after: ObjectRef[]): { left: ObjectRef[]; kept: ObjectRef[]; byIstiod: ObjectRef[] } {
   const existed = new Set(before.map((o) => o.uid));
   const added = after.filter((o) => !existed.has(o.uid));
   const kept = keptOnPurpose(added);
-  return { left: added.filter((o) => !kept(o)), kept: added.filter(kept) };
+  return { left: added.filter((o) => !kept(o) && !writtenByIstiod(o)), kept: added.filter(kept), byIstiod: added.filter(writtenByIstiod) };
+}
+
+/**
+ * What differs between two inventories of one API server: objects added, removed, or written to by
+ * Pulumi or Helm (their entries in the objects' managedFields); what controllers and istiod keep
+ * writing by themselves (leader-election records, status) does not count.
+ */
+export function changedObjects(before: ObjectRef[], after: ObjectRef[]): string[] {
+  const was = new Map(before.map((o) => [o.uid, o]));
+  const is = new Map(after.map((o) => [o.uid, o]));
+  const added = after.filter((o) => !was.has(o.uid)).map((o) => `added ${describeRef(o)}`);
+  const removed = before.filter((o) => !is.has(o.uid)).map((o) => `removed ${describeRef(o)}`);
+  const written = after.filter((o) => was.has(o.uid) && was.get(o.uid)!.fingerprint !== o.fingerprint).map((o) => `changed ${describeRef(o)}`);
+  return [...added, ...removed, ...written];
 }

@@ -1,85 +1,150 @@
 /**
- * The stack under the real Pulumi engine, offline: the CLI built from source, a local file backend,
- * the Kubernetes provider plugin from the tools folder (the project's `plugins.providers`), no update
- * check and no plugin download. The program (index.ts, compiled) runs in @pulumi/pulumi's own
- * language runtime, the Automation API's, which the CLI reaches with `--client`: the Node.js language
- * host binary is not served by the module proxy (see e2e/tools/build.sh).
+ * The stack under the real Pulumi engine, offline, driven as a user drives it: the `pulumi` CLI built
+ * from source, run in the project folder (the repository's root, its own Pulumi.yaml), the program run
+ * by the Node.js language host, the Kubernetes provider found on PATH as an ambient plugin, a local file
+ * backend chosen with `pulumi login`, no update check and no plugin download. PULUMI_HOME is the run's
+ * own, so nothing of the user's is read or written; in the project folder only the
+ * `Pulumi.<stack>.yaml` that `pulumi stack init` and `pulumi config set` write, which `pulumi stack rm`
+ * takes away again.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import * as yaml from "js-yaml";
-import { LocalWorkspace, PulumiCommand, Stack, type ProjectSettings, type PulumiFn } from "@pulumi/pulumi/automation";
+import { spawn } from "node:child_process";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
 import { REPO_ROOT, killedWithParent } from "../../local/src/processes";
 import type { E2eTools } from "./tools";
 
-export const STACK_NAME = "e2e";
-
-/** Where one end-to-end stack keeps its state: the backend, PULUMI_HOME and the project folder. */
+/** Where one end-to-end stack keeps its state: the backend, PULUMI_HOME and the CLI's log. */
 export interface StackHome {
   /** the folder of everything below */
   dir: string;
-  /** the file backend (`file://<backend>`) */
+  /** the file backend (`pulumi login file://<backend>`) */
   backend: string;
-  /** PULUMI_HOME (plugins, credentials): nothing of the user's */
+  /** PULUMI_HOME (credentials, workspace settings): nothing of the user's */
   pulumiHome: string;
-  /** the project folder: Pulumi.yaml and Pulumi.e2e.yaml */
-  workDir: string;
+  /** every command's output, in order */
+  log: string;
 }
 
 export function stackHome(dir: string): StackHome {
-  const home = { dir, backend: join(dir, "backend"), pulumiHome: join(dir, "pulumi-home"), workDir: join(dir, "project") };
-  for (const d of [home.backend, home.pulumiHome, home.workDir]) mkdirSync(d, { recursive: true });
+  const home = { dir, backend: join(dir, "backend"), pulumiHome: join(dir, "pulumi-home"), log: join(dir, "pulumi.log") };
+  for (const d of [home.backend, home.pulumiHome]) mkdirSync(d, { recursive: true });
   return home;
 }
 
-/** The passphrase of the e2e stack's secrets (a throwaway file backend). */
+/** The passphrase of the e2e stack's secrets (a throwaway file backend); users are asked for theirs. */
 export const E2E_PASSPHRASE = "istio-burst-e2e-only";
 
-/** The environment of every CLI run: offline, quiet, in the stack's own home. */
-export function pulumiEnv(home: StackHome): Record<string, string> {
-  return {
-    PULUMI_BACKEND_URL: `file://${home.backend}`,
-    PULUMI_HOME: home.pulumiHome,
-    PULUMI_CONFIG_PASSPHRASE: E2E_PASSPHRASE,
-    PULUMI_SKIP_UPDATE_CHECK: "true",
-    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-    PULUMI_SKIP_CONFIRMATIONS: "true",
-    PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK: "true",
-  };
+/** The stack config file `pulumi stack init` leaves in the project folder. */
+export const stackConfigFile = (stack: string) => join(REPO_ROOT, `Pulumi.${stack}.yaml`);
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  seconds: number;
 }
 
-/**
- * The project as users have it (the repository's Pulumi.yaml), with one addition: the Kubernetes
- * provider plugin is the one built into the tools folder, whatever version the SDK asks for.
- */
-export function projectSettings(tools: E2eTools): Record<string, unknown> {
-  const project = yaml.load(readFileSync(join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as Record<string, unknown>;
-  return { ...project, plugins: { providers: [{ name: "kubernetes", path: join(tools.dir, "bin") }] } };
+export interface CliOptions {
+  /** text on standard input (`pulumi config set --secret key < file`) */
+  input?: string;
+  /** a non-zero exit is the expected outcome: return it instead of throwing */
+  mayFail?: boolean;
 }
 
-/**
- * The CLI as the Automation API finds it (`<root>/bin/pulumi`), started under a parent-death signal:
- * it (and so the plugins it runs) ends with the process that runs this operation, however that ends.
- */
-function cliRoot(tools: E2eTools, home: StackHome): string {
-  const root = join(home.dir, "cli");
-  mkdirSync(join(root, "bin"), { recursive: true });
-  const cmd = killedWithParent(tools.path("pulumi"));
-  const quote = (arg: string) => `'${arg.replace(/'/g, "'\\''")}'`;
-  writeFileSync(join(root, "bin", "pulumi"), `#!/bin/sh\nexec ${[cmd.file, ...cmd.args].map(quote).join(" ")} "$@"\n`, { mode: 0o755 });
-  return root;
+/** The `pulumi` CLI of the tools folder, in the project folder, with this run's home and backend. */
+export class PulumiCli {
+  constructor(
+    private readonly tools: E2eTools,
+    readonly home: StackHome,
+  ) {}
+
+  /**
+   * The environment of every command: offline and quiet. PATH starts with the tools folder, where the
+   * CLI finds the language host and the Kubernetes provider (ambient plugins), then node's own folder.
+   */
+  env(): NodeJS.ProcessEnv {
+    const path = [dirname(this.tools.path("pulumi")), dirname(process.execPath), process.env.PATH ?? ""].join(delimiter);
+    return {
+      ...process.env,
+      PATH: path,
+      PULUMI_HOME: this.home.pulumiHome,
+      PULUMI_CONFIG_PASSPHRASE: E2E_PASSPHRASE,
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      PULUMI_SKIP_CONFIRMATIONS: "true",
+      // shows the CLI's --event-log flag (as the Automation API does), through which the suite reads
+      // the steps an update took; the commands themselves are the user's
+      PULUMI_DEBUG_COMMANDS: "true",
+      // none of the user's: the backend is the one `pulumi login` chose in this PULUMI_HOME
+      PULUMI_BACKEND_URL: undefined,
+      PULUMI_ACCESS_TOKEN: undefined,
+    };
+  }
+
+  /**
+   * Runs `pulumi <args>` in the project folder, under a parent-death signal (it, and so the plugins it
+   * starts, end with this process however it ends). Its output goes to the home's log; a non-zero exit
+   * throws with the end of that output unless `mayFail`.
+   */
+  async run(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+    const started = Date.now();
+    const shown = args.map((a) => (a.length > 80 ? `${a.slice(0, 40)}...` : a)).join(" ");
+    appendFileSync(this.home.log, `\n===== pulumi ${shown}  (${new Date().toISOString()})\n`);
+    const cmd = killedWithParent(this.tools.path("pulumi"), args);
+    const child = spawn(cmd.file, cmd.args, { cwd: REPO_ROOT, env: this.env(), stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString("utf8");
+      appendFileSync(this.home.log, d);
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString("utf8");
+      appendFileSync(this.home.log, d);
+    });
+    child.stdin.end(opts.input ?? "");
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    const result = { code, stdout, stderr, seconds: (Date.now() - started) / 1000 };
+    if (code !== 0 && !opts.mayFail) {
+      const tail = (stdout + stderr).split("\n").slice(-60).join("\n");
+      throw new Error(`pulumi ${shown} exited with ${code}:\n${tail}\n--- the whole output: ${this.home.log}`);
+    }
+    return result;
+  }
+
+  /** A command whose standard output is JSON (`--json`). */
+  async json<T>(args: string[]): Promise<T> {
+    const { stdout } = await this.run(args);
+    return JSON.parse(stdout) as T;
+  }
+
+  /**
+   * `pulumi up` or `pulumi destroy` with the engine's event log beside it: the steps the engine took,
+   * read from the log (observation only; the command is the user's).
+   */
+  async withEvents(args: string[]): Promise<CliResult & { changes: StepChange[] }> {
+    const file = join(this.home.dir, `events-${Date.now()}.jsonl`);
+    const result = await this.run([...args, "--event-log", file]);
+    const changes = existsSync(file) ? changesOf(readFileSync(file, "utf8")) : [];
+    rmSync(file, { force: true });
+    return { ...result, changes };
+  }
 }
 
-/** The e2e stack, created on first use, with the program to run for up and preview (none for the rest). */
-export async function openStack(tools: E2eTools, home: StackHome, program?: PulumiFn): Promise<Stack> {
-  const pulumiCommand = await PulumiCommand.get({ root: cliRoot(tools, home), skipVersionCheck: true });
-  const workspace = await LocalWorkspace.create({
-    workDir: home.workDir,
-    pulumiHome: home.pulumiHome,
-    envVars: pulumiEnv(home),
-    projectSettings: projectSettings(tools) as unknown as ProjectSettings,
-    program,
-    pulumiCommand,
-  });
-  return Stack.createOrSelect(STACK_NAME, workspace);
+/** One step the engine took on a resource (`same` and `read` are not changes). */
+export interface StepChange {
+  op: string;
+  type: string;
+  urn: string;
+}
+
+/** The changes in an engine event log (one JSON event a line). */
+export function changesOf(eventLog: string): StepChange[] {
+  const changes: StepChange[] = [];
+  for (const line of eventLog.split("\n")) {
+    if (line.trim() === "") continue;
+    const step = (JSON.parse(line) as { resOutputsEvent?: { metadata?: StepChange } }).resOutputsEvent?.metadata;
+    if (step && step.op !== "same" && step.op !== "read") changes.push({ op: step.op, type: step.type, urn: step.urn });
+  }
+  return changes;
 }

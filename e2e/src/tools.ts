@@ -7,7 +7,19 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../local/src/processes";
 
-export const TOOL_NAMES = ["pulumi", "pulumi-resource-kubernetes", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd", "kwok"] as const;
+export const TOOL_NAMES = [
+  "pulumi",
+  "pulumi-language-nodejs",
+  "pulumi-resource-kubernetes",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "etcd",
+  "kwok",
+  "pilot-discovery",
+  "istioctl",
+  "ads-probe",
+] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
 export interface ToolInfo {

@@ -1,30 +1,38 @@
 /**
- * `pulumi up` for real, without a cloud: the real Pulumi engine deploys the stack (index.ts, both
- * clusters given by kubeconfig, the three images given, the charts from a folder) into two local
- * control planes, then the checks below run against their API servers, in order. The steps share the
- * deployed stack; a failed step leaves the ones after it failing too.
+ * `pulumi up` for real, without a cloud: the `pulumi` CLI, in the project folder, runs the README's own
+ * commands for two clusters you already have (both given by kubeconfig, the three images given, the
+ * charts from a folder) against two local control planes; the program runs in the Node.js language
+ * host and the Kubernetes provider is an ambient plugin. The checks below run against the two API
+ * servers, in order. The steps share the deployed stack; a failed step leaves the ones after it failing too.
  *
- * The burst API server runs as GKE's does (admission webhooks on, --enable-aggregator-routing) and
- * calls a stand-in for istiod's injector at the primary's east-west gateway address (this machine's
- * address, reserved for the gateway with `eastWestAddress`); the primary's runs with the webhook
- * plugins off, as no istiod answers there.
+ * istiod is the real one (pilot-discovery from the pinned charts' commit), run as a process from the
+ * stack's istiod Deployment with its own ServiceAccount's token (e2e/src/istiod.ts). The burst API
+ * server runs as GKE's does (admission webhooks on, --enable-aggregator-routing) and calls istiod's
+ * injection webhook at the primary's east-west gateway address (this machine's, reserved for the
+ * gateway with `eastWestAddress`), through the v1 Endpoints the stack creates in burst; the primary's
+ * runs with the webhook plugins off. An ADS probe, as the frontend pod's sidecar, reads the routes and
+ * endpoints istiod computes from the two clusters.
  *
- * What this cannot show: no container runs (kwok makes pods Ready without them), no istiod runs, no
- * data plane carries a request, and no Google Cloud API is called.
+ * What this cannot show: no container runs (kwok makes pods Ready without them), no Envoy runs (none
+ * is served by any registry here), so no request crosses the mesh; and no Google Cloud API is called.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
 import { REPO_ROOT, builtProgram, waitFor } from "../../local/src/processes";
-import { NAMES } from "../../packages/contract/src";
+import { NAMES, PORTS } from "../../packages/contract/src";
 import { checkCrdsFirst, checkExist, checkHelmReleases, checkIstioSpecs, kubernetesObjects, sideOf, type Clusters, type Deployment } from "../src/checks";
-import { startClusters, type LocalClusters } from "../src/clusters";
-import { pulumiOp, type DriverResult } from "../src/driver";
-import { chartSet } from "../src/fixtures";
-import { compareInventories, describeRef, listEverything, type ObjectRef } from "../src/inventory";
+import { hostAddress, startClusters, type LocalClusters } from "../src/clusters";
+import { PulumiCli, stackConfigFile, stackHome, type CliResult } from "../src/pulumi";
+import { ReadmeCommands } from "../src/readme-commands";
+import { recordResults } from "../src/results";
+import { FIXTURE_ISTIO, chartSet } from "../src/fixtures";
+import { changedObjects, compareInventories, describeRef, listEverything, type ObjectRef } from "../src/inventory";
 import { checkAccess, readerCases, scalerCases, watcherCases } from "../../doctor/src/access";
 import { startStandInPrometheus, type StandInPrometheus } from "../src/stand-in-prometheus";
-import { hostAddress, startStandInInjector, type StandInInjector } from "../src/stand-in-injector";
+import { startIstiod, ISTIOD_XDS, type Istiod } from "../src/istiod";
+import { subsetWeights, watchProbe, type ProbeTarget, type ProbeWatch } from "../src/ads-probe";
 import { startRedis, type RedisServer } from "../../local/src/processes";
 import { spawn } from "node:child_process";
 import { ensureTools, type E2eTools } from "../src/tools";
@@ -47,7 +55,14 @@ const IMAGES = {
   watcherImage: "registry.example.internal/istio-burst/watcher:e2e",
 };
 
+/** the stack's name: `pulumi stack init` writes Pulumi.<it>.yaml into the project folder, `pulumi stack rm` removes it */
+const STACK = "istio-burst-e2e";
+
 let tools: E2eTools;
+let cli: PulumiCli;
+let readme: ReadmeCommands;
+/** `git status` of the project folder before the suite, to hold that it changes nothing there */
+let gitStatusBefore: string;
 let clusters: LocalClusters;
 let kube: Clusters;
 let home: string;
@@ -55,11 +70,12 @@ let before: Record<"primary" | "burst", ObjectRef[]>;
 let state: Deployment;
 const results: Record<string, unknown> = {};
 let host: string;
-let injector: StandInInjector;
+let istiod: Istiod | undefined;
+/** the frontend pod's sidecar, as the ADS probe stands for it, from the burst onwards */
+let probe: ProbeWatch | undefined;
 /** the watcher and frontend processes, from the burst onwards (the doctor reads them) */
 const running: { prometheus?: StandInPrometheus; watcher?: ServiceProcess; frontend?: ServiceProcess; redis?: RedisServer } = {};
 
-const startInjector = () => startStandInInjector({ dir: join(clusters.dir, "injector"), address: host, burst: kube.burst, proxyImage: `docker.io/istio/proxyv2:${DEFAULTS.istioVersion}` });
 
 beforeAll(async () => {
   tools = ensureTools();
@@ -68,28 +84,77 @@ beforeAll(async () => {
   clusters = await startClusters(tools, { burst: { webhooks: true, aggregatorRouting: true }, keepDir: process.env.E2E_KEEP_DIR === "1" });
   kube = { primary: clusters.primary.kube, burst: clusters.burst.kube };
   host = hostAddress();
-  injector = await startInjector();
   for (const line of clusters.describe()) process.stdout.write(`e2e control plane ${line}\n`);
   home = join(clusters.dir, "stack");
   mkdirSync(home, { recursive: true });
+  cli = new PulumiCli(tools, stackHome(home));
+  // a run killed before its `pulumi stack rm` leaves its stack file behind: it is the suite's own
+  rmSync(stackConfigFile(STACK), { force: true });
+  gitStatusBefore = gitStatus();
+  readme = new ReadmeCommands(cli, readmeValues());
   before = { primary: await listEverything(clusters.primary.plane), burst: await listEverything(clusters.burst.plane) };
 }, 60 * 60_000);
 
+/** aborted when the suite ends: what still waits gives up */
+const ending = new AbortController();
+
 afterAll(async () => {
-  writeFileSync(join(REPO_ROOT, "e2e", "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  ending.abort();
+  recordResults({ ...results, mesh: { istiod: tools?.info["pilot-discovery"]?.version, ...mesh } });
   for (const part of [running.frontend, running.watcher]) await part?.stop();
   await running.prometheus?.close();
   await running.redis?.dispose();
-  await injector?.stop();
+  await probe?.stop();
+  await istiod?.stop();
   await clusters?.stop();
 });
 
+/** The values of the README's placeholders: this run's clusters, images, charts and addresses. */
+function readmeValues(): Record<string, string> {
+  const kubeconfigFile = (side: "primary" | "burst") => {
+    const file = join(home, `${side}.kubeconfig`);
+    writeFileSync(file, clusters[side].kubeconfig, { mode: 0o600 });
+    return file;
+  };
+  return {
+    "state folder": cli.home.backend,
+    stack: STACK,
+    "primary kubeconfig": kubeconfigFile("primary"),
+    "burst kubeconfig": kubeconfigFile("burst"),
+    "frontend image": IMAGES.frontendImage,
+    "worker image": IMAGES.workerImage,
+    "watcher image": IMAGES.watcherImage,
+    // the load balancers' addresses of the two control planes (see LOAD_BALANCER_RANGES), and this machine's
+    "primary egress CIDRs": `198.51.100.0/24,${host}/32`,
+    "burst egress CIDRs": "203.0.113.0/24",
+    // the primary's east-west gateway gets this machine's address, where istiod listens
+    "reserved east-west address": host,
+    // given, so that no provider but Kubernetes is needed (@pulumi/random's plugin is not built here)
+    "redis password": "E2eRedisPassw0rdOnlyForTests",
+    "istio charts folder": chartSet(`istio-${FIXTURE_ISTIO.rendered}`),
+    "istio release of the charts folder": FIXTURE_ISTIO.rendered,
+    "prometheus charts folder": chartSet(`prometheus-${DEFAULTS.prometheusChartVersion}`),
+  };
+}
+
+function gitStatus(): string {
+  const run = spawnSync("git", ["status", "--porcelain", "--untracked-files=all"], { cwd: REPO_ROOT, encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`git status failed: ${run.stderr}`);
+  // the suite's own output files
+  return run.stdout
+    .split("\n")
+    .filter((l) => l !== "" && !l.endsWith("e2e/results.json"))
+    .join("\n");
+}
+
+const stackOutputs = () => cli.json<Record<string, unknown>>(["stack", "output", "--json", "--show-secrets"]);
+
 /** `npm run doctor` (compiled) against the stack's outputs, the frontend reached at its process. */
 async function doctor(): Promise<{ code: number | null; output: string }> {
-  const outputs = (await pulumiOp(home, "outputs")).outputs as Record<string, unknown>;
+  const outputs = await stackOutputs();
   const file = join(home, "outputs.json");
   writeFileSync(file, JSON.stringify(outputs), { mode: 0o600 });
-  // not spawnSync: the stand-in injector answers from this process while the doctor waits
+  // not spawnSync: the watcher and the frontend answer from this process's children while the doctor waits
   const child = spawn(process.execPath, [builtProgram("doctor/dist/doctor/src/index.js"), "--outputs", file, "--frontend-url", running.frontend!.url], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (d: Buffer) => (output += d.toString("utf8")));
@@ -101,7 +166,48 @@ const brokenLinks = (output: string) => [...output.matchAll(/^\s+FAIL\s+(.+?):/g
 /** The broken links, with the doctor's whole report when there are any (to read what it said). */
 const verdict = ({ output }: { output: string }) => ({ broken: brokenLinks(output), report: brokenLinks(output).length > 0 ? output : "" });
 
-const exportState = async () => ((await pulumiOp(home, "export")) as DriverResult & { deployment: Deployment }).deployment;
+/** The mesh figures (results.json `mesh`), gathered as the steps go. */
+const mesh: Record<string, unknown> = {};
+
+/** The frontend pod in the primary, as its sidecar would identify itself to istiod. */
+async function frontendSidecar(): Promise<ProbeTarget> {
+  const pod = (await kube.primary.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: "app=frontend" })).items[0];
+  return {
+    istiod: ISTIOD_XDS,
+    pod: pod.metadata!.name!,
+    namespace: NAMESPACE,
+    ip: pod.status!.podIP!,
+    cluster: "primary",
+    network: "network1",
+    labels: pod.metadata!.labels,
+    host: `${NAMES.workerService}.${NAMESPACE}.svc.cluster.local`,
+    port: PORTS.service,
+    subsets: ["primary", "burst"],
+  };
+}
+/** The route's weights per subset, 0 for a subset it leaves out (istiod drops a weight of 0). */
+const routeWeights = (a: Parameters<typeof subsetWeights>[0]) => ({ primary: 0, burst: 0, ...subsetWeights(a) });
+
+/** What istiod's injection put into a pod: its proxy, the proxy's cluster, network and discovery address, the mTLS label. */
+function injectedSidecar(pod: import("@kubernetes/client-node").V1Pod) {
+  const proxy = pod.spec!.containers.find((c) => c.name === "istio-proxy");
+  const env = Object.fromEntries((proxy?.env ?? []).map((e) => [e.name, e.value]));
+  const proxyConfig = env.PROXY_CONFIG ? (JSON.parse(env.PROXY_CONFIG) as { discoveryAddress?: string }) : {};
+  // the template writes only what differs from Istio's built-in proxy config (cleanProxyConfig in
+  // istio's pkg/kube/inject): no discovery address there means the proxy uses the default one
+  const ISTIO_DEFAULT_DISCOVERY = "istiod.istio-system.svc:15012";
+  return {
+    container: proxy !== undefined,
+    clusterId: env.ISTIO_META_CLUSTER_ID,
+    network: env.ISTIO_META_NETWORK,
+    discoveryAddress: proxyConfig.discoveryAddress ?? ISTIO_DEFAULT_DISCOVERY,
+    tlsMode: pod.metadata!.labels?.["security.istio.io/tlsMode"],
+  };
+}
+
+const exportState = () => cli.json<Deployment>(["stack", "export"]);
+/** The change steps of an up, as `op name` (the last part of each URN), sorted. */
+const changedNames = (up: { changes?: { op: string; urn: string }[] }) => (up.changes ?? []).map((c) => `${c.op} ${c.urn.split("::").at(-1)}`).sort();
 const workerVirtualService = async () =>
   (await kube.primary.objects.read({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: NAMES.workerVirtualService, namespace: NAMESPACE } })) as any;
 const virtualServiceWeights = async () => {
@@ -121,27 +227,27 @@ async function whileBursting(): Promise<[Record<string, number>, number | undefi
 }
 
 describe("the stack under the real Pulumi engine, on two local control planes", () => {
-  it("pulumi up succeeds with both clusters given, the images given and the charts from a folder", async () => {
-    const config: Record<string, { value: string; secret?: boolean }> = {
-      "istio-burst:primaryKubeconfig": { value: clusters.primary.kubeconfig, secret: true },
-      "istio-burst:burstKubeconfig": { value: clusters.burst.kubeconfig, secret: true },
-      "istio-burst:istioChartRepo": { value: chartSet(`istio-${DEFAULTS.istioVersion}`) },
-      "istio-burst:prometheusChartRepo": { value: chartSet(`prometheus-${DEFAULTS.prometheusChartVersion}`) },
-      // the load balancers' addresses of the two control planes (see LOAD_BALANCER_RANGES)
-      "istio-burst:eastWestSourceRanges": { value: `198.51.100.0/24,203.0.113.0/24,${hostAddress()}/32` },
-      // the primary's east-west gateway gets this machine's address, where the stand-in injector listens
-      "istio-burst:eastWestAddress": { value: host },
-      // the burst control plane's worker nodes are labelled and tainted as the GKE worker pool is
-      "istio-burst:burstWorkerPool": { value: "true" },
-      // given, so that no provider but Kubernetes is needed (@pulumi/random's plugin is not built here)
-      "istio-burst:redisPassword": { value: "E2eRedisPassw0rdOnlyForTests", secret: true },
-      ...Object.fromEntries(Object.entries(IMAGES).map(([k, v]) => [`istio-burst:${k}`, { value: v }])),
-    };
-    await pulumiOp(home, "config", JSON.stringify(config));
-    const up = await pulumiOp(home, "up");
+  it("the README's commands, run as written in the project folder, bring the stack up with both clusters given, the images given and the charts from a folder", async () => {
+    // istiod starts as the pod would: once the stack has created its Deployment, while up goes on
+    const starting = startIstiod({ tools, dir: join(clusters.dir, "istiod"), primary: kube.primary, signal: ending.signal });
+    starting.catch(() => undefined);
+    const up = await readme.runThrough("up");
+    istiod = await starting;
     state = await exportState();
     results.up = { seconds: up.seconds, resources: state.deployment.resources.length };
-    expect((up.summary as { result: string }).result).toBe("succeeded");
+    // the stack's own file in the project folder, and nothing else there
+    expect(existsSync(stackConfigFile(STACK))).toBe(true);
+    // the program ran in the language host, and the Kubernetes provider was the tools folder's
+    const ambient = /using pulumi-resource-kubernetes from \$PATH at (\S+)/.exec(up.stdout + up.stderr)?.[1];
+    expect(ambient).toBe(tools.path("pulumi-resource-kubernetes"));
+    results.cli = {
+      languageHost: tools.info["pulumi-language-nodejs"].version,
+      projectFolder: true,
+      readmeCommands: readme.ran.length,
+      provider: tools.info["pulumi-resource-kubernetes"].version,
+    };
+    // every resource of the state was created by this up (reads are not creates)
+    expect(up.changes!.filter((c) => c.op === "create").length).toBe(state.deployment.resources.filter((r) => r.type !== "pulumi:pulumi:Stack" && !r.external).length);
   });
 
   it("every Kubernetes object in the stack's state exists in the API server of its cluster", async () => {
@@ -187,14 +293,24 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
     expect(wrong).toEqual([]);
   });
 
-  it("the burst API server calls the injector through the primary's east-west address, as GKE's does", async () => {
+  it("the burst API server calls istiod's injection webhook through burst's v1 Endpoints at the east-west address, with the CA istiod patched in itself", async () => {
     const endpoints = await kube.burst.core.readNamespacedEndpoints({ name: "istiod", namespace: "istio-system" });
     expect(endpoints.subsets?.[0].addresses?.map((a) => a.ip)).toEqual([host]);
-    // the burst cluster's east-west gateway pod went through the injector (two networks)
-    expect(injector.calls).toContain("/inject/cluster/burst/net/network2");
-    const gatewayPods = await kube.burst.core.listNamespacedPod({ namespace: "istio-system", labelSelector: "istio=eastwestgateway" });
-    expect(gatewayPods.items.length).toBeGreaterThan(0);
-    for (const pod of gatewayPods.items) expect(pod.spec!.containers.find((c) => c.name === "istio-proxy")?.image).toBe(`docker.io/istio/proxyv2:${DEFAULTS.istioVersion}`);
+    // istiod's own root certificate, as it publishes it in the primary
+    const root = (await kube.primary.core.readNamespacedConfigMap({ name: "istio-ca-root-cert", namespace: "istio-system" })).data!["root-cert.pem"];
+    const webhooks = kube.burst.config.makeApiClient(kube.burst.lib.AdmissionregistrationV1Api);
+    const injectors = (await webhooks.listMutatingWebhookConfiguration()).items.flatMap((c) => c.webhooks ?? []).filter((w) => w.clientConfig.service?.name === "istiod");
+    expect(injectors.length).toBeGreaterThan(0);
+    await waitFor("istiod to set its CA in burst's injection webhooks", async () => {
+      const now = (await webhooks.listMutatingWebhookConfiguration()).items.flatMap((c) => c.webhooks ?? []).filter((w) => w.clientConfig.service?.name === "istiod");
+      return now.every((w) => Buffer.from(w.clientConfig.caBundle ?? "", "base64").toString("utf8").trim() === root.trim());
+    }, 60_000, 500);
+    // the burst cluster's east-west gateway pods, injected by istiod from the pinned chart's gateway template (two networks)
+    const gatewayPods = await waitFor("the burst east-west gateway's pods, injected", async () => {
+      const pods = (await kube.burst.core.listNamespacedPod({ namespace: "istio-system", labelSelector: "istio=eastwestgateway" })).items;
+      return pods.length > 0 && pods.every((p) => /\/proxyv2:/.test(p.spec!.containers.find((c) => c.name === "istio-proxy")?.image ?? "")) && pods;
+    }, 180_000, 1000);
+    for (const pod of gatewayPods) expect(pod.spec!.containers.find((c) => c.name === "istio-proxy")?.image).toBe(`docker.io/istio/proxyv2:${FIXTURE_ISTIO.rendered}`);
   });
 
   it("the watcher, acting through its own credentials, bursts: weights 0/100 in the VirtualService, the burst Deployment scaled", async () => {
@@ -209,16 +325,34 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
     });
     expect(await virtualServiceWeights()).toEqual({ primary: 100, burst: 0 });
     expect(await burstReplicas()).toBe(0);
+    // what the frontend pod's sidecar gets, before: the natural weights, the primary workers, no burst endpoint
+    probe = watchProbe(tools, await frontendSidecar());
+    const natural = (await probe.until("the natural weights", (a) => isEqual(routeWeights(a), { primary: 100, burst: 0 }), 0, 60_000)).answer;
+    const primaryWorkers = (await kube.primary.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: "app=worker" })).items.map((p) => p.status!.podIP!).sort();
+    expect(natural.endpoints.primary.map((e) => e.address)).toEqual(primaryWorkers);
+    expect(natural.endpoints.burst).toEqual([]);
+    const step = Date.now();
     prometheus.setRate(50);
     const wanted = burstReplicasWanted();
     await waitFor("the watcher to move the weights to burst", async () => (await virtualServiceWeights()).burst === 100, 120_000, 500);
+    const burst = await probe.until("the burst weights", (a) => isEqual(routeWeights(a), { primary: 0, burst: 100 }), step, 30_000);
+    mesh.reactionToProxyS = (burst.at - step) / 1000;
+    mesh.route = { natural: routeWeights(natural), burst: routeWeights(burst.answer) };
     expect(await virtualServiceWeights()).toEqual({ primary: 0, burst: 100 });
     expect(await burstReplicas()).toBe(wanted);
     const ready = (await kube.burst.apps.readNamespacedDeployment({ name: NAMES.workerDeployment, namespace: NAMESPACE })).status?.readyReplicas;
     expect(ready).toBe(wanted);
-    // the burst workers were injected on their way in
-    const workers = await kube.burst.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: "app=worker" });
-    expect(workers.items.map((p) => p.spec!.containers.map((c) => c.name).sort())).toEqual(Array(wanted).fill(["istio-proxy", "worker"]));
+    // the burst workers were injected on their way in, by istiod with the chart's own template
+    const workers = (await kube.burst.core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: "app=worker" })).items;
+    expect(workers.map((p) => p.spec!.containers.map((c) => c.name).sort())).toEqual(Array(wanted).fill(["istio-proxy", "worker"]));
+    const sidecars = workers.map(injectedSidecar);
+    mesh.injected = { pods: workers.length, sidecar: sidecars.every((s) => s.container) };
+    expect(sidecars).toEqual(Array(wanted).fill({ container: true, clusterId: "burst", network: "network2", discoveryAddress: "istiod.istio-system.svc:15012", tlsMode: "istio" }));
+    // ...and the frontend's sidecar reaches them through burst's east-west gateway, weighted by their number
+    const gateway = await kube.burst.core.readNamespacedService({ name: "istio-eastwestgateway", namespace: "istio-system" });
+    const gatewayAddress = gateway.status!.loadBalancer!.ingress![0].ip;
+    const reached = await probe.until("the burst workers behind burst's east-west gateway", (a) => isEqual(a.endpoints.burst, [{ address: gatewayAddress, port: 15443, weight: wanted }]), step, 60_000);
+    mesh.burstEndpoints = reached.answer.endpoints.burst;
   });
 
   it("npm run doctor finds every link OK", async () => {
@@ -235,16 +369,16 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
     expect(code).toBe(0);
   });
 
-  it("npm run doctor names the injection link when the injector is down", async () => {
-    await injector.stop();
+  it("npm run doctor names the injection link when istiod is stopped", async () => {
+    expect(await istiod!.stop()).toBe(true);
     try {
       const { code, output } = await doctor();
-      results.doctor = { ...(results.doctor as object), stoppedInjector: brokenLinks(output) };
+      results.doctor = { ...(results.doctor as object), stoppedIstiod: brokenLinks(output) };
       expect(brokenLinks(output)).toEqual(["sidecar injection in burst (a worker pod, server-side dry run)"]);
       expect(output).toMatch(/failed calling webhook/);
       expect(code).toBe(1);
     } finally {
-      injector = await startInjector();
+      await istiod!.restart();
     }
   });
 
@@ -272,12 +406,9 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
     const [weights, replicas] = await whileBursting();
     // --expect-no-changes: the preview itself fails on a change
     results.noChanges = false;
-    const preview = await pulumiOp(home, "preview");
-    // reads (the token Secrets, the gateways' Services) are not changes
-    const changes = Object.keys(preview.changeSummary as object).filter((op) => op !== "same" && op !== "read");
-    results.noChanges = changes.length === 0;
-    expect(changes).toEqual([]);
-    await pulumiOp(home, "up");
+    const preview = await readme.runThrough("preview");
+    results.noChanges = preview.code === 0;
+    await cli.withEvents(["up", "--yes"]);
     results.watcherKeptByUp = isEqual([await virtualServiceWeights(), await burstReplicas()], [weights, replicas]);
     expect(await virtualServiceWeights()).toEqual(weights);
     expect(await burstReplicas()).toBe(replicas);
@@ -286,9 +417,10 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
   it("a release while bursting (a new worker image, new natural weights) updates the VirtualService and both worker Deployments, and keeps the watcher's weights and replicas", async () => {
     const [weights, replicas] = await whileBursting();
     const workerImage = IMAGES.workerImage.replace(/:e2e$/, ":e2e-release");
-    await pulumiOp(home, "config", JSON.stringify({ "istio-burst:workerImage": { value: workerImage }, "istio-burst:naturalWeights": { value: "90,10" } }));
-    const up = await pulumiOp(home, "up");
-    const changed = (up.changes as { op: string; type: string; urn: string }[]).map((c) => `${c.op} ${c.urn.split("::").at(-1)}`).sort();
+    await cli.run(["config", "set", "istio-burst:workerImage", workerImage]);
+    await cli.run(["config", "set", "istio-burst:naturalWeights", "90,10"]);
+    const up = await cli.withEvents(["up", "--yes"]);
+    const changed = changedNames(up);
     // the VirtualService is updated (its natural-weights annotation), the weights in it are left alone;
     // the watcher's Deployment takes the new natural weights
     expect(changed).toEqual(["update hashr-burst-workers-deployment", "update hashr-primary-workers-deployment", "update hashr-routing-worker-vs", "update hashr-watcher-deployment"]);
@@ -301,10 +433,9 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
     expect(await burstReplicas()).toBe(replicas);
   });
 
-  it("a watcher setting changed with pulumi config set is an update of the watcher's Deployment alone", async () => {
-    await pulumiOp(home, "config", JSON.stringify({ "istio-burst:highRps": { value: "20" } }));
-    const up = await pulumiOp(home, "up");
-    const changes = up.changes as { op: string; type: string; urn: string }[];
+  it("a watcher setting changed with pulumi config set (the README's) is an update of the watcher's Deployment alone", async () => {
+    const up = await readme.runThrough("up");
+    const changes = up.changes!;
     results.configUpdate = { changed: changes.map((c) => c.type) };
     expect(changes.map((c) => ({ op: c.op, type: c.type, name: c.urn.split("::").at(-1) }))).toEqual([
       { op: "update", type: "kubernetes:apps/v1:Deployment", name: "hashr-watcher-deployment" },
@@ -313,13 +444,58 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
     expect(deployment.spec!.template.spec!.containers[0].env!.find((e) => e.name === "HIGH_RPS")?.value).toBe("20");
   });
 
-  it("pulumi destroy succeeds and leaves nothing the stack created in either API server", async () => {
-    const destroy = await pulumiOp(home, "destroy");
+  it("the way back: the load gone, the watcher returns to the natural weights, the frontend's sidecar follows, and the burst endpoints go with the pool", async () => {
+    expect(await virtualServiceWeights()).toEqual({ primary: 0, burst: 100 });
+    const step = Date.now();
+    running.prometheus!.setRate(0);
+    const back = await probe!.until("the natural weights again", (a) => isEqual(routeWeights(a), { primary: 100, burst: 0 }), step, 180_000);
+    mesh.returnToProxyS = (back.at - step) / 1000;
+    mesh.route = { ...(mesh.route as object), back: routeWeights(back.answer) };
+    expect(await virtualServiceWeights()).toEqual({ primary: 100, burst: 0 });
+    // the pool goes back to burstMinReplicas (0) after the cooldown, and with it every burst endpoint
+    await waitFor("the burst pool back at 0", async () => (await burstReplicas()) === 0, 240_000, 1000);
+    await probe!.until("no burst endpoint", (a) => a.endpoints.burst.length === 0, step, 60_000);
+  });
+
+  it("a key of the wrong type is refused by the engine, and a value out of bounds by config.ts, before anything changes", async () => {
+    const inventories = async () => ({ primary: await listEverything(clusters.primary.plane), burst: await listEverything(clusters.burst.plane) });
+    const [before, stateBefore] = [await inventories(), await exportState()];
+    const refusals: Record<string, string> = {};
+    const refused = async (key: string, value: string): Promise<CliResult> => {
+      await cli.run(["config", "set", `istio-burst:${key}`, value]);
+      try {
+        const preview = await cli.run(["preview"], { mayFail: true });
+        refusals[key] = (preview.stdout + preview.stderr).split("\n").find((l) => l.includes(key)) ?? "";
+        return preview;
+      } finally {
+        await cli.run(["config", "rm", `istio-burst:${key}`]);
+      }
+    };
+    const wrongType = await refused("diskSizeGb", "abc");
+    expect(wrongType.code).not.toBe(0);
+    expect(wrongType.stdout + wrongType.stderr).toMatch(/configuration key 'diskSizeGb' must be of type 'integer'/);
+    // highRps is 20 by now: lowRps must be below it
+    const outOfBounds = await refused("lowRps", "25");
+    expect(outOfBounds.code).not.toBe(0);
+    expect(outOfBounds.stdout + outOfBounds.stderr).toMatch(/istio-burst:lowRps \(25\) must be/);
+    const after = await inventories();
+    const changed = [...changedObjects(before.primary, after.primary), ...changedObjects(before.burst, after.burst)];
+    const stateAfter = await exportState();
+    (results.cli as Record<string, unknown>).badConfig = { refused: [wrongType, outOfBounds].filter((r) => r.code !== 0).length, changed: changed.length, messages: refusals };
+    expect(changed).toEqual([]);
+    expect(stateAfter.deployment.resources.map((r) => r.urn)).toEqual(stateBefore.deployment.resources.map((r) => r.urn));
+  });
+
+  it("pulumi destroy (the README's) succeeds and leaves nothing the stack created in either API server", async () => {
+    // istiod goes with its Deployment (a pod would): what it wrote at run time is counted apart below
+    await istiod?.stop();
+    const destroy = await readme.runThrough("destroy");
     const after = { primary: await listEverything(clusters.primary.plane), burst: await listEverything(clusters.burst.plane) };
     const diff = { primary: compareInventories(before.primary, after.primary), burst: compareInventories(before.burst, after.burst) };
     const left = [...diff.primary.left, ...diff.burst.left];
     const kept = [...diff.primary.kept, ...diff.burst.kept];
-    results.destroy = { seconds: destroy.seconds, left: left.length, keptByHelmPolicy: kept.length };
+    const byIstiod = [...diff.primary.byIstiod, ...diff.burst.byIstiod];
+    results.destroy = { seconds: destroy.seconds, left: left.length, keptByHelmPolicy: kept.length, writtenByIstiod: byIstiod.map(describeRef) };
     expect(left.map(describeRef)).toEqual([]);
     // only Istio's CRDs stay, as their chart says (helm.sh/resource-policy: keep), and the API server's own registration of their groups
     expect([...new Set(kept.map((o) => o.kind))].sort()).toEqual(["APIService", "CustomResourceDefinition"]);
@@ -327,6 +503,14 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
     const ns = (refs: ObjectRef[]) => refs.find((o) => o.kind === "Namespace" && o.name === NAMESPACE)?.labels;
     expect(ns(after.primary)).toEqual(ns(before.primary));
     expect(ns(after.burst)).toEqual(ns(before.burst));
+  });
+
+  it("pulumi stack rm (the README's last command) leaves the project folder as it was", async () => {
+    await readme.runThrough("stack rm");
+    expect(readme.left).toEqual([]);
+    expect(existsSync(stackConfigFile(STACK))).toBe(false);
+    expect(gitStatus()).toBe(gitStatusBefore);
+    (results.cli as Record<string, unknown>).readmeCommands = readme.ran.length;
   });
 });
 

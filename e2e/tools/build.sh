@@ -4,20 +4,33 @@
 # of version builds afresh and an unchanged set is reused by every checkout):
 #   pulumi                      the Pulumi CLI, at the @pulumi/pulumi version of package.json (pulumi/go.mod)
 #   pulumi-resource-kubernetes  the Kubernetes provider plugin (provider/go.mod)
+#   pulumi-language-nodejs      the Node.js language host that runs the program (nodejs/go.mod)
 #   kube-apiserver, kube-controller-manager, kube-scheduler, etcd, kwok   (kube/go.mod)
+#   pilot-discovery, istioctl   istiod and istioctl at the pinned charts' commit (istio/go.mod)
+#   ads-probe                   asks istiod for what a named pod's sidecar gets (ads-probe/, ours)
 # Everything comes from the Go module proxy; nothing is downloaded from anywhere else.
 #
 #   bash e2e/tools/build.sh          build what is missing, then print each tool's version, build time and size
 #   bash e2e/tools/build.sh --dir    print the folder the tools are (or will be) in, build nothing
 #
 # ISTIO_BURST_TOOLS_DIR moves the cache (default: $XDG_CACHE_HOME or ~/.cache, then istio-burst/tools).
+# Each tools module's binaries are also kept under store/, keyed by that module alone, so a change to
+# one module rebuilds its own tools and no others.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # Raise when the way a tool is built changes (flags, steps); the versions are in the go.mod files.
-BUILD_FORMAT=1
-key=$( (cat "$here"/*/go.mod "$here"/*/go.sum; echo "$BUILD_FORMAT") | sha256sum | cut -c1-16)
-out="${ISTIO_BURST_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/istio-burst/tools}/$key"
+BUILD_FORMAT=2
+# A tools module's key: its go.mod, go.sum and any Go source of its own, with BUILD_FORMAT.
+module_key() {
+  (cd "$here" && find "$@" -type f \( -name go.mod -o -name go.sum -o -name '*.go' \) | LC_ALL=C sort |
+    xargs cat; echo "$BUILD_FORMAT") | sha256sum | cut -c1-16
+}
+modules=$(cd "$here" && ls -d */ | tr -d /)
+# shellcheck disable=SC2086
+key=$(module_key $modules)
+root="${ISTIO_BURST_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/istio-burst/tools}"
+out="$root/$key"
 bin="$out/bin"
 meta="$out/meta"
 
@@ -45,18 +58,27 @@ mkdir -p "$bin" "$meta"
 # The version a tools module requires of a module, as go.mod pins it (vX.Y.Z).
 pinned() { (cd "$here/$1" && go list -m -f '{{.Version}}' "$2"); }
 
-# build NAME VERSION COMMAND...: runs the build unless NAME is already in bin/, and records its time.
+# build MODULE NAME VERSION COMMAND...: unless NAME is already in bin/, takes it from MODULE's store or
+# runs COMMAND, which writes the binary to $target; records the build time beside it.
 build() {
-  local name=$1 version=$2
-  shift 2
+  local module=$1 name=$2 version=$3
+  shift 3
   if [[ -x "$bin/$name" && -f "$meta/$name" ]]; then return 0; fi
-  echo "e2e tools: building $name $version ..." >&2
-  local start end
-  start=$(date +%s.%N)
-  "$@"
-  end=$(date +%s.%N)
-  [[ -x "$bin/$name" ]] || fail "$name: the build reported success but wrote no $bin/$name"
-  awk -v v="$version" -v a="$start" -v b="$end" 'BEGIN { printf "%s %.1f\n", v, b - a }' >"$meta/$name"
+  local store
+  store="$root/store/$module-$(module_key "$module")"
+  mkdir -p "$store"
+  if [[ ! -x "$store/$name" || ! -f "$store/$name.meta" ]]; then
+    echo "e2e tools: building $name $version ..." >&2
+    local start end
+    start=$(date +%s.%N)
+    target="$store/$name.tmp" "$@"
+    end=$(date +%s.%N)
+    [[ -x "$store/$name.tmp" ]] || fail "$name: the build reported success but wrote no binary"
+    mv "$store/$name.tmp" "$store/$name"
+    awk -v v="$version" -v a="$start" -v b="$end" 'BEGIN { printf "%s %.1f\n", v, b - a }' >"$store/$name.meta"
+  fi
+  ln -f "$store/$name" "$bin/$name" 2>/dev/null || cp "$store/$name" "$bin/$name"
+  cp "$store/$name.meta" "$meta/$name"
 }
 
 # --- the Pulumi CLI -------------------------------------------------------------------------------
@@ -65,11 +87,22 @@ npm_pulumi=$(sed -n 's/.*"@pulumi\/pulumi": "\([^"]*\)".*/\1/p' "$here/../../pac
 [[ "v$npm_pulumi" == "$pulumi_version" ]] ||
   fail "pulumi/go.mod pins pkg/v3 $pulumi_version but package.json pins @pulumi/pulumi $npm_pulumi: the CLI must be the SDK's version"
 build_pulumi() {
-  (cd "$here/pulumi" && go build -trimpath -o "$bin/pulumi" \
+  (cd "$here/pulumi" && go build -trimpath -o "$target" \
     -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$pulumi_version" \
     github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
 }
-build pulumi "${pulumi_version#v}" build_pulumi
+build pulumi pulumi "${pulumi_version#v}" build_pulumi
+
+# --- the Node.js language host ----------------------------------------------------------------------
+# The newest release that carries it inside the sdk module is v3.68.0 (from v3.69.0 on it is a module of
+# its own, which the module proxy does not serve). The CLI finds it on PATH beside itself.
+nodejs_version=$(pinned nodejs github.com/pulumi/pulumi/sdk/v3)
+build_nodejs() {
+  (cd "$here/nodejs" && go build -trimpath -o "$target" \
+    -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$nodejs_version" \
+    github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs)
+}
+build nodejs pulumi-language-nodejs "${nodejs_version#v}" build_nodejs
 
 # --- the Kubernetes provider plugin ----------------------------------------------------------------
 provider_module=github.com/pulumi/pulumi-kubernetes/provider/v4
@@ -87,13 +120,13 @@ build_provider() {
     # The main package embeds schema-embed.json and terraform-mapping-embed.json, which the module
     # does not hold: its own go:generate step writes them (the schema stamped with the version).
     (cd cmd/pulumi-resource-kubernetes && VERSION="$provider_release" go generate ./...)
-    go build -mod=mod -trimpath -o "$bin/pulumi-resource-kubernetes" \
+    go build -mod=mod -trimpath -o "$target" \
       -ldflags "-s -w -X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$provider_release" \
       ./cmd/pulumi-resource-kubernetes
   )
   rm -rf "$src"
 }
-build pulumi-resource-kubernetes "$provider_release" build_provider
+build provider pulumi-resource-kubernetes "$provider_release" build_provider
 
 # --- the control plane: one Kubernetes release, etcd, kwok -----------------------------------------
 kube_version=$(pinned kube k8s.io/kubernetes)
@@ -101,13 +134,13 @@ kube_minor=$(echo "$kube_version" | cut -d. -f2)
 kube_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$kube_version -X k8s.io/component-base/version.gitMajor=1"
 kube_ldflags+=" -X k8s.io/component-base/version.gitMinor=$kube_minor -X k8s.io/component-base/version.gitTreeState=clean"
 for component in kube-apiserver kube-controller-manager kube-scheduler; do
-  build "$component" "${kube_version#v}" \
-    bash -c "cd '$here/kube' && go build -trimpath -o '$bin/$component' -ldflags '$kube_ldflags' k8s.io/kubernetes/cmd/$component"
+  build kube "$component" "${kube_version#v}" \
+    bash -c "cd '$here/kube' && go build -trimpath -o \"\$target\" -ldflags '$kube_ldflags' k8s.io/kubernetes/cmd/$component"
 done
 etcd_version=$(pinned kube go.etcd.io/etcd/server/v3)
-build etcd "${etcd_version#v}" bash -c "cd '$here/kube' && go build -trimpath -o '$bin/etcd' -ldflags '-s -w' go.etcd.io/etcd/server/v3"
+build kube etcd "${etcd_version#v}" bash -c "cd '$here/kube' && go build -trimpath -o \"\$target\" -ldflags '-s -w' go.etcd.io/etcd/server/v3"
 kwok_version=$(pinned kube sigs.k8s.io/kwok)
-build kwok "${kwok_version#v}" bash -c "cd '$here/kube' && go build -trimpath -o '$bin/kwok' -ldflags '-s -w' sigs.k8s.io/kwok/cmd/kwok"
+build kube kwok "${kwok_version#v}" bash -c "cd '$here/kube' && go build -trimpath -o \"\$target\" -ldflags '-s -w' sigs.k8s.io/kwok/cmd/kwok"
 # kwok does nothing without stages; its module ships the ones kwokctl uses by default (nodes become
 # Ready and keep a heartbeat with a Lease; pods become Ready, complete and go on deletion).
 if [[ ! -s "$out/kwok-stages.yaml" ]]; then
@@ -120,8 +153,25 @@ if [[ ! -s "$out/kwok-stages.yaml" ]]; then
   mv "$out/kwok-stages.yaml.tmp" "$out/kwok-stages.yaml"
 fi
 
+# --- istiod and istioctl -----------------------------------------------------------------------------
+# From istio.io/istio at the commit whose charts the tests render (the module proxy serves it as a
+# pseudo-version only). Stamped as Istio stamps a build from its release branch: VERSION-dev.
+istio_module=$(pinned istio istio.io/istio)
+istio_dir=$(cd "$here/istio" && go mod download -json istio.io/istio | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+[[ -f "$istio_dir/VERSION" ]] || fail "go mod download istio.io/istio gave no folder with a VERSION file"
+istio_version="$(cat "$istio_dir/VERSION")-dev"
+istio_ldflags="-s -w -X istio.io/istio/pkg/version.buildVersion=$istio_version"
+istio_ldflags+=" -X istio.io/istio/pkg/version.buildGitRevision=${istio_module##*-} -X istio.io/istio/pkg/version.buildStatus=Clean"
+build_istio() { (cd "$here/istio" && go build -trimpath -o "$target" -ldflags "$istio_ldflags" "$1"); }
+build istio pilot-discovery "$istio_version" build_istio istio.io/istio/pilot/cmd/pilot-discovery
+build istio istioctl "$istio_version" build_istio istio.io/istio/istioctl/cmd/istioctl
+# The probe: our own small xDS client (ads-probe/main.go) on go-control-plane's generated API.
+probe_version=$(pinned ads-probe github.com/envoyproxy/go-control-plane/envoy)
+build ads-probe ads-probe "go-control-plane-${probe_version#v}" \
+  bash -c "cd '$here/ads-probe' && go build -trimpath -o \"\$target\" -ldflags '-s -w' ."
+
 # --- what was built ----------------------------------------------------------------------------------
-tools=(pulumi pulumi-resource-kubernetes kube-apiserver kube-controller-manager kube-scheduler etcd kwok)
+tools=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes kube-apiserver kube-controller-manager kube-scheduler etcd kwok pilot-discovery istioctl ads-probe)
 {
   echo "{"
   sep=""
@@ -139,21 +189,7 @@ for name in "${tools[@]}"; do
   read -r version seconds <"$meta/$name"
   echo "$name $version $seconds $(stat -c %s "$bin/$name")"
 done | awk '
-  BEGIN { printf "%-28s %-9s %9s %8s\n", "tool", "version", "build s", "MB" }
-  { printf "%-28s %-9s %9.1f %8.1f\n", $1, $2, $3, $4 / 1048576; s += $3; b += $4 }
-  END { printf "%-28s %-9s %9.1f %8.1f\n", "total", "", s, b / 1048576 }'
+  BEGIN { printf "%-28s %-24s %9s %8s\n", "tool", "version", "build s", "MB" }
+  { printf "%-28s %-24s %9.1f %8.1f\n", $1, $2, $3, $4 / 1048576; s += $3; b += $4 }
+  END { printf "%-28s %-24s %9.1f %8.1f\n", "total", "", s, b / 1048576 }'
 echo "e2e tools: in $bin"
-
-# The Node.js language host is a module of its own with no release tags: the commit of the CLI's tag
-# (v3.248.0 is a88168d865b7). The module proxy has refused every version of it so far; the tests
-# run the program through @pulumi/pulumi's own language runtime instead (the Automation API's, which
-# the CLI reaches with --client). Say which, every run, so a change on the proxy's side is seen.
-language_host=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@v3.0.0-20260624120734-a88168d865b7
-probe=$(mktemp -d)
-trap 'rm -rf "$probe"' EXIT
-if answer=$(cd "$probe" && go mod init probe >/dev/null 2>&1 && go mod download -json "$language_host" 2>&1); then
-  echo "e2e tools: pulumi-language-nodejs: the module proxy now serves $language_host; it is not built yet (the tests use @pulumi/pulumi's own runtime)"
-else
-  refusal=$(echo "$answer" | grep -o '[0-9][0-9][0-9] [A-Z][A-Za-z ]*' | head -1)
-  echo "e2e tools: pulumi-language-nodejs: not built, the module proxy refuses $language_host (${refusal:-no answer}); the program runs in @pulumi/pulumi's own language runtime"
-fi
