@@ -6,7 +6,16 @@
  * `burstWorkerSpec` is what each of them runs.
  */
 import { join } from "node:path";
-import { BURST_PREFIX, DEFAULT_NAMESPACE, formatWeights, watcherSettingsEnv, WATCHER_SETTINGS, type Side } from "@istio-burst/contract";
+import {
+  BURST_PREFIX,
+  DEFAULT_NAMESPACE,
+  formatWeights,
+  watcherSettingsEnv,
+  watcherWiringEnv,
+  WATCHER_SETTINGS,
+  WIRING_ENV,
+  type Side,
+} from "@istio-burst/contract";
 import { LOCAL_SETTINGS, type LocalConfig } from "./config";
 import { builtProgram, freePort, HOST, portFree, REPO_ROOT, redisArgs, requireProgram } from "./processes";
 import { prometheusArgs, type ScrapeJob } from "./prometheus-config";
@@ -137,8 +146,9 @@ export async function prometheusScrapesMesh(prometheusUrl: string): Promise<bool
 
 /** Set by local mode for its parts; never inherited from the caller's environment. */
 const MANAGED_ENV = [
-  ...["PORT", "REDIS_URL", "PREFIX", "PROCESSOR_URL", "BURST_PREFIX", "WATCHER_URL", "PROMETHEUS_URL", "ROUTER", "MESH_URL", "NAMESPACE", "BURST_CLUSTER"],
-  ...["ADMIN_PORT", "HOST", "PRIMARY_UPSTREAMS", "BURST_UPSTREAMS", "WEIGHTS", "SCALER", "SCALER_URL"],
+  ...["PORT", "REDIS_URL", "PREFIX", "PROCESSOR_URL", "BURST_PREFIX", "WATCHER_URL"],
+  ...["ADMIN_PORT", "HOST", "PRIMARY_UPSTREAMS", "BURST_UPSTREAMS", "WEIGHTS"],
+  ...Object.values(WIRING_ENV),
   ...WATCHER_SETTINGS.map((s) => s.env),
   ...LOCAL_SETTINGS.map((s) => s.env),
 ];
@@ -185,13 +195,17 @@ export function stages({ config, ports, urls, files, programs }: Topology): Chil
   const upstreams = { PRIMARY_UPSTREAMS: urls.workers.primary.join(","), BURST_UPSTREAMS: "" };
   const meshEnv = { PORT: String(ports.meshData), ADMIN_PORT: String(ports.meshAdmin), HOST, ...upstreams, WEIGHTS: formatWeights(config.naturalWeights), NAMESPACE: DEFAULT_NAMESPACE };
   const watcherEnv = {
-    PORT: String(ports.watcher),
-    PROMETHEUS_URL: urls.prometheus,
-    ROUTER: "local",
-    MESH_URL: urls.meshAdmin,
-    SCALER: "local",
-    SCALER_URL: urls.scaler,
-    NAMESPACE: DEFAULT_NAMESPACE,
+    ...Object.fromEntries(
+      watcherWiringEnv({
+        port: String(ports.watcher),
+        prometheusUrl: urls.prometheus,
+        router: "local",
+        meshUrl: urls.meshAdmin,
+        scaler: "local",
+        scalerUrl: urls.scaler,
+        namespace: DEFAULT_NAMESPACE,
+      }),
+    ),
     ...watcherSettingsEnv(config),
   };
   // the frontend reads the watcher's /status directly (in the cluster: through the watcher's Service)

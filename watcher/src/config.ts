@@ -1,8 +1,8 @@
 /**
  * The watcher's configuration: every environment variable read once, at start, into a validated
  * object. The policy settings come from the contract's settings table (the same parser the stack runs
- * on the env it generates); the wiring is read here, one reader per area: the watcher's own server,
- * the router, the queries, the scaler. A bad value throws a ConfigError whose message is one line
+ * on the env it generates); the wiring (the contract's WIRING_ENV: variables and allowed values) is
+ * read here, one reader per area: the watcher's own server, the router, the queries, the scaler. A bad value throws a ConfigError whose message is one line
  * naming the variable. The decision's policy is the contract's policyOf(settings).
  */
 import { existsSync, statSync } from "node:fs";
@@ -18,13 +18,13 @@ import {
   NAMES,
   parseWatcherSettings,
   PORTS,
+  ROUTER_KINDS,
+  SCALER_KINDS,
+  WIRING_ENV,
+  type RouterKind,
+  type ScalerKind,
   type WatcherSettings,
 } from "@istio-burst/contract";
-
-export type RouterKind = "istio" | "local";
-/** The capacity side: `none` (off: the burst pool is neither scaled nor looked at), the burst cluster's Deployment, or local mode's pool. */
-export type ScalerKind = "none" | "kubernetes" | "local";
-export const SCALER_KINDS: readonly ScalerKind[] = ["none", "kubernetes", "local"];
 
 export interface WatcherConfig {
   /** The policy settings (contract table; durations in ms). */
@@ -102,25 +102,25 @@ function readSettings(env: Env): WatcherSettings {
 /** Where the watcher serves its own endpoints and where Prometheus is. */
 function readServer(env: Env): Pick<WatcherConfig, "port" | "prometheusUrl"> {
   return {
-    port: env.port("PORT", PORTS.watcher),
-    prometheusUrl: env.url("PROMETHEUS_URL", DEFAULT_PROMETHEUS_URL).replace(/\/+$/, ""),
+    port: env.port(WIRING_ENV.port, PORTS.watcher),
+    prometheusUrl: env.url(WIRING_ENV.prometheusUrl, DEFAULT_PROMETHEUS_URL).replace(/\/+$/, ""),
   };
 }
 
 /** The traffic router: the Istio VirtualService in NAMESPACE, or local mode's mesh (MESH_URL). */
 function readRouting(env: Env): Pick<WatcherConfig, "router" | "virtualService" | "namespace" | "meshUrl"> {
-  const router = env.oneOf<RouterKind>("ROUTER", ["istio", "local"], "istio");
+  const router = env.oneOf<RouterKind>(WIRING_ENV.router, ROUTER_KINDS, "istio");
   return {
     router,
-    namespace: matching(env, "NAMESPACE", DNS_LABEL, NAMESPACE_NAME, DEFAULT_NAMESPACE),
-    virtualService: matching(env, "VIRTUAL_SERVICE", DNS_SUBDOMAIN, OBJECT_NAME, NAMES.workerVirtualService),
-    meshUrl: baseUrl(env, "MESH_URL", router === "local"),
+    namespace: matching(env, WIRING_ENV.namespace, DNS_LABEL, NAMESPACE_NAME, DEFAULT_NAMESPACE),
+    virtualService: matching(env, WIRING_ENV.virtualService, DNS_SUBDOMAIN, OBJECT_NAME, NAMES.workerVirtualService),
+    meshUrl: baseUrl(env, WIRING_ENV.meshUrl, router === "local"),
   };
 }
 
 /** The queries: each as set, or derived from NAMESPACE, the rate windows and BURST_CLUSTER. */
 function readQueries(env: Env, settings: WatcherSettings, namespace: string): Pick<WatcherConfig, "query" | "upQuery" | "burstHealthQuery" | "burstCluster"> {
-  const burstCluster = matching(env, "BURST_CLUSTER", ISTIO_CLUSTER_NAME, "an Istio cluster name (letters, digits, '-', '_', '.')", ISTIO_CLUSTERS.burst);
+  const burstCluster = matching(env, WIRING_ENV.burstCluster, ISTIO_CLUSTER_NAME, "an Istio cluster name (letters, digits, '-', '_', '.')", ISTIO_CLUSTERS.burst);
   const rateWindow = formatDuration(settings.rateWindow);
   const health = settings.burstHealthQuery;
   return {
@@ -133,13 +133,13 @@ function readQueries(env: Env, settings: WatcherSettings, namespace: string): Pi
 
 /** The burst pool's scaler (SCALER) and what it needs: a kubeconfig and a Deployment, or local mode's pool URL. */
 function readScaler(env: Env, namespace: string): Pick<WatcherConfig, "scaler" | "burstKubeconfig" | "burstDeployment" | "burstNamespace" | "scalerUrl"> {
-  const scaler = env.oneOf<ScalerKind>("SCALER", SCALER_KINDS, "none");
+  const scaler = env.oneOf<ScalerKind>(WIRING_ENV.scaler, SCALER_KINDS, "none");
   return {
     scaler,
-    burstKubeconfig: scaler === "kubernetes" ? readKubeconfigFile(env, "BURST_KUBECONFIG") : undefined,
-    burstDeployment: matching(env, "BURST_DEPLOYMENT", DNS_SUBDOMAIN, OBJECT_NAME, NAMES.workerDeployment),
-    burstNamespace: matching(env, "BURST_NAMESPACE", DNS_LABEL, NAMESPACE_NAME, namespace),
-    scalerUrl: baseUrl(env, "SCALER_URL", scaler === "local"),
+    burstKubeconfig: scaler === "kubernetes" ? readKubeconfigFile(env, WIRING_ENV.burstKubeconfig) : undefined,
+    burstDeployment: matching(env, WIRING_ENV.burstDeployment, DNS_SUBDOMAIN, OBJECT_NAME, NAMES.workerDeployment),
+    burstNamespace: matching(env, WIRING_ENV.burstNamespace, DNS_LABEL, NAMESPACE_NAME, namespace),
+    scalerUrl: baseUrl(env, WIRING_ENV.scalerUrl, scaler === "local"),
   };
 }
 

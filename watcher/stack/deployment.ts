@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ISTIO_CLUSTERS, NAMES, PORTS, watcherSettingsEnv, type WatcherSettings } from "../../packages/contract/src";
+import { ISTIO_CLUSTERS, NAMES, PORTS, watcherSettingsEnv, watcherWiringEnv, type WatcherSettings, type WatcherWiring } from "../../packages/contract/src";
 import { accountWithRole } from "../../k8s/rbac";
 import { APP_UID, TMP_MOUNT, httpServiceSpec, meshPodTemplate, podLabels, restrictedContainerSecurityContext } from "../../k8s/workload";
 
@@ -105,16 +105,17 @@ const WATCHER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
   { apiGroups: [""], resources: ["events"], verbs: ["create"] },
 ];
 
-/** The scaler's part of the pod: its env, and the burst kubeconfig from a Secret only this pod mounts, read-only. */
+/** The scaler's part of the pod: its wiring, and the burst kubeconfig from a Secret only this pod mounts, read-only. */
 function scalerParts(scaler: WatcherDeploymentArgs["burstScaler"]) {
-  if (!scaler) return { env: [], volumes: [], mounts: [] };
+  if (!scaler) return { wiring: {}, volumes: [], mounts: [] };
+  const wiring: WatcherWiring<pulumi.Input<string>> = {
+    scaler: "kubernetes",
+    burstKubeconfig: BURST_KUBECONFIG_PATH,
+    burstDeployment: scaler.deployment,
+    burstNamespace: scaler.namespace,
+  };
   return {
-    env: [
-      { name: "SCALER", value: "kubernetes" },
-      { name: "BURST_KUBECONFIG", value: BURST_KUBECONFIG_PATH },
-      { name: "BURST_DEPLOYMENT", value: scaler.deployment },
-      { name: "BURST_NAMESPACE", value: scaler.namespace },
-    ],
+    wiring,
     volumes: [
       {
         name: BURST_KUBECONFIG_VOLUME,
@@ -125,21 +126,21 @@ function scalerParts(scaler: WatcherDeploymentArgs["burstScaler"]) {
   };
 }
 
-/** The watcher's env: its wiring in the cluster, the scaler's, then every setting (`watcherSettingsEnv`). */
-function watcherEnv(args: WatcherDeploymentArgs, scalerEnv: k8s.types.input.core.v1.EnvVar[]): k8s.types.input.core.v1.EnvVar[] {
-  const settingsEnv = Object.entries(watcherSettingsEnv(args.settings)).map(([envName, value]) => ({ name: envName, value }));
-  return [
-    { name: "PORT", value: String(PORTS.watcher) },
-    { name: "PROMETHEUS_URL", value: args.prometheusUrl },
-    { name: "ROUTER", value: "istio" },
-    { name: "VIRTUAL_SERVICE", value: NAMES.workerVirtualService },
-    { name: "NAMESPACE", value: args.namespace },
+/** The watcher's env: its wiring in the cluster (the contract's WIRING_ENV), the scaler's, then every setting (`watcherSettingsEnv`). */
+function watcherEnv(args: WatcherDeploymentArgs, scalerWiring: WatcherWiring<pulumi.Input<string>>): k8s.types.input.core.v1.EnvVar[] {
+  const wiring = watcherWiringEnv<pulumi.Input<string>>({
+    port: String(PORTS.watcher),
+    prometheusUrl: args.prometheusUrl,
+    router: "istio",
+    virtualService: NAMES.workerVirtualService,
+    namespace: args.namespace,
     // The default queries (from NAMESPACE, RATE_WINDOW and this cluster name) count the
     // frontend sidecar's reporter="source" requests; the health guard those served by burst.
-    { name: "BURST_CLUSTER", value: ISTIO_CLUSTERS.burst },
-    ...scalerEnv,
-    ...settingsEnv,
-  ];
+    burstCluster: ISTIO_CLUSTERS.burst,
+    ...scalerWiring,
+  });
+  const settings = Object.entries(watcherSettingsEnv(args.settings));
+  return [...wiring, ...settings].map(([name, value]) => ({ name, value }));
 }
 
 /** The single-replica Deployment `istio-watcher`, recreated rather than rolled: two watchers would fight over the weights. */
@@ -151,7 +152,7 @@ function watcherDeployment(args: WatcherDeploymentArgs, serviceAccountName: pulu
     image: args.image,
     imagePullPolicy: "IfNotPresent",
     ports: [{ name: "http", containerPort: PORTS.watcher }],
-    env: watcherEnv(args, scaler.env),
+    env: watcherEnv(args, scaler.wiring),
     readinessProbe: { httpGet: { path: "/_healthz", port: PORTS.watcher }, initialDelaySeconds: 3, periodSeconds: 5, timeoutSeconds: 2 },
     // liveness only checks the process answers: a Prometheus outage must not restart it
     livenessProbe: { tcpSocket: { port: PORTS.watcher }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 },

@@ -12,3 +12,4 @@ export * from "./policy";
 export * from "./cost";
 export * from "./status";
 export * from "./routing";
+export * from "./wiring";
