@@ -4,14 +4,25 @@
  */
 import { parseLocalConfig, usage, UsageError } from "./config";
 import { stopSignal } from "./processes";
-import { startLocal } from "./run";
+import { startLocalWith } from "./run";
 
 export { LOCAL_SETTINGS, parseLocalConfig, resolveConfig, usage, UsageError, type LocalConfig, type LocalSettings } from "./config";
 export { createMesh, type Mesh, type MeshOptions } from "./mesh";
 export * from "./processes";
 export { renderPrometheusConfig, type PrometheusConfigOptions, type ScrapeJob } from "./prometheus-config";
 export { BurstPool, scaleServer, type PoolMember, type ScaleState } from "./burst-pool";
-export { startLocal, StartLocalError, type BurstPoolControl, type LocalExit, type LocalRun, type LocalUrls, type PartInfo, type StartLocalOptions } from "./run";
+export {
+  startLocal,
+  startLocalWith,
+  StartLocalError,
+  type BurstPoolControl,
+  type LocalExit,
+  type LocalRun,
+  type LocalUrls,
+  type PartInfo,
+  type RunOptions,
+  type StartLocalOptions,
+} from "./run";
 export { pidAlive } from "./supervisor";
 
 /** The CLI: parse once, start, wait for Ctrl-C or a child's death. Resolves to the exit code. */
@@ -35,7 +46,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   const stop = stopSignal("local", "stopping every part");
   let run;
   try {
-    run = await startLocal({ ...parsed.config, signal: stop });
+    run = await startLocalWith(parsed.config, { signal: stop });
   } catch (err) {
     if (stop.aborted) {
       process.stdout.write("local: stopped during start-up\n");

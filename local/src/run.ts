@@ -21,7 +21,8 @@ import { followWeightChanges, formatWeightChange, readStatus } from "./weight-ch
 
 export type { LocalUrls } from "./topology";
 
-export interface StartLocalOptions extends Partial<LocalConfig> {
+/** How a run is driven, besides its settings. */
+export interface RunOptions {
   /** Where the table and the weight changes go (default process.stdout). */
   out?: NodeJS.WritableStream;
   /** Where problems go (default process.stderr). */
@@ -39,6 +40,9 @@ export interface StartLocalOptions extends Partial<LocalConfig> {
   /** Back-off before a dead or failed burst worker is replaced (default 10 s, doubling). */
   burstRestartDelayMs?: number;
 }
+
+/** startLocal's options: settings given in code (checked as the flags are) and how the run is driven. */
+export interface StartLocalOptions extends Partial<LocalConfig>, RunOptions {}
 
 /** The burst pool of a run, for scripts and fault tests (the watcher uses the HTTP endpoint). */
 export interface BurstPoolControl {
@@ -164,7 +168,7 @@ class Run implements LocalRun {
   }
 
   /** Starts the burst pool (its minimum, ready) and its scale endpoint, before the watcher starts. */
-  async startBurstPool(topology: Parameters<typeof burstWorkerSpec>[0], scalerPort: number, targetsFile: string, options: StartLocalOptions): Promise<void> {
+  async startBurstPool(topology: Parameters<typeof burstWorkerSpec>[0], scalerPort: number, targetsFile: string, options: RunOptions): Promise<void> {
     const { config } = this;
     this.pool = new BurstPool({
       supervisor: this.supervisor,
@@ -306,11 +310,19 @@ async function startFailed(run: Run, cause: unknown, signal?: AbortSignal): Prom
 }
 
 /**
- * Starts local mode and resolves once every part is ready (after printing the table).
- * Rejects, after stopping whatever it started, when a part cannot start.
+ * Starts local mode with settings given in code, checked as the flags are (resolveConfig), and
+ * resolves once every part is ready (after printing the table). Rejects, after stopping whatever it
+ * started, when a setting is bad or a part cannot start.
  */
 export async function startLocal(options: StartLocalOptions = {}): Promise<LocalRun> {
-  const config = resolveConfig(options);
+  return startLocalWith(resolveConfig(options), options);
+}
+
+/**
+ * Starts local mode with settings parsed already (the CLI's parseLocalConfig): the config is used as
+ * it is, not turned back into text and parsed again. Otherwise as startLocal.
+ */
+export async function startLocalWith(config: LocalConfig, options: RunOptions = {}): Promise<LocalRun> {
   const programs = findPrograms();
   removeAbandonedTempDirs("local");
   const ports = await allocatePorts(config);

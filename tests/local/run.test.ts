@@ -7,7 +7,8 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { startLocal, StartLocalError } from "../../local/src/run";
+import * as localConfig from "../../local/src/config";
+import { startLocal, startLocalWith, StartLocalError } from "../../local/src/run";
 import { pidAlive } from "../../local/src/supervisor";
 import { request } from "../helpers/local-http";
 import { httpOk, waitFor } from "../../local/src/processes";
@@ -89,6 +90,22 @@ describe("startLocal", () => {
       blocker.close();
     }
     expect(runDirsAt(base)).toEqual([]);
+  });
+
+  it("takes settings parsed already as they are: parsed once, not turned back into text (startLocalWith, the CLI's way)", async () => {
+    const parsed = localConfig.parseLocalConfig(["--port", "0"], {});
+    if (parsed.help) throw new Error("unexpected help");
+    const base = await freeBase(3);
+    const blocker = await listenOn(base + 2);
+    const resolve = jest.spyOn(localConfig, "resolveConfig");
+    try {
+      // the config's own basePort, given in code after parsing, is the one used
+      await expect(startLocalWith({ ...parsed.config, basePort: base }, quiet())).rejects.toThrow(`port ${base + 2} on 127.0.0.1 is in use`);
+      expect(resolve).not.toHaveBeenCalled();
+    } finally {
+      resolve.mockRestore();
+      blocker.close();
+    }
   });
 
   it("refuses settings that cannot work together", async () => {
