@@ -1,19 +1,26 @@
 /**
  * Local mode end to end, with real Prometheus: the time from a frequency step to 90 % of new hashes
- * coming from the burst pool, and back to 90 % from primary. New hashes are counted from the
- * frontend's `/api/stats` over a sliding window; the run uses local mode's defaults (15/10 rps, 1 s
- * scrape and the windows that follow from it, 1 s poll, an idle burst pool). It runs RUNS times, each
- * on a fresh local mode, every other one with the burst pool's workers started one at a time
- * (--burst-start-stagger-ms), and reports the medians and the worst run: one draw hides the case
- * where the watcher finds the pool half ready.
+ * coming from the burst pool, and back to 90 % from primary. Every hash is recorded as it is
+ * published on the Redis channel the page's list is fed from (burst ones by their prefix), with its
+ * arrival time; the share is read over a trailing window at each hash (UP_SHARE, DOWN_SHARE), so the
+ * figure is the arrival of the hash that made the last window 90 % burst (or primary): never before
+ * 90 % of the requests went there (a trailing window lags the switch, by about 0.9 of its length). The run
+ * uses local mode's defaults (15/10 rps, 1 s scrape and the windows that follow from it, 1 s poll, an
+ * idle burst pool). It runs RUNS times, each on a fresh local mode, every other one with the burst
+ * pool's workers started one at a time (--burst-start-stagger-ms), and reports the medians and the
+ * worst run: one draw hides the case where the watcher finds the pool half ready.
  */
+import { loadavg } from "node:os";
 import { Writable } from "node:stream";
-import { formatDuration, type WeightChange } from "@istio-burst/contract";
+import { BURST_PREFIX, CHANNEL, formatDuration, type WeightChange } from "@istio-burst/contract";
+import Redis from "ioredis";
 import { startLocal } from "../local/src/run";
 import { sleep } from "../local/src/processes";
 
-interface Stats {
-  hashes: { primary: number; burst: number };
+/** One hash as the bench saw it published: when (epoch ms), and whether burst computed it. */
+export interface HashRecord {
+  readonly t: number;
+  readonly burst: boolean;
 }
 
 /** One run: local mode started afresh (an idle burst pool), the frequency stepped up, then down. */
@@ -54,6 +61,9 @@ export interface LocalBench {
     downRate: number;
     /** the start stagger of the staggered runs (ms) */
     staggerMs: number;
+    /** the trailing windows the share of hashes is read over, going up and going down */
+    upShareWindow: string;
+    downShareWindow: string;
   };
   /**
    * What the policy predicts at worst. Up: the first full scrape interval after the step (two scrape
@@ -62,10 +72,34 @@ export interface LocalBench {
    */
   boundUpS: number;
   boundDownS: number;
+  /** the machine's 1-minute load average over the runs (read every LOAD_EVERY_MS from the start): at the start, the highest and the mean */
+  loadAverage: LoadAverage;
 }
 
-const SHARE_WINDOW_MS = 2000;
-const POLL_MS = 250;
+export interface LoadAverage {
+  atStart: number;
+  max: number;
+  mean: number;
+  samples: number;
+}
+
+/** The trailing window a share is read over, and the fewest hashes it must hold. */
+export interface ShareWindow {
+  readonly windowMs: number;
+  readonly minHashes: number;
+}
+
+/**
+ * Going up, 1 s: about 25 hashes at UP_RATE, so a route still at 50,50 (the capped move of a
+ * half-ready pool) reads 90 % burst in it with a chance of about 1e-5. Going down, 2 s: about 6
+ * hashes at DOWN_RATE, at least 3.
+ */
+export const UP_SHARE: ShareWindow = { windowMs: 1000, minHashes: 10 };
+export const DOWN_SHARE: ShareWindow = { windowMs: 2000, minHashes: 3 };
+/** How often the machine's load average is read during the runs. */
+const LOAD_EVERY_MS = 15_000;
+/** How often the records are read while waiting. */
+const POLL_MS = 50;
 /** Runs, each from a fresh local mode; every other one with a staggered burst pool. */
 const RUNS = 6;
 /**
@@ -77,29 +111,46 @@ const STAGGER_MS = 1_000;
 const UP_RATE = 25;
 const DOWN_RATE = 3;
 
-async function stats(base: string): Promise<Stats> {
-  const res = await fetch(`${base}/api/stats`);
-  return (await res.json()) as Stats;
-}
-
 async function setFreq(base: string, freq: number): Promise<void> {
   const res = await fetch(`${base}/api/frequency`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ freq }) });
   if (res.status !== 200) throw new Error(`POST /api/frequency answered ${res.status}`);
 }
 
-/** Seconds until the burst share of hashes over the last SHARE_WINDOW_MS satisfies `done`. */
-async function timeUntil(base: string, done: (burstShare: number) => boolean, timeoutS: number): Promise<number> {
-  const started = Date.now();
-  const history: { t: number; s: Stats }[] = [];
+/**
+ * The first hash published at least `windowMs` after `since` at which the hashes of the trailing
+ * `windowMs` (at least `minHashes` of them, all published after `since`) have a burst share that
+ * satisfies `done`: its time in ms after `since`; undefined: none yet. `records` in order of arrival.
+ */
+export function shareCrossing(records: readonly HashRecord[], since: number, done: (burstShare: number) => boolean, { windowMs, minHashes }: ShareWindow): number | undefined {
+  const from = records.findIndex((r) => r.t >= since);
+  if (from < 0) return undefined;
+  let burst = 0;
+  let start = from;
+  for (let i = from; i < records.length; i++) {
+    if (records[i].burst) burst++;
+    while (records[start].t <= records[i].t - windowMs) burst -= records[start++].burst ? 1 : 0;
+    const count = i - start + 1;
+    if (count >= minHashes && records[i].t - since >= windowMs && done(burst / count)) return records[i].t - since;
+  }
+  return undefined;
+}
+
+/** Every hash published on the channel from now on, with its arrival time. */
+async function recordHashes(redisUrl: string): Promise<{ records: HashRecord[]; close: () => Promise<void> }> {
+  const sub = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const records: HashRecord[] = [];
+  sub.on("message", (_channel: string, message: string) => records.push({ t: Date.now(), burst: message.startsWith(BURST_PREFIX) }));
+  await sub.connect();
+  await sub.subscribe(CHANNEL);
+  return { records, close: async () => void (await sub.quit().catch(() => sub.disconnect())) };
+}
+
+/** Seconds from `since` until the hashes' burst share over the trailing window satisfies `done`. */
+async function timeUntil(records: readonly HashRecord[], since: number, done: (burstShare: number) => boolean, window: ShareWindow, timeoutS: number): Promise<number> {
   for (;;) {
-    const t = Date.now();
-    history.push({ t, s: await stats(base) });
-    while (history.length > 1 && history[0].t < t - SHARE_WINDOW_MS) history.shift();
-    const a = history[0].s.hashes;
-    const b = history[history.length - 1].s.hashes;
-    const total = b.primary - a.primary + (b.burst - a.burst);
-    if (t - history[0].t >= SHARE_WINDOW_MS * 0.75 && total >= 3 && done((b.burst - a.burst) / total)) return (t - started) / 1000;
-    if (t - started > timeoutS * 1000) throw new Error(`no change within ${timeoutS} s`);
+    const crossedMs = shareCrossing(records, since, done, window);
+    if (crossedMs !== undefined) return crossedMs / 1000;
+    if (Date.now() - since > timeoutS * 1000) throw new Error(`no change within ${timeoutS} s`);
     await sleep(POLL_MS);
   }
 }
@@ -126,34 +177,50 @@ async function runOnce(staggerMs: number): Promise<{ run: LocalRun; config: Awai
   const quiet = new Writable({ write: (_c, _e, cb) => cb() });
   const run = await startLocal({ port: 0, out: quiet, ...(staggerMs > 0 ? { burstStartStaggerMs: staggerMs } : {}) });
   const base = run.urls.frontend;
+  const hashes = await recordHashes(run.urls.redis);
   try {
-    await setFreq(base, UP_RATE);
     const upAt = Date.now();
-    const upS = await timeUntil(base, (share) => share >= 0.9, 120);
+    await setFreq(base, UP_RATE);
+    const upS = await timeUntil(hashes.records, upAt, (share) => share >= 0.9, UP_SHARE, 120);
     // hold the high rate until the rate window holds nothing but it
     await sleep(Math.max(0, upAt + (run.config.rateWindow / 1000 + 5) * 1000 - Date.now()));
     const moves = movesToBurst(run.weightChanges, upAt);
+    const downAt = Date.now();
     await setFreq(base, DOWN_RATE);
-    const downS = await timeUntil(base, (share) => share <= 0.1, 120);
+    const downS = await timeUntil(hashes.records, downAt, (share) => share <= 0.1, DOWN_SHARE, 120);
     return { run: { staggerMs, upS: round1(upS), downS: round1(downS), ...moves }, config: run.config };
   } finally {
+    await hashes.close();
     await run.stop();
   }
+}
+
+/** The 1-minute load averages read, summed up (two decimals). */
+export function summarizeLoad(readings: readonly number[]): LoadAverage {
+  const round2 = (n: number) => Math.round(n * 100) / 100;
+  return { atStart: round2(readings[0]), max: round2(Math.max(...readings)), mean: round2(readings.reduce((a, b) => a + b, 0) / readings.length), samples: readings.length };
 }
 
 /** RUNS runs of local mode, every other one with the burst pool's workers started STAGGER_MS apart: the medians and the worst. */
 export async function runLocalBench(log: (line: string) => void = () => undefined): Promise<LocalBench> {
   const samples: LocalRun[] = [];
   let config: Awaited<ReturnType<typeof runOnce>>["config"] | undefined;
-  for (let i = 0; i < RUNS; i++) {
-    const staggerMs = i % 2 === 1 ? STAGGER_MS : 0;
-    const once = await runOnce(staggerMs);
-    config = once.config;
-    samples.push(once.run);
-    log(`run ${i + 1}/${RUNS} (stagger ${staggerMs} ms): up ${once.run.upS} s (watcher: ${once.run.moves.join(", ")}; full at ${once.run.fullBurstS} s), down ${once.run.downS} s`);
+  const loads = [loadavg()[0]];
+  const loadTimer = setInterval(() => loads.push(loadavg()[0]), LOAD_EVERY_MS);
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      const staggerMs = i % 2 === 1 ? STAGGER_MS : 0;
+      const once = await runOnce(staggerMs);
+      config = once.config;
+      samples.push(once.run);
+      log(`run ${i + 1}/${RUNS} (stagger ${staggerMs} ms): up ${once.run.upS} s (watcher: ${once.run.moves.join(", ")}; full at ${once.run.fullBurstS} s), down ${once.run.downS} s`);
+    }
+  } finally {
+    clearInterval(loadTimer);
   }
+  loads.push(loadavg()[0]);
   const { highRps, lowRps, rateWindow, scrapeInterval, upRateWindow, downStabilization, pollInterval, minDwell } = config!;
-  const [windowS, scrapeS, pollS, shareS, stableS] = [rateWindow / 1000, scrapeInterval / 1000, pollInterval / 1000, SHARE_WINDOW_MS / 1000, downStabilization / 1000];
+  const [windowS, scrapeS, pollS, stableS] = [rateWindow / 1000, scrapeInterval / 1000, pollInterval / 1000, downStabilization / 1000];
   const ups = samples.map((r) => r.upS);
   const downs = samples.map((r) => r.downS);
   return {
@@ -175,8 +242,11 @@ export async function runLocalBench(log: (line: string) => void = () => undefine
       upRate: UP_RATE,
       downRate: DOWN_RATE,
       staggerMs: STAGGER_MS,
+      upShareWindow: formatDuration(UP_SHARE.windowMs),
+      downShareWindow: formatDuration(DOWN_SHARE.windowMs),
     },
-    boundUpS: round1(2 * scrapeS + pollS + shareS),
-    boundDownS: round1(((UP_RATE - lowRps) / (UP_RATE - DOWN_RATE)) * windowS + stableS + scrapeS + pollS + shareS),
+    boundUpS: round1(2 * scrapeS + pollS + UP_SHARE.windowMs / 1000),
+    boundDownS: round1(((UP_RATE - lowRps) / (UP_RATE - DOWN_RATE)) * windowS + stableS + scrapeS + pollS + DOWN_SHARE.windowMs / 1000),
+    loadAverage: summarizeLoad(loads),
   };
 }

@@ -17,7 +17,7 @@ import { runWorkerBench, type WorkerBench } from "./worker";
 const SECTIONS = ["worker", "watcher", "local", "pacing"] as const;
 type Section = (typeof SECTIONS)[number];
 
-interface Results {
+export interface Results {
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; date: string };
   worker?: WorkerBench;
   watcher?: Record<string, Record<PolicyName, BenchResult>>;
@@ -27,7 +27,7 @@ interface Results {
   frontend?: { pacing: Record<string, PacingRun> };
 }
 
-function flatten(r: Results): Record<string, number | null> {
+export function flatten(r: Results): Record<string, number | null> {
   const flat: Record<string, number | null> = {};
   if (r.worker) {
     flat["worker.ratioToFloor"] = r.worker.ratioToFloor;
@@ -59,6 +59,9 @@ function flatten(r: Results): Record<string, number | null> {
     flat["local.staggeredRuns"] = r.local.staggeredRuns;
     flat["local.boundUpS"] = r.local.boundUpS;
     flat["local.boundDownS"] = r.local.boundDownS;
+    flat["local.loadAverage.atStart"] = r.local.loadAverage?.atStart ?? null;
+    flat["local.loadAverage.max"] = r.local.loadAverage?.max ?? null;
+    flat["local.loadAverage.mean"] = r.local.loadAverage?.mean ?? null;
   }
   for (const [rate, p] of Object.entries(r.frontend?.pacing ?? {})) flat[`frontend.pacing.${rate}.achievedRatio`] = p.achievedRatio;
   return flat;
@@ -66,7 +69,7 @@ function flatten(r: Results): Record<string, number | null> {
 
 const show = (v: number | null | undefined) => (v === null || v === undefined ? "–" : String(v));
 
-function markdown(r: Results): string {
+export function markdown(r: Results): string {
   const m = r.machine;
   const lines: string[] = [
     "# Benchmark results",
@@ -172,7 +175,7 @@ function markdown(r: Results): string {
     for (const [name, d] of Object.entries(described)) lines.push(`- \`${name}\`: ${d}`);
     lines.push("");
   }
-  if (r.local) lines.push(...localSection(r.local));
+  if (r.local) lines.push(...localSection(r.local, r.machine));
   if (r.frontend) {
     lines.push("## 4. Frontend pacing", "", "Requests reaching a processor that answers at once, over 10 s, against the asked rate.", "", "| asked req/s | achieved req/s | ratio |", "| ---: | ---: | ---: |");
     for (const p of Object.values(r.frontend.pacing)) lines.push(`| ${p.asked} | ${p.achievedPerS} | ${p.achievedRatio} |`);
@@ -182,17 +185,22 @@ function markdown(r: Results): string {
   return lines.join("\n");
 }
 
-/** Section 3: local mode's reactions, medians and the worst of the runs, and each run. */
-function localSection(l: LocalBench): string[] {
+/** Section 3: local mode's reactions, medians and the worst of the runs, each run, and the machine's load meanwhile. */
+function localSection(l: LocalBench, m: Results["machine"]): string[] {
   const st = l.settings;
   const lines = [
     "## 3. Local mode end to end",
     "",
     `\`startLocal\` with real redis-server and Prometheus and its defaults (scrape ${st.scrapeInterval}, up window ${st.upRateWindow},`,
     `rate window ${st.rateWindow}, stabilization ${st.downStabilization}, thresholds ${st.highRps}/${st.lowRps}, MIN_DWELL ${st.minDwell}, an idle burst pool);`,
-    `the frequency stepped to ${st.upRate} req/s, then to ${st.downRate} req/s; time until 90 % of the hashes of the last 2 s came from burst, then from primary.`,
+    `the frequency stepped to ${st.upRate} req/s, then to ${st.downRate} req/s; time until 90 % of the hashes of the last ${st.upShareWindow} came from burst, then of the last ${st.downShareWindow} from primary`,
+    "(each hash timed as it is published on the Redis channel the page is fed from: the figure is the hash that completed such a window, so it lags",
+    "the moment the route sent 90 % there by about 0.9 of the window, and is never before it).",
     `${l.runs} runs, each on a fresh local mode; ${l.staggeredRuns} of them with the burst pool's workers started one at a time, ${st.staggerMs} ms apart`,
     "(`--burst-start-stagger-ms`: the watcher finds the pool half ready at one poll and whole at the next).",
+    ...(l.loadAverage
+      ? [`The machine's 1-minute load average over the runs (read every 15 s): ${l.loadAverage.atStart} at the start, ${l.loadAverage.max} at most, ${l.loadAverage.mean} on average, on its ${m.cpus} cores.`]
+      : []),
     "",
     "| step | median s | worst s | bound s |",
     "| --- | ---: | ---: | ---: |",
@@ -206,7 +214,7 @@ function localSection(l: LocalBench): string[] {
     ...l.samples.map((x, i) => `| ${i + 1} | ${x.staggerMs} | ${x.upS} | ${x.downS} | ${x.moves.join(", ")} | ${show(x.fullBurstS)} |`),
     "",
     `Up: the fast view (irate over ${st.upRateWindow}) sees the new rate in the first full scrape interval after the step, so at worst two`,
-    `scrape intervals, a poll and the 2 s share window. Down: the slow view (rate over ${st.rateWindow}) falls below the low threshold`,
+    `scrape intervals, a poll and the ${st.upShareWindow} share window. Down: the slow view (rate over ${st.rateWindow}) falls below the low threshold`,
     `after (${st.upRate}−${st.lowRps})/(${st.upRate}−${st.downRate}) of its window, then every sample of the ${st.downStabilization} stabilization window must agree;`,
     "a scrape, a poll and the share window add to it. The burst pool starts with no worker (local mode's default), so the time up",
     "also holds starting the workers the watcher asks for and waiting until they are ready, before any weight moves to them; when",
@@ -295,7 +303,9 @@ async function main(): Promise<void> {
   process.stdout.write("bench: wrote bench/results.json and bench/RESULTS.md\n");
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
