@@ -1,9 +1,5 @@
-/** The watcher's wiring, written once in the contract: its variables, their allowed values, and the watcher reading each of them. */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+/** The watcher's wiring, written once in the contract: its variables and their allowed values (tests/watcher/config.test.ts: the watcher reads each). */
 import { ROUTER_KINDS, SCALER_KINDS, WATCHER_SETTINGS, watcherWiringEnv, WIRING_ENV } from "@istio-burst/contract";
-import { loadConfig } from "../../watcher/src/config";
 
 describe("the watcher's wiring variables", () => {
   it("are distinct, and none is a policy setting's", () => {
@@ -23,46 +19,5 @@ describe("the watcher's wiring variables", () => {
       ["ROUTER", "local"],
       ["SCALER_URL", "http://127.0.0.1:1"],
     ]);
-  });
-
-  it("are each read by the watcher", () => {
-    const dir = mkdtempSync(join(tmpdir(), "wiring-"));
-    const kubeconfig = join(dir, "kubeconfig");
-    writeFileSync(kubeconfig, "{}");
-    try {
-      const env = Object.fromEntries(
-        watcherWiringEnv({
-          port: "9000",
-          prometheusUrl: "http://prometheus:9090/",
-          router: "local",
-          virtualService: "vs",
-          namespace: "ns",
-          meshUrl: "http://127.0.0.1:2/",
-          burstCluster: "cloud",
-          scaler: "kubernetes",
-          burstKubeconfig: kubeconfig,
-          burstDeployment: "workers",
-          burstNamespace: "burst-ns",
-        }),
-      );
-      expect(loadConfig(env)).toMatchObject({
-        port: 9000,
-        prometheusUrl: "http://prometheus:9090",
-        router: "local",
-        virtualService: "vs",
-        namespace: "ns",
-        meshUrl: "http://127.0.0.1:2",
-        burstCluster: "cloud",
-        scaler: "kubernetes",
-        burstKubeconfig: kubeconfig,
-        burstDeployment: "workers",
-        burstNamespace: "burst-ns",
-      });
-      const local = Object.fromEntries(watcherWiringEnv({ router: "local", meshUrl: "http://127.0.0.1:2", scaler: "local", scalerUrl: "http://127.0.0.1:3/" }));
-      expect(loadConfig(local)).toMatchObject({ scaler: "local", scalerUrl: "http://127.0.0.1:3" });
-      expect(() => loadConfig({ [WIRING_ENV.scaler]: "elastic" })).toThrow(/SCALER/);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The default burst health query against a real Prometheus: it reads a healthy pool as ~1, a pool that
  * only answers 5xx (or gives no answer, code 0) as 0 even when it never answered 200, and a pool
- * without traffic as no data. (How the watcher derives it: watcher-config.test.ts.)
+ * without traffic as no data. (How the watcher derives it: tests/watcher/config.test.ts.)
  */
 import { loadConfig } from "../../watcher/src/config";
 import { PrometheusClient } from "../../watcher/src/prometheus";

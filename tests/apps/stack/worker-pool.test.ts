@@ -1,6 +1,6 @@
-import { IMAGES, clusterOf, containersOf, envOf, expectRestrictedContainer, freshMocks, makeProviders, object, objects, propsRecorder, settleAll, valueOf } from "../helpers/pulumi";
-import { WORKER_REPLICAS_IGNORE_CHANGES, WorkerPool } from "../../apps/stack/worker-pool";
-import { burstWorkerPlacement } from "../../k8s/workload";
+import { IMAGES, clusterOf, containersOf, envOf, expectRestrictedContainer, freshMocks, makeProviders, object, objects, propsRecorder, settleAll, valueOf } from "../../helpers/pulumi";
+import { WORKER_REPLICAS_IGNORE_CHANGES, WorkerPool } from "../../../apps/stack/worker-pool";
+import { burstWorkerPlacement } from "../../../k8s/workload";
 
 describe("WorkerPool", () => {
   it.each([

@@ -17,8 +17,8 @@ import {
   settleAll,
   stringsIn,
   valueOf,
-} from "../helpers/pulumi";
-import { RedisCache, RedisCredentials } from "../../apps/stack/redis";
+} from "../../helpers/pulumi";
+import { RedisCache, RedisCredentials } from "../../../apps/stack/redis";
 
 describe("RedisCredentials", () => {
   it("generates one password and puts it, as a Pulumi secret, in a Secret in each cluster", async () => {

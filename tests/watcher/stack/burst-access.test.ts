@@ -3,12 +3,12 @@
  * burst cluster, its token and kubeconfig, and the alias that keeps the objects of a stack made when
  * the component lived in apps/.
  */
-import { SCALER_TOKEN, b64, freshMocks, isSecret, isSecretInput, plain, providerName, settleAll, valueOf } from "../helpers/pulumi";
+import { SCALER_TOKEN, b64, freshMocks, isSecret, isSecretInput, plain, providerName, settleAll, valueOf } from "../../helpers/pulumi";
 
 async function makeAccess(overrides: { sameProvider?: boolean } = {}) {
   const mocks = freshMocks();
   const k8s = await import("@pulumi/kubernetes");
-  const { BurstScalerAccess } = require("../../watcher/stack/burst-access") as typeof import("../../watcher/stack/burst-access");
+  const { BurstScalerAccess } = require("../../../watcher/stack/burst-access") as typeof import("../../../watcher/stack/burst-access");
   const burstProvider = new k8s.Provider("burst-k8s", { kubeconfig: "{}" });
   const primaryProvider = overrides.sameProvider ? burstProvider : new k8s.Provider("primary-k8s", { kubeconfig: "{}" });
   const access = new BurstScalerAccess("burst-scaler", {

@@ -15,8 +15,8 @@ import {
   runProgram,
   type PulumiMocks,
   type RecordedResource,
-} from "../helpers/pulumi";
-import { HashrApp } from "../../apps/stack/hashr";
+} from "../../helpers/pulumi";
+import { HashrApp } from "../../../apps/stack/hashr";
 
 let mocks: PulumiMocks;
 

@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { IMAGES, clusterOf, containersOf, envOf, expectRestrictedContainer, freshMocks, makeProviders, object, objects, settleAll, valueOf } from "../helpers/pulumi";
-import { BURST_KUBECONFIG_PATH, WATCHER_SELECTOR, WATCHER_SERVICE_URL, WatcherDeployment, type WatcherDeploymentArgs } from "../../watcher/stack/deployment";
-import { DEFAULT_WATCHER_SETTINGS, defaultHealthQuery, defaultRateQuery, type WatcherSettings } from "../../packages/contract/src";
-import { loadConfig } from "../../watcher/src/config";
+import { IMAGES, clusterOf, containersOf, envOf, expectRestrictedContainer, freshMocks, makeProviders, object, objects, settleAll, valueOf } from "../../helpers/pulumi";
+import { BURST_KUBECONFIG_PATH, WATCHER_SELECTOR, WATCHER_SERVICE_URL, WatcherDeployment, type WatcherDeploymentArgs } from "../../../watcher/stack/deployment";
+import { DEFAULT_WATCHER_SETTINGS, defaultHealthQuery, defaultRateQuery, type WatcherSettings } from "../../../packages/contract/src";
+import { loadConfig } from "../../../watcher/src/config";
 
 const PROMETHEUS = "http://prometheus.istio-system.svc.cluster.local:9090";
 

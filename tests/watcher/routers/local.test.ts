@@ -1,7 +1,7 @@
 /** The local router against a small HTTP server implementing GET/PUT /weights. */
-import { LocalRouter } from "../../watcher/src/routers/local";
-import { freePort } from "../helpers/services";
-import { startFakeMesh, type FakeMesh } from "./fake-mesh";
+import { LocalRouter } from "../../../watcher/src/routers/local";
+import { freePort } from "../../helpers/services";
+import { startFakeMesh, type FakeMesh } from "../fake-mesh";
 
 let mesh: FakeMesh;
 beforeEach(async () => {

@@ -1,5 +1,5 @@
-import { clusterOf, freshMocks, makeProviders, objects, propsRecorder, settleAll, valueOf } from "../helpers/pulumi";
-import { MeshNamespace } from "../../apps/stack/namespace";
+import { clusterOf, freshMocks, makeProviders, objects, propsRecorder, settleAll, valueOf } from "../../helpers/pulumi";
+import { MeshNamespace } from "../../../apps/stack/namespace";
 
 describe("MeshNamespace", () => {
   it("creates the namespace with sidecar injection, with the given provider, after what it depends on", async () => {

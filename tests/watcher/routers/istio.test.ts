@@ -3,9 +3,9 @@
  * answers like the real one for a VirtualService; every check reads the object back.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
-import { KubeApiError } from "../../watcher/src/kube-errors";
-import { createIstioRouter, type IstioRouter } from "../../watcher/src/routers/istio";
-import { kubeConfigFor, startFakeKubeApi, workerVirtualService, type FakeKubeApi } from "../helpers/fake-kube-api";
+import { KubeApiError } from "../../../watcher/src/kube-errors";
+import { createIstioRouter, type IstioRouter } from "../../../watcher/src/routers/istio";
+import { kubeConfigFor, startFakeKubeApi, workerVirtualService, type FakeKubeApi } from "../../helpers/fake-kube-api";
 
 const G = "networking.istio.io";
 const V = "v1";

@@ -1,7 +1,7 @@
 /** The local scaler (SCALER=local) against a small HTTP pool that answers GET and PUT /scale as local mode's does. */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { LocalScaler } from "../../watcher/src/scalers/local";
+import { LocalScaler } from "../../../watcher/src/scalers/local";
 
 describe("local scaler (local mode's pool)", () => {
   it("GET and PUT /scale, errors and the timeout", async () => {

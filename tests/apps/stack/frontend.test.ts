@@ -1,5 +1,5 @@
-import { IMAGES, clusterOf, containersOf, envOf, expectRestrictedContainer, freshMocks, makeProviders, object, settleAll, valueOf } from "../helpers/pulumi";
-import { FrontendApp } from "../../apps/stack/frontend";
+import { IMAGES, clusterOf, containersOf, envOf, expectRestrictedContainer, freshMocks, makeProviders, object, settleAll, valueOf } from "../../helpers/pulumi";
+import { FrontendApp } from "../../../apps/stack/frontend";
 
 describe("FrontendApp", () => {
   async function build(replicas: number, watcherUrl?: string) {

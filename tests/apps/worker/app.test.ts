@@ -7,7 +7,6 @@ import { request as httpRequest } from "node:http";
 import { createLogger, listen } from "@istio-burst/common";
 import { createWorker, type Worker } from "../../../apps/worker/src/app";
 import type { WorkerConfig } from "../../../apps/worker/src/config";
-import { hashString } from "../../../apps/worker/src/hash";
 import { startRedis, waitFor, type RedisServer } from "../../helpers/services";
 import { postJson, request, subscribe, waitForMessages } from "./helpers";
 
@@ -34,18 +33,6 @@ async function startWorker(overrides: Partial<WorkerConfig> = {}): Promise<{ wor
   await waitFor("worker ready", async () => (await request(`${url}/_healthz`)).status === 200);
   return { worker, url };
 }
-
-describe("hashString", () => {
-  it("matches the known sha256 vector for 'hello'", () => {
-    expect(hashString("hello")).toBe("LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=");
-  });
-  it("chains rounds over the raw 32 bytes, not the base64 text", () => {
-    const h1 = createHash("sha256").update("hello").digest();
-    const h2 = createHash("sha256").update(h1).digest("base64");
-    expect(hashString("hello", 2)).toBe(h2);
-    expect(hashString("hello", 2)).not.toBe(createHash("sha256").update(h1.toString("base64")).digest("base64"));
-  });
-});
 
 describe.each([
   { prefix: "", hashRounds: 1 },

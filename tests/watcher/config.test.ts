@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { defaultHealthQuery, policyOf } from "@istio-burst/contract";
+import { defaultHealthQuery, policyOf, watcherWiringEnv, WIRING_ENV } from "@istio-burst/contract";
 import { createScaler } from "../../watcher/src/app";
 import { loadConfig } from "../../watcher/src/config";
 
@@ -96,6 +96,49 @@ describe("SCALER wiring", () => {
       })();
       expect(err?.message.startsWith(k)).toBe(true);
       expect(err?.message).not.toMatch(/\n/);
+    }
+  });
+});
+
+describe("the wiring variables, as the contract names them (WIRING_ENV)", () => {
+  it("are each read by the watcher", () => {
+    const dir = mkdtempSync(join(tmpdir(), "wiring-"));
+    const kubeconfig = join(dir, "kubeconfig");
+    writeFileSync(kubeconfig, "{}");
+    try {
+      const env = Object.fromEntries(
+        watcherWiringEnv({
+          port: "9000",
+          prometheusUrl: "http://prometheus:9090/",
+          router: "local",
+          virtualService: "vs",
+          namespace: "ns",
+          meshUrl: "http://127.0.0.1:2/",
+          burstCluster: "cloud",
+          scaler: "kubernetes",
+          burstKubeconfig: kubeconfig,
+          burstDeployment: "workers",
+          burstNamespace: "burst-ns",
+        }),
+      );
+      expect(loadConfig(env)).toMatchObject({
+        port: 9000,
+        prometheusUrl: "http://prometheus:9090",
+        router: "local",
+        virtualService: "vs",
+        namespace: "ns",
+        meshUrl: "http://127.0.0.1:2",
+        burstCluster: "cloud",
+        scaler: "kubernetes",
+        burstKubeconfig: kubeconfig,
+        burstDeployment: "workers",
+        burstNamespace: "burst-ns",
+      });
+      const local = Object.fromEntries(watcherWiringEnv({ router: "local", meshUrl: "http://127.0.0.1:2", scaler: "local", scalerUrl: "http://127.0.0.1:3/" }));
+      expect(loadConfig(local)).toMatchObject({ scaler: "local", scalerUrl: "http://127.0.0.1:3" });
+      expect(() => loadConfig({ [WIRING_ENV.scaler]: "elastic" })).toThrow(/SCALER/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

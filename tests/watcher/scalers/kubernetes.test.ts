@@ -7,9 +7,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KubeConfig } from "@kubernetes/client-node";
-import { createKubernetesScaler } from "../../watcher/src/scalers/kubernetes";
-import { KubeApiError } from "../../watcher/src/kube-errors";
-import { kubeConfigFile, kubeConfigFor, startFakeKubeApi, workerDeployment, type FakeKubeApi } from "../helpers/fake-kube-api";
+import { createKubernetesScaler } from "../../../watcher/src/scalers/kubernetes";
+import { KubeApiError } from "../../../watcher/src/kube-errors";
+import { kubeConfigFile, kubeConfigFor, startFakeKubeApi, workerDeployment, type FakeKubeApi } from "../../helpers/fake-kube-api";
 
 const NS = "default";
 const NAME = "worker-deployment";

@@ -1,7 +1,5 @@
-/** The frontend's pure parts with a fake clock: the pacer's schedule and the 5 s rate window. */
-import { parseFreq } from "../../../apps/frontend/src/config";
+/** The frontend's pacer with a fake clock: its schedule. */
 import { Pacer } from "../../../apps/frontend/src/pacer";
-import { RateWindow, Stats } from "../../../apps/frontend/src/stats";
 
 function fakePacer() {
   let now = 1_000;
@@ -105,47 +103,4 @@ describe("Pacer", () => {
     jest.advanceTimersByTime(1_000);
     expect(fired).toBe(500);
   });
-});
-
-describe("RateWindow", () => {
-  it("averages over the last 5 s (100 ms steps), and over the time since start before that", () => {
-    const w = new RateWindow(0);
-    for (let t = 0; t < 2_000; t += 10) w.add(t); // 100/s for 2 s
-    expect(w.rate(2_000)).toBeCloseTo(100, 0);
-    for (let t = 2_000; t < 10_000; t += 20) w.add(t); // then 50/s
-    expect(w.rate(10_000)).toBeCloseTo(50, 0);
-    // half the window quiet (the window moves in 100 ms steps, so 24.5..25.5)
-    expect(Math.abs(w.rate(12_500) - 25)).toBeLessThanOrEqual(0.6);
-    expect(w.rate(15_100)).toBe(0);
-    expect(w.rate(60_000)).toBe(0);
-  });
-});
-
-describe("Stats", () => {
-  it("accounts for every call: sent then ok or error, or dropped (an error)", () => {
-    let now = 0;
-    const s = new Stats(() => now);
-    s.recordSent();
-    s.recordSent();
-    s.recordSent();
-    s.recordOutcome(200);
-    s.recordOutcome(503);
-    s.recordOutcome("timeout");
-    s.recordDropped();
-    s.recordHash("primary");
-    s.recordHash("burst");
-    s.recordHash("burst");
-    now = 1_000;
-    const snap = s.snapshot();
-    expect(snap).toMatchObject({ sent: 3, ok: 1, errors: 3, dropped: 1, inFlight: 0, hashes: { primary: 1, burst: 2 } });
-    expect(snap.responses).toEqual({ "200": 1, "503": 1, timeout: 1 });
-    expect(snap.rate.burst).toBeCloseTo(2, 5);
-  });
-});
-
-describe("parseFreq", () => {
-  it.each([0, 0.5, 1, 4999.5, 5000])("accepts %p", (v) => expect(parseFreq(v, 5000)).toEqual({ freq: v }));
-  it.each([-1, -0.001, 5000.1, Number.NaN, Infinity, -Infinity, "5", "abc", null, undefined, true, [5], { n: 5 }])("refuses %p", (v) =>
-    expect(parseFreq(v, 5000)).toEqual({ error: expect.stringMatching(/freq/) }),
-  );
 });
