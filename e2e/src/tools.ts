@@ -64,3 +64,11 @@ export function ensureTools(): E2eTools {
   if (run.status !== 0) throw new Error(`setup error: bash e2e/tools/build.sh failed (exit ${run.status}); its output says why`);
   return findTools();
 }
+
+/** The version a tools module pins of a Go module (its go.mod's require line), e.g. istio.io/istio's pseudo-version. */
+export function pinnedModule(toolsModule: string, module: string): string {
+  const goMod = readFileSync(join(REPO_ROOT, "e2e", "tools", toolsModule, "go.mod"), "utf8");
+  const found = new RegExp(`^\\s*${module.replace(/\./g, "\\.")} (v\\S+)`, "m").exec(goMod);
+  if (!found) throw new Error(`e2e/tools/${toolsModule}/go.mod pins no ${module}`);
+  return `${module} ${found[1]}`;
+}

@@ -15,7 +15,7 @@ import { hostAddress, startClusters, type LocalClusters } from "../src/clusters"
 import { FIXTURE_ISTIO, chartSet } from "../src/fixtures";
 import { PulumiCli, stackConfigFile, stackHome, type StepChange } from "../src/pulumi";
 import { recordResults } from "../src/results";
-import { ensureTools, type E2eTools } from "../src/tools";
+import { ensureTools, pinnedModule, type E2eTools } from "../src/tools";
 
 const STACK = "istio-burst-upgrade-e2e";
 const NAMESPACE = "default";
@@ -66,11 +66,12 @@ afterAll(async () => {
   }
 });
 
-/** Every Deployment in Istio's namespaces and every Istio CRD, with the release its chart labelled it with. */
+/** Every Deployment of Istio's charts in Istio's namespaces and every Istio CRD, with the release its chart labelled it with. */
 async function istioVersions(kube: Kube): Promise<Record<string, string>> {
   const found: Record<string, string> = {};
   for (const ns of ["istio-system", "istio-ingress"]) {
-    const list = await kube.apps.listNamespacedDeployment({ namespace: ns });
+    // Istio's charts label what they install part of istio (Prometheus, in istio-system too, is not)
+    const list = await kube.apps.listNamespacedDeployment({ namespace: ns, labelSelector: "app.kubernetes.io/part-of=istio" });
     for (const d of list.items) found[`Deployment ${ns}/${d.metadata!.name}`] = d.metadata!.labels?.["app.kubernetes.io/version"] ?? "(no version label)";
   }
   const ext = kube.config.makeApiClient(kube.lib.ApiextensionsV1Api);
@@ -118,7 +119,7 @@ describe("the in-place Istio upgrade, 1.30 to 1.31, under the real engine", () =
     results.istio = {
       rendered: TO,
       default: stackDefaults().istioVersion,
-      istiodModule: tools.info["pilot-discovery"]?.version,
+      istiodModule: pinnedModule("istio", "istio.io/istio"),
       upgrade: { from: FROM, to: TO, seconds: up.seconds, replaced: replaced.length, weightsKept: weights.primary === 0 && weights.burst === 100 },
     };
     expect(replaced.map((c) => c.urn)).toEqual([]);
