@@ -61,17 +61,18 @@ export function istioSystemNamespace(name: string, network: string, k: K8sChildO
   return new k8s.core.v1.Namespace(`${name}-istio-system`, { metadata }, k);
 }
 
-/** Istio's releases `istio-base` and `istiod` (after it) at a pinned version, in istio-system, with these values. */
+/** Istio's releases `istio-base` and `istiod` (after it), at the pinned version from these charts, in istio-system, with these values. */
 export function baseAndIstiod(
   name: string,
-  release: { version: string; charts: ChartSource; namespace: pulumi.Input<string>; baseValues: Record<string, unknown>; istiodValues: Record<string, unknown> },
+  { version, charts }: { version: string; charts: ChartSource },
+  namespace: pulumi.Input<string>,
+  values: { base: Record<string, unknown>; istiod: Record<string, unknown> },
   k: K8sChildOpts,
 ): { base: k8s.helm.v3.Release; istiod: k8s.helm.v3.Release } {
-  const { version, charts, namespace } = release;
-  const base = new k8s.helm.v3.Release(`${name}-base`, { ...istioChart("base", version, charts), name: "istio-base", namespace, values: release.baseValues }, k);
+  const base = new k8s.helm.v3.Release(`${name}-base`, { ...istioChart("base", version, charts), name: "istio-base", namespace, values: values.base }, k);
   const istiod = new k8s.helm.v3.Release(
     `${name}-istiod`,
-    { ...istioChart("istiod", version, charts), name: "istiod", namespace, values: release.istiodValues },
+    { ...istioChart("istiod", version, charts), name: "istiod", namespace, values: values.istiod },
     { ...k, dependsOn: [base] },
   );
   return { base, istiod };

@@ -67,14 +67,10 @@ export class IstioPrimary extends pulumi.ComponentResource {
     this.namespaceName = this.namespace.metadata.name;
     const core = baseAndIstiod(
       name,
-      {
-        version: args.version,
-        charts: args.charts,
-        namespace: this.namespaceName,
-        baseValues: { defaultRevision: "default" },
-        // This istiod also serves the remote (burst) cluster.
-        istiodValues: { global: { meshID: args.meshId, multiCluster: { clusterName }, network: args.network, externalIstiod: true } },
-      },
+      args,
+      this.namespaceName,
+      // This istiod also serves the remote (burst) cluster.
+      { base: { defaultRevision: "default" }, istiod: { global: { meshID: args.meshId, multiCluster: { clusterName }, network: args.network, externalIstiod: true } } },
       k,
     );
     this.base = core.base;

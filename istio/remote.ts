@@ -62,21 +62,8 @@ export class IstioRemote extends pulumi.ComponentResource {
     // `global.multiCluster.clusterName` and `global.network` (the `values` ConfigMap would merely echo
     // them, for debugging), so neither is passed.
     this.injectionPath = `/inject/cluster/${clusterName}/net/${args.network}`;
-    const core = baseAndIstiod(
-      name,
-      {
-        version: args.version,
-        charts: args.charts,
-        namespace: this.namespaceName,
-        baseValues: { profile: "remote" },
-        istiodValues: {
-          profile: "remote",
-          global: { configCluster: true, remotePilotAddress: args.remotePilotAddress },
-          istiodRemote: { injectionPath: this.injectionPath },
-        },
-      },
-      k,
-    );
+    const istiod = { profile: "remote", global: { configCluster: true, remotePilotAddress: args.remotePilotAddress }, istiodRemote: { injectionPath: this.injectionPath } };
+    const core = baseAndIstiod(name, args, this.namespaceName, { base: { profile: "remote" }, istiod }, k);
     this.base = core.base;
     this.istiod = core.istiod;
 
