@@ -343,6 +343,21 @@ export async function runProgram(
   return { mocks, program };
 }
 
+/** A run of the whole program: its recorded resources and its exports. */
+export type ProgramRun = Awaited<ReturnType<typeof runProgram>>;
+
+/**
+ * The whole program run once for a describe block, in its beforeAll: read `run.mocks` and
+ * `run.program` in the tests.
+ */
+export function programRun(config: Record<string, string> = {}, outputs: OutputsFor = gkeOutputs()): ProgramRun {
+  const run = {} as ProgramRun;
+  beforeAll(async () => {
+    Object.assign(run, await runProgram(config, outputs));
+  });
+  return run;
+}
+
 /** The value of an Output (resolves once the mock engine has run). */
 export function valueOf<T>(output: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
   return new Promise((resolve) => pulumi.output(output).apply((v) => resolve(v as T)));

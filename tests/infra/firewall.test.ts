@@ -1,13 +1,9 @@
-import { freshMocks, gkeOutputs, POD_RANGES, providerName, runProgram, settleAll, TEST_PROJECT, valueOf } from "../helpers/pulumi";
+import { freshMocks, gkeOutputs, POD_RANGES, providerName, runProgram, settleAll, TEST_PROJECT, valueOf, programRun } from "../helpers/pulumi";
 
 const FIREWALL = "gcp:compute/firewall:Firewall";
 
 describe("cross-cluster firewall (whole program)", () => {
-  let run: Awaited<ReturnType<typeof runProgram>>;
-  beforeAll(async () => {
-    run = await runProgram();
-    await settleAll();
-  });
+  const run = programRun();
 
   it("is one rule, named with the stack's suffix, in the clusters' network: the stack's own", () => {
     const rules = run.mocks.ofType(FIREWALL);

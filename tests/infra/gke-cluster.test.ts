@@ -3,7 +3,7 @@ import * as gcp from "@pulumi/gcp";
 import { GkeCluster } from "../../infra/gke-cluster";
 import { GKE_RANGES } from "../../infra/network";
 import { dependenciesOf } from "../helpers/dependencies";
-import { b64, freshMocks, gkeOutputs, isSecret, isSecretInput, plain, POD_RANGES, propsRecorder, providerName, runProgram, settleAll, TEST_PROJECT, valueOf } from "../helpers/pulumi";
+import { b64, freshMocks, gkeOutputs, isSecret, isSecretInput, plain, POD_RANGES, propsRecorder, providerName, runProgram, settleAll, TEST_PROJECT, valueOf, programRun } from "../helpers/pulumi";
 
 const CLUSTER = "gcp:container/cluster:Cluster";
 const POOL = "gcp:container/nodePool:NodePool";
@@ -27,11 +27,7 @@ const SHAPE = {
 };
 
 describe("GKE clusters (whole program)", () => {
-  let run: Awaited<ReturnType<typeof runProgram>>;
-  beforeAll(async () => {
-    run = await runProgram();
-    await settleAll();
-  });
+  const run = programRun();
 
   it("creates exactly two clusters, primary and burst, named with the stack's suffix", () => {
     const names = run.mocks.ofType(CLUSTER).map((c) => c.inputs.name).sort();

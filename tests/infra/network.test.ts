@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as gcp from "@pulumi/gcp";
 import { GKE_RANGES, GkeNetwork, SECONDARY_RANGE_NAMES } from "../../infra/network";
 import { dependenciesOf } from "../helpers/dependencies";
-import { POD_RANGES, SHAPES, TEST_PROJECT, freshMocks, providerName, runProgram, settleAll, valueOf } from "../helpers/pulumi";
+import { POD_RANGES, SHAPES, TEST_PROJECT, freshMocks, providerName, runProgram, settleAll, valueOf, programRun } from "../helpers/pulumi";
 
 const NETWORK = "gcp:compute/network:Network";
 const SUBNET = "gcp:compute/subnetwork:Subnetwork";
@@ -100,10 +100,7 @@ describe("GkeNetwork component", () => {
 });
 
 describe("the stack's own network (whole program)", () => {
-  let run: Awaited<ReturnType<typeof runProgram>>;
-  beforeAll(async () => {
-    run = await runProgram();
-  });
+  const run = programRun();
 
   it("creates one network, named with the stack's suffix, and exports its name", async () => {
     expect(run.mocks.ofType(NETWORK).map((n) => n.inputs.name)).toEqual(["istio-burst-a1b2c3"]);

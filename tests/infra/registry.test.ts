@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { APP_IMAGES } from "../../infra/registry";
-import { isSecretInput, plain, providerName, runProgram, settleAll, TEST_PROJECT, valueOf } from "../helpers/pulumi";
+import { isSecretInput, plain, providerName, runProgram, settleAll, TEST_PROJECT, valueOf, programRun } from "../helpers/pulumi";
 
 const IMAGE = "docker-build:index:Image";
 const REPO = "gcp:artifactregistry/repository:Repository";
@@ -10,11 +10,7 @@ const DIGEST = "@sha256:" + "0".repeat(64);
 const AR = `us-west1-docker.pkg.dev/${TEST_PROJECT}/istio-burst-a1b2c3`;
 
 describe("Artifact Registry and image builds", () => {
-  let run: Awaited<ReturnType<typeof runProgram>>;
-  beforeAll(async () => {
-    run = await runProgram();
-    await settleAll();
-  });
+  const run = programRun();
 
   it("creates one Docker repository in the clusters' region, named with the stack's suffix", () => {
     const repos = run.mocks.ofType(REPO);

@@ -1,14 +1,10 @@
-import { isSecret, objects, PULLABLE_IMAGES, providerName, runProgram, settleAll, SHAPES, valueOf, type PulumiMocks } from "../helpers/pulumi";
+import { isSecret, objects, PULLABLE_IMAGES, providerName, runProgram, SHAPES, valueOf, type PulumiMocks, programRun } from "../helpers/pulumi";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const READER_GRANT = "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember";
 
 describe("index.ts wiring (whole program)", () => {
-  let run: Awaited<ReturnType<typeof runProgram>>;
-  beforeAll(async () => {
-    run = await runProgram();
-    await settleAll();
-  });
+  const run = programRun();
   const image = (name: string) => run.mocks.get(DEPLOYMENT, name).inputs.spec.template.spec.containers[0].image;
 
   it("exports exactly the documented stack outputs", () => {

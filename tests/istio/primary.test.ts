@@ -3,7 +3,7 @@ import { join } from "node:path";
 import * as yaml from "js-yaml";
 import { dependenciesOf } from "../helpers/dependencies";
 import { pinnedIstioChart } from "../helpers/pinned-charts";
-import { valueOf } from "../helpers/pulumi";
+import { valueOf, programRun } from "../helpers/pulumi";
 import { EAST_WEST_IP, INGRESS_IP, RESERVED_EAST_WEST_IPS, SHAPES, providerName, runProgram, settleAll, type PulumiMocks } from "../helpers/pulumi";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -41,12 +41,8 @@ const gatewayChart = (() => {
 })();
 
 describe("Istio primary and remote (whole program)", () => {
-  let run: Awaited<ReturnType<typeof runProgram>>;
+  const run = programRun();
   const release = (name: string) => run.mocks.get(RELEASE, name);
-  beforeAll(async () => {
-    run = await runProgram();
-    await settleAll();
-  });
 
   it("every Helm release is on the right cluster's provider", () => {
     const where = Object.fromEntries(run.mocks.ofType(RELEASE).map((r) => [r.name, providerName(r.provider)]));

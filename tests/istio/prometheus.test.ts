@@ -1,11 +1,7 @@
-import { providerName, runProgram, settleAll, valueOf } from "../helpers/pulumi";
+import { providerName, runProgram, settleAll, valueOf, programRun } from "../helpers/pulumi";
 
 describe("Prometheus in primary", () => {
-  let run: Awaited<ReturnType<typeof runProgram>>;
-  beforeAll(async () => {
-    run = await runProgram();
-    await settleAll();
-  });
+  const run = programRun();
 
   it("is the pinned prometheus-community chart in istio-system on the primary provider", () => {
     const r = run.mocks.get("kubernetes:helm.sh/v3:Release", "prometheus-release");

@@ -1,13 +1,9 @@
-import { READER_TOKEN, b64, freshMocks, isSecret, isSecretInput, plain, providerName, runProgram, settleAll, valueOf } from "../helpers/pulumi";
+import { READER_TOKEN, b64, freshMocks, isSecret, isSecretInput, plain, providerName, settleAll, valueOf, programRun } from "../helpers/pulumi";
 
 const SECRET = "kubernetes:core/v1:Secret";
 
 describe("remote secret (whole program)", () => {
-  let run: Awaited<ReturnType<typeof runProgram>>;
-  beforeAll(async () => {
-    run = await runProgram();
-    await settleAll();
-  });
+  const run = programRun();
 
   it("creates a service-account-token Secret for istio-reader-service-account in burst, after the remote install", () => {
     const token = run.mocks.get(SECRET, "remote-secret-reader-token");
