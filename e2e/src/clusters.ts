@@ -76,6 +76,8 @@ export interface LocalClusters {
 }
 
 export interface ClusterOptions {
+  /** admission webhooks and aggregator routing of the primary API server (off by default) */
+  primary?: Pick<ControlPlaneOptions, "webhooks" | "aggregatorRouting">;
   /** admission webhooks and aggregator routing of the burst API server (off by default) */
   burst?: Pick<ControlPlaneOptions, "webhooks" | "aggregatorRouting">;
   /** keep the folder (logs, kubeconfigs) after stop */
@@ -199,7 +201,7 @@ export async function startClusters(tools: E2eTools, options: ClusterOptions = {
       await createNodes(kube, CLUSTER_SHAPES[name]);
       return cluster;
     };
-    const primary = await start("primary", 1, {});
+    const primary = await start("primary", 1, options.primary ?? {});
     const burst = await start("burst", 2, options.burst ?? {});
     writeFileSync(join(tmp.dir, "README"), "Two local control planes of istio-burst's end-to-end tests: primary/kubeconfig and burst/kubeconfig.\n");
     return {

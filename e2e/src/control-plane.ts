@@ -97,7 +97,7 @@ export class ControlPlane {
   /** What the control plane was started with, for the test output. */
   describe(): string {
     const o = this.options;
-    const admission = o.webhooks ? "admission webhooks on" : "admission webhooks off (no istiod runs here to answer them)";
+    const admission = o.webhooks ? "admission webhooks on" : "admission webhooks off";
     return `${o.name}: ${this.server}, ${admission}${o.aggregatorRouting ? ", --enable-aggregator-routing" : ""}`;
   }
 

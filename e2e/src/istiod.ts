@@ -57,6 +57,31 @@ async function istiodContainer(kube: Kube): Promise<{ args: string[]; env: EnvVa
   }
 }
 
+/**
+ * The process takes the place of the pod kwok would run (whose address nothing listens on), as the
+ * pod network would route to it: the Deployment is scaled to 0 and an EndpointSlice of the istiod
+ * Service names this machine's address with the Service's target ports, so the primary API server
+ * (webhooks on, aggregator routing) calls the process for injection and validation.
+ */
+async function takePodsPlace(primary: Kube, address: string): Promise<void> {
+  await primary.apps.patchNamespacedDeploymentScale(
+    { name: "istiod", namespace: ISTIO_NAMESPACE, body: { spec: { replicas: 0 } } },
+    primary.lib.setHeaderOptions("Content-Type", primary.lib.PatchStrategy.MergePatch),
+  );
+  const service = await primary.core.readNamespacedService({ name: "istiod", namespace: ISTIO_NAMESPACE });
+  const ports = (service.spec!.ports ?? []).map((p) => ({ name: p.name, port: typeof p.targetPort === "number" ? p.targetPort : p.port, protocol: p.protocol ?? "TCP" }));
+  const discovery = primary.config.makeApiClient(primary.lib.DiscoveryV1Api);
+  await discovery.createNamespacedEndpointSlice({
+    namespace: ISTIO_NAMESPACE,
+    body: {
+      metadata: { name: "istiod-process", labels: { "kubernetes.io/service-name": "istiod", "endpointslice.kubernetes.io/managed-by": "istio-burst-e2e" } },
+      addressType: "IPv4",
+      endpoints: [{ addresses: [address], conditions: { ready: true } }],
+      ports,
+    },
+  });
+}
+
 /** The istiod Deployment's container once it exists; gives up at the deadline or when `signal` is aborted. */
 async function deploymentCreated(primary: Kube, timeoutMs: number, signal?: AbortSignal): Promise<NonNullable<Awaited<ReturnType<typeof istiodContainer>>>> {
   const deadline = Date.now() + timeoutMs;
@@ -73,9 +98,19 @@ async function deploymentCreated(primary: Kube, timeoutMs: number, signal?: Abor
  * Waits for the stack's istiod Deployment in the primary (while `pulumi up` runs, or after), then runs
  * istiod from it until stopped. Resolves once istiod answers /ready; `signal` gives up the wait.
  */
-export async function startIstiod(opts: { tools: E2eTools; dir: string; primary: Kube; timeoutMs?: number; signal?: AbortSignal }): Promise<Istiod> {
+export async function startIstiod(opts: {
+  tools: E2eTools;
+  dir: string;
+  /** the primary, as its administrator (the harness plays kubelet and the pod network there) */
+  primary: Kube;
+  /** this machine's address: the primary's istiod Service is pointed at it, where the process listens */
+  address: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}): Promise<Istiod> {
   mkdirSync(opts.dir, { recursive: true });
   const container = await deploymentCreated(opts.primary, opts.timeoutMs ?? 600_000, opts.signal);
+  await takePodsPlace(opts.primary, opts.address);
   const port = await freePort();
   const url = `http://${HOST}:${port}`;
   const log = join(opts.dir, "istiod.log");

@@ -6,12 +6,12 @@
  * servers, in order. The steps share the deployed stack; a failed step leaves the ones after it failing too.
  *
  * istiod is the real one (pilot-discovery from the pinned charts' commit), run as a process from the
- * stack's istiod Deployment with its own ServiceAccount's token (e2e/src/istiod.ts). The burst API
- * server runs as GKE's does (admission webhooks on, --enable-aggregator-routing) and calls istiod's
- * injection webhook at the primary's east-west gateway address (this machine's, reserved for the
- * gateway with `eastWestAddress`), through the v1 Endpoints the stack creates in burst; the primary's
- * runs with the webhook plugins off. An ADS probe, as the frontend pod's sidecar, reads the routes and
- * endpoints istiod computes from the two clusters.
+ * stack's istiod Deployment with its own ServiceAccount's token (e2e/src/istiod.ts). Both API servers
+ * run as GKE's do (admission webhooks on, --enable-aggregator-routing): the primary's calls istiod at
+ * its Service, whose endpoints the harness points at the process, and burst's at the primary's
+ * east-west gateway address (this machine's, reserved for the gateway with `eastWestAddress`), through
+ * the v1 Endpoints the stack creates in burst. An ADS probe, as the frontend pod's sidecar, reads the
+ * routes and endpoints istiod computes from the two clusters; istioctl analyze reads both clusters.
  *
  * What this cannot show: no container runs (kwok makes pods Ready without them), no Envoy runs (none
  * is served by any registry here), so no request crosses the mesh; and no Google Cloud API is called.
@@ -32,6 +32,7 @@ import { changedObjects, compareInventories, describeRef, listEverything, type O
 import { checkAccess, readerCases, scalerCases, watcherCases } from "../../doctor/src/access";
 import { startStandInPrometheus, type StandInPrometheus } from "../src/stand-in-prometheus";
 import { startIstiod, ISTIOD_XDS, type Istiod } from "../src/istiod";
+import { analyze } from "../src/analyze";
 import { subsetWeights, watchProbe, type ProbeTarget, type ProbeWatch } from "../src/ads-probe";
 import { startRedis, type RedisServer } from "../../local/src/processes";
 import { spawn } from "node:child_process";
@@ -81,7 +82,9 @@ beforeAll(async () => {
   tools = ensureTools();
   results.tools = Object.fromEntries(Object.entries(tools.info).map(([name, t]) => [name, { version: t.version, buildS: t.buildS }]));
   // burst as GKE runs its API server: webhooks on, called at the Service's endpoints
-  clusters = await startClusters(tools, { burst: { webhooks: true, aggregatorRouting: true }, keepDir: process.env.E2E_KEEP_DIR === "1" });
+  // both API servers as GKE runs them: webhooks on, called at the Service's endpoints
+  const asGke = { webhooks: true, aggregatorRouting: true };
+  clusters = await startClusters(tools, { primary: asGke, burst: asGke, keepDir: process.env.E2E_KEEP_DIR === "1" });
   kube = { primary: clusters.primary.kube, burst: clusters.burst.kube };
   host = hostAddress();
   for (const line of clusters.describe()) process.stdout.write(`e2e control plane ${line}\n`);
@@ -229,7 +232,7 @@ async function whileBursting(): Promise<[Record<string, number>, number | undefi
 describe("the stack under the real Pulumi engine, on two local control planes", () => {
   it("the README's commands, run as written in the project folder, bring the stack up with both clusters given, the images given and the charts from a folder", async () => {
     // istiod starts as the pod would: once the stack has created its Deployment, while up goes on
-    const starting = startIstiod({ tools, dir: join(clusters.dir, "istiod"), primary: kube.primary, signal: ending.signal });
+    const starting = startIstiod({ tools, dir: join(clusters.dir, "istiod"), primary: kube.primary, address: host, signal: ending.signal });
     starting.catch(() => undefined);
     const up = await readme.runThrough("up");
     istiod = await starting;
@@ -368,6 +371,13 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
     expect(routing.cost!.burstReplicaSeconds).toBeGreaterThan(0);
     expect(output).toMatch(/doctor: all \d+ links OK/);
     expect(code).toBe(0);
+  });
+
+  it("istioctl analyze over both clusters finds no error", async () => {
+    const messages = analyze(tools, home, { primary: clusters.primary.kubeconfig, burst: clusters.burst.kubeconfig });
+    const at = (level: string) => messages.filter((m) => m.level === level);
+    mesh.analyze = { errors: at("Error").length, warnings: at("Warning").length, messages: messages.map((m) => `${m.level} ${m.code} ${m.origin ?? ""}`.trim()) };
+    expect(at("Error").map((m) => `${m.code} ${m.origin}: ${m.message}`)).toEqual([]);
   });
 
   it("npm run doctor names the injection link when istiod is stopped", async () => {
