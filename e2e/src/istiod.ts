@@ -12,7 +12,7 @@ import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HOST, freePort, httpOk, killedWithParent, sleep, stopChild, waitFor } from "../../local/src/processes";
 import { ISTIO_NAMESPACE } from "../../istio/common";
-import type { Kube } from "../../doctor/src/kube";
+import { statusOf, type Kube } from "../../doctor/src/kube";
 import { serviceAccountKubeconfig } from "../../doctor/src/credentials";
 import type { E2eTools } from "./tools";
 
@@ -147,5 +147,21 @@ export async function startIstiod(opts: {
       istiod.child = await launch();
     },
   };
+  // as kubelet ends the pod once its Deployment is gone (pulumi destroy): not before the objects that
+  // istiod's webhooks guard are deleted, not after
+  void (async () => {
+    while (!opts.signal?.aborted && (await deploymentExists(opts.primary))) await sleep(1000);
+    await istiod.stop();
+  })();
   return istiod;
+}
+
+/** Whether the istiod Deployment is still there (a failed read counts as there: only a 404 ends it). */
+async function deploymentExists(primary: Kube): Promise<boolean> {
+  try {
+    await primary.apps.readNamespacedDeployment({ name: "istiod", namespace: ISTIO_NAMESPACE });
+    return true;
+  } catch (err) {
+    return statusOf(err) !== 404;
+  }
 }

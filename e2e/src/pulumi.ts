@@ -10,7 +10,7 @@
 import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
-import { REPO_ROOT, killedWithParent } from "../../local/src/processes";
+import { REPO_ROOT, killedWithParentTree } from "../../local/src/processes";
 import type { E2eTools } from "./tools";
 
 /** Where one end-to-end stack keeps its state: the backend, PULUMI_HOME and the CLI's log. */
@@ -82,15 +82,15 @@ export class PulumiCli {
   }
 
   /**
-   * Runs `pulumi <args>` in the project folder, under a parent-death signal (it, and so the plugins it
-   * starts, end with this process however it ends). Its output goes to the home's log; a non-zero exit
+   * Runs `pulumi <args>` in the project folder, in a PID namespace of its own under a parent-death
+   * signal: it and the plugins it starts end with this process however it ends. Its output goes to the home's log; a non-zero exit
    * throws with the end of that output unless `mayFail`.
    */
   async run(args: string[], opts: CliOptions = {}): Promise<CliResult> {
     const started = Date.now();
     const shown = args.map((a) => (a.length > 80 ? `${a.slice(0, 40)}...` : a)).join(" ");
     appendFileSync(this.home.log, `\n===== pulumi ${shown}  (${new Date().toISOString()})\n`);
-    const cmd = killedWithParent(this.tools.path("pulumi"), args);
+    const cmd = killedWithParentTree(this.tools.path("pulumi"), args);
     const child = spawn(cmd.file, cmd.args, { cwd: REPO_ROOT, env: this.env(), stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";

@@ -162,6 +162,38 @@ export function killedWithParent(program: string, args: string[] = []): { file: 
   return wrapper === null ? { file: program, args } : { file: wrapper, args: ["--pdeathsig", "SIGKILL", "--", program, ...args] };
 }
 
+let unshareArgs: string[] | null | undefined;
+
+/**
+ * How util-linux `unshare` gives a program a PID namespace of its own here (as root; else in a user
+ * namespace of its own, mapped to this user), the namespace ending with it (`--kill-child`); null
+ * when neither is allowed.
+ */
+function pidNamespaceArgs(): string[] | null {
+  if (unshareArgs === undefined) {
+    const path = process.platform === "linux" ? resolveCommand("unshare") : undefined;
+    const tries = [["--pid", "--fork", "--kill-child=SIGKILL"], ["--user", "--map-current-user", "--pid", "--fork", "--kill-child=SIGKILL"]];
+    const works = (args: string[]) => path !== undefined && spawnSync(path, [...args, "--", process.execPath, "-e", ""], { stdio: "ignore", timeout: 10_000 }).status === 0;
+    const found = tries.find(works);
+    unshareArgs = found && path ? [path, ...found] : null;
+  }
+  return unshareArgs;
+}
+
+/**
+ * killedWithParent for a program that starts programs of its own (the pulumi CLI starts its language
+ * host and provider plugins, which outlive a killed CLI): it runs as the first process of a PID
+ * namespace of its own, so when it ends, however it ends, the kernel ends everything it started; the
+ * namespace's keeper (unshare) dies with this process. Where no PID namespace can be made, the
+ * program's own children are not covered (killedWithParent alone).
+ */
+export function killedWithParentTree(program: string, args: string[] = []): { file: string; args: string[] } {
+  const ns = pidNamespaceArgs();
+  if (ns === null) return killedWithParent(program, args);
+  const [unshare, ...nsArgs] = ns;
+  return killedWithParent(unshare, [...nsArgs, "--", program, ...args]);
+}
+
 /** The path of an installed program; a setup error naming the Debian package when it is missing. */
 export function requireProgram(cmd: string, debianPackage: string): string {
   const found = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" });
