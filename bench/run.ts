@@ -79,110 +79,129 @@ export function markdown(r: Results): string {
     "[results.json](results.json) under stable names.",
     "",
   ];
-  if (r.worker) {
-    const w = r.worker;
-    lines.push(
-      "## 1. Worker throughput",
-      "",
-      `autocannon, ${w.settings.connections} keep-alive connections, ${w.settings.rounds} alternating rounds of ${w.settings.durationS} s, median round;`,
-      "hashes/s counted as Redis PUBLISH calls. The floor is `bench/floor-worker.ts`: node:http + crypto + one publish, nothing else.",
-      "",
-      "| server | hashes/s | p50 ms | p99 ms | non-2xx |",
-      "| --- | ---: | ---: | ---: | ---: |",
-      `| floor | ${Math.round(w.floor.hashesPerS)} | ${w.floor.p50Ms} | ${w.floor.p99Ms} | ${w.floor.non2xx} |`,
-      `| worker | ${Math.round(w.worker.hashesPerS)} | ${w.worker.p50Ms} | ${w.worker.p99Ms} | ${w.worker.non2xx} |`,
-      "",
-      `**worker.ratioToFloor = ${w.ratioToFloor}** (target ≥ 0.8).`,
-      "",
-    );
-  }
-  if (r.watcher) {
-    lines.push(
-      "## 2. Watcher policies on load traces",
-      "",
-      `Simulated time (bench/watcher-policy.ts): Prometheus scrapes every ${SIM.scrapeS} s and answers rate() and irate() as Prometheus does,`,
-      `the watcher polls every ${SIM.pollS} s, a weight change takes effect ${SIM.propagationS} s after it is written, primary's capacity is`,
-      `${SIM.primaryCapacityRps} rps, thresholds ${SIM.highRps}/${SIM.lowRps} rps. \`switch\` and \`overflow\` are this project's decide() with its defaults`,
-      "for a 5 s scrape: bursting on `irate()` over [15s] (the last full scrape interval), coming back on `rate()` over [30s] once every",
-      "sample of the last 30 s called for it. `codelab` is the 2018 istiowatcher: 1 s poll, no dwell, all-or-nothing, an empty result read",
-      "as 0, on its `reporter=\"destination\"` [15s] query, which with per-cluster telemetry counts only what primary serves.",
-      `Each trace runs at ${phases().length} scrape phases (the scrapes shifted by 0, ${SIM.phaseStepS}, ... s against the trace); the table shows the worst phase.`,
-      "",
-      "reaction: seconds from the threshold crossing to the first move in that direction, worst phase (best in brackets; – where the trace has no",
-      "crossing or it never moved); changes: weight changes; episodes: moves from no burst to some, and in how many phases there was one;",
-      "over capacity: requests offered to primary above its capacity; capacity used: primary's mean load over the surge plateau as a share of its capacity.",
-      "",
-      "| trace | policy | reaction s | changes | episodes | phases with an episode | over capacity | capacity used |",
-      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    );
-    const described = Object.fromEntries(traces().map((t) => [t.name, t.description]));
-    for (const [trace, byPolicy] of Object.entries(r.watcher)) {
-      for (const p of POLICIES) {
-        const x = byPolicy[p];
-        const reaction = x.reactionS === null ? "–" : `${x.reactionS} (${x.reactionBestS})`;
-        lines.push(`| ${trace} | ${p} | ${reaction} | ${x.changes} | ${x.episodes} | ${x.phasesWithEpisode}/${x.phases} | ${x.overCapacityRequests} | ${show(x.primaryCapacityUsed)} |`);
-      }
-    }
-    lines.push(
-      "",
-      "Why every phase of a spike bursts once: with 5 s scrapes, a 3 s spike to 40 rps over a base of 5 rps puts at least 15.5 rps",
-      "into one scrape interval whatever the phase (26 rps when it falls into one interval, 15.5 + 15.5 when it is split in two),",
-      "and a step to 25 rps can show the same first interval. Bursting within the first full interval after a step (at most 11 s)",
-      "therefore means bursting on such a spike too; the stabilization window makes it a single episode that ends 30 s later.",
-      "In overflow mode an episode is made of steps: the fast view climbs through the partial interval first, and the way back",
-      "goes through the band the slow view still asks for.",
-    );
-    const delays = SIM.scaleUpDelaysS;
-    const fig = (x: BenchResult, metric: string, d: number) => show(x[poolFigureName(metric, d)] as number | null);
-    lines.push(
-      "",
-      "### Burst capacity on demand",
-      "",
-      "The same traces with the capacity side on (SCALER), the watcher's defaults: the burst pool starts at `burstMinReplicas` (0),",
-      "replicas are asked for by the trend pre-warm (`prewarm: trend`: the fast view on course to cross the threshold within the",
-      "time replicas take to get ready, or above it, clear of its noise; switch: `burstReplicas`; overflow: the excess at",
-      "`burstPodCapacityRps` a replica), weight moves only to ready replicas (capped by the ready share), unused replicas go back",
-      "after `prewarmTimeout`, and the pool goes back to 0 a `scaleDownCooldown` (60 s) after it was last needed.",
-      `A replica asked for is ready after the scale-up delay: ${delays.join(" s, ")} s (a local process, a new pod`,
-      "with its image pull, a new node first); it is paid for from the moment it is asked for. The always-on pool is",
-      `\`burstReplicas\` (${alwaysOnReplicas()}) replicas for the whole trace, as before this change; \`codelab\` keeps it.`,
-      "",
-      `In results.json: \`watcher.<trace>.<policy>.burstReplicaSeconds\`, \`.requestsToUnreadyPool\`, \`.scaledOverCapacityRequests\` and \`.scaledReactionS\``,
-      `at the ${SIM.scaleUpDelayS} s delay; the other delays under the same names with \`_<delay>s\` appended (e.g. \`.burstReplicaSeconds_${delays[0]}s\`);`,
-      "`.alwaysOnReplicaSeconds` for the always-on pool. Worst scrape phase; replica-s: burst replica-seconds; to unready: requests sent",
-      "to burst while it had no ready replica (must be 0); over capacity: requests offered to primary above its capacity meanwhile.",
-      "",
-      `| trace | policy | always-on replica-s | ${delays.map((d) => `replica-s @${d}s`).join(" | ")} | ${delays.map((d) => `to unready @${d}s`).join(" | ")} | ${delays.map((d) => `over capacity @${d}s`).join(" | ")} |`,
-      `| --- | --- | ---: | ${delays.map(() => "---:").join(" | ")} | ${delays.map(() => "---:").join(" | ")} | ${delays.map(() => "---:").join(" | ")} |`,
-    );
-    for (const [trace, byPolicy] of Object.entries(r.watcher)) {
-      for (const p of POLICIES) {
-        const x = byPolicy[p];
-        lines.push(
-          `| ${trace} | ${p} | ${show(x.alwaysOnReplicaSeconds as number)} | ${delays.map((d) => fig(x, "burstReplicaSeconds", d)).join(" | ")} | ${delays.map((d) => fig(x, "requestsToUnreadyPool", d)).join(" | ")} | ${delays.map((d) => fig(x, "scaledOverCapacityRequests", d)).join(" | ")} |`,
-        );
-      }
-    }
-    lines.push(
-      "",
-      "The pool costs nothing while the load stays low, and primary carries the excess for the scale-up delay",
-      "(over capacity grows with the delay); `burstMinReplicas` and the pre-warm buy that time back with replicas started early.",
-      "",
-      ...fullBurstSection(r.watcher),
-    );
-    if (r.tradeoff) lines.push(...tradeoffSection(r.tradeoff, DEFAULT_WATCHER_SETTINGS));
-    lines.push("", "Traces:", "");
-    for (const [name, d] of Object.entries(described)) lines.push(`- \`${name}\`: ${d}`);
-    lines.push("");
-  }
+  if (r.worker) lines.push(...workerSection(r.worker));
+  if (r.watcher) lines.push(...watcherSection(r.watcher, r.tradeoff));
   if (r.local) lines.push(...localSection(r.local, r.machine));
-  if (r.frontend) {
-    lines.push("## 4. Frontend pacing", "", "Requests reaching a processor that answers at once, over 10 s, against the asked rate.", "", "| asked req/s | achieved req/s | ratio |", "| ---: | ---: | ---: |");
-    for (const p of Object.values(r.frontend.pacing)) lines.push(`| ${p.asked} | ${p.achievedPerS} | ${p.achievedRatio} |`);
-    lines.push("");
-  }
+  if (r.frontend) lines.push(...frontendSection(r.frontend));
   lines.push("## Reproduce", "", "```sh", "npm run bench            # all sections (about 10 minutes: local mode runs 6 times)", "npm run bench -- watcher  # one section: worker, watcher, local, pacing", "```", "");
   return lines.join("\n");
+}
+
+/** Section 1: the worker's throughput against its floor. */
+function workerSection(w: NonNullable<Results["worker"]>): string[] {
+  return [
+    "## 1. Worker throughput",
+    "",
+    `autocannon, ${w.settings.connections} keep-alive connections, ${w.settings.rounds} alternating rounds of ${w.settings.durationS} s, median round;`,
+    "hashes/s counted as Redis PUBLISH calls. The floor is `bench/floor-worker.ts`: node:http + crypto + one publish, nothing else.",
+    "",
+    "| server | hashes/s | p50 ms | p99 ms | non-2xx |",
+    "| --- | ---: | ---: | ---: | ---: |",
+    `| floor | ${Math.round(w.floor.hashesPerS)} | ${w.floor.p50Ms} | ${w.floor.p99Ms} | ${w.floor.non2xx} |`,
+    `| worker | ${Math.round(w.worker.hashesPerS)} | ${w.worker.p50Ms} | ${w.worker.p99Ms} | ${w.worker.non2xx} |`,
+    "",
+    `**worker.ratioToFloor = ${w.ratioToFloor}** (target ≥ 0.8).`,
+    "",
+  ];
+}
+
+/** Section 2: the watcher's policies on the load traces, the pool scaled on demand, the full burst, the trade-off and the traces. */
+function watcherSection(watcher: NonNullable<Results["watcher"]>, tradeoff: Results["tradeoff"]): string[] {
+  const lines = [...policiesTable(watcher), ...scaledPoolTable(watcher), ...fullBurstSection(watcher)];
+  if (tradeoff) lines.push(...tradeoffSection(tradeoff, DEFAULT_WATCHER_SETTINGS));
+  lines.push("", "Traces:", "");
+  for (const t of traces()) lines.push(`- \`${t.name}\`: ${t.description}`);
+  lines.push("");
+  return lines;
+}
+
+/** Section 2's first table: each policy's reaction, changes, episodes and overload on each trace, and why spikes burst. */
+function policiesTable(watcher: NonNullable<Results["watcher"]>): string[] {
+  const lines = [
+    "## 2. Watcher policies on load traces",
+    "",
+    `Simulated time (bench/watcher-policy.ts): Prometheus scrapes every ${SIM.scrapeS} s and answers rate() and irate() as Prometheus does,`,
+    `the watcher polls every ${SIM.pollS} s, a weight change takes effect ${SIM.propagationS} s after it is written, primary's capacity is`,
+    `${SIM.primaryCapacityRps} rps, thresholds ${SIM.highRps}/${SIM.lowRps} rps. \`switch\` and \`overflow\` are this project's decide() with its defaults`,
+    "for a 5 s scrape: bursting on `irate()` over [15s] (the last full scrape interval), coming back on `rate()` over [30s] once every",
+    "sample of the last 30 s called for it. `codelab` is the 2018 istiowatcher: 1 s poll, no dwell, all-or-nothing, an empty result read",
+    "as 0, on its `reporter=\"destination\"` [15s] query, which with per-cluster telemetry counts only what primary serves.",
+    `Each trace runs at ${phases().length} scrape phases (the scrapes shifted by 0, ${SIM.phaseStepS}, ... s against the trace); the table shows the worst phase.`,
+    "",
+    "reaction: seconds from the threshold crossing to the first move in that direction, worst phase (best in brackets; – where the trace has no",
+    "crossing or it never moved); changes: weight changes; episodes: moves from no burst to some, and in how many phases there was one;",
+    "over capacity: requests offered to primary above its capacity; capacity used: primary's mean load over the surge plateau as a share of its capacity.",
+    "",
+    "| trace | policy | reaction s | changes | episodes | phases with an episode | over capacity | capacity used |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const [trace, byPolicy] of Object.entries(watcher)) {
+    for (const p of POLICIES) {
+      const x = byPolicy[p];
+      const reaction = x.reactionS === null ? "–" : `${x.reactionS} (${x.reactionBestS})`;
+      lines.push(`| ${trace} | ${p} | ${reaction} | ${x.changes} | ${x.episodes} | ${x.phasesWithEpisode}/${x.phases} | ${x.overCapacityRequests} | ${show(x.primaryCapacityUsed)} |`);
+    }
+  }
+  lines.push(
+    "",
+    "Why every phase of a spike bursts once: with 5 s scrapes, a 3 s spike to 40 rps over a base of 5 rps puts at least 15.5 rps",
+    "into one scrape interval whatever the phase (26 rps when it falls into one interval, 15.5 + 15.5 when it is split in two),",
+    "and a step to 25 rps can show the same first interval. Bursting within the first full interval after a step (at most 11 s)",
+    "therefore means bursting on such a spike too; the stabilization window makes it a single episode that ends 30 s later.",
+    "In overflow mode an episode is made of steps: the fast view climbs through the partial interval first, and the way back",
+    "goes through the band the slow view still asks for.",
+  );
+  return lines;
+}
+
+/** Section 2, "Burst capacity on demand": replica-seconds, requests to an unready pool and overload at each scale-up delay. */
+function scaledPoolTable(watcher: NonNullable<Results["watcher"]>): string[] {
+  const delays = SIM.scaleUpDelaysS;
+  const fig = (x: BenchResult, metric: string, d: number) => show(x[poolFigureName(metric, d)] as number | null);
+  const lines = [
+    "",
+    "### Burst capacity on demand",
+    "",
+    "The same traces with the capacity side on (SCALER), the watcher's defaults: the burst pool starts at `burstMinReplicas` (0),",
+    "replicas are asked for by the trend pre-warm (`prewarm: trend`: the fast view on course to cross the threshold within the",
+    "time replicas take to get ready, or above it, clear of its noise; switch: `burstReplicas`; overflow: the excess at",
+    "`burstPodCapacityRps` a replica), weight moves only to ready replicas (capped by the ready share), unused replicas go back",
+    "after `prewarmTimeout`, and the pool goes back to 0 a `scaleDownCooldown` (60 s) after it was last needed.",
+    `A replica asked for is ready after the scale-up delay: ${delays.join(" s, ")} s (a local process, a new pod`,
+    "with its image pull, a new node first); it is paid for from the moment it is asked for. The always-on pool is",
+    `\`burstReplicas\` (${alwaysOnReplicas()}) replicas for the whole trace, as before this change; \`codelab\` keeps it.`,
+    "",
+    `In results.json: \`watcher.<trace>.<policy>.burstReplicaSeconds\`, \`.requestsToUnreadyPool\`, \`.scaledOverCapacityRequests\` and \`.scaledReactionS\``,
+    `at the ${SIM.scaleUpDelayS} s delay; the other delays under the same names with \`_<delay>s\` appended (e.g. \`.burstReplicaSeconds_${delays[0]}s\`);`,
+    "`.alwaysOnReplicaSeconds` for the always-on pool. Worst scrape phase; replica-s: burst replica-seconds; to unready: requests sent",
+    "to burst while it had no ready replica (must be 0); over capacity: requests offered to primary above its capacity meanwhile.",
+    "",
+    `| trace | policy | always-on replica-s | ${delays.map((d) => `replica-s @${d}s`).join(" | ")} | ${delays.map((d) => `to unready @${d}s`).join(" | ")} | ${delays.map((d) => `over capacity @${d}s`).join(" | ")} |`,
+    `| --- | --- | ---: | ${delays.map(() => "---:").join(" | ")} | ${delays.map(() => "---:").join(" | ")} | ${delays.map(() => "---:").join(" | ")} |`,
+  ];
+  for (const [trace, byPolicy] of Object.entries(watcher)) {
+    for (const p of POLICIES) {
+      const x = byPolicy[p];
+      lines.push(
+        `| ${trace} | ${p} | ${show(x.alwaysOnReplicaSeconds as number)} | ${delays.map((d) => fig(x, "burstReplicaSeconds", d)).join(" | ")} | ${delays.map((d) => fig(x, "requestsToUnreadyPool", d)).join(" | ")} | ${delays.map((d) => fig(x, "scaledOverCapacityRequests", d)).join(" | ")} |`,
+      );
+    }
+  }
+  lines.push(
+    "",
+    "The pool costs nothing while the load stays low, and primary carries the excess for the scale-up delay",
+    "(over capacity grows with the delay); `burstMinReplicas` and the pre-warm buy that time back with replicas started early.",
+    "",
+  );
+  return lines;
+}
+
+/** Section 4: the frontend's pacing against the asked rate. */
+function frontendSection(f: NonNullable<Results["frontend"]>): string[] {
+  const lines = ["## 4. Frontend pacing", "", "Requests reaching a processor that answers at once, over 10 s, against the asked rate.", "", "| asked req/s | achieved req/s | ratio |", "| ---: | ---: | ---: |"];
+  for (const p of Object.values(f.pacing)) lines.push(`| ${p.asked} | ${p.achievedPerS} | ${p.achievedRatio} |`);
+  lines.push("");
+  return lines;
 }
 
 /** Section 3: local mode's reactions, medians and the worst of the runs, each run, and the machine's load meanwhile. */
