@@ -282,86 +282,113 @@ function fullBurstOf(trace: Trace, writes: { t: number; burst: number }[]): numb
 }
 
 /** Replays a trace with the scrapes at phaseS + k × scrape interval. */
+/** The burst pool: when each replica asked for is (or will be) ready, and when the last one was started. */
+interface Pool {
+  readyAt: number[];
+  lastStart: number;
+}
+
+/** What one simulated run carries from step to step: the weights in effect, the counters scraped and the figures so far. */
+interface RunState {
+  active: Weights;
+  readonly pending: { at: number; weights: Weights }[];
+  primaryCount: number;
+  burstCount: number;
+  readonly scrapedAll: CounterSample[];
+  readonly scrapedPrimary: CounterSample[];
+  replicaSeconds: number;
+  toUnready: number;
+  over: number;
+  surgeLoad: number;
+  surgeTime: number;
+  changes: number;
+  episodes: number;
+  lastWritten: Weights;
+  reactionS: number | null;
+  readonly writes: { t: number; burst: number }[];
+}
+
+function newRunState(): RunState {
+  const active: Weights = { primary: 100, burst: 0 };
+  const figures = { replicaSeconds: 0, toUnready: 0, over: 0, surgeLoad: 0, surgeTime: 0, changes: 0, episodes: 0 };
+  return { active, pending: [], primaryCount: 0, burstCount: 0, scrapedAll: [], scrapedPrimary: [], ...figures, lastWritten: active, reactionS: null, writes: [] };
+}
+
+/** One time step's traffic: the weights that took effect by t, the requests sent each way, the pool paid for, the overload. */
+function serveStep(st: RunState, trace: Trace, t: number, pool: Pool, readyAt: (t: number) => number): void {
+  while (st.pending.length && st.pending[0].at <= t + 1e-9) st.active = st.pending.shift()!.weights;
+  const offered = trace.rps(t);
+  const toPrimary = (offered * st.active.primary) / 100;
+  st.replicaSeconds += pool.readyAt.length * SIM.dtS;
+  if (readyAt(t) === 0) st.toUnready += ((offered * st.active.burst) / 100) * SIM.dtS;
+  st.primaryCount += toPrimary * SIM.dtS;
+  st.burstCount += (offered * st.active.burst) / 100 * SIM.dtS;
+  st.over += Math.max(0, toPrimary - SIM.primaryCapacityRps) * SIM.dtS;
+  if (trace.surge && t >= trace.surge.fromS && t < trace.surge.toS) {
+    st.surgeLoad += (Math.min(toPrimary, SIM.primaryCapacityRps) / SIM.primaryCapacityRps) * SIM.dtS;
+    st.surgeTime += SIM.dtS;
+  }
+}
+
+/** A weight write the controller asked for at t: counted, timed against the trace's event, in effect after the propagation delay. */
+function writeWeights(st: RunState, trace: Trace, t: number, next: Weights | undefined): void {
+  if (!next || (next.primary === st.lastWritten.primary && next.burst === st.lastWritten.burst)) return;
+  const ev = trace.event;
+  const moved = next.burst > st.lastWritten.burst ? "up" : "down";
+  if (ev && st.reactionS === null && t >= ev.atS && moved === ev.direction) st.reactionS = t - ev.atS;
+  st.changes++;
+  st.writes.push({ t, burst: next.burst });
+  if (st.lastWritten.burst === 0 && next.burst > 0) st.episodes++;
+  st.lastWritten = next;
+  st.pending.push({ at: t + SIM.propagationS, weights: next });
+}
+
 export function simulate(trace: Trace, policyName: PolicyName, phaseS = 0, opts: { scaleUpDelayS?: number; prewarm?: Prewarm } = {}): RunResult {
   const scaled = opts.scaleUpDelayS !== undefined && policyName !== "codelab";
   const ctl = controllerFor(policyName, scaled, opts.prewarm);
   const delayS = opts.scaleUpDelayS ?? 0;
   // the burst pool: when each replica asked for is (or will be) ready
-  const pool = { readyAt: scaled ? [] : Array.from({ length: alwaysOnReplicas() }, () => 0), lastStart: -Infinity };
+  const pool: Pool = { readyAt: scaled ? [] : Array.from({ length: alwaysOnReplicas() }, () => 0), lastStart: -Infinity };
   const staggerS = scaled ? trace.staggerS ?? 0 : 0;
   const readyAt = (t: number) => pool.readyAt.filter((r) => r <= t + 1e-9).length;
-  let replicaSeconds = 0;
-  let toUnready = 0;
   const steps = Math.round(trace.durationS / SIM.dtS);
   const pollEvery = Math.round(SIM.pollS / SIM.dtS);
   const scrapeEvery = Math.round(SIM.scrapeS / SIM.dtS);
   const phaseSteps = Math.round(phaseS / SIM.dtS);
-  let active: Weights = { primary: 100, burst: 0 };
-  const pending: { at: number; weights: Weights }[] = [];
-  let primaryCount = 0;
-  let burstCount = 0;
-  const scrapedAll: CounterSample[] = [];
-  const scrapedPrimary: CounterSample[] = [];
+  const st = newRunState();
   const measures: Measures = {
-    allRequests: (t, w) => promRate(scrapedAll, t, w),
-    allRequestsIrate: (t, w) => promIrate(scrapedAll, t, w),
-    primaryServed: (t, w) => promRate(scrapedPrimary, t, w),
+    allRequests: (t, w) => promRate(st.scrapedAll, t, w),
+    allRequestsIrate: (t, w) => promIrate(st.scrapedAll, t, w),
+    primaryServed: (t, w) => promRate(st.scrapedPrimary, t, w),
   };
-  let changes = 0;
-  let episodes = 0;
-  let lastWritten = active;
-  let reactionS: number | null = null;
-  const writes: { t: number; burst: number }[] = [];
-  let over = 0;
-  let surgeLoad = 0;
-  let surgeTime = 0;
   for (let i = 0; i <= steps; i++) {
     const t = i * SIM.dtS;
-    while (pending.length && pending[0].at <= t + 1e-9) active = pending.shift()!.weights;
-    const offered = trace.rps(t);
-    const toPrimary = (offered * active.primary) / 100;
-    replicaSeconds += pool.readyAt.length * SIM.dtS;
-    if (readyAt(t) === 0) toUnready += ((offered * active.burst) / 100) * SIM.dtS;
-    primaryCount += toPrimary * SIM.dtS;
-    burstCount += (offered * active.burst) / 100 * SIM.dtS;
-    over += Math.max(0, toPrimary - SIM.primaryCapacityRps) * SIM.dtS;
-    if (trace.surge && t >= trace.surge.fromS && t < trace.surge.toS) {
-      surgeLoad += (Math.min(toPrimary, SIM.primaryCapacityRps) / SIM.primaryCapacityRps) * SIM.dtS;
-      surgeTime += SIM.dtS;
-    }
+    serveStep(st, trace, t, pool, readyAt);
     if (i >= phaseSteps && (i - phaseSteps) % scrapeEvery === 0) {
-      scrapedAll.push({ t, v: primaryCount + burstCount });
-      scrapedPrimary.push({ t, v: primaryCount });
+      st.scrapedAll.push({ t, v: st.primaryCount + st.burstCount });
+      st.scrapedPrimary.push({ t, v: st.primaryCount });
     }
     if (i % pollEvery === 0 && i > 0) {
       const asked = ctl.poll(measures, t, scaled ? { desired: pool.readyAt.length, ready: readyAt(t) } : undefined);
       if (asked.replicas !== undefined) resizePool(pool, asked.replicas, t, delayS, staggerS);
-      const next = asked.weights;
-      if (next && (next.primary !== lastWritten.primary || next.burst !== lastWritten.burst)) {
-        const ev = trace.event;
-        const moved = next.burst > lastWritten.burst ? "up" : "down";
-        if (ev && reactionS === null && t >= ev.atS && moved === ev.direction) reactionS = t - ev.atS;
-        changes++;
-        writes.push({ t, burst: next.burst });
-        if (lastWritten.burst === 0 && next.burst > 0) episodes++;
-        lastWritten = next;
-        pending.push({ at: t + SIM.propagationS, weights: next });
-      }
+      writeWeights(st, trace, t, asked.weights);
     }
   }
-  return {
-    reactionS: reactionS === null ? null : round(reactionS, 1),
-    fullBurstS: fullBurstOf(trace, writes),
-    changes,
-    episodes,
-    overCapacityRequests: Math.round(over),
-    primaryCapacityUsed: surgeTime > 0 ? round(surgeLoad / surgeTime, 3) : null,
-    burstReplicaSeconds: Math.round(replicaSeconds),
-    requestsToUnreadyPool: Math.round(toUnready * 1000) / 1000,
-  };
+  return runResult(st, trace);
 }
 
-/** A trace with the capacity side on, over every scrape phase: the worst phase of each figure. */
+function runResult(st: RunState, trace: Trace): RunResult {
+  return {
+    reactionS: st.reactionS === null ? null : round(st.reactionS, 1),
+    fullBurstS: fullBurstOf(trace, st.writes),
+    changes: st.changes,
+    episodes: st.episodes,
+    overCapacityRequests: Math.round(st.over),
+    primaryCapacityUsed: st.surgeTime > 0 ? round(st.surgeLoad / st.surgeTime, 3) : null,
+    burstReplicaSeconds: Math.round(st.replicaSeconds),
+    requestsToUnreadyPool: Math.round(st.toUnready * 1000) / 1000,
+  };
+}
 export function simulatePool(trace: Trace, policyName: PolicyName, scaleUpDelayS: number, prewarm?: Prewarm): PoolResult {
   const runs = phases().map((phase) => simulate(trace, policyName, phase, { scaleUpDelayS, prewarm }));
   return {
