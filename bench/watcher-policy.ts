@@ -32,7 +32,7 @@
  *   per-cluster telemetry primary's Prometheus sees only what primary's own sidecars serve, so its
  *   measure drops to 0 as soon as traffic moves to burst.
  */
-import type { Mode, Prewarm, Weights } from "@istio-burst/contract";
+import { watcherWiringEnv, type Mode, type Prewarm, type Weights } from "@istio-burst/contract";
 import { decide, initialState, loadConfig, policyOf, type PoolReading, type State } from "../watcher/src/lib";
 import { prng } from "../tests/helpers/fuzz";
 import { promIrate, promRate, type CounterSample } from "./prom-rate";
@@ -165,7 +165,7 @@ const PREWARM_OF: Record<Exclude<TradeoffPolicy, "alwaysOn">, Prewarm> = { react
 
 function ourConfig(mode: Mode, capacity = false, prewarm?: Prewarm) {
   return loadConfig({
-    ...(capacity ? { SCALER: "local", SCALER_URL: "http://127.0.0.1:1" } : {}),
+    ...(capacity ? Object.fromEntries(watcherWiringEnv({ scaler: "local", scalerUrl: "http://127.0.0.1:1" })) : {}),
     ...(prewarm ? { PREWARM: prewarm } : {}),
     MODE: mode,
     SCRAPE_INTERVAL: `${SIM.scrapeS}s`,
