@@ -21,6 +21,7 @@ module.exports = {
   moduleNameMapper: {
     "^@istio-burst/common$": "<rootDir>/packages/common/src/index.ts",
     "^@istio-burst/contract$": "<rootDir>/packages/contract/src/index.ts",
+    "^@istio-burst/tooling$": "<rootDir>/packages/tooling/src/index.ts",
   },
   testTimeout: 60_000,
   // Tests start real services (redis-server, prometheus, chromium) on free ports; two cores.

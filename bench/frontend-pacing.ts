@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { join } from "node:path";
-import { freePort, sleep, startRedis, stopChild, waitForUrl } from "../local/src/processes";
+import { freePort, sleep, startRedis, stopChild, waitForUrl } from "../packages/tooling/src/processes";
 import { ROOT } from "./paths";
 
 export interface PacingRun {

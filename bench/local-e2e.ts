@@ -15,7 +15,7 @@ import { Writable } from "node:stream";
 import { BURST_PREFIX, CHANNEL, formatDuration, type WeightChange } from "@istio-burst/contract";
 import Redis from "ioredis";
 import { startLocal } from "../local/src/run";
-import { sleep } from "../local/src/processes";
+import { sleep } from "../packages/tooling/src/processes";
 
 /** One hash as the bench saw it published: when (epoch ms), and whether burst computed it. */
 export interface HashRecord {

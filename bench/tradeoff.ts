@@ -8,7 +8,7 @@
 import { dirname, join } from "node:path";
 import { chromium } from "playwright-core";
 import type { Mode, WatcherSettings } from "@istio-burst/contract";
-import { requireProgram } from "../local/src/processes";
+import { requireProgram } from "../packages/tooling/src/processes";
 import { delayKey, SIM, TRADEOFF_POLICIES, type Tradeoff, type TradeoffPolicy } from "./watcher-policy";
 
 /** A policy's totals over every trace, for one mode and delay. */

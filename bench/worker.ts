@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { freePort, startRedis, stopChild, waitForUrl } from "../local/src/processes";
+import { freePort, startRedis, stopChild, waitForUrl } from "../packages/tooling/src/processes";
 import { ROOT } from "./paths";
 
 export interface ServerRun {

@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
-import { killedWithParent, stopChild, waitFor } from "../../local/src/processes";
+import { killedWithParent, stopChild, waitFor } from "../../packages/tooling/src/processes";
 import type { E2eTools } from "./tools";
 
 export interface ProbeEndpoint {

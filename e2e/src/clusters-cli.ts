@@ -6,7 +6,7 @@
  * process; the folder of a run killed so is removed by the next one.
  */
 import { join } from "node:path";
-import { stopSignal } from "../../local/src/processes";
+import { stopSignal } from "../../packages/tooling/src/processes";
 import { startClusters } from "./clusters";
 import { ensureTools } from "./tools";
 

@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
-import { HOST, freePort, httpOk, makeOwnedTempDir, makeTempDir, removeAbandonedTempDirs, waitFor, type TempDir } from "../../local/src/processes";
+import { HOST, freePort, httpOk, makeOwnedTempDir, makeTempDir, removeAbandonedTempDirs, waitFor, type TempDir } from "../../packages/tooling/src/processes";
 import { BURST_WORKER_NODES } from "../../k8s/workload";
 import { Component, ControlPlane, KWOK_NODE_ANNOTATION, type ControlPlaneOptions } from "./control-plane";
 import { kubeFrom, type Kube } from "../../doctor/src/kube";

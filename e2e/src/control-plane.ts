@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import https from "node:https";
 import { join } from "node:path";
-import { HOST, freePort, killedWithParent, stopChild, waitFor } from "../../local/src/processes";
+import { HOST, freePort, killedWithParent, stopChild, waitFor } from "../../packages/tooling/src/processes";
 import { adminKubeconfig, makeControlPlanePki, type ControlPlanePki } from "./pki";
 import type { E2eTools } from "./tools";
 

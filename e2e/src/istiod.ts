@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { HOST, freePort, httpOk, killedWithParent, sleep, stopChild, waitFor } from "../../local/src/processes";
+import { HOST, freePort, httpOk, killedWithParent, sleep, stopChild, waitFor } from "../../packages/tooling/src/processes";
 import { ISTIO_NAMESPACE } from "../../istio/common";
 import { statusOf, type Kube } from "../../doctor/src/kube";
 import { serviceAccountKubeconfig } from "../../doctor/src/credentials";

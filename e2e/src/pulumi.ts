@@ -10,7 +10,7 @@
 import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
-import { REPO_ROOT, killedWithParentTree } from "../../local/src/processes";
+import { REPO_ROOT, killedWithParentTree } from "../../packages/tooling/src/processes";
 import type { E2eTools } from "./tools";
 
 /** Where one end-to-end stack keeps its state: the backend, PULUMI_HOME and the CLI's log. */

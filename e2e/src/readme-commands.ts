@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../local/src/processes";
+import { REPO_ROOT } from "../../packages/tooling/src/processes";
 import type { CliResult, PulumiCli, StepChange } from "./pulumi";
 
 export const README_MARKER = "<!-- readme-commands: own-clusters -->";

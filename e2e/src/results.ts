@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../local/src/processes";
+import { REPO_ROOT } from "../../packages/tooling/src/processes";
 
 const FILE = join(REPO_ROOT, "e2e", "results.json");
 

@@ -6,7 +6,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { HOST } from "../../local/src/processes";
+import { HOST } from "../../packages/tooling/src/processes";
 
 export interface StandInPrometheus {
   url: string;

@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../local/src/processes";
+import { REPO_ROOT } from "../../packages/tooling/src/processes";
 
 export const TOOL_NAMES = [
   "pulumi",

@@ -23,7 +23,7 @@ import http, { type IncomingMessage, type Server, type ServerResponse } from "no
 import { renameSync, writeFileSync } from "node:fs";
 import { applyServerTimeouts, readJsonBody, sendJson } from "@istio-burst/common";
 import { formatCost, inBounds, numberRequirement, ReplicaMeter, type BurstCost, type Pricing } from "@istio-burst/contract";
-import { freePort, httpOk, HOST, portFree } from "./processes";
+import { freePort, httpOk, HOST, portFree } from "@istio-burst/tooling";
 import { formatDeath, type ChildSpec, type DeathReport, type Supervisor } from "./supervisor";
 
 /** What `GET /scale` and `PUT /scale` answer. */

@@ -13,7 +13,7 @@ import { listen } from "@istio-burst/common";
 import { formatDuration, type WatcherStatus, type WeightChange } from "@istio-burst/contract";
 import { resolveConfig, type LocalConfig } from "./config";
 import { BurstPool, scaleServer, type PoolMember, type ScaleState } from "./burst-pool";
-import { HOST, makeOwnedTempDir, makeTempDir, removeAbandonedTempDirs, type TempDir } from "./processes";
+import { HOST, makeOwnedTempDir, makeTempDir, removeAbandonedTempDirs, type TempDir } from "@istio-burst/tooling";
 import { renderPrometheusConfig } from "./prometheus-config";
 import { formatDeath, Supervisor, type Child, type ChildSpec, type DeathReport } from "./supervisor";
 import { allocatePorts, burstWorkerSpec, findPrograms, runFiles, scrapeJobs, stages, urlsOf, type LocalUrls, type RunFiles } from "./topology";

@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { httpOk, killedWithParent, redisPong, resolveCommand } from "./processes";
+import { httpOk, killedWithParent, redisPong, resolveCommand } from "@istio-burst/tooling";
 
 export type Readiness = { http: string } | { redis: { host: string; port: number } } | { check: () => Promise<boolean> };
 

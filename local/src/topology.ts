@@ -17,7 +17,7 @@ import {
   type Side,
 } from "@istio-burst/contract";
 import { LOCAL_SETTINGS, type LocalConfig } from "./config";
-import { builtProgram, freePort, HOST, portFree, REPO_ROOT, redisArgs, requireProgram } from "./processes";
+import { builtProgram, freePort, HOST, portFree, REPO_ROOT, redisArgs, requireProgram } from "@istio-burst/tooling";
 import { prometheusArgs, type ScrapeJob } from "./prometheus-config";
 import type { BurstMemberSpec } from "./burst-pool";
 import type { ChildSpec } from "./supervisor";

@@ -5,7 +5,7 @@
  * counts from 1 again; that shows as `changes` below the last seq seen, or as another change under it.
  */
 import type { WatcherStatus, WeightChange } from "@istio-burst/contract";
-import { httpGet } from "./processes";
+import { httpGet } from "@istio-burst/tooling";
 
 /** The watcher's /status, or undefined when it does not answer 200 with JSON. */
 export async function readStatus(watcherUrl: string, timeoutMs = 1_000): Promise<WatcherStatus | undefined> {

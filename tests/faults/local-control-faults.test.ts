@@ -15,7 +15,7 @@
 import { readFileSync } from "node:fs";
 import { request } from "../helpers/local-http";
 import { setFrequency } from "../helpers/local-stats";
-import { sleep } from "../../local/src/processes";
+import { sleep } from "../../packages/tooling/src/processes";
 import {
   expectAccounted,
   expectAllDelivered,

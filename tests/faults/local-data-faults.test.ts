@@ -9,7 +9,7 @@
  */
 import { parseMetrics, request } from "../helpers/local-http";
 import { setFrequency } from "../helpers/local-stats";
-import { sleep } from "../../local/src/processes";
+import { sleep } from "../../packages/tooling/src/processes";
 import {
   expectAccounted,
   expectAllDelivered,

@@ -11,7 +11,7 @@ import { pidAlive } from "../../local/src/supervisor";
 import { parseMetrics, request } from "../helpers/local-http";
 import { setFrequency } from "../helpers/local-stats";
 import type { StatsSnapshot } from "../../apps/frontend/src/stats";
-import { sleep } from "../../local/src/processes";
+import { sleep } from "../../packages/tooling/src/processes";
 import { QUICK_RUN } from "../local/quick-run";
 
 /** What GET /api/stats answers. */

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pidAlive, Supervisor, type ChildSpec, type DeathReport } from "../../local/src/supervisor";
-import { freePort, makeTempDir, sleep, waitFor } from "../../local/src/processes";
+import { freePort, makeTempDir, sleep, waitFor } from "../../packages/tooling/src/processes";
 
 jest.setTimeout(30_000);
 

@@ -8,7 +8,7 @@
  */
 import { request } from "../helpers/local-http";
 import { setFrequency } from "../helpers/local-stats";
-import { sleep } from "../../local/src/processes";
+import { sleep } from "../../packages/tooling/src/processes";
 import { expectAccounted, expectAllDelivered, figures, meshWeights, quiet, startFaultRun, stats, stopFaultRun, summary, until, type FaultRun } from "./local-harness";
 
 jest.setTimeout(120_000);

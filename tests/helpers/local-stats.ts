@@ -1,6 +1,6 @@
 /** Reads the frontend's /api/stats and judges the burst share of the hashes that arrive. */
 import { request } from "./local-http";
-import { sleep } from "../../local/src/processes";
+import { sleep } from "../../packages/tooling/src/processes";
 
 export interface Stats {
   freq: number;

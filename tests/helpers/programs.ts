@@ -1,8 +1,8 @@
 /** The built programs (`npm test` runs `npm run build` before jest), spawned as a user would run them. */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { REPO_ROOT, startRedis, type RedisServer } from "../../local/src/processes";
+import { REPO_ROOT, startRedis, type RedisServer } from "../../packages/tooling/src/processes";
 
-export { builtProgram, REPO_ROOT as ROOT } from "../../local/src/processes";
+export { builtProgram, REPO_ROOT as ROOT } from "../../packages/tooling/src/processes";
 
 export interface RunningProgram {
   child: ChildProcess;

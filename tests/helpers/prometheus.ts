@@ -1,2 +1,2 @@
 /** A throwaway Prometheus, for the tests that import it from here. */
-export { startPrometheus, type PrometheusServer } from "../../local/src/processes";
+export { startPrometheus, type PrometheusServer } from "../../local/src/prometheus-server";

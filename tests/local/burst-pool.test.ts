@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BurstPool, scaleServer } from "../../local/src/burst-pool";
 import { createMesh, type Mesh } from "../../local/src/mesh";
-import { builtProgram, freePort, HOST, startRedis, waitFor, type RedisServer } from "../../local/src/processes";
+import { builtProgram, freePort, HOST, startRedis, waitFor, type RedisServer } from "../../packages/tooling/src/processes";
 import { pidAlive, Supervisor, type DeathReport } from "../../local/src/supervisor";
 import { burstWorkerSpec } from "../../local/src/topology";
 import { resolveConfig, type LocalConfig } from "../../local/src/config";

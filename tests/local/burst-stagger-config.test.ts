@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseLocalConfig, resolveConfig, usage, UsageError } from "../../local/src/config";
-import { REPO_ROOT } from "../../local/src/processes";
+import { REPO_ROOT } from "../../packages/tooling/src/processes";
 import { burstWorkerSpec, type Ports, type Programs } from "../../local/src/topology";
 
 const parse = (argv: string[], env: Record<string, string> = {}) => {

@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:net";
 import { join, resolve } from "node:path";
 import { pidAlive } from "../../local/src/supervisor";
 import { request } from "../helpers/local-http";
-import { freePort, stopChild, waitFor } from "../../local/src/processes";
+import { freePort, stopChild, waitFor } from "../../packages/tooling/src/processes";
 
 jest.setTimeout(120_000);
 

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_WATCHER_SETTINGS, settingFlag, WATCHER_SETTINGS } from "@istio-burst/contract";
 import { LOCAL_SETTINGS, parseLocalConfig, resolveConfig, usage, UsageError } from "../../local/src/config";
-import { REPO_ROOT } from "../../local/src/processes";
+import { REPO_ROOT } from "../../packages/tooling/src/processes";
 
 const parse = (argv: string[], env: Record<string, string> = {}) => {
   const r = parseLocalConfig(argv, env);

@@ -9,7 +9,7 @@
 import type { BurstCost } from "@istio-burst/contract";
 import { startLocal, type LocalRun } from "../../local/src/run";
 import { pidAlive } from "../../local/src/supervisor";
-import { sleep } from "../../local/src/processes";
+import { sleep } from "../../packages/tooling/src/processes";
 import { request } from "../helpers/local-http";
 import { getStats, setFrequency, waitForShare } from "../helpers/local-stats";
 import { collector, until } from "../faults/local-harness";

@@ -12,7 +12,7 @@ import { pidAlive } from "../../local/src/supervisor";
 import { launchChromium, maybeScreenshot } from "../helpers/browser";
 import { request } from "../helpers/local-http";
 import { getStats, setFrequency, waitForShare } from "../helpers/local-stats";
-import { waitFor } from "../../local/src/processes";
+import { waitFor } from "../../packages/tooling/src/processes";
 import { QUICK_RUN } from "./quick-run";
 
 jest.setTimeout(150_000);

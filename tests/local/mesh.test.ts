@@ -2,7 +2,7 @@ import http from "node:http";
 import { createServer as createTcpServer, type AddressInfo, type Server as TcpServer } from "node:net";
 import { createMesh, parseUpstreams, type Mesh } from "../../local/src/mesh";
 import { fakeUpstream, parseMetrics, request, sendJsonTo, type FakeUpstream } from "../helpers/local-http";
-import { freePort } from "../../local/src/processes";
+import { freePort } from "../../packages/tooling/src/processes";
 
 interface Running {
   mesh: Mesh;

@@ -7,7 +7,7 @@ import { createMesh, type Mesh } from "../../local/src/mesh";
 import { prometheusArgs, renderPrometheusConfig } from "../../local/src/prometheus-config";
 import { Supervisor } from "../../local/src/supervisor";
 import { fakeUpstream, request, type FakeUpstream } from "../helpers/local-http";
-import { freePort, makeTempDir, requireProgram, sleep, waitFor } from "../../local/src/processes";
+import { freePort, makeTempDir, requireProgram, sleep, waitFor } from "../../packages/tooling/src/processes";
 
 const jobs = [
   { name: "local-mesh", targets: ["127.0.0.1:15000"] },

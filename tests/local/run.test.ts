@@ -11,7 +11,7 @@ import * as localConfig from "../../local/src/config";
 import { startLocal, startLocalWith, StartLocalError } from "../../local/src/run";
 import { pidAlive } from "../../local/src/supervisor";
 import { request } from "../helpers/local-http";
-import { httpOk, waitFor } from "../../local/src/processes";
+import { httpOk, waitFor } from "../../packages/tooling/src/processes";
 
 jest.setTimeout(120_000);
 

@@ -14,8 +14,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
-import { builtProgram, freePort, REPO_ROOT, sleep, waitFor } from "../../local/src/processes";
-import { removeAbandonedTempDirs } from "../../local/src/processes";
+import { builtProgram, freePort, REPO_ROOT, sleep, waitFor } from "../../packages/tooling/src/processes";
+import { removeAbandonedTempDirs } from "../../packages/tooling/src/processes";
 
 jest.setTimeout(90_000);
 

@@ -3,7 +3,7 @@ import http from "node:http";
 import { join } from "node:path";
 import { createServer as createTcpServer } from "node:net";
 import { formatDeath, isReady, pidAlive, Supervisor, type DeathReport } from "../../local/src/supervisor";
-import { freePort, makeTempDir, waitFor } from "../../local/src/processes";
+import { freePort, makeTempDir, waitFor } from "../../packages/tooling/src/processes";
 
 /** A node child serving /_healthz on `port`, printing a line, optionally ignoring SIGTERM. */
 function serverScript(port: number, opts: { ignoreTerm?: boolean } = {}): string {

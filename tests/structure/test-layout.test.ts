@@ -18,6 +18,7 @@ const TESTS = join(ROOT, "tests");
 const MIRRORS: Readonly<Record<string, string>> = {
   "tests/contract": "packages/contract/src",
   "tests/common": "packages/common/src",
+  "tests/tooling": "packages/tooling/src",
   "tests/apps/frontend": "apps/frontend/src",
   "tests/apps/worker": "apps/worker/src",
   "tests/apps/stack": "apps/stack",

@@ -3,7 +3,7 @@
  * that started it is killed (SIGKILL: no cleanup runs). Leftovers are found by command line.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { builtProgram, waitFor } from "../../local/src/processes";
+import { builtProgram, waitFor } from "../../packages/tooling/src/processes";
 
 /** The processes (pid and command line) the starter's program started: shells named after `marker`. */
 function running(marker: string): string[] {

@@ -1,0 +1,2 @@
+/** Tooling shared by local mode, the doctor, the e2e harness, the benchmarks and the tests. */
+export * from "./processes";
