@@ -14,7 +14,7 @@ import { loadavg } from "node:os";
 import { Writable } from "node:stream";
 import { BURST_PREFIX, CHANNEL, formatDuration, type WeightChange } from "@istio-burst/contract";
 import Redis from "ioredis";
-import { startLocal } from "../local/src/run";
+import { startLocal } from "../local/src/index";
 import { sleep } from "../packages/tooling/src/processes";
 
 /** One hash as the bench saw it published: when (epoch ms), and whether burst computed it. */
