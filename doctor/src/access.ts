@@ -3,7 +3,7 @@
  * (SelfSubjectAccessReview, as the identity itself): the watcher in the primary, its scaler in burst
  * (the kubeconfig the stack stores for it), and istiod's reader in burst (the remote secret's).
  */
-import { kubeFrom } from "./kube";
+import { kubeFrom } from "../../packages/tooling/src/kube";
 
 export interface Access {
   verb: string;

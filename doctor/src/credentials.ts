@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { kubeconfigText } from "../../k8s/kubeconfig-text";
-import type { Kube } from "./kube";
+import type { Kube } from "../../packages/tooling/src/kube";
 
 /** The CA of the kubeconfig's current cluster, base64 PEM (inline or from its file), or empty. */
 function currentCa(kube: Kube): string {

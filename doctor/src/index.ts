@@ -17,7 +17,7 @@ import {
   type Finding,
 } from "./links";
 import { istioReleases } from "./istio-release";
-import { kubeFrom } from "./kube";
+import { kubeFrom } from "../../packages/tooling/src/kube";
 import { parseArgs, stackView } from "./outputs";
 
 export async function runDoctor(argv: string[]): Promise<Finding[]> {

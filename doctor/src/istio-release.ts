@@ -11,7 +11,7 @@
  */
 import { ISTIO_NAMESPACE } from "../../packages/contract/src";
 import { errorText, safely, type Clusters, type Finding, type StackView } from "./links";
-import { statusOf, type Kube } from "./kube";
+import { statusOf, type Kube } from "../../packages/tooling/src/kube";
 
 export const ISTIO_RELEASE_LINK = "both clusters run the stack's Istio release";
 

@@ -5,7 +5,7 @@
 import { BURST_KUBECONFIG_KEY, BURST_KUBECONFIG_SECRET, EAST_WEST_RELEASE, ISTIO_NAMESPACE, NAMES, type RoutingState } from "../../packages/contract/src";
 import { checkAccess, scalerCases, watcherCases } from "./access";
 import { secretText, serviceAccountKubeconfig } from "./credentials";
-import { kubeFrom, statusOf, type Kube } from "./kube";
+import { kubeFrom, statusOf, type Kube } from "../../packages/tooling/src/kube";
 
 export interface Finding {
   link: string;

@@ -4,8 +4,8 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { gunzipSync } from "node:zlib";
-import type { Kube } from "../../doctor/src/kube";
-import { statusOf } from "../../doctor/src/kube";
+import type { Kube } from "../../packages/tooling/src/kube";
+import { statusOf } from "../../packages/tooling/src/kube";
 
 /** One resource of `pulumi stack export`. */
 export interface StateResource {

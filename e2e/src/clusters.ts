@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { HOST, freePort, httpOk, makeOwnedTempDir, makeTempDir, removeAbandonedTempDirs, waitFor, type TempDir } from "../../packages/tooling/src/processes";
 import { BURST_WORKER_NODES } from "../../k8s/workload";
 import { Component, ControlPlane, KWOK_NODE_ANNOTATION, type ControlPlaneOptions } from "./control-plane";
-import { kubeFrom, type Kube } from "../../doctor/src/kube";
+import { kubeFrom, type Kube } from "../../packages/tooling/src/kube";
 import { LoadBalancerController } from "./load-balancer";
 import type { E2eTools } from "./tools";
 

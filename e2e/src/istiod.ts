@@ -12,7 +12,7 @@ import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HOST, freePort, httpOk, killedWithParent, sleep, stopChild, waitFor } from "../../packages/tooling/src/processes";
 import { ISTIO_NAMESPACE } from "../../istio/common";
-import { statusOf, type Kube } from "../../doctor/src/kube";
+import { statusOf, type Kube } from "../../packages/tooling/src/kube";
 import { serviceAccountKubeconfig } from "../../doctor/src/credentials";
 import type { E2eTools } from "./tools";
 

@@ -7,7 +7,7 @@
  * it nothing fills the status in, and Helm's wait and Pulumi's await hang. Nothing listens on the
  * addresses: no data plane runs here.
  */
-import type { Kube } from "../../doctor/src/kube";
+import type { Kube } from "../../packages/tooling/src/kube";
 
 export class LoadBalancerController {
   private timer: NodeJS.Timeout | undefined;

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { HOST, builtProgram, freePort, killedWithParent, stopChild, waitForUrl } from "../../packages/tooling/src/processes";
-import type { Kube } from "../../doctor/src/kube";
+import type { Kube } from "../../packages/tooling/src/kube";
 
 export interface ServiceProcess {
   child: ChildProcess;

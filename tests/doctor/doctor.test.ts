@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { report } from "../../doctor/src/index";
 import { ISTIO_RELEASE_LINK, chartRelease, istioReleases } from "../../doctor/src/istio-release";
-import { kubeFrom } from "../../doctor/src/kube";
+import { kubeFrom } from "../../packages/tooling/src/kube";
 import { errorText, frontendAndWatcher, type StackView } from "../../doctor/src/links";
 import { parseArgs, stackView } from "../../doctor/src/outputs";
 import { kubeConfigFile, startFakeKubeApi, type FakeKubeApi } from "../helpers/fake-kube-api";
