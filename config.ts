@@ -696,6 +696,37 @@ function checkRemovedKeys(r: Reader): void {
     if (pulumi.runtime.getConfig(r.key(gone)) !== undefined) r.problem(`${r.key(gone)} is no longer read: ${instead}`);
 }
 
+/** Every key the stack reads: its own and the watcher's settings. */
+const KNOWN_KEYS: readonly string[] = [...STACK_KEYS.map((k) => k.key), ...WATCHER_SETTINGS.map((s) => s.key)];
+
+/** Edit distance of two keys, case-blind (a misspelling is a few letters off). */
+function distance(a: string, b: string): number {
+  const [x, y] = [a.toLowerCase(), b.toLowerCase()];
+  let row = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= y.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[y.length];
+}
+
+/**
+ * A key of the stack's namespace that it does not read is a mistake the engine lets through (`pulumi
+ * config set` takes any key): refused, with the nearest key when one is a few letters off.
+ */
+function checkUnknownKeys(r: Reader): void {
+  const removed = new Set(REMOVED_KEYS.map(([k]) => k));
+  for (const full of Object.keys(pulumi.runtime.allConfig())) {
+    if (!full.startsWith(`${CONFIG_NAMESPACE}:`)) continue;
+    const key = full.slice(CONFIG_NAMESPACE.length + 1);
+    if (KNOWN_KEYS.includes(key) || removed.has(key)) continue;
+    const nearest = [...KNOWN_KEYS].sort((a, b) => distance(key, a) - distance(key, b))[0];
+    const hint = distance(key, nearest) <= 3 ? `; did you mean ${r.key(nearest)}?` : "";
+    r.problem(`${r.key(key)} is not a key of this stack${hint} (pulumi config rm ${r.key(key)}; README: Configuration lists every key)`);
+  }
+}
+
 /**
  * Reads and validates every key of the stack.
  * @param cfg    the `istio-burst` namespace
@@ -711,6 +742,7 @@ export function loadConfig(cfg: pulumi.Config, gcpCfg: pulumi.Config = new pulum
   const istio = readIstio(r, clusters, watcher.settings.scrapeInterval);
   const apps = readApps(r, clusters);
   checkRemovedKeys(r);
+  checkUnknownKeys(r);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return { infra, istio, apps, watcher: watcher.settings };
 }

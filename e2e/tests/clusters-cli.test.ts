@@ -5,8 +5,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { builtProgram, killedWithParent, sleep, waitFor } from "../../local/src/processes";
-import { kubeFrom } from "../../doctor/src/kube";
+import { builtProgram, killedWithParent, sleep, waitFor } from "../../packages/tooling/src/processes";
+import { kubeFrom } from "../../packages/tooling/src/kube";
 import { ensureTools } from "../src/tools";
 
 /** The command lines of live processes that mention `text`, this test's own excepted. */

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { NAMES } from "../../packages/contract/src";
 import { createIstioRouter } from "../../watcher/src/routers/istio";
-import type { Kube } from "../../doctor/src/kube";
+import type { Kube } from "../../packages/tooling/src/kube";
 import { hostAddress, startClusters, type LocalClusters } from "../src/clusters";
 import { FIXTURE_ISTIO, chartSet } from "../src/fixtures";
 import { PulumiCli, stackConfigFile, stackHome, type StepChange } from "../src/pulumi";

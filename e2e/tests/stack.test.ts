@@ -20,7 +20,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
-import { REPO_ROOT, builtProgram, waitFor } from "../../local/src/processes";
+import { REPO_ROOT, builtProgram, waitFor } from "../../packages/tooling/src/processes";
 import { NAMES, PORTS } from "../../packages/contract/src";
 import { checkCrdsFirst, checkExist, checkHelmReleases, checkIstioSpecs, kubernetesObjects, sideOf, type Clusters, type Deployment } from "../src/checks";
 import { hostAddress, startClusters, type LocalClusters } from "../src/clusters";
@@ -34,7 +34,7 @@ import { startStandInPrometheus, type StandInPrometheus } from "../src/stand-in-
 import { startIstiod, ISTIOD_XDS, type Istiod } from "../src/istiod";
 import { analyze } from "../src/analyze";
 import { subsetWeights, watchProbe, type ProbeTarget, type ProbeWatch } from "../src/ads-probe";
-import { startRedis, type RedisServer } from "../../local/src/processes";
+import { startRedis, type RedisServer } from "../../packages/tooling/src/processes";
 import { spawn } from "node:child_process";
 import { ensureTools, pinnedModule, type E2eTools } from "../src/tools";
 import { secretText, serviceAccountKubeconfig } from "../../doctor/src/credentials";

@@ -3,12 +3,13 @@
  * Importing this module starts nothing; use startLocal() to drive local mode from code.
  */
 import { parseLocalConfig, usage, UsageError } from "./config";
-import { stopSignal } from "./processes";
+import { stopSignal } from "@istio-burst/tooling";
 import { startLocalWith } from "./run";
 
 export { LOCAL_SETTINGS, parseLocalConfig, resolveConfig, usage, UsageError, type LocalConfig, type LocalSettings } from "./config";
 export { createMesh, type Mesh, type MeshOptions } from "./mesh";
-export * from "./processes";
+export * from "@istio-burst/tooling";
+export { startPrometheus, type PrometheusServer } from "./prometheus-server";
 export { renderPrometheusConfig, type PrometheusConfigOptions, type ScrapeJob } from "./prometheus-config";
 export { BurstPool, scaleServer, type PoolMember, type ScaleState } from "./burst-pool";
 export {

@@ -74,8 +74,6 @@ const PUBLIC_ENTRIES: Readonly<Record<string, readonly RoomName[]>> = {
 
 /** Files that cross a room today, who imports them and why. Each entry must still be in use. */
 const SHARED_TODAY: readonly { file: string; importedBy: readonly RoomName[]; why: string }[] = [
-  { file: "local/src/processes.ts", importedBy: ["e2e"], why: "a re-export of packages/tooling that e2e/tests/ still imports, until its imports move there" },
-  { file: "doctor/src/kube.ts", importedBy: ["e2e"], why: "a re-export of packages/tooling that e2e/tests/ still imports, until its imports move there" },
   { file: "doctor/src/credentials.ts", importedBy: ["e2e"], why: "tooling shared today, to move into a package" },
   { file: "doctor/src/access.ts", importedBy: ["e2e"], why: "tooling shared today, to move into a package" },
   { file: "tests/helpers/fuzz.ts", importedBy: ["bench"], why: "seeded random inputs, shared by the fuzz tests and the watcher benchmark" },

@@ -17,16 +17,16 @@ describe("killedWithParentTree", () => {
     // the starter: a node process that runs a shell which starts two sleepers of its own, then waits
     const starter = `
       const { spawn } = require("node:child_process");
-      const { killedWithParentTree } = require(${JSON.stringify(builtProgram("local/dist/processes.js"))});
+      const { killedWithParentTree } = require(${JSON.stringify(builtProgram("packages/tooling/dist/processes.js"))});
       const sleeper = (name) => "sh -c 'sleep 300; true' " + name;
       const cmd = killedWithParentTree("/bin/sh", ["-c", sleeper("${marker}-a") + " & " + sleeper("${marker}-b") + " & wait"]);
       spawn(cmd.file, cmd.args, { stdio: "ignore" });
       setInterval(() => {}, 1000);
     `;
     const child = spawn(process.execPath, ["-e", starter], { stdio: "ignore" });
-    await waitFor("both sleepers to run", () => running(marker).length >= 2, 15_000, 100);
+    await waitFor("both sleepers to run", () => running(marker).length >= 2, 60_000, 100);
     child.kill("SIGKILL");
-    await waitFor("every sleeper to be gone", () => running(marker).length === 0 || undefined, 10_000, 100).catch(() => undefined);
+    await waitFor("every sleeper to be gone", () => running(marker).length === 0 || undefined, 30_000, 100).catch(() => undefined);
     expect(running(marker)).toEqual([]);
   });
 });
