@@ -11,6 +11,7 @@ import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { REPO_ROOT, killedWithParentTree } from "../../packages/tooling/src/processes";
+import * as pulumi from "@pulumi/pulumi";
 import type { E2eTools } from "./tools";
 
 /** Where one end-to-end stack keeps its state: the backend, PULUMI_HOME and the CLI's log. */
@@ -147,4 +148,14 @@ export function changesOf(eventLog: string): StepChange[] {
     if (step && step.op !== "same" && step.op !== "read") changes.push({ op: step.op, type: step.type, urn: step.urn });
   }
   return changes;
+}
+
+/**
+ * The stack's documented defaults (config.ts DEFAULTS). config.ts reads the stack's config when it is
+ * loaded: a project lets it load here, outside any stack.
+ */
+export function stackDefaults(): typeof import("../../config").DEFAULTS {
+  pulumi.runtime.setConfig("gcp:project", "defaults-only");
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require("../../config") as typeof import("../../config")).DEFAULTS;
 }

@@ -7,13 +7,12 @@
  */
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import * as pulumi from "@pulumi/pulumi";
 import { NAMES } from "../../packages/contract/src";
 import { createIstioRouter } from "../../watcher/src/routers/istio";
 import type { Kube } from "../../packages/tooling/src/kube";
 import { hostAddress, startClusters, type LocalClusters } from "../src/clusters";
 import { FIXTURE_ISTIO, chartSet } from "../src/fixtures";
-import { PulumiCli, stackConfigFile, stackHome, type StepChange } from "../src/pulumi";
+import { PulumiCli, stackDefaults, stackConfigFile, stackHome, type StepChange } from "../src/pulumi";
 import { recordResults } from "../src/results";
 import { ensureTools, pinnedModule, type E2eTools } from "../src/tools";
 
@@ -25,11 +24,6 @@ let tools: E2eTools;
 let clusters: LocalClusters;
 let cli: PulumiCli;
 const results: Record<string, unknown> = {};
-
-function stackDefaults(): typeof import("../../config").DEFAULTS {
-  pulumi.runtime.setConfig("gcp:project", "defaults-only");
-  return (require("../../config") as typeof import("../../config")).DEFAULTS;
-}
 
 beforeAll(async () => {
   tools = ensureTools();

@@ -18,13 +18,12 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import * as pulumi from "@pulumi/pulumi";
 import { join } from "node:path";
 import { REPO_ROOT, builtProgram, waitFor } from "../../packages/tooling/src/processes";
 import { NAMES, PORTS } from "../../packages/contract/src";
 import { checkCrdsFirst, checkExist, checkHelmReleases, checkIstioSpecs, kubernetesObjects, sideOf, type Clusters, type Deployment } from "../src/checks";
 import { hostAddress, startClusters, type LocalClusters } from "../src/clusters";
-import { PulumiCli, stackConfigFile, stackHome, type CliResult } from "../src/pulumi";
+import { PulumiCli, stackDefaults, stackConfigFile, stackHome, type CliResult } from "../src/pulumi";
 import { ReadmeCommands } from "../src/readme-commands";
 import { recordResults } from "../src/results";
 import { FIXTURE_ISTIO, chartSet } from "../src/fixtures";
@@ -40,14 +39,6 @@ import { ensureTools, pinnedModule, type E2eTools } from "../src/tools";
 import { secretText, serviceAccountKubeconfig } from "../../doctor/src/credentials";
 import { startFrontendProcess, startWatcherProcess, type ServiceProcess } from "../src/service-processes";
 
-/**
- * The stack's documented defaults (config.ts reads the stack's config when it is loaded: a project
- * lets it load here, outside any stack, for its DEFAULTS).
- */
-function stackDefaults(): typeof import("../../config").DEFAULTS {
-  pulumi.runtime.setConfig("gcp:project", "defaults-only");
-  return (require("../../config") as typeof import("../../config")).DEFAULTS;
-}
 const DEFAULTS = stackDefaults();
 const NAMESPACE = DEFAULTS.appNamespace;
 const IMAGES = {
