@@ -34,7 +34,7 @@
  */
 import { watcherWiringEnv, type Mode, type Prewarm, type Weights } from "@istio-burst/contract";
 import { decide, initialState, loadConfig, policyOf, type PoolReading, type State } from "../watcher/src/lib";
-import { prng } from "../tests/helpers/fuzz";
+import { prng } from "../packages/tooling/src/random";
 import { promIrate, promRate, type CounterSample } from "./prom-rate";
 
 export const SIM = {

@@ -7,7 +7,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { tokenKubeconfig } from "./kubeconfig-text";
+import { tokenKubeconfig } from "../packages/contract/src";
 
 export { tokenKubeconfig };
 

@@ -3,8 +3,8 @@
  * do when one is broken. Every check returns a Finding; none throws.
  */
 import { BURST_KUBECONFIG_KEY, BURST_KUBECONFIG_SECRET, EAST_WEST_RELEASE, ISTIO_NAMESPACE, NAMES, type RoutingState } from "../../packages/contract/src";
-import { checkAccess, scalerCases, watcherCases } from "./access";
-import { secretText, serviceAccountKubeconfig } from "./credentials";
+import { checkAccess, scalerCases, watcherCases } from "../../packages/tooling/src/access";
+import { secretText, serviceAccountKubeconfig } from "../../packages/tooling/src/credentials";
 import { kubeFrom, statusOf, type Kube } from "../../packages/tooling/src/kube";
 
 export interface Finding {

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { HOST, freePort, httpOk, killedWithParent, sleep, stopChild, waitFor } from "../../packages/tooling/src/processes";
 import { ISTIO_NAMESPACE } from "../../istio/common";
 import { statusOf, type Kube } from "../../packages/tooling/src/kube";
-import { serviceAccountKubeconfig } from "../../doctor/src/credentials";
+import { serviceAccountKubeconfig } from "../../packages/tooling/src/credentials";
 import type { E2eTools } from "./tools";
 
 /** The plain-text xDS address sidecars (and the ADS probe) reach istiod at. */

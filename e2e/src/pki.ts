@@ -7,7 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { kubeconfigText } from "../../k8s/kubeconfig-text";
+import { kubeconfigText } from "../../packages/contract/src";
 import { requireProgram } from "../../packages/tooling/src/processes";
 
 export interface ControlPlanePki {

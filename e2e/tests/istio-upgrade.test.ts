@@ -8,7 +8,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { NAMES } from "../../packages/contract/src";
-import { createIstioRouter } from "../../watcher/src/routers/istio";
+import { createIstioRouter } from "../../watcher/src/lib";
 import type { Kube } from "../../packages/tooling/src/kube";
 import { hostAddress, startClusters, type LocalClusters } from "../src/clusters";
 import { FIXTURE_ISTIO, chartSet } from "../src/fixtures";

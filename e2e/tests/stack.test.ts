@@ -28,7 +28,7 @@ import { ReadmeCommands } from "../src/readme-commands";
 import { recordResults } from "../src/results";
 import { FIXTURE_ISTIO, chartSet } from "../src/fixtures";
 import { changedObjects, compareInventories, describeRef, listEverything, type ObjectRef } from "../src/inventory";
-import { checkAccess, readerCases, scalerCases, watcherCases } from "../../doctor/src/access";
+import { checkAccess, readerCases, scalerCases, watcherCases } from "../../packages/tooling/src/access";
 import { startStandInPrometheus, type StandInPrometheus } from "../src/stand-in-prometheus";
 import { startIstiod, ISTIOD_XDS, type Istiod } from "../src/istiod";
 import { analyze } from "../src/analyze";
@@ -36,7 +36,7 @@ import { subsetWeights, watchProbe, type ProbeTarget, type ProbeWatch } from "..
 import { startRedis, type RedisServer } from "../../packages/tooling/src/processes";
 import { spawn } from "node:child_process";
 import { ensureTools, pinnedModule, type E2eTools } from "../src/tools";
-import { secretText, serviceAccountKubeconfig } from "../../doctor/src/credentials";
+import { secretText, serviceAccountKubeconfig } from "../../packages/tooling/src/credentials";
 import { startFrontendProcess, startWatcherProcess, type ServiceProcess } from "../src/service-processes";
 
 const DEFAULTS = stackDefaults();

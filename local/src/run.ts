@@ -10,7 +10,7 @@
 import type { Server } from "node:http";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { listen } from "@istio-burst/common";
-import { formatDuration, type WatcherStatus, type WeightChange } from "@istio-burst/contract";
+import { burstThresholdOf, formatDuration, type WatcherStatus, type WeightChange } from "@istio-burst/contract";
 import { resolveConfig, type LocalConfig } from "./config";
 import { BurstPool, scaleServer, type PoolMember, type ScaleState } from "./burst-pool";
 import { HOST, makeOwnedTempDir, makeTempDir, removeAbandonedTempDirs, type TempDir } from "@istio-burst/tooling";
@@ -275,7 +275,7 @@ function prewarmLine(run: Run): string {
   const { config: c } = run;
   if (c.prewarm === "off") return "started when traffic is due to move";
   if (c.prewarm === "level") return `warmed above ${c.prewarmRps} req/s`;
-  return `warmed when the rate is on course to cross ${c.mode === "switch" ? c.highRps : c.primaryCapacityRps} req/s within ${formatDuration(c.scaleUpTime)}, unused replicas back after ${formatDuration(c.prewarmTimeout)}`;
+  return `warmed when the rate is on course to cross ${burstThresholdOf(c).rps} req/s within ${formatDuration(c.scaleUpTime)}, unused replicas back after ${formatDuration(c.prewarmTimeout)}`;
 }
 
 function banner(run: Run, status: WatcherStatus | undefined): string {

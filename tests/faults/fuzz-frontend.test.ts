@@ -25,7 +25,6 @@ import {
   fuzzSeed,
   junkHeaders,
   pool,
-  prng,
   raw,
   rawReq,
   send,
@@ -36,8 +35,8 @@ import {
   useShortTimeouts,
   type HttpRequest,
   type RawCase,
-  type Rng,
 } from "../helpers/fuzz";
+import { prng, type Rng } from "../../packages/tooling/src/random";
 
 const SEED = fuzzSeed();
 /** The rate set before the fuzz; bad input must leave it so. */

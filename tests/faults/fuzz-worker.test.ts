@@ -22,7 +22,6 @@ import {
   fuzzSeed,
   junkHeaders,
   pool,
-  prng,
   raw,
   rawReq,
   send,
@@ -33,8 +32,8 @@ import {
   type HttpRequest,
   type RawCase,
   type RawResult,
-  type Rng,
 } from "../helpers/fuzz";
+import { prng, type Rng } from "../../packages/tooling/src/random";
 
 const SEED = fuzzSeed();
 

@@ -1,40 +1,18 @@
 /**
- * The machinery of the bad-input fuzz suites (tests/faults/fuzz-*.test.ts): the seeded PRNG, an HTTP
+ * The machinery of the bad-input fuzz suites (tests/faults/fuzz-*.test.ts): the seed, an HTTP
  * client with explicit framing that reports a hang as an outcome, a raw TCP sender, bounded
- * concurrency, and the slow clients the servers' timeouts must cut off. bench/watcher-policy.ts draws
- * its noisy trace from the same PRNG.
+ * concurrency, and the slow clients the servers' timeouts must cut off. The seeded PRNG itself is the
+ * tooling package's (packages/tooling/src/random.ts), which bench/watcher-policy.ts draws from too.
  */
 import { type Agent, request as httpRequest, type Server } from "node:http";
 import { connect } from "node:net";
+import type { Rng } from "../../packages/tooling/src/random";
 import { sleep, waitFor } from "./services";
 
 /** FUZZ_SEED=<n> replays a run (a failure names the seed); a fixed default otherwise. */
 export function fuzzSeed(): number {
   return Number(process.env.FUZZ_SEED ?? 20261125) >>> 0;
 }
-
-// ---- seeded PRNG -----------------------------------------------------------------------------------
-
-/** mulberry32: small, fast, good enough to spread cases; the same seed gives the same sequence. */
-export function prng(seed: number) {
-  let a = seed >>> 0;
-  /** uniform in [0, 1) */
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  /** an integer in [lo, hi] */
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
-  const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)];
-  const bytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(0, 255)));
-  const ascii = (n: number, alphabet = " !#$%&'()*+,-./0123456789:;<=>?@ABCXYZ[\\]^_`abcxyz{|}~\"") =>
-    Array.from({ length: n }, () => alphabet[int(0, alphabet.length - 1)]).join("");
-  return { next, int, pick, bytes, ascii };
-}
-export type Rng = ReturnType<typeof prng>;
 
 /** Up to 4 headers: mostly `names` (else a random x- name), mostly `values` (else random text). */
 export function junkHeaders(r: Rng, names: readonly string[], values: readonly string[]): Record<string, string> {

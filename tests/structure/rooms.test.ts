@@ -3,9 +3,10 @@
  * (`src/` of apps/frontend, apps/worker, watcher) import only the packages; the stack (index.ts,
  * config.ts, infra/, istio/, k8s/ and the `stack/` folders beside the programs) imports only stack
  * code and the contract, and its components do not import each other's rooms; tooling imports what it
- * drives, packages/tooling (shared by local, doctor, bench, e2e and the tests) imports nothing of the tree, and nothing but the tests imports tests/. The rooms that run without Pulumi never reach a
- * `@pulumi/` package, however indirectly. What crosses a room today is listed in SHARED_TODAY, each
- * with its reason, and must still be in use.
+ * drives, packages/tooling (shared by local, doctor, bench, e2e and the tests) imports nothing of the
+ * tree but the contract, and nothing but the tests imports tests/. Tooling reaches a program only
+ * through its public entry (PUBLIC_ENTRIES). The rooms that run without Pulumi never reach a
+ * `@pulumi/` package, however indirectly. No exceptions: a new crossing fails the import rule.
  */
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -48,7 +49,7 @@ const STACK: readonly RoomName[] = ["stack root", "infra", "istio", "k8s", "apps
 const ROOMS: Readonly<Record<RoomName, Room>> = {
   contract: { holds: ["packages/contract/"], mayImport: [], pulumiFree: true },
   common: { holds: ["packages/common/"], mayImport: ["contract"], pulumiFree: true },
-  tooling: { holds: ["packages/tooling/"], mayImport: [], pulumiFree: true },
+  tooling: { holds: ["packages/tooling/"], mayImport: ["contract"], pulumiFree: true },
   "frontend program": { holds: ["apps/frontend/"], mayImport: PACKAGES, pulumiFree: true },
   "worker program": { holds: ["apps/worker/"], mayImport: PACKAGES, pulumiFree: true },
   "watcher program": { holds: ["watcher/src/"], mayImport: PACKAGES, pulumiFree: true },
@@ -59,7 +60,7 @@ const ROOMS: Readonly<Record<RoomName, Room>> = {
   "watcher stack": { holds: ["watcher/stack/"], mayImport: ["contract", "k8s"] },
   "stack root": { holds: ["index.ts", "config.ts"], mayImport: ["contract", ...STACK] },
   local: { holds: ["local/"], mayImport: [...PACKAGES, "tooling"], pulumiFree: true },
-  doctor: { holds: ["doctor/"], mayImport: ["contract", "k8s", "tooling"], pulumiFree: true },
+  doctor: { holds: ["doctor/"], mayImport: ["contract", "tooling"], pulumiFree: true },
   scripts: { holds: ["scripts/"], mayImport: ["contract", ...STACK] },
   bench: { holds: ["bench/"], mayImport: [...PACKAGES, "tooling"] },
   e2e: { holds: ["e2e/"], mayImport: [...PACKAGES, "tooling", ...STACK] },
@@ -71,14 +72,6 @@ const PUBLIC_ENTRIES: Readonly<Record<string, readonly RoomName[]>> = {
   "watcher/src/lib.ts": ["bench", "e2e"],
   "local/src/index.ts": ["bench"],
 };
-
-/** Files that cross a room today, who imports them and why. Each entry must still be in use. */
-const SHARED_TODAY: readonly { file: string; importedBy: readonly RoomName[]; why: string }[] = [
-  { file: "doctor/src/credentials.ts", importedBy: ["e2e"], why: "tooling shared today, to move into a package" },
-  { file: "doctor/src/access.ts", importedBy: ["e2e"], why: "tooling shared today, to move into a package" },
-  { file: "tests/helpers/fuzz.ts", importedBy: ["bench"], why: "seeded random inputs, shared by the fuzz tests and the watcher benchmark" },
-  { file: "watcher/src/routers/istio.ts", importedBy: ["e2e"], why: "the e2e reads the VirtualService's weights as the watcher does" },
-];
 
 /** The room of a repository file (relative to ROOT), by the longest `holds` entry that matches. */
 function roomOf(file: string): RoomName | undefined {
@@ -100,12 +93,11 @@ function topLevelSources(): string[] {
 const imports: Import[] = importsUnder(...topLevelSources());
 const repoImports = imports.filter((i): i is Import & { file: string } => i.file !== undefined);
 
-/** Whether an import from one room of another is allowed: same room, a room it may import, a public entry, or a listed crossing. */
+/** Whether an import from one room of another is allowed: same room, a room it may import, or a public entry. */
 function allowed(from: RoomName, to: RoomName, file: string): boolean {
   if (from === to) return true;
   if (ROOMS[from].mayImport.includes(to)) return true;
-  if (PUBLIC_ENTRIES[file]?.includes(from)) return true;
-  return SHARED_TODAY.some((s) => s.file === file && s.importedBy.includes(from));
+  return PUBLIC_ENTRIES[file]?.includes(from) ?? false;
 }
 
 describe("the rooms of the tree", () => {
@@ -125,9 +117,9 @@ describe("the rooms of the tree", () => {
     expect([...new Set(crossing)]).toEqual([]);
   });
 
-  it("nothing outside tests/ imports tests/ (but for SHARED_TODAY)", () => {
+  it("nothing outside tests/ imports tests/", () => {
     const intoTests = repoImports.filter(({ from, file }) => roomOf(file) === "tests" && roomOf(from) !== "tests");
-    expect(intoTests.map(({ from, file }) => `${from} -> ${file}`).filter((line) => !SHARED_TODAY.some((s) => line.endsWith(`-> ${s.file}`)))).toEqual([]);
+    expect(intoTests.map(({ from, file }) => `${from} -> ${file}`)).toEqual([]);
   });
 
   it("what runs without Pulumi never reaches a @pulumi/ package, however indirectly", () => {
@@ -153,13 +145,6 @@ describe("the rooms of the tree", () => {
       return path ? [`${file} (${roomOf(file)}) reaches Pulumi: ${path}`] : [];
     });
     expect(found).toEqual([]);
-  });
-
-  it("every crossing listed in SHARED_TODAY is still in use", () => {
-    const unused = SHARED_TODAY.flatMap(({ file, importedBy }) =>
-      importedBy.filter((room) => !repoImports.some((i) => i.file === file && roomOf(i.from) === room)).map((room) => `${room} -> ${file}`),
-    );
-    expect(unused).toEqual([]);
   });
 
   it("apps/ imports nothing from istio/ or watcher/", () => {

@@ -1,4 +1,4 @@
-/** decide() through modes.ts: switch and overflow mode, fast up and slow down (the stabilization window). */
+/** decide() through modes/ (one strategy a mode): switch and overflow mode, fast up and slow down (the stabilization window). */
 import type { Weights } from "@istio-burst/contract";
 import { initialState, overflowBurstWeight, type Policy, type Sample } from "../../watcher/src/lib";
 import { BURST, EMPTY, ERR, overflow, policy, repeat, replay, vv, type Change } from "./decide-helpers";

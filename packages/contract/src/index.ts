@@ -1,6 +1,6 @@
 /**
  * The contract between the parts of istio-burst, defined once: the stack imports it by source path,
- * the services, the watcher and local mode by package name. No dependencies.
+ * the services, the watcher, local mode and the tooling package by package name. No dependencies.
  */
 export * from "./names";
 export * from "./duration";
@@ -13,3 +13,4 @@ export * from "./cost";
 export * from "./status";
 export * from "./routing";
 export * from "./wiring";
+export * from "./kubeconfig-text";

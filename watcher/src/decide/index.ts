@@ -8,7 +8,8 @@
  * - prewarm.ts, trend.ts: replicas before traffic needs them (on the trend, clear of the noise), an
  *   unused warm pool's timeout, and the time replicas take to become ready;
  * - weights.ts: the route weights: no-data hold, health guard, minDwell (reversals, not follow-ups);
- * - modes.ts: what switch and overflow mode ask for, fast up and slow down;
+ * - modes/: what each mode asks for, fast up and slow down, and of the replicas: one strategy a mode
+ *   (switch.ts, overflow.ts), and nothing else compares the mode;
  * - ready-gate.ts: no more burst weight than the ready replicas can carry.
  */
 import { planReplicas } from "./replicas";

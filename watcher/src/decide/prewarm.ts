@@ -13,7 +13,8 @@
  *   the rate has been below lowRps (the hysteresis that keeps a rate hovering in the band
  *   from starting and stopping replicas every minute).
  */
-import { overflowBurstWeight } from "./modes";
+import { burstThresholdOf } from "@istio-burst/contract";
+import { strategyOf } from "./modes";
 import { formatNumber, formatSeconds, settingName } from "./outcome";
 import { clearlyAbove, onCourse, readTrend, TREND_SIGMAS, type Trend } from "./trend";
 import { readyTimeOf, RECENT_SCALE_UPS, type Policy, type PoolReading, type ReplicaNeed, type ScaleUp, type State } from "./types";
@@ -32,19 +33,16 @@ export interface PrewarmReading {
   readonly declined?: string;
 }
 
-/** The rate above which the mode bursts: highRps (switch) or primaryCapacityRps (overflow), and its setting. */
+/** The rate above which the mode bursts (the contract's BURST_THRESHOLDS: highRps in switch mode, primaryCapacityRps in overflow mode), and its setting. */
 function burstThreshold(policy: Policy): { readonly rps: number; readonly name: string } {
-  return policy.mode === "switch" ? { rps: policy.highRps, name: settingName("highRps") } : { rps: policy.primaryCapacityRps, name: settingName("primaryCapacityRps") };
-}
-
-function modeWantsBurst(upRps: number, policy: Policy): boolean {
-  return policy.mode === "switch" ? upRps > policy.highRps : overflowBurstWeight(upRps, policy) > policy.naturalWeights.burst;
+  const { key, rps } = burstThresholdOf(policy);
+  return { rps, name: settingName(key) };
 }
 
 /** What calls for replicas at this sample (`state.rates` already holding it) while burst carries no traffic. */
 export function prewarmReading(state: State, rates: { rps: number; upRps: number }, policy: Policy, now: number): PrewarmReading {
   const { upRps } = rates;
-  const wanted = modeWantsBurst(upRps, policy);
+  const wanted = strategyOf(policy.mode).wantsBurst(upRps, policy);
   const calls = { why: `observed ${formatNumber(upRps)} rps calls for burst`, sizeRps: upRps };
   if (policy.prewarm === "off") return wanted ? { call: calls } : {};
   if (policy.prewarm === "level") {

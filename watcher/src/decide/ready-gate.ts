@@ -5,8 +5,7 @@
  * died, or was scaled away), whatever minDwell says.
  */
 import type { Weights } from "@istio-burst/contract";
-import type { Move } from "./modes";
-import { overflowBurstWeight } from "./modes";
+import { strategyOf, type Move } from "./modes";
 import { change, hold, withBurstWeight } from "./outcome";
 import { observedRates, type Decision, type Policy, type PoolReading, type Sample, type State } from "./types";
 
@@ -24,9 +23,7 @@ export interface ReadyGate {
 
 /** The gate for a sample read with the pool, whose burst weight needs `need.replicas` replicas (0: none needed now). */
 export function readyGateFor(sample: Sample, need: { readonly replicas: number; readonly declined?: string }, policy: Policy): ReadyGate {
-  const rates = observedRates(sample);
-  const burstWeightSizedFor =
-    policy.mode === "switch" ? policy.burstWeights.burst : rates === undefined ? 0 : overflowBurstWeight(Math.max(rates.rps, rates.upRps), policy);
+  const burstWeightSizedFor = strategyOf(policy.mode).burstWeightSizedFor(observedRates(sample), policy);
   return { pool: sample.pool ?? null, replicasNeeded: Math.max(need.replicas, 1), burstWeightSizedFor, declined: need.declined };
 }
 

@@ -4,7 +4,8 @@
  * cooldown after the need was last that high), never below burstMinReplicas; with the trend
  * pre-warm, an unused warm pool no longer than prewarmTimeout (prewarm.ts).
  */
-import { formatNumber, formatSeconds, settingName } from "./outcome";
+import { strategyOf } from "./modes";
+import { formatSeconds, settingName } from "./outcome";
 import { keepWarmPool, prewarmReading, timeScaleUps } from "./prewarm";
 import { rememberRate } from "./trend";
 import { observedRates, type Policy, type PoolReading, type ReplicaNeed, type Sample, type State } from "./types";
@@ -52,36 +53,25 @@ export function planReplicas(state: State, sample: Sample, policy: Policy, now: 
   };
 }
 
-/** At least one replica (unless burstMaxReplicas says 0) and at most burstMaxReplicas. */
-function clampReplicas(replicas: number, policy: Policy): number {
-  return Math.max(Math.min(1, policy.burstMaxReplicas), Math.min(replicas, policy.burstMaxReplicas));
-}
-
 /**
  * The replicas this sample needs: while burst carries traffic, or while the pre-warm calls for them
- * (prewarm.ts), switch mode needs burstReplicas and overflow mode one replica per burstPodCapacityRps
- * of the excess over primaryCapacityRps. Without a rate, what burst has is kept.
+ * (prewarm.ts), what the mode asks for at the highest of the views and the call's rate (switch mode:
+ * burstReplicas; overflow mode: one replica per burstPodCapacityRps of the excess over
+ * primaryCapacityRps). Without a rate, what the mode keeps while burst carries traffic.
  */
 function replicasNeededNow(state: State, sample: Sample, policy: Policy, now: number): ReplicaNeedNow {
+  const mode = strategyOf(policy.mode);
   const inUse = state.weights.burst > 0;
   const rates = observedRates(sample);
   if (rates === undefined) {
     if (!inUse) return { replicas: 0, why: "" };
-    const replicas = clampReplicas(policy.mode === "switch" ? policy.burstReplicas : Math.max(1, sample.pool?.desired ?? 1), policy);
+    const replicas = mode.replicasWithoutRate(sample.pool, policy);
     return { replicas, why: `burst carries ${state.weights.burst}% and the rate is unknown: keeping ${replicas}` };
   }
   const { rps, upRps } = rates;
   const reading = inUse ? { call: { why: `burst carries ${state.weights.burst}%`, sizeRps: upRps } } : prewarmReading(state, rates, policy, now);
   if (!reading.call) return { replicas: 0, why: "", declined: reading.declined };
-  const because = reading.call.why;
-  if (policy.mode === "switch") {
-    const replicas = clampReplicas(policy.burstReplicas, policy);
-    return { replicas, why: `${because}: ${settingName("burstReplicas")} ${replicas}` };
-  }
-  const excess = Math.max(0, Math.max(rps, upRps, reading.call.sizeRps) - policy.primaryCapacityRps);
-  const replicas = clampReplicas(Math.max(1, Math.ceil(excess / policy.burstPodCapacityRps - 1e-9)), policy);
-  const why = `${because}: ${formatNumber(excess)} rps over ${settingName("primaryCapacityRps")} at ${formatNumber(policy.burstPodCapacityRps)} rps a replica needs ${replicas}`;
-  return { replicas, why };
+  return mode.replicasFor(Math.max(rps, upRps, reading.call.sizeRps), reading.call.why, policy);
 }
 
 /**

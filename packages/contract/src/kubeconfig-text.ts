@@ -1,7 +1,9 @@
 /**
  * Kubeconfig texts the project writes, self-contained (everything embedded, nothing that names a file):
  * with a bearer token, as `istioctl create-remote-secret` writes it, or with a client certificate.
- * No Pulumi here: the stack, `npm run doctor` and the end-to-end harness share it.
+ * The remote secret's kubeconfig is what istiod reads to watch burst, so its shape is part of the
+ * contract: the stack writes it (k8s/kubeconfig.ts), the tooling package writes the same shape for a
+ * ServiceAccount's token (`npm run doctor`, the end-to-end harness), and the harness for its clusters.
  */
 
 export type KubeconfigUser = { token: string } | { certificateData: string; keyData: string };

@@ -3,8 +3,8 @@
  * them): a fresh token of a ServiceAccount (TokenRequest) and a Secret's kubeconfig text.
  */
 import { readFileSync } from "node:fs";
-import { kubeconfigText } from "../../k8s/kubeconfig-text";
-import type { Kube } from "../../packages/tooling/src/kube";
+import { kubeconfigText } from "@istio-burst/contract";
+import type { Kube } from "./kube";
 
 /** The CA of the kubeconfig's current cluster, base64 PEM (inline or from its file), or empty. */
 function currentCa(kube: Kube): string {

@@ -3,7 +3,7 @@
  * (SelfSubjectAccessReview, as the identity itself): the watcher in the primary, its scaler in burst
  * (the kubeconfig the stack stores for it), and istiod's reader in burst (the remote secret's).
  */
-import { kubeFrom } from "../../packages/tooling/src/kube";
+import { kubeFrom } from "./kube";
 
 export interface Access {
   verb: string;
@@ -43,9 +43,21 @@ export async function checkAccess(who: string, kubeconfig: string, cases: Access
 
 const VS = { group: "networking.istio.io", resource: "virtualservices" };
 
-/** The watcher in the primary: the worker VirtualService's weights and Events on it, nothing else. */
-export function watcherCases(namespace: string, virtualService: string): AccessCase[] {
+/** The watcher in the primary: the worker VirtualService's weights and Events on it, with leader election (`lease`) its Lease, nothing else. */
+export function watcherCases(namespace: string, virtualService: string, lease?: string): AccessCase[] {
+  const leases = { group: "coordination.k8s.io", resource: "leases", namespace };
+  const election: AccessCase[] = lease
+    ? [
+        { ...leases, verb: "get", name: lease, allowed: true },
+        { ...leases, verb: "update", name: lease, allowed: true },
+        { ...leases, verb: "create", allowed: true },
+        { ...leases, verb: "update", name: "another-lease", allowed: false },
+        { ...leases, verb: "delete", name: lease, allowed: false },
+        { ...leases, verb: "list", allowed: false },
+      ]
+    : [{ ...leases, verb: "update", name: "istio-watcher-leader", allowed: false }];
   return [
+    ...election,
     { ...VS, verb: "get", name: virtualService, namespace, allowed: true },
     { ...VS, verb: "patch", name: virtualService, namespace, allowed: true },
     { verb: "create", resource: "events", namespace, allowed: true },
