@@ -10,11 +10,18 @@ import { kubeFrom, statusOf, type Kube } from "../../packages/tooling/src/kube";
 export interface Finding {
   link: string;
   ok: boolean;
-  /** what was found (OK) or what is wrong */
+  /** what was found (OK) or what is wrong; when skipped, what is missing here to check it */
   detail: string;
-  /** what to do, when it is wrong */
+  /** more lines of what was found, each printed under the link */
+  notes?: string[];
+  /** what to do, when it is wrong; when skipped, how to check it */
   fix?: string;
+  /** not checked from here (a tool is missing): neither OK nor broken */
+  skipped?: boolean;
 }
+
+/** A link checked and found broken (a skipped one is not). */
+export const isBroken = (f: Finding): boolean => !f.ok && !f.skipped;
 
 /** What the doctor knows of the stack: its outputs, and where the watcher and frontend answer. */
 export interface StackView {

@@ -1,7 +1,7 @@
 /**
- * npm run doctor's own logic: its options, the stack outputs it needs, its report and exit rule, and
- * the frontend/watcher link against a stand-in frontend, and the Istio release of both clusters against
- * fake API servers. The other links against the clusters run in npm run test:e2e, against real API
+ * npm run doctor's own logic: its options, the stack outputs it needs, its report (OK, FAIL, SKIP)
+ * and exit rule, and the frontend/watcher link against a stand-in frontend, and the Istio release of
+ * both clusters against fake API servers. The other links against the clusters run in npm run test:e2e, against real API
  * servers (injection, RBAC, the remote secret, the gateway).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { report } from "../../doctor/src/index";
 import { ISTIO_RELEASE_LINK, chartRelease, istioReleases } from "../../doctor/src/istio-release";
 import { kubeFrom } from "../../packages/tooling/src/kube";
-import { errorText, frontendAndWatcher, type StackView } from "../../doctor/src/links";
+import { errorText, frontendAndWatcher, isBroken, type StackView } from "../../doctor/src/links";
 import { parseArgs, stackView } from "../../doctor/src/outputs";
 import { kubeConfigFile, startFakeKubeApi, type FakeKubeApi } from "../helpers/fake-kube-api";
 import { RENDERED_ISTIO, UPGRADE_FROM_ISTIO, pinnedIstioChart } from "../helpers/pinned-charts";
@@ -72,6 +72,17 @@ describe("doctor report", () => {
     ]);
     expect(text.split("\n")).toEqual(["  OK    a: fine", "  FAIL  b: broken", "        what to do: mend it", "doctor: 1 of 2 links broken"]);
     expect(report([{ link: "a", ok: true, detail: "fine" }]).split("\n").at(-1)).toBe("doctor: all 1 links OK");
+  });
+
+  it("counts a skipped link apart, neither OK nor broken, with how to check it", () => {
+    const skipped = { link: "c", ok: false, skipped: true, detail: "a tool is missing here", fix: "install it" };
+    expect(report([{ link: "b", ok: false, detail: "broken" }, skipped]).split("\n")).toEqual([
+      "  FAIL  b: broken",
+      "  SKIP  c: a tool is missing here",
+      "        to check it: install it",
+      "doctor: 1 of 1 links broken; 1 not checked (SKIP above says how to check it)",
+    ]);
+    expect([isBroken(skipped), isBroken({ link: "b", ok: false, detail: "broken" }), isBroken({ link: "a", ok: true, detail: "fine" })]).toEqual([false, true, false]);
   });
 
   it("reads the API server's message out of a client-node error", () => {
