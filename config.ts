@@ -157,6 +157,8 @@ export interface AppsConfig {
   redisPassword?: pulumi.Output<string>;
   /** prebuilt image refs; an absent one is built from this repository and pushed to Artifact Registry */
   images: { frontend?: string; worker?: string; watcher?: string };
+  /** watcher replicas in primary: one leads (a Lease), the others stand by; 1: no election */
+  watcherReplicas: number;
 }
 
 export interface StackConfig {
@@ -198,6 +200,7 @@ export const DEFAULTS = {
   frontendReplicas: 1,
   primaryWorkerReplicas: 2,
   workerHashRounds: 1,
+  watcherReplicas: 2,
 } as const;
 
 /** The types a key can be declared with in Pulumi.yaml (the engine refuses a value of another type). */
@@ -254,6 +257,7 @@ export const STACK_KEYS: readonly StackKey[] = [
   { key: "frontendReplicas", type: "integer", fixedDefault: "frontendReplicas", description: "frontend replicas (primary): 0 or 1" },
   { key: "primaryWorkerReplicas", type: "integer", fixedDefault: "primaryWorkerReplicas", description: "worker replicas in primary (no prefix)" },
   { key: "workerHashRounds", type: "integer", fixedDefault: "workerHashRounds", description: "worker `HASH_ROUNDS`: sha256 rounds per request" },
+  { key: "watcherReplicas", type: "integer", fixedDefault: "watcherReplicas", description: "watcher replicas (primary), 1 to 5: with more than one, one leads on a Lease and the others stand by to take over" },
   { key: "redisPassword", type: "string", description: "secret: the Redis password (16 to 128 letters and digits)" },
 ];
 
@@ -675,6 +679,7 @@ function readApps(r: Reader, clusters: Clusters): AppsConfig {
     frontendReplicas: r.number("frontendReplicas", DEFAULTS.frontendReplicas, { integer: true, min: 0, max: 1 }),
     primaryWorkerReplicas: r.number("primaryWorkerReplicas", DEFAULTS.primaryWorkerReplicas, { integer: true, min: 0, max: 100 }),
     workerHashRounds: r.number("workerHashRounds", DEFAULTS.workerHashRounds, { integer: true, min: 1, max: 1_000_000 }),
+    watcherReplicas: r.number("watcherReplicas", DEFAULTS.watcherReplicas, { integer: true, min: 1, max: 5 }),
     images,
     // The pool's label and taint exist where the stack made the pool; another cluster's owner names its own.
     burstWorkerPool: r.boolean("burstWorkerPool", clusters.existingBurst === undefined),

@@ -262,6 +262,7 @@ const watcher = new WatcherDeployment(
     image: images.refs.watcher,
     prometheusUrl: prometheus.url,
     settings: watcherConfig,
+    replicas: appsConfig.watcherReplicas,
     burstScaler: {
       kubeconfigSecretName: burstScaler.secretName,
       kubeconfigKey: burstScaler.secretKey,

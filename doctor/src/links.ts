@@ -2,7 +2,7 @@
  * The links a burst goes through, each checked against the live clusters: what is wrong and what to
  * do when one is broken. Every check returns a Finding; none throws.
  */
-import { BURST_KUBECONFIG_KEY, BURST_KUBECONFIG_SECRET, EAST_WEST_RELEASE, ISTIO_NAMESPACE, NAMES, type RoutingState } from "../../packages/contract/src";
+import { BURST_KUBECONFIG_KEY, BURST_KUBECONFIG_SECRET, EAST_WEST_RELEASE, ISTIO_NAMESPACE, NAMES, WIRING_ENV, type RoutingState } from "../../packages/contract/src";
 import { checkAccess, scalerCases, watcherCases } from "../../packages/tooling/src/access";
 import { secretText, serviceAccountKubeconfig } from "../../packages/tooling/src/credentials";
 import { kubeFrom, statusOf, type Kube } from "../../packages/tooling/src/kube";
@@ -140,7 +140,13 @@ export function remoteSecretReadsBurst(clusters: Clusters, view: StackView): Pro
   );
 }
 
-/** The watcher may move the weights and scale the burst pool, and nothing more, each asked with its own token. */
+/** The Lease the watchers elect their leader on, as their Deployment names it (LEASE_NAME); undefined for a single watcher. */
+async function watcherLease(clusters: Clusters, namespace: string): Promise<string | undefined> {
+  const deployment = await clusters.primary.apps.readNamespacedDeployment({ name: NAMES.watcher, namespace });
+  return deployment.spec?.template.spec?.containers[0]?.env?.find((e) => e.name === WIRING_ENV.leaseName)?.value;
+}
+
+/** The watcher may move the weights and scale the burst pool (and hold its Lease), and nothing more, each asked with its own token. */
 export function watcherAccess(clusters: Clusters, view: StackView): Promise<Finding> {
   const link = "the watcher may patch the VirtualService and scale the burst Deployment, and nothing more";
   return safely(
@@ -148,7 +154,7 @@ export function watcherAccess(clusters: Clusters, view: StackView): Promise<Find
     async () => {
       const primary = await serviceAccountKubeconfig(clusters.primary, view.namespace, NAMES.watcher);
       const burst = await secretText(clusters.primary, view.namespace, BURST_KUBECONFIG_SECRET, BURST_KUBECONFIG_KEY);
-      const watcher = watcherCases(view.namespace, NAMES.workerVirtualService);
+      const watcher = watcherCases(view.namespace, NAMES.workerVirtualService, await watcherLease(clusters, view.namespace));
       const scaler = scalerCases(view.namespace, NAMES.workerDeployment);
       const wrong = [...(await checkAccess("the watcher (primary)", primary, watcher)), ...(await checkAccess("its scaler (burst)", burst, scaler))];
       if (wrong.length === 0) return { link, ok: true, detail: `${watcher.length + scaler.length} permissions as expected, asked with its own tokens` };

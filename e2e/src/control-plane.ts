@@ -80,6 +80,9 @@ function firstAddress(cidr: string): string {
 
 export class ControlPlane {
   readonly components: Component[] = [];
+  /** the API server was stopped on purpose (stopApiServer): not a failure until startApiServer */
+  private apiServerDown = false;
+  private tools: E2eTools | undefined;
   private constructor(
     readonly options: ControlPlaneOptions,
     readonly pki: ControlPlanePki,
@@ -110,6 +113,7 @@ export class ControlPlane {
     const kubeconfigFile = join(options.dir, "kubeconfig");
     writeFileSync(kubeconfigFile, kubeconfig, { mode: 0o600 });
     const plane = new ControlPlane(options, pki, server, kubeconfig, kubeconfigFile);
+    plane.tools = tools;
     try {
       plane.launch(tools.path("kube-apiserver"), "kube-apiserver", plane.apiServerArgs(port));
       await plane.waitReady();
@@ -219,9 +223,32 @@ export class ControlPlane {
     );
   }
 
-  /** Throws, naming the component and the end of its log, when any process of this plane has ended. */
+  /** Throws, naming the component and the end of its log, when any process of this plane has ended (but the API server stopped on purpose). */
   checkRunning(): void {
-    this.components.forEach((c) => c.checkRunning());
+    this.components.filter((c) => !(this.apiServerDown && c === this.components[0])).forEach((c) => c.checkRunning());
+  }
+
+  /**
+   * Stops the API server (SIGTERM, as a control-plane upgrade or a lost zone takes it away), leaving
+   * etcd, the controllers and kwok running; clients get connection refused until startApiServer().
+   */
+  async stopApiServer(): Promise<void> {
+    this.apiServerDown = true;
+    await this.components[0].stop();
+  }
+
+  /** Whether the API server was stopped (stopApiServer) and not started again. */
+  get apiServerStopped(): boolean {
+    return this.apiServerDown;
+  }
+
+  /** Starts the API server again on the same address, with the same arguments; resolves once it is ready. */
+  async startApiServer(): Promise<void> {
+    const port = Number(new URL(this.server).port);
+    const restarted = Component.start(`${this.name} kube-apiserver`, this.tools!.path("kube-apiserver"), this.apiServerArgs(port), join(this.options.dir, "kube-apiserver.log"));
+    this.components[0] = restarted;
+    this.apiServerDown = false;
+    await this.waitReady();
   }
 
   async stop(): Promise<void> {

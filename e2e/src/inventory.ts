@@ -16,14 +16,20 @@ export interface ObjectRef {
   labels: Record<string, string>;
   /** a hash of what Pulumi and Helm wrote into it (their managedFields entries) */
   fingerprint: string;
+  /** Pulumi or Helm wrote it (an entry of theirs in its managedFields) */
+  byPulumiOrHelm: boolean;
 }
 
 type Item = { metadata: { name: string; namespace?: string; uid: string; annotations?: Record<string, string>; labels?: Record<string, string> } & Record<string, unknown> } & Record<string, unknown>;
 
+/** The managedFields entries of Pulumi and Helm. */
+function pulumiAndHelmEntries(item: Item): unknown[] {
+  return ((item.metadata.managedFields ?? []) as { manager?: string }[]).filter((e) => /pulumi|helm/i.test(e.manager ?? ""));
+}
+
 /** The writes of Pulumi and Helm to the object: their managedFields entries (what, and when). */
 function fingerprintOf(item: Item): string {
-  const entries = ((item.metadata.managedFields ?? []) as { manager?: string }[]).filter((e) => /pulumi|helm/i.test(e.manager ?? ""));
-  return createHash("sha256").update(JSON.stringify(entries)).digest("hex").slice(0, 16);
+  return createHash("sha256").update(JSON.stringify(pulumiAndHelmEntries(item))).digest("hex").slice(0, 16);
 }
 
 /** What the control plane writes by itself all the time: heartbeats and events, not anybody's objects. */
@@ -68,6 +74,7 @@ export async function listEverything(plane: ControlPlane): Promise<ObjectRef[]> 
           annotations: item.metadata.annotations ?? {},
           labels: item.metadata.labels ?? {},
           fingerprint: fingerprintOf(item),
+          byPulumiOrHelm: pulumiAndHelmEntries(item).length > 0,
         });
     }
   }
@@ -113,4 +120,14 @@ export function changedObjects(before: ObjectRef[], after: ObjectRef[]): string[
   const removed = before.filter((o) => !is.has(o.uid)).map((o) => `removed ${describeRef(o)}`);
   const written = after.filter((o) => was.has(o.uid) && was.get(o.uid)!.fingerprint !== o.fingerprint).map((o) => `changed ${describeRef(o)}`);
   return [...added, ...removed, ...written];
+}
+
+/**
+ * The objects Pulumi and Helm wrote, by apiVersion, kind, namespace and name, sorted: what a stack
+ * "is" in one API server, whatever the uids. A Helm release's record Secrets count once, whatever
+ * their revision (an install finished by an upgrade leaves revision 2).
+ */
+export function stackObjects(inventory: ObjectRef[]): string[] {
+  const names = inventory.filter((o) => o.byPulumiOrHelm).map((o) => describeRef({ ...o, name: o.kind === "Secret" ? o.name.replace(/^(sh\.helm\.release\.v1\..+)\.v\d+$/, "$1") : o.name }));
+  return [...new Set(names)].sort();
 }

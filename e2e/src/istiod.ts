@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { HOST, freePort, httpOk, killedWithParent, sleep, stopChild, waitFor } from "../../packages/tooling/src/processes";
+import { HOST, freePort, httpOk, killedWithParent, portFree, sleep, stopChild, waitFor } from "../../packages/tooling/src/processes";
 import { ISTIO_NAMESPACE } from "../../istio/common";
 import { statusOf, type Kube } from "../../packages/tooling/src/kube";
 import { serviceAccountKubeconfig } from "../../packages/tooling/src/credentials";
@@ -109,6 +109,7 @@ export async function startIstiod(opts: {
   signal?: AbortSignal;
 }): Promise<Istiod> {
   mkdirSync(opts.dir, { recursive: true });
+  await checkPortsFree(opts.address);
   const container = await deploymentCreated(opts.primary, opts.timeoutMs ?? 600_000, opts.signal);
   await takePodsPlace(opts.primary, opts.address);
   const port = await freePort();
@@ -154,6 +155,19 @@ export async function startIstiod(opts: {
     await istiod.stop();
   })();
   return istiod;
+}
+
+/** The fixed ports istiod listens on (xDS, xDS with TLS, the injection webhook). */
+const ISTIOD_PORTS = [15010, 15012, 15017];
+
+/**
+ * A setup error when something already listens on istiod's ports at `address` (another end-to-end run
+ * on this machine, say): the webhooks and the probe would reach that istiod instead of this run's.
+ */
+async function checkPortsFree(address: string): Promise<void> {
+  const taken: number[] = [];
+  for (const port of ISTIOD_PORTS) if (!(await portFree(port, address))) taken.push(port);
+  if (taken.length > 0) throw new Error(`setup error: something already listens on ${address}:${taken.join(", ")}, istiod's ports (another end-to-end run on this machine?); the suite runs one istiod at a time`);
 }
 
 /** Whether the istiod Deployment is still there (a failed read counts as there: only a 404 ends it). */

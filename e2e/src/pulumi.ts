@@ -52,6 +52,27 @@ export interface CliOptions {
   mayFail?: boolean;
 }
 
+/** A `pulumi` command running. */
+export interface RunningCli {
+  readonly done: Promise<CliResult>;
+  /** what it has written so far (standard output and error) */
+  output(): string;
+  /** sends a signal to the pulumi process itself (Ctrl-C is SIGINT), not to the namespace's keeper */
+  signal(sig: NodeJS.Signals): void;
+}
+
+/**
+ * Signals the program a wrapper started: the first child of util-linux `unshare` (the program, first
+ * process of its PID namespace), or the process itself when it runs without one.
+ */
+function signalProgram(pid: number, sig: NodeJS.Signals): void {
+  const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  if (comm !== "unshare") return void process.kill(pid, sig);
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  if (children.length !== 1) throw new Error(`unshare (pid ${pid}) has ${children.length} children; expected the pulumi CLI alone`);
+  process.kill(children[0], sig);
+}
+
 /** The `pulumi` CLI of the tools folder, in the project folder, with this run's home and backend. */
 export class PulumiCli {
   constructor(
@@ -83,11 +104,12 @@ export class PulumiCli {
   }
 
   /**
-   * Runs `pulumi <args>` in the project folder, in a PID namespace of its own under a parent-death
-   * signal: it and the plugins it starts end with this process however it ends. Its output goes to the home's log; a non-zero exit
-   * throws with the end of that output unless `mayFail`.
+   * Starts `pulumi <args>` in the project folder, in a PID namespace of its own under a parent-death
+   * signal: it and the plugins it starts end with this process however it ends. Its output goes to the
+   * home's log and is kept (`output()`); `done` resolves when it exits, throwing with the end of its
+   * output on a non-zero exit unless `mayFail`.
    */
-  async run(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  start(args: string[], opts: CliOptions = {}): RunningCli {
     const started = Date.now();
     const shown = args.map((a) => (a.length > 80 ? `${a.slice(0, 40)}...` : a)).join(" ");
     appendFileSync(this.home.log, `\n===== pulumi ${shown}  (${new Date().toISOString()})\n`);
@@ -104,13 +126,20 @@ export class PulumiCli {
       appendFileSync(this.home.log, d);
     });
     child.stdin.end(opts.input ?? "");
-    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
-    const result = { code, stdout, stderr, seconds: (Date.now() - started) / 1000 };
-    if (code !== 0 && !opts.mayFail) {
-      const tail = (stdout + stderr).split("\n").slice(-60).join("\n");
-      throw new Error(`pulumi ${shown} exited with ${code}:\n${tail}\n--- the whole output: ${this.home.log}`);
-    }
-    return result;
+    const done = new Promise<number | null>((resolve) => child.once("close", resolve)).then((code) => {
+      const result = { code, stdout, stderr, seconds: (Date.now() - started) / 1000 };
+      if (code !== 0 && !opts.mayFail) {
+        const tail = (stdout + stderr).split("\n").slice(-60).join("\n");
+        throw new Error(`pulumi ${shown} exited with ${code}:\n${tail}\n--- the whole output: ${this.home.log}`);
+      }
+      return result;
+    });
+    return { done, output: () => stdout + stderr, signal: (sig) => signalProgram(child.pid!, sig) };
+  }
+
+  /** Runs `pulumi <args>` (start()) and waits for it. */
+  run(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+    return this.start(args, opts).done;
   }
 
   /** A command whose standard output is JSON (`--json`). */

@@ -11,6 +11,8 @@ import { REPO_ROOT } from "../../packages/tooling/src/processes";
 import type { CliResult, PulumiCli, StepChange } from "./pulumi";
 
 export const README_MARKER = "<!-- readme-commands: own-clusters -->";
+/** The commands of "When `pulumi up` was interrupted". */
+export const INTERRUPTED_UP_MARKER = "<!-- readme-commands: interrupted-up -->";
 
 /** One command line of the block: its words, and the file it reads on standard input (`< file`). */
 export interface ReadmeCommand {
@@ -21,11 +23,11 @@ export interface ReadmeCommand {
 }
 
 /** The block's lines: `\` continuations joined, comments and blank lines dropped. */
-export function readmeBlock(readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8")): string[] {
-  const at = readme.indexOf(README_MARKER);
-  if (at < 0) throw new Error(`README.md has no ${README_MARKER} marker before the commands the suite runs`);
+export function readmeBlock(readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8"), marker = README_MARKER): string[] {
+  const at = readme.indexOf(marker);
+  if (at < 0) throw new Error(`README.md has no ${marker} marker before the commands the suite runs`);
   const fence = /```sh\n([\s\S]*?)```/.exec(readme.slice(at));
-  if (!fence) throw new Error(`README.md has no \`\`\`sh block after ${README_MARKER}`);
+  if (!fence) throw new Error(`README.md has no \`\`\`sh block after ${marker}`);
   return fence[1]
     .replace(/\\\n\s*/g, " ")
     .split("\n")
@@ -93,14 +95,28 @@ export class ReadmeCommands {
    * returns that one's result; `pulumi up` runs with its event log read (the changes it made).
    */
   async runThrough(until: string): Promise<CliResult & { changes?: StepChange[] }> {
+    await this.runBefore(until);
+    const command = this.commands[this.next++];
+    return this.runOne(command);
+  }
+
+  /** Runs the next commands up to, not including, the first that starts with `until` (words). */
+  async runBefore(until: string): Promise<void> {
     const want = until.split(" ");
     for (;;) {
       const command = this.commands[this.next];
       if (!command) throw new Error(`README.md's commands ran out before "pulumi ${until}"`);
+      if (want.every((w, i) => command.args[i] === w)) return;
       this.next++;
-      const result = await this.runOne(command);
-      if (want.every((w, i) => command.args[i] === w)) return result;
+      await this.runOne(command);
     }
+  }
+
+  /** Runs every command left, in order; the results of each. */
+  async runAll(): Promise<CliResult[]> {
+    const results: CliResult[] = [];
+    while (this.next < this.commands.length) results.push(await this.runOne(this.commands[this.next++]));
+    return results;
   }
 
   private async runOne(command: ReadmeCommand): Promise<CliResult & { changes?: StepChange[] }> {

@@ -40,15 +40,23 @@ export async function startWatcherProcess(opts: {
   /** the scaler's kubeconfig for burst, as the stack stored it */
   burstKubeconfig: string;
   prometheusUrl: string;
+  /** the pod this process stands for: its name, which the Deployment's env takes from the downward API (POD_NAME) */
+  pod?: string;
 }): Promise<ServiceProcess> {
+  const pod = opts.pod ?? "istio-watcher-e2e-0";
   const deployment = await opts.primary.apps.readNamespacedDeployment({ name: "istio-watcher", namespace: opts.namespace });
-  const deployed = Object.fromEntries((deployment.spec!.template.spec!.containers[0].env ?? []).map((e) => [e.name, e.value ?? ""]));
-  const primaryFile = join(opts.dir, "watcher-primary.kubeconfig");
-  const burstFile = join(opts.dir, "watcher-burst.kubeconfig");
+  const fromPod = (e: { value?: string; valueFrom?: { fieldRef?: { fieldPath?: string } } }) => {
+    if (e.valueFrom?.fieldRef?.fieldPath === "metadata.name") return pod;
+    if (e.valueFrom) throw new Error(`the watcher's env takes ${JSON.stringify(e.valueFrom)}, which the suite does not stand in for`);
+    return e.value ?? "";
+  };
+  const deployed = Object.fromEntries((deployment.spec!.template.spec!.containers[0].env ?? []).map((e) => [e.name, fromPod(e)]));
+  const primaryFile = join(opts.dir, `${pod}-primary.kubeconfig`);
+  const burstFile = join(opts.dir, `${pod}-burst.kubeconfig`);
   writeFileSync(primaryFile, opts.primaryKubeconfig, { mode: 0o600 });
   writeFileSync(burstFile, opts.burstKubeconfig, { mode: 0o600 });
   // What differs from the pod: where its files and Prometheus are (and its port).
-  return startBuiltService("watcher", "watcher/dist/index.js", { ...deployed, PROMETHEUS_URL: opts.prometheusUrl, BURST_KUBECONFIG: burstFile, KUBECONFIG: primaryFile }, opts.dir);
+  return startBuiltService(pod, "watcher/dist/index.js", { ...deployed, PROMETHEUS_URL: opts.prometheusUrl, BURST_KUBECONFIG: burstFile, KUBECONFIG: primaryFile }, opts.dir);
 }
 
 /** The frontend, its Redis given, reading the routing from `watcherUrl`. */

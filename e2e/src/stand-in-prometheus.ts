@@ -1,7 +1,7 @@
 /**
  * A stand-in for the primary's Prometheus (no pod runs here, so nothing is scraped): it answers the
- * watcher's instant queries as Prometheus's HTTP API does, with the request rate the test sets and a
- * healthy burst pool. The rate queries are the ones on `istio_requests_total` without a
+ * watcher's instant queries as Prometheus's HTTP API does, with the request rate and the burst pool's
+ * success ratio the test sets (healthy unless told otherwise). The rate queries are the ones on `istio_requests_total` without a
  * `response_code` matcher; the health query (the success ratio) has one.
  */
 import http from "node:http";
@@ -12,6 +12,8 @@ export interface StandInPrometheus {
   url: string;
   /** the requests/s every rate query answers from now on */
   setRate(rps: number): void;
+  /** the burst pool's success ratio the health query answers from now on (1: healthy) */
+  setBurstSuccess(ratio: number): void;
   /** every query asked so far */
   queries: string[];
   close(): Promise<void>;
@@ -19,6 +21,7 @@ export interface StandInPrometheus {
 
 export async function startStandInPrometheus(initialRps: number): Promise<StandInPrometheus> {
   let rps = initialRps;
+  let burstSuccess = 1;
   const queries: string[] = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://stand-in");
@@ -31,7 +34,7 @@ export async function startStandInPrometheus(initialRps: number): Promise<StandI
     const query = url.searchParams.get("query") ?? "";
     queries.push(query);
     if (!query.includes("istio_requests_total")) return json(400, { status: "error", errorType: "bad_data", error: "the stand-in answers only the watcher's queries" });
-    const value = query.includes("response_code") ? 1 : rps;
+    const value = query.includes("response_code") ? burstSuccess : rps;
     json(200, { status: "success", data: { resultType: "vector", result: [{ metric: {}, value: [Date.now() / 1000, String(value)] }] } });
   });
   await new Promise<void>((resolve) => server.listen(0, HOST, resolve));
@@ -39,6 +42,7 @@ export async function startStandInPrometheus(initialRps: number): Promise<StandI
   return {
     url: `http://${HOST}:${port}`,
     setRate: (n) => (rps = n),
+    setBurstSuccess: (ratio) => (burstSuccess = ratio),
     queries,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };

@@ -18,15 +18,16 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { REPO_ROOT, builtProgram, waitFor } from "../../packages/tooling/src/processes";
 import { NAMES, PORTS } from "../../packages/contract/src";
 import { checkCrdsFirst, checkExist, checkHelmReleases, checkIstioSpecs, kubernetesObjects, sideOf, type Clusters, type Deployment } from "../src/checks";
 import { hostAddress, startClusters, type LocalClusters } from "../src/clusters";
 import { PulumiCli, stackDefaults, stackConfigFile, stackHome, type CliResult } from "../src/pulumi";
 import { ReadmeCommands } from "../src/readme-commands";
+import { FIXTURE_ISTIO } from "../src/fixtures";
+import { E2E_IMAGES, ownClustersValues } from "../src/stack-values";
 import { recordResults } from "../src/results";
-import { FIXTURE_ISTIO, chartSet } from "../src/fixtures";
 import { changedObjects, compareInventories, describeRef, listEverything, type ObjectRef } from "../src/inventory";
 import { checkAccess, readerCases, scalerCases, watcherCases } from "../../packages/tooling/src/access";
 import { startStandInPrometheus, type StandInPrometheus } from "../src/stand-in-prometheus";
@@ -41,11 +42,7 @@ import { startFrontendProcess, startWatcherProcess, type ServiceProcess } from "
 
 const DEFAULTS = stackDefaults();
 const NAMESPACE = DEFAULTS.appNamespace;
-const IMAGES = {
-  frontendImage: "registry.example.internal/istio-burst/frontend:e2e",
-  workerImage: "registry.example.internal/istio-burst/worker:e2e",
-  watcherImage: "registry.example.internal/istio-burst/watcher:e2e",
-};
+const IMAGES = E2E_IMAGES;
 
 /** the stack's name: `pulumi stack init` writes Pulumi.<it>.yaml into the project folder, `pulumi stack rm` removes it */
 const STACK = "istio-burst-e2e";
@@ -85,7 +82,7 @@ beforeAll(async () => {
   // a run killed before its `pulumi stack rm` leaves its stack file behind: it is the suite's own
   rmSync(stackConfigFile(STACK), { force: true });
   gitStatusBefore = gitStatus();
-  readme = new ReadmeCommands(cli, readmeValues());
+  readme = new ReadmeCommands(cli, ownClustersValues({ clusters, dir: home, backend: cli.home.backend, stack: STACK, host }));
   before = { primary: await listEverything(clusters.primary.plane), burst: await listEverything(clusters.burst.plane) };
 }, 60 * 60_000);
 
@@ -102,34 +99,6 @@ afterAll(async () => {
   await istiod?.stop();
   await clusters?.stop();
 });
-
-/** The values of the README's placeholders: this run's clusters, images, charts and addresses. */
-function readmeValues(): Record<string, string> {
-  const kubeconfigFile = (side: "primary" | "burst") => {
-    const file = join(home, `${side}.kubeconfig`);
-    writeFileSync(file, clusters[side].kubeconfig, { mode: 0o600 });
-    return file;
-  };
-  return {
-    "state folder": cli.home.backend,
-    stack: STACK,
-    "primary kubeconfig": kubeconfigFile("primary"),
-    "burst kubeconfig": kubeconfigFile("burst"),
-    "frontend image": IMAGES.frontendImage,
-    "worker image": IMAGES.workerImage,
-    "watcher image": IMAGES.watcherImage,
-    // the load balancers' addresses of the two control planes (see LOAD_BALANCER_RANGES), and this machine's
-    "primary egress CIDRs": `198.51.100.0/24,${host}/32`,
-    "burst egress CIDRs": "203.0.113.0/24",
-    // the primary's east-west gateway gets this machine's address, where istiod listens
-    "reserved east-west address": host,
-    // given, so that no provider but Kubernetes is needed (@pulumi/random's plugin is not built here)
-    "redis password": "E2eRedisPassw0rdOnlyForTests",
-    "istio charts folder": chartSet(`istio-${FIXTURE_ISTIO.rendered}`),
-    "istio release of the charts folder": FIXTURE_ISTIO.rendered,
-    "prometheus charts folder": chartSet(`prometheus-${DEFAULTS.prometheusChartVersion}`),
-  };
-}
 
 function gitStatus(): string {
   const run = spawnSync("git", ["status", "--porcelain", "--untracked-files=all"], { cwd: REPO_ROOT, encoding: "utf8" });
@@ -148,8 +117,10 @@ async function doctor(): Promise<{ code: number | null; output: string }> {
   const outputs = await stackOutputs();
   const file = join(home, "outputs.json");
   writeFileSync(file, JSON.stringify(outputs), { mode: 0o600 });
-  // not spawnSync: the watcher and the frontend answer from this process's children while the doctor waits
-  const child = spawn(process.execPath, [builtProgram("doctor/dist/doctor/src/index.js"), "--outputs", file, "--frontend-url", running.frontend!.url], { stdio: ["ignore", "pipe", "pipe"] });
+  // not spawnSync: the watcher and the frontend answer from this process's children while the doctor waits;
+  // the tools' istioctl on PATH, as the README tells users to put it there, so that analyze is one of the links
+  const env = { ...process.env, PATH: `${dirname(tools.path("istioctl"))}${delimiter}${process.env.PATH ?? ""}` };
+  const child = spawn(process.execPath, [builtProgram("doctor/dist/doctor/src/index.js"), "--outputs", file, "--frontend-url", running.frontend!.url], { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (d: Buffer) => (output += d.toString("utf8")));
   child.stderr!.on("data", (d: Buffer) => (output += d.toString("utf8")));
@@ -225,7 +196,8 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
     // istiod starts as the pod would: once the stack has created its Deployment, while up goes on
     const starting = startIstiod({ tools, dir: join(clusters.dir, "istiod"), primary: kube.primary, address: host, signal: ending.signal });
     starting.catch(() => undefined);
-    const up = await readme.runThrough("up");
+    // istiod failing to start fails the step now, not after pulumi up has waited for the gateways' injection
+    const up = await Promise.race([readme.runThrough("up"), starting.then(() => new Promise<never>(() => undefined))]);
     istiod = await starting;
     state = await exportState();
     results.up = { seconds: up.seconds, resources: state.deployment.resources.length };
@@ -278,7 +250,7 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
     const watcher = await serviceAccountKubeconfig(kube.primary, NAMESPACE, NAMES.watcher);
     const scaler = await secretText(kube.primary, NAMESPACE, "istio-watcher-burst-kubeconfig", "kubeconfig");
     const reader = await secretText(kube.primary, "istio-system", "istio-remote-secret-burst", "burst");
-    const cases = { watcher: watcherCases(NAMESPACE, NAMES.workerVirtualService), scaler: scalerCases(NAMESPACE, NAMES.workerDeployment), reader: readerCases() };
+    const cases = { watcher: watcherCases(NAMESPACE, NAMES.workerVirtualService, NAMES.watcherLease), scaler: scalerCases(NAMESPACE, NAMES.workerDeployment), reader: readerCases() };
     const wrong = [
       ...(await checkAccess("the watcher (primary)", watcher, cases.watcher)),
       ...(await checkAccess("the watcher's scaler (burst)", scaler, cases.scaler)),
@@ -361,6 +333,8 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
     expect(routing.cost).toEqual({ burstReplicaSeconds: expect.any(Number), burstCost: expect.any(Number), alwaysOnCost: expect.any(Number), currency: "USD", since: expect.any(String) });
     expect(routing.cost!.burstReplicaSeconds).toBeGreaterThan(0);
     expect(output).toMatch(/doctor: all \d+ links OK/);
+    // istioctl analyze over both clusters, as one of the links
+    expect(output).toMatch(/^\s+OK\s+istioctl analyze finds no error in either cluster/m);
     expect(code).toBe(0);
   });
 

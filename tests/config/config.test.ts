@@ -63,6 +63,7 @@ describe("stack configuration", () => {
       frontendReplicas: 1,
       primaryWorkerReplicas: 2,
       workerHashRounds: 1,
+      watcherReplicas: 2,
       images: { frontend: undefined, worker: undefined, watcher: undefined },
       burstWorkerPool: true,
     });

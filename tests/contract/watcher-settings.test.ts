@@ -57,6 +57,9 @@ const NON_DEFAULT: Record<keyof WatcherSettings, string> = {
   burstReplicaHourlyCost: "0.25",
   currency: "EUR",
   dryRun: "true",
+  leaseDuration: "20s",
+  renewDeadline: "9s",
+  retryPeriod: "1s",
 };
 
 /** Values each row must refuse. */
@@ -97,6 +100,9 @@ const INVALID: Record<keyof WatcherSettings, string[]> = {
   burstReplicaHourlyCost: ["-0.01", "free", "Infinity"],
   currency: ["usd", "US$", "EURO", "€"],
   dryRun: ["maybe", "2"],
+  leaseDuration: ["999ms", "forever"],
+  renewDeadline: ["0s", "soon"],
+  retryPeriod: ["0", "often"],
 };
 
 describe("the one vocabulary for bounds and booleans", () => {
@@ -202,6 +208,13 @@ describe("the watcher settings table", () => {
     expect(one({ prewarmRps: "16" })[0].requirement).toBe("a number of at most --high-rps (15)");
     expect(one({ burstMinReplicas: "6" })[0].requirement).toBe("an integer of at most --burst-max-replicas (5)");
     expect(one({ burstReplicas: "3", burstMaxReplicas: "2" })[0]).toMatchObject({ raw: "3", requirement: "an integer of at most --burst-max-replicas (2)" });
+    // leader election, as client-go requires: leaseDuration > renewDeadline > 1.2 × retryPeriod
+    expect(one({ renewDeadline: "15s" })).toEqual([{ spec: settingSpec("renewDeadline"), raw: "15s", requirement: "a duration below --lease-duration (15s)" }]);
+    expect(one({ leaseDuration: "8s" })[0]).toMatchObject({ raw: "10s", requirement: "a duration below --lease-duration (8s)" });
+    expect(one({ leaseDuration: "60s", retryPeriod: "9s" })).toEqual([{ spec: settingSpec("retryPeriod"), raw: "9s", requirement: "a duration of at most 8333ms (below --renew-deadline / 1.2)" }]);
+    expect(one({ leaseDuration: "60s", retryPeriod: "8333ms" })).toEqual([]);
+    expect(one({ leaseDuration: "12s" })).toEqual([{ spec: settingSpec("leaseDuration"), raw: "12s", requirement: "a duration above --renew-deadline + 2.2 × --retry-period (14400ms)" }]);
+    expect(one({ leaseDuration: "8s", renewDeadline: "3s", retryPeriod: "2s" })).toEqual([]);
     expect(one({})).toEqual([]);
   });
 });

@@ -450,7 +450,8 @@ export function envOf(container: any): Record<string, string> {
   const env: Record<string, string> = {};
   for (const e of container.env ?? []) {
     const ref = e.valueFrom?.secretKeyRef;
-    env[e.name] = ref ? `secret:${ref.name}/${ref.key}` : e.value;
+    const field = e.valueFrom?.fieldRef?.fieldPath;
+    env[e.name] = ref ? `secret:${ref.name}/${ref.key}` : field ? `field:${field}` : e.value;
   }
   return env;
 }

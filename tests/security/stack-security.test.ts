@@ -163,16 +163,30 @@ describe("whole stack: the watcher's RBAC is least privilege", () => {
     }
   });
 
-  it("lets that Role only get and patch the one worker VirtualService and create Events: no wildcards", async () => {
+  it("lets that Role only get and patch the one worker VirtualService, create Events, and hold the watchers' Lease: no wildcards", async () => {
     const roles = ofKind("Role");
     expect(roles.map(describe_).sort()).toEqual(["Role/istio-watcher-scaler@burst-k8s", "Role/istio-watcher@primary-k8s"]);
     const grants = grantsOf(roles.find((r) => cluster(r) === "primary-k8s")!);
     const vs = await valueOf<string>(program.workerVirtualService);
-    expect(grants.sort()).toEqual(["core/events/create", `networking.istio.io/virtualservices/get@${vs}`, `networking.istio.io/virtualservices/patch@${vs}`].sort());
+    // the Lease of the leader election (2 watchers by default): get/update on its name, create (which RBAC cannot limit by name)
+    const lease = "istio-watcher-leader";
+    expect(grants.sort()).toEqual(
+      [
+        "core/events/create",
+        `networking.istio.io/virtualservices/get@${vs}`,
+        `networking.istio.io/virtualservices/patch@${vs}`,
+        "coordination.k8s.io/leases/create",
+        `coordination.k8s.io/leases/get@${lease}`,
+        `coordination.k8s.io/leases/update@${lease}`,
+      ].sort(),
+    );
+    expect(watcherDeployment().inputs.spec.replicas).toBe(2);
+    expect(ofKind("PodDisruptionBudget").map(describe_)).toEqual(["PodDisruptionBudget/istio-watcher@primary-k8s"]);
     // and that name is the VirtualService the stack routes the workers with, and the one the watcher is told to patch
     expect(ofKind("VirtualService").filter((v) => v.inputs.metadata.name === vs)).toHaveLength(1);
     const env = Object.fromEntries((watcherDeployment().inputs.spec.template.spec.containers[0].env as { name: string; value?: string }[]).map((e) => [e.name, e.value]));
     expect(env.VIRTUAL_SERVICE).toBe(vs);
+    expect(env.LEASE_NAME).toBe(lease);
   });
 });
 

@@ -59,6 +59,9 @@ const CASES: Record<SettingKey, [config: string, value: unknown]> = {
   burstReplicaHourlyCost: ["0.12", 0.12],
   currency: ["EUR", "EUR"],
   dryRun: ["yes", true],
+  leaseDuration: ["30s", 30_000],
+  renewDeadline: ["9s", 9_000],
+  retryPeriod: ["1500ms", 1_500],
 };
 
 /** Per setting: a value the stack refuses (PromQL is not checked beyond being non-blank, so those have none). */
@@ -96,6 +99,9 @@ const BAD: Partial<Record<SettingKey, string>> = {
   burstReplicaHourlyCost: "-0.5",
   currency: "euros",
   dryRun: "maybe",
+  leaseDuration: "500ms",
+  renewDeadline: "0s",
+  retryPeriod: "never",
 };
 
 /** config.ts loaded afresh under mocks with this stack config. */
@@ -128,7 +134,8 @@ fs.writeFileSync(mountedKubeconfig, "apiVersion: v1\nkind: Config\n");
 function watcherReads(env: Record<string, string>): WatcherSettings {
   const { settings, problems } = parseWatcherSettings((spec) => env[spec.env]);
   expect(problems).toEqual([]);
-  const mounted = env.BURST_KUBECONFIG === undefined ? env : { ...env, BURST_KUBECONFIG: mountedKubeconfig };
+  const inPod = env.POD_NAME === "field:metadata.name" ? { ...env, POD_NAME: "istio-watcher-5d9c-x2k4q" } : env;
+  const mounted = inPod.BURST_KUBECONFIG === undefined ? inPod : { ...inPod, BURST_KUBECONFIG: mountedKubeconfig };
   expect(loadWatcherConfig(mounted).settings).toEqual(settings);
   return settings;
 }

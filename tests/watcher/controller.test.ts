@@ -346,9 +346,62 @@ describe("capacity side through the controller (fake scaler)", () => {
       scaler.failGet = 3;
       await ticks(c, 3);
       expect(mesh.puts).toEqual([]); // the pool could not be read: no move towards burst
-      expect(lines.filter((l) => l.msg === "cannot read the burst pool; holding weights that would grow burst")).toHaveLength(1);
+      expect(lines.filter((l) => l.msg === "cannot read the burst pool; scaling paused, holding weights that would grow burst")).toHaveLength(1);
       expect(await registry.metrics()).toMatch(/watcher_pool_read_errors_total 3/);
       await ticks(c, 1);
+      expect(mesh.weights).toEqual({ primary: 0, burst: 100 });
+    } finally {
+      await mesh.close();
+    }
+  });
+
+  it("the burst cluster's API server away mid-burst: weights held, no scale request, /status and an Event say why; scaling resumes when it is back", async () => {
+    const mesh = await startFakeMesh({ primary: 0, burst: 100 });
+    try {
+      const source = new ScriptedSource();
+      const scaler = new FakeScaler();
+      scaler.desired = scaler.ready = 2;
+      const events: { reason: string; message: string }[] = [];
+      const { c } = withScaler(new LocalRouter({ meshUrl: mesh.url }), source, scaler, { MIN_DWELL: "0" }, async (n) => void events.push(n));
+      source.rps(20);
+      await ticks(c, 2);
+      expect(c.status().burstPool?.paused).toBeNull();
+      scaler.failGet = 1_000;
+      // the load falls and rises while the pool cannot be read: nothing is scaled, the burst weights stay
+      source.rps(40);
+      await ticks(c, 5);
+      expect(scaler.scaleCalls).toEqual([]);
+      expect(mesh.puts).toEqual([]);
+      expect(c.status().burstPool?.paused).toEqual({ reason: expect.stringMatching(/^cannot read the burst pool \(.+\): scaling paused, and weights that would grow burst held/), since: expect.any(String) });
+      expect(events.map((e) => e.reason)).toEqual(["BurstPoolUnreachable"]);
+      scaler.failGet = 0;
+      await ticks(c, 1);
+      expect(c.status().burstPool?.paused).toBeNull();
+      expect(events.map((e) => e.reason)).toEqual(["BurstPoolUnreachable", "BurstPoolReachable"]);
+      expect(events[1].message).toMatch(/readable again after 5 failed polls .*; scaling resumed/);
+      expect(mesh.weights).toEqual({ primary: 0, burst: 100 });
+    } finally {
+      await mesh.close();
+    }
+  });
+
+  it("writes nothing while it may not (a standby, or a leader past its renew deadline)", async () => {
+    const mesh = await startFakeMesh({ primary: 100, burst: 0 });
+    try {
+      const source = new ScriptedSource();
+      const scaler = new FakeScaler();
+      const config = loadConfig({ ROUTER: "local", MESH_URL: "http://127.0.0.1:9", SCALER: "local", SCALER_URL: "http://127.0.0.1:9", MIN_DWELL: "0", PREWARM: "off" });
+      const { log } = captureLog();
+      let may = false;
+      const c = new Controller({ source, router: new LocalRouter({ meshUrl: mesh.url }), scaler, policy: policyOf(config.settings), pollIntervalMs: 50, dryRun: false, log, now, mayWrite: () => may });
+      source.rps(50);
+      scaler.ready = 2;
+      await ticks(c, 3);
+      expect(scaler.scaleCalls).toEqual([]);
+      expect(mesh.puts).toEqual([]);
+      may = true;
+      await ticks(c, 2);
+      expect(scaler.scaleCalls).toEqual([2]);
       expect(mesh.weights).toEqual({ primary: 0, burst: 100 });
     } finally {
       await mesh.close();

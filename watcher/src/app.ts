@@ -9,10 +9,12 @@ import { policyOf, type WatcherStatus } from "@istio-burst/contract";
 import type { Registry } from "prom-client";
 import type { WatcherConfig } from "./config";
 import { Controller } from "./controller";
-import { createWatcherMetrics } from "./metrics";
+import { createWatcherMetrics, type WatcherMetrics } from "./metrics";
 import { PrometheusSource, type MetricsSource } from "./prometheus";
 import type { TrafficRouter } from "./router";
-import { createIstioRouter, IstioRouter } from "./routers/istio";
+import { createIstioRouter, EVENT_COMPONENT, IstioRouter, type Writer } from "./routers/istio";
+import { LeaderElector } from "./election/elector";
+import { createKubernetesLeaseLock } from "./election/lease-lock";
 import { LocalRouter } from "./routers/local";
 import type { Scaler } from "./scaler";
 import { createKubernetesScaler } from "./scalers/kubernetes";
@@ -42,16 +44,52 @@ export interface WatcherApp {
   stop(): Promise<void>;
 }
 
+/**
+ * Who writes: with leader election, each watcher's patches carry its identity as their field manager
+ * (`istio-burst-watcher/<pod>`, in the objects' managedFields) and its Events name it; without, the one
+ * watcher writes as `istio-burst-watcher`.
+ */
+export function writerOf(config: WatcherConfig): Writer {
+  const fieldManager = config.leaseName === undefined ? EVENT_COMPONENT : `${EVENT_COMPONENT}/${config.identity}`.slice(0, 128);
+  return { fieldManager, instance: config.identity };
+}
+
 export async function createRouter(config: WatcherConfig, hooks: { onConflict?: () => void; onEventError?: (err: Error) => void } = {}): Promise<TrafficRouter> {
   if (config.router === "local") return new LocalRouter({ meshUrl: config.meshUrl as string, timeoutMs: Math.max(config.settings.queryTimeout, 2_000) });
-  return createIstioRouter({ namespace: config.namespace, name: config.virtualService, ...hooks });
+  return createIstioRouter({ namespace: config.namespace, name: config.virtualService, writer: writerOf(config), ...hooks });
 }
 
 /** The capacity side's scaler (SCALER); undefined when it is off. */
 export async function createScaler(config: WatcherConfig): Promise<Scaler | undefined> {
   if (config.scaler === "local") return new LocalScaler({ url: config.scalerUrl as string, timeoutMs: Math.max(config.settings.queryTimeout, 2_000) });
-  if (config.scaler === "kubernetes") return createKubernetesScaler({ namespace: config.burstNamespace, name: config.burstDeployment, kubeConfigFile: config.burstKubeconfig });
+  if (config.scaler === "kubernetes") {
+    return createKubernetesScaler({ namespace: config.burstNamespace, name: config.burstDeployment, kubeConfigFile: config.burstKubeconfig, fieldManager: writerOf(config).fieldManager });
+  }
   return undefined;
+}
+
+/** The leader election (LEASE_NAME), on the Lease beside the VirtualService; undefined without. */
+async function createElector(config: WatcherConfig, controller: Controller, log: Logger, metrics: WatcherMetrics): Promise<LeaderElector | undefined> {
+  if (config.leaseName === undefined) return undefined;
+  const { leaseDuration, renewDeadline, retryPeriod } = config.settings;
+  return new LeaderElector({
+    lock: await createKubernetesLeaseLock({ namespace: config.namespace, name: config.leaseName }),
+    identity: config.identity,
+    leaseDuration,
+    renewDeadline,
+    retryPeriod,
+    log,
+    onStartedLeading: () => {
+      metrics.leader.set(1);
+      controller.forget();
+      controller.start();
+    },
+    onStoppedLeading: async () => {
+      metrics.leader.set(0);
+      await controller.stop();
+    },
+    onNewLeader: (holder) => log.info({ holder: holder || "(released)", identity: config.identity }, "the Lease's holder changed"),
+  });
 }
 
 /** The metrics source that config names: Prometheus with the configured queries. */
@@ -65,8 +103,8 @@ function createSource(config: WatcherConfig): MetricsSource {
   });
 }
 
-/** `/status`: what the watcher talks to, and what the controller knows. */
-function statusOf(config: WatcherConfig, controller: Controller): WatcherStatus {
+/** `/status`: what the watcher talks to, what the controller knows, and (with election) whether it leads. */
+function statusOf(config: WatcherConfig, controller: Controller, elector: LeaderElector | undefined): WatcherStatus {
   return {
     service: "watcher",
     prometheusUrl: config.prometheusUrl,
@@ -74,16 +112,23 @@ function statusOf(config: WatcherConfig, controller: Controller): WatcherStatus 
     upQuery: config.upQuery,
     healthQuery: config.burstHealthQuery ?? null,
     ...controller.status(),
+    election: elector?.status() ?? null,
   };
 }
 
+/** Ready: the leader (or the only watcher) once it has read the weights; a standby while it stands by. */
+function isReady(controller: Controller, elector: LeaderElector | undefined): boolean {
+  return elector !== undefined && !elector.leading() ? true : controller.ready;
+}
+
 /** GET /_healthz, /status and /metrics. */
-function createStatusServer(config: WatcherConfig, controller: Controller, registry: Registry): Server {
+function createStatusServer(config: WatcherConfig, controller: Controller, registry: Registry, elector: LeaderElector | undefined): Server {
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
+    const ready = isReady(controller, elector);
     if (req.method !== "GET" && req.method !== "HEAD") sendJson(res, 405, { error: "only GET" }, { allow: "GET, HEAD" });
-    else if (path === "/_healthz") sendJson(res, controller.ready ? 200 : 503, { ready: controller.ready });
-    else if (path === "/status") sendJson(res, 200, statusOf(config, controller));
+    else if (path === "/_healthz") sendJson(res, ready ? 200 : 503, { ready, ...(elector ? { role: elector.status().role } : {}) });
+    else if (path === "/status") sendJson(res, 200, statusOf(config, controller, elector));
     else if (path === "/metrics") sendMetrics(res, registry);
     else sendJson(res, 404, { error: "not found" });
   });
@@ -107,6 +152,7 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
     router,
     scaler,
     recordEvent: scaler && router instanceof IstioRouter ? (note) => router.recordEvent(note) : undefined,
+    mayWrite: () => elector?.leading() ?? true,
     policy: policyOf(config.settings),
     pricing: config.settings,
     pollIntervalMs: config.settings.pollInterval,
@@ -115,8 +161,20 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
     metrics,
     now: deps.now,
   });
-  const server = createStatusServer(config, controller, registry);
-  const started = { mode: config.settings.mode, router: router.description, prometheus: config.prometheusUrl, query: config.query, upQuery: config.upQuery, healthQuery: config.burstHealthQuery ?? "off", scaler: scaler?.description ?? "none", dryRun: config.settings.dryRun };
+  const elector = await createElector(config, controller, log, metrics);
+  metrics.leader.set(elector ? 0 : 1);
+  const server = createStatusServer(config, controller, registry, elector);
+  const started = {
+    mode: config.settings.mode,
+    router: router.description,
+    prometheus: config.prometheusUrl,
+    query: config.query,
+    upQuery: config.upQuery,
+    healthQuery: config.burstHealthQuery ?? "off",
+    scaler: scaler?.description ?? "none",
+    dryRun: config.settings.dryRun,
+    election: elector ? `Lease ${config.namespace}/${config.leaseName} as ${config.identity}` : "off",
+  };
   return {
     config,
     controller,
@@ -126,10 +184,13 @@ export async function createWatcherApp(config: WatcherConfig, deps: WatcherDeps 
     async start() {
       const port = await listen(server, config.port);
       log.info({ port, ...started }, "watcher started");
-      controller.start();
+      if (elector) elector.run();
+      else controller.start();
       return port;
     },
     async stop() {
+      // with election: stops leading (the controller first) and releases the Lease for the standby
+      if (elector) await elector.stop();
       await controller.stop();
       await drainAndClose(server, { drainMs: 2_000 });
     },

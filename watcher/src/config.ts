@@ -6,6 +6,7 @@
  * naming the variable. The decision's policy is the contract's policyOf(settings).
  */
 import { existsSync, statSync } from "node:fs";
+import { hostname } from "node:os";
 import { ConfigError, Env } from "@istio-burst/common";
 import {
   DEFAULT_NAMESPACE,
@@ -53,6 +54,10 @@ export interface WatcherConfig {
   readonly burstNamespace: string;
   /** SCALER=local: local mode's burst pool manager (SCALER_URL). */
   readonly scalerUrl: string | undefined;
+  /** Leader election on this Lease in `namespace` (LEASE_NAME); undefined: none, this is the only watcher. */
+  readonly leaseName: string | undefined;
+  /** This watcher's identity (POD_NAME): in the Lease, in its patches' field manager and its Events. */
+  readonly identity: string;
 }
 
 export const DEFAULT_PROMETHEUS_URL = "http://prometheus.istio-system.svc.cluster.local:9090";
@@ -75,7 +80,16 @@ export function loadConfig(vars: NodeJS.ProcessEnv = process.env): WatcherConfig
     ...routing,
     ...readQueries(env, settings, routing.namespace),
     ...readScaler(env, routing.namespace),
+    ...readElection(env, routing.router),
   };
+}
+
+/** Leader election (LEASE_NAME, with the Istio router: the Lease lives beside the VirtualService) and this watcher's identity. */
+function readElection(env: Env, router: RouterKind): Pick<WatcherConfig, "leaseName" | "identity"> {
+  const leaseName = env.raw(WIRING_ENV.leaseName) === undefined ? undefined : matching(env, WIRING_ENV.leaseName, DNS_SUBDOMAIN, OBJECT_NAME, "");
+  if (leaseName !== undefined && router !== "istio") throw new ConfigError(WIRING_ENV.leaseName, "unset unless ROUTER=istio (local mode runs one watcher)", leaseName);
+  const identity = matching(env, WIRING_ENV.identity, DNS_SUBDOMAIN, "a pod name", `${hostname().toLowerCase()}-${process.pid}`);
+  return { leaseName, identity };
 }
 
 function matching(env: Env, name: string, re: RegExp, requirement: string, fallback: string): string {

@@ -44,10 +44,12 @@ export interface ControllerOptions {
   readonly pricing?: Pricing;
   /** Writes a Kubernetes Event for a scale request (the Istio router's writer); undefined: logs only. */
   readonly recordEvent?: (note: ChangeNote) => Promise<void>;
+  /** Whether this watcher may write now (leader election: it leads); asked before every weight change and scale request. Default: always. */
+  readonly mayWrite?: () => boolean;
 }
 
 /** The part of /status the controller knows (the app adds where it queries). */
-export type ControllerStatus = Omit<WatcherStatus, "service" | "prometheusUrl" | "query" | "upQuery" | "healthQuery">;
+export type ControllerStatus = Omit<WatcherStatus, "service" | "prometheusUrl" | "query" | "upQuery" | "healthQuery" | "election">;
 
 const NOTES: Partial<Record<Action, Omit<ChangeNote, "message">>> = {
   "to-burst": { reason: "BurstStarted" },
@@ -73,6 +75,8 @@ export class Controller {
   private pool: PoolReading | undefined;
   private poolReason: string | null = null;
   private poolReadFailures = 0;
+  /** why scaling is paused (the burst pool cannot be read), and since when; null while it can be read */
+  private paused: { why: string; since: number } | null = null;
   private scaleFailures = 0;
   private lastScaleAt: string | null = null;
   private dryRunReplicas: number | undefined;
@@ -95,6 +99,17 @@ export class Controller {
 
   get currentState(): State | undefined {
     return this.state;
+  }
+
+  /**
+   * Forgets the state, so the next poll starts from the weights and the pool it finds (a watcher that
+   * starts leading continues from what the last leader left, not from what it knew before).
+   */
+  forget(): void {
+    this.state = undefined;
+    this.pool = undefined;
+    this.paused = null;
+    this.poolReadFailures = 0;
   }
 
   /** Reads the current weights and takes the state from them; false (logged) when the router fails. */
@@ -145,6 +160,10 @@ export class Controller {
     }
     const note: ChangeNote = { ...(NOTES[decision.action] ?? { reason: "WeightsChanged" }), message: decision.reason };
     const fields = { action: decision.action, reason: decision.reason, from: formatWeights(before.weights), to: formatWeights(decision.weights), dryRun };
+    if (!this.mayWrite()) {
+      log.warn(fields, "not leading any more: the weights are left to the leader");
+      return decision;
+    }
     if (!dryRun) {
       try {
         await this.bounded(router.setWeights(decision.weights, note), "setting the weights");
@@ -172,11 +191,11 @@ export class Controller {
 
   /** The pool beside the sample: undefined without a scaler, null when the read failed (counted, logged once per streak). */
   private async readPool(): Promise<PoolReading | null | undefined> {
-    const { scaler, metrics, log } = this.opts;
+    const { scaler, metrics } = this.opts;
     if (!scaler) return undefined;
     try {
       const pool = await this.bounded(scaler.get(), "reading the burst pool");
-      if (this.poolReadFailures > 0) log.info({ scaler: scaler.description, failedPolls: this.poolReadFailures }, "burst pool can be read again");
+      if (this.poolReadFailures > 0) this.resumeScaling(scaler.description);
       this.poolReadFailures = 0;
       this.pool = pool;
       this.countReplicas(pool.desired);
@@ -185,9 +204,34 @@ export class Controller {
       return pool;
     } catch (err) {
       metrics?.poolReadErrors.inc();
-      if (this.poolReadFailures++ === 0) log.error({ err: errText(err), scaler: scaler.description }, "cannot read the burst pool; holding weights that would grow burst");
+      if (this.poolReadFailures++ === 0) this.pauseScaling(scaler.description, errText(err));
       return null;
     }
+  }
+
+  /**
+   * The burst pool cannot be read (its cluster's API server is away): no scale request is made, no
+   * weight change towards burst (the ready gate holds it), and the burst weight in force is kept while
+   * the health guard finds burst healthy. Logged, in /status, and as a Warning Event.
+   */
+  private pauseScaling(scaler: string, err: string): void {
+    const why = `cannot read the burst pool (${err}): scaling paused, and weights that would grow burst held, until it can be read again`;
+    this.paused = { why, since: this.now() };
+    this.opts.log.error({ err, scaler }, "cannot read the burst pool; scaling paused, holding weights that would grow burst");
+    this.note({ reason: "BurstPoolUnreachable", warning: true, message: `${scaler}: ${why}` });
+  }
+
+  private resumeScaling(scaler: string): void {
+    const seconds = this.paused ? Math.round((this.now() - this.paused.since) / 100) / 10 : undefined;
+    this.paused = null;
+    this.opts.log.info({ scaler, failedPolls: this.poolReadFailures, pausedS: seconds }, "burst pool can be read again; scaling resumed");
+    this.note({ reason: "BurstPoolReachable", message: `${scaler}: readable again after ${this.poolReadFailures} failed polls${seconds === undefined ? "" : ` (${seconds}s)`}; scaling resumed` });
+  }
+
+  /** An Event, when this watcher may write; a failure to write it is logged. */
+  private note(note: ChangeNote): void {
+    if (!this.mayWrite() || !this.opts.recordEvent) return;
+    this.opts.recordEvent(note).catch((err: unknown) => this.opts.log.warn({ err: errText(err), reason: note.reason }, "the Kubernetes Event could not be written"));
   }
 
   /** Asks the scaler for `replicas`; a failure is counted and logged, and the next decision asks again. */
@@ -196,6 +240,10 @@ export class Controller {
     if (!scaler) return;
     const from = this.pool?.desired;
     const fields = { scaler: scaler.description, from, to: replicas, reason: why, dryRun };
+    if (!this.mayWrite()) {
+      log.warn(fields, "not leading any more: the burst pool is left to the leader");
+      return;
+    }
     if (dryRun) {
       if (this.dryRunReplicas !== replicas) log.info(fields, "would scale the burst pool (DRY_RUN)");
       this.dryRunReplicas = replicas;
@@ -220,6 +268,10 @@ export class Controller {
       message: `${scaler.description}: replicas ${from ?? "?"} -> ${replicas}: ${why}`,
     };
     await this.opts.recordEvent?.(note).catch((err: unknown) => log.warn({ err: errText(err) }, "scaled the burst pool but the Kubernetes Event could not be written"));
+  }
+
+  private mayWrite(): boolean {
+    return this.opts.mayWrite?.() ?? true;
   }
 
   /** The pool has `replicas` (paid for) from now on. */
@@ -328,6 +380,7 @@ export class Controller {
       lastScaleAt: this.lastScaleAt,
       scaleUpTimeMs: scaleUpTime.ms,
       scaleUpTimeMeasured: scaleUpTime.measured,
+      paused: this.paused ? { reason: this.paused.why, since: new Date(this.paused.since).toISOString() } : null,
     };
   }
 }

@@ -1,7 +1,20 @@
 /**
- * Errors from the Kubernetes API, as the Istio router and the Kubernetes scaler both meet them through
- * @kubernetes/client-node 1.x: what a failed call says, and one error type that keeps its HTTP status.
+ * Errors from the Kubernetes API, as the Istio router, the Kubernetes scaler and the Lease lock meet
+ * them through @kubernetes/client-node 1.x: what a failed call says, and one error type that keeps its
+ * HTTP status; and the client library with the kubeconfig they reach the API with.
  */
+
+type K8s = typeof import("@kubernetes/client-node");
+type KubeConfig = import("@kubernetes/client-node").KubeConfig;
+
+/** The client library (ESM-only: loaded with import()) and the kubeconfig given, or its default (KUBECONFIG, ~/.kube/config, else in-cluster). */
+export async function clientWith(given?: KubeConfig): Promise<{ k8s: K8s; kc: KubeConfig }> {
+  const k8s: K8s = await import("@kubernetes/client-node");
+  if (given) return { k8s, kc: given };
+  const kc = new k8s.KubeConfig();
+  kc.loadFromDefault();
+  return { k8s, kc };
+}
 
 /** An error from the Kubernetes API, with its HTTP status (undefined when the request got no answer). */
 export class KubeApiError extends Error {

@@ -19,6 +19,7 @@ export interface WatcherMetrics {
   readonly burstReplicas: Gauge<"kind">;
   readonly scaleRequests: Counter<"result">;
   readonly poolReadErrors: Counter;
+  readonly leader: Gauge;
 }
 
 export function createWatcherMetrics(registry: Registry): WatcherMetrics {
@@ -40,6 +41,7 @@ export function createWatcherMetrics(registry: Registry): WatcherMetrics {
     burstReplicas: new Gauge({ name: "watcher_burst_replicas", help: "Burst worker replicas as last read (SCALER): desired (asked for) and ready", labelNames: ["kind"], registers }),
     scaleRequests: new Counter({ name: "watcher_scale_requests_total", help: "Scale requests to the burst pool, by result (ok, error)", labelNames: ["result"], registers }),
     poolReadErrors: new Counter({ name: "watcher_pool_read_errors_total", help: "Failed reads of the burst pool (weights that would grow burst are held)", registers }),
+    leader: new Gauge({ name: "watcher_leader", help: "1 while this watcher acts: it holds the leader election's Lease, or runs without election; 0 while it stands by", registers }),
   };
   // Every label value exists from the start, so rate() and absent() work before the first event.
   for (const a of ACTIONS) m.decisions.inc({ action: a }, 0);

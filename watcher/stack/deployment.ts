@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ISTIO_CLUSTERS, NAMES, PORTS, watcherSettingsEnv, watcherWiringEnv, type WatcherSettings, type WatcherWiring } from "../../packages/contract/src";
+import { ISTIO_CLUSTERS, NAMES, PORTS, WIRING_ENV, watcherSettingsEnv, watcherWiringEnv, type WatcherSettings, type WatcherWiring } from "../../packages/contract/src";
 import { accountWithRole } from "../../k8s/rbac";
 import { APP_UID, TMP_MOUNT, httpServiceSpec, meshPodTemplate, podLabels, restrictedContainerSecurityContext } from "../../k8s/workload";
 
@@ -15,6 +15,8 @@ export interface WatcherDeploymentArgs {
   prometheusUrl: pulumi.Input<string>;
   /** The policy, as config.ts read and checked it: each setting becomes its env var (`watcherSettingsEnv`). */
   settings: WatcherSettings;
+  /** Watcher replicas (`watcherReplicas`): above 1, they elect a leader on the Lease NAMES.watcherLease (LEASE_NAME) and a PodDisruptionBudget keeps one; default 1. */
+  replicas?: number;
   /** Resources the Deployment waits for: the worker VirtualService it reads at start. */
   dependsOn: pulumi.Input<pulumi.Resource>[];
   /**
@@ -51,8 +53,9 @@ export const WATCHER_SERVICE_URL = `http://${NAMES.watcher}`;
 
 /**
  * The watcher in the primary cluster: its own ServiceAccount `istio-watcher`, a Role that can only
- * get and patch the worker VirtualService and create Events in its namespace, the RoleBinding, and a
- * single-replica Deployment `istio-watcher` configured entirely through env: the wiring (`ROUTER=istio`,
+ * get and patch the worker VirtualService and create Events in its namespace (with election, its Lease
+ * too), the RoleBinding, a Deployment `istio-watcher` of `replicas` (above 1: leader election on a
+ * Lease, and a PodDisruptionBudget) configured entirely through env: the wiring (`ROUTER=istio`,
  * `VIRTUAL_SERVICE`, `NAMESPACE`, `PROMETHEUS_URL`, `BURST_CLUSTER`, `PORT`; with `burstScaler`, `SCALER=kubernetes`,
  * `BURST_KUBECONFIG`, `BURST_DEPLOYMENT`, `BURST_NAMESPACE` and the kubeconfig mounted read-only) and every setting, and the
  * ClusterIP Service `istio-watcher` (80 -> 8082, port name `http` so that the sidecars treat it as HTTP
@@ -64,6 +67,8 @@ export class WatcherDeployment extends pulumi.ComponentResource {
   public readonly roleBinding: k8s.rbac.v1.RoleBinding;
   public readonly deployment: k8s.apps.v1.Deployment;
   public readonly service: k8s.core.v1.Service;
+  /** with more than one replica: at most one watcher evicted at a time */
+  public readonly disruptionBudget: k8s.policy.v1.PodDisruptionBudget | undefined;
   /** `istio-watcher` */
   public readonly deploymentName: pulumi.Output<string>;
   /** `istio-watcher` (the Service) */
@@ -76,7 +81,8 @@ export class WatcherDeployment extends pulumi.ComponentResource {
     const childOpts = { parent: this, provider: args.provider };
     const metadata = { name: NAMES.watcher, namespace: args.namespace, labels: { ...WATCHER_SELECTOR } };
 
-    const rbac = accountWithRole(name, { metadata, rules: WATCHER_RULES }, childOpts);
+    const elected = (args.replicas ?? 1) > 1;
+    const rbac = accountWithRole(name, { metadata, rules: watcherRules(elected) }, childOpts);
     this.serviceAccount = rbac.serviceAccount;
     this.role = rbac.role;
     this.roleBinding = rbac.roleBinding;
@@ -92,18 +98,33 @@ export class WatcherDeployment extends pulumi.ComponentResource {
       childOpts,
     );
     this.serviceName = this.service.metadata.name;
+    this.disruptionBudget = elected
+      ? new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, { metadata, spec: { maxUnavailable: 1, selector: { matchLabels: { ...WATCHER_SELECTOR } } } }, childOpts)
+      : undefined;
 
     this.registerOutputs({ deploymentName: this.deploymentName, serviceName: this.serviceName });
   }
 }
 
-/** What the watcher may do in its namespace: the worker VirtualService only, and Events. */
-const WATCHER_RULES: k8s.types.input.rbac.v1.PolicyRule[] = [
-  // read the current weights and patch them: that one VirtualService only
-  { apiGroups: ["networking.istio.io"], resources: ["virtualservices"], resourceNames: [NAMES.workerVirtualService], verbs: ["get", "patch"] },
-  // a core/v1 Event per weight change, on that VirtualService
-  { apiGroups: [""], resources: ["events"], verbs: ["create"] },
-];
+/**
+ * What the watcher may do in its namespace: the worker VirtualService only, and Events; with leader
+ * election, its Lease too (get and update on its name; create, which RBAC cannot limit by name, for
+ * the first watcher to make it).
+ */
+export function watcherRules(elected: boolean): k8s.types.input.rbac.v1.PolicyRule[] {
+  return [
+    // read the current weights and patch them: that one VirtualService only
+    { apiGroups: ["networking.istio.io"], resources: ["virtualservices"], resourceNames: [NAMES.workerVirtualService], verbs: ["get", "patch"] },
+    // a core/v1 Event per weight change, on that VirtualService
+    { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+    ...(elected
+      ? [
+          { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: [NAMES.watcherLease], verbs: ["get", "update"] },
+          { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+        ]
+      : []),
+  ];
+}
 
 /** The scaler's part of the pod: its wiring, and the burst kubeconfig from a Secret only this pod mounts, read-only. */
 function scalerParts(scaler: WatcherDeploymentArgs["burstScaler"]) {
@@ -126,8 +147,12 @@ function scalerParts(scaler: WatcherDeploymentArgs["burstScaler"]) {
   };
 }
 
-/** The watcher's env: its wiring in the cluster (the contract's WIRING_ENV), the scaler's, then every setting (`watcherSettingsEnv`). */
+/**
+ * The watcher's env: its wiring in the cluster (the contract's WIRING_ENV), the scaler's, with election
+ * the Lease and the pod's name as its identity (the downward API), then every setting (`watcherSettingsEnv`).
+ */
 function watcherEnv(args: WatcherDeploymentArgs, scalerWiring: WatcherWiring<pulumi.Input<string>>): k8s.types.input.core.v1.EnvVar[] {
+  const elected = (args.replicas ?? 1) > 1;
   const wiring = watcherWiringEnv<pulumi.Input<string>>({
     port: String(PORTS.watcher),
     prometheusUrl: args.prometheusUrl,
@@ -138,12 +163,18 @@ function watcherEnv(args: WatcherDeploymentArgs, scalerWiring: WatcherWiring<pul
     // frontend sidecar's reporter="source" requests; the health guard those served by burst.
     burstCluster: ISTIO_CLUSTERS.burst,
     ...scalerWiring,
+    ...(elected ? { leaseName: NAMES.watcherLease } : {}),
   });
   const settings = Object.entries(watcherSettingsEnv(args.settings));
-  return [...wiring, ...settings].map(([name, value]) => ({ name, value }));
+  const identity: k8s.types.input.core.v1.EnvVar[] = elected ? [{ name: WIRING_ENV.identity, valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }] : [];
+  return [...wiring.map(([name, value]) => ({ name, value })), ...identity, ...settings.map(([name, value]) => ({ name, value }))];
 }
 
-/** The single-replica Deployment `istio-watcher`, recreated rather than rolled: two watchers would fight over the weights. */
+/**
+ * The Deployment `istio-watcher`. One replica is recreated rather than rolled (two watchers without
+ * election would fight over the weights); more elect a leader and roll one at a time (the standby
+ * takes over when the leader goes: a stopped leader releases its Lease).
+ */
 function watcherDeployment(args: WatcherDeploymentArgs, serviceAccountName: pulumi.Input<string>): k8s.apps.v1.DeploymentArgs {
   const labels = podLabels(NAMES.watcher, "primary");
   const scaler = scalerParts(args.burstScaler);
@@ -163,8 +194,8 @@ function watcherDeployment(args: WatcherDeploymentArgs, serviceAccountName: pulu
   return {
     metadata: { name: NAMES.watcher, namespace: args.namespace, labels },
     spec: {
-      replicas: 1,
-      strategy: { type: "Recreate" },
+      replicas: args.replicas ?? 1,
+      strategy: (args.replicas ?? 1) > 1 ? { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } } : { type: "Recreate" },
       selector: { matchLabels: { ...WATCHER_SELECTOR } },
       template: meshPodTemplate({
         labels,

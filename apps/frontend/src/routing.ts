@@ -7,6 +7,9 @@ import { routingFromStatus, watcherStatusProblem, type RoutingState, type Watche
 export const ROUTING_TIMEOUT_MS = 1_500;
 /** An answer younger than this is served from the cache instead of asking the watcher again. */
 export const ROUTING_MAX_AGE_MS = 1_000;
+/** How many answers from standby watchers are asked again before one is shown. */
+const STANDBY_RETRIES = 4;
+
 /** A /status body larger than this is not a watcher status. */
 export const ROUTING_MAX_BYTES = 256 * 1024;
 
@@ -129,7 +132,18 @@ export class RoutingReader {
     return state;
   }
 
+  /**
+   * The leader's status. With several watchers behind the Service, one leads and the others stand by
+   * (their /status says so, with no weights of their own): a standby's answer is asked again, each
+   * request free to reach another pod, a few times at most; then the standby's answer is shown.
+   */
   private async fetchStatus(url: URL): Promise<WatcherStatus> {
+    let status = await this.fetchOne(url);
+    for (let tries = 1; tries < STANDBY_RETRIES && status.election?.role === "standby"; tries++) status = await this.fetchOne(url);
+    return status;
+  }
+
+  private async fetchOne(url: URL): Promise<WatcherStatus> {
     const res = await getText(url, this.timeoutMs, ROUTING_MAX_BYTES);
     if (res.status !== 200) throw new Error(`HTTP ${res.status}${res.body.trim() ? `: ${oneLine(res.body, 80)}` : ""}`);
     let value: unknown;

@@ -19,6 +19,8 @@ export const NAMES = {
   frontendVirtualService: "frontend-ingress-virtual-service",
   peerAuthentication: "default",
   watcher: "istio-watcher",
+  /** the watchers' leader election Lease, in the app namespace */
+  watcherLease: "istio-watcher-leader",
 } as const;
 
 /** Ports of the three programs and of Redis. */

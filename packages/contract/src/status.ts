@@ -64,6 +64,21 @@ export interface WatcherStatus {
   readonly burstPool: BurstPoolStatus | null;
   /** what the burst pool has cost since the watcher started, when it scales the pool (SCALER); null otherwise */
   readonly cost: BurstCost | null;
+  /** leader election (LEASE_NAME): this watcher's role and who holds the Lease; null without election */
+  readonly election: ElectionStatus | null;
+}
+
+/** A watcher's place in the leader election: the leader polls and writes, a standby waits to take over. */
+export interface ElectionStatus {
+  /** the Lease, e.g. `Lease default/istio-watcher-leader` */
+  readonly lease: string;
+  readonly identity: string;
+  readonly role: "leader" | "standby";
+  /** the holder this watcher last saw ("" when released); null before its first read */
+  readonly holder: string | null;
+  /** the Lease's leader transitions; null before its first read */
+  readonly transitions: number | null;
+  readonly leaseDurationMs: number;
 }
 
 /** The burst worker pool as the watcher's scaler sees it. */
@@ -80,4 +95,6 @@ export interface BurstPoolStatus {
   readonly scaleUpTimeMs: number;
   /** true once scaleUpTimeMs was measured on the pool's own scale-ups */
   readonly scaleUpTimeMeasured: boolean;
+  /** scaling is paused because the pool cannot be read (its cluster's API server is away), why and since when (ISO); null otherwise */
+  readonly paused: { readonly reason: string; readonly since: string } | null;
 }

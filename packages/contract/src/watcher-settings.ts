@@ -82,6 +82,12 @@ export interface WatcherSettings {
   readonly currency: string;
   /** decide and log, never set the weights */
   readonly dryRun: boolean;
+  /** ms: with leader election, a standby takes the Lease once its holder has not renewed it for this long */
+  readonly leaseDuration: number;
+  /** ms: a leader that has not renewed its Lease for this long stops acting (shorter than leaseDuration) */
+  readonly renewDeadline: number;
+  /** ms between two tries to take or renew the Lease */
+  readonly retryPeriod: number;
 }
 
 export type SettingKey = keyof WatcherSettings;
@@ -158,6 +164,9 @@ export const WATCHER_SETTINGS: readonly SettingSpec[] = [
   row({ key: "burstReplicaHourlyCost", env: "BURST_REPLICA_HOURLY_COST", kind: "number", min: 0, default: 0.068, defaultText: "0.068", doc: "what one burst replica costs an hour, for the cost in `/status` and on the page; the default is approximate: an e2-standard-2 node on demand (about $50/month) for each replica" }),
   row({ key: "currency", env: "CURRENCY", kind: "currency", default: "USD", defaultText: "USD", doc: "the currency of `burstReplicaHourlyCost` and of the costs shown (a three-letter code)" }),
   row({ key: "dryRun", env: "DRY_RUN", kind: "boolean", default: false, defaultText: "false", doc: "decide and log, never set the weights" }),
+  row({ key: "leaseDuration", env: "LEASE_DURATION", kind: "duration", min: 1_000, default: 15_000, defaultText: "15s", doc: "leader election (`watcherReplicas` above 1): a standby takes the watcher's Lease once its holder has not renewed it for this long; whole seconds (rounded up)" }),
+  row({ key: "renewDeadline", env: "RENEW_DEADLINE", kind: "duration", min: 1, default: 10_000, defaultText: "10s", doc: "leader election: a leader that has not renewed its Lease for this long stops polling and writing (below `leaseDuration`)" }),
+  row({ key: "retryPeriod", env: "RETRY_PERIOD", kind: "duration", min: 1, default: 2_000, defaultText: "2s", doc: "leader election: how often the leader renews the Lease and a standby tries to take it (jittered by up to 20%; `renewDeadline` above 1.2 × it, `leaseDuration` above `renewDeadline` + 2.2 × it)" }),
 ];
 
 /** The row of a key. */
@@ -346,8 +355,30 @@ export function parseWatcherSettings(
   if (settings.maxBurstWeight < settings.naturalWeights.burst) {
     problem("maxBurstWeight", `an integer from ${settings.naturalWeights.burst} (the burst weight of ${name("naturalWeights")}) to 100`, settings.maxBurstWeight);
   }
+  checkLeaseTimings(settings, name, problem);
   return { settings, problems };
 }
+
+/**
+ * The leader election's timings: as client-go requires them, leaseDuration > renewDeadline >
+ * 1.2 × retryPeriod; and a leader must stop (renewDeadline after its last renewal) before a standby
+ * may take over, which it times from the try before the one that saw that renewal (up to a jittered
+ * retry and a try apart: 2.2 × retryPeriod), so leaseDuration > renewDeadline + 2.2 × retryPeriod.
+ */
+function checkLeaseTimings(settings: WatcherSettings, name: (key: SettingKey) => string, problem: (key: SettingKey, requirement: string, value: unknown) => void): void {
+  const { leaseDuration, renewDeadline, retryPeriod } = settings;
+  const gap = (1 + LEASE_JITTER) * retryPeriod;
+  if (!(renewDeadline < leaseDuration)) {
+    problem("renewDeadline", `a duration below ${name("leaseDuration")} (${formatDuration(leaseDuration)})`, renewDeadline);
+  } else if (!(renewDeadline > LEASE_JITTER * retryPeriod)) {
+    problem("retryPeriod", `a duration of at most ${formatDuration(Math.ceil(renewDeadline / LEASE_JITTER) - 1)} (below ${name("renewDeadline")} / ${LEASE_JITTER})`, retryPeriod);
+  } else if (!(leaseDuration - renewDeadline > gap)) {
+    problem("leaseDuration", `a duration above ${name("renewDeadline")} + ${1 + LEASE_JITTER} × ${name("retryPeriod")} (${formatDuration(Math.round(renewDeadline + gap))})`, leaseDuration);
+  }
+}
+
+/** The retries are jittered by up to 20%: a renewal is tried at least once within renewDeadline. */
+export const LEASE_JITTER = 1.2;
 
 /** The watcher's defaults (every row's default, derived ones from the others). */
 export const DEFAULT_WATCHER_SETTINGS: WatcherSettings = Object.freeze(parseWatcherSettings(() => undefined).settings);

@@ -31,6 +31,10 @@ export const WIRING_ENV = {
   burstNamespace: "BURST_NAMESPACE",
   /** SCALER=local: local mode's burst pool manager */
   scalerUrl: "SCALER_URL",
+  /** leader election on this coordination.k8s.io Lease in NAMESPACE (ROUTER=istio); unset: no election, the only watcher */
+  leaseName: "LEASE_NAME",
+  /** this watcher's identity in the Lease and in its writes' field manager (the pod's name; default: host name and process id) */
+  identity: "POD_NAME",
 } as const;
 export type WiringKey = keyof typeof WIRING_ENV;
 

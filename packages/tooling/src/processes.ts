@@ -38,12 +38,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function portFree(port: number): Promise<boolean> {
+/** Whether `port` can be listened on at `host` (default 127.0.0.1): nothing holds it there or on every address. */
+export function portFree(port: number, host = HOST): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
     srv.once("error", () => resolve(false));
-    srv.listen(port, HOST, () => srv.close(() => resolve(true)));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
   });
 }
 

@@ -17,6 +17,8 @@ export interface FakeWatcher {
   /** paths asked for, in order */
   readonly calls: string[];
   answer: FakeAnswer;
+  /** answered first, one a request, before `answer` */
+  next: FakeAnswer[];
   close(): Promise<void>;
 }
 
@@ -64,9 +66,10 @@ export function cannedStatus(): WatcherStatus {
       },
       { ...toBurst, seq: 3, at: "2026-01-02T10:00:35.000Z" },
     ],
-    burstPool: { desired: 2, ready: 1, reason: "switch mode: 2 replicas to burst", lastScaleAt: "2026-01-02T10:00:30.000Z", scaleUpTimeMs: 12_000, scaleUpTimeMeasured: true },
+    burstPool: { desired: 2, ready: 1, reason: "switch mode: 2 replicas to burst", lastScaleAt: "2026-01-02T10:00:30.000Z", scaleUpTimeMs: 12_000, scaleUpTimeMeasured: true, paused: null },
     // 2 replicas for the last 11 s of the 36 s since the watcher started, at 0.068 USD an hour
     cost: { burstReplicaSeconds: 22, burstCost: 0.000416, alwaysOnCost: 0.00136, currency: "USD", since: "2026-01-02T10:00:06.000Z" },
+    election: null,
   };
 }
 
@@ -77,12 +80,13 @@ export async function startFakeWatcher(answer: FakeAnswer = { kind: "json", body
     url: "",
     calls: [],
     answer,
+    next: [],
     close: async () => undefined,
   };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     fake.calls.push(req.url ?? "");
     req.resume();
-    const a = fake.answer;
+    const a = fake.next.shift() ?? fake.answer;
     if (a.kind === "hang") {
       held.push(res);
       return;

@@ -85,6 +85,25 @@ describe("GET /api/routing against a watcher that answers", () => {
     expect(watcher.calls.every((p) => p === "/status")).toBe(true);
   });
 
+  it("asks again when a standby watcher answered (several watchers behind the Service), a few times at most", async () => {
+    await fe.frontend.close();
+    fe = await frontendFor(watcher.url, { maxAgeMs: 0 });
+    const election = { lease: "Lease hashr/istio-watcher-leader", identity: "istio-watcher-b", role: "standby", holder: "istio-watcher-a", transitions: 0, leaseDurationMs: 15_000 };
+    const standby = { ...cannedStatus(), ready: true, weights: null, phase: null, lastSample: null, lastDecision: null, election };
+    watcher.calls.length = 0;
+    watcher.next = [{ kind: "json", body: standby }, { kind: "json", body: standby }];
+    const { body } = await getRouting(fe.url);
+    expect(watcher.calls).toEqual(["/status", "/status", "/status"]);
+    expect(body).toMatchObject({ watcher: "ok", weights: { primary: 0, burst: 100 } });
+    // only standbys answer: after 4 tries, the standby's answer (no weights) is shown
+    watcher.calls.length = 0;
+    watcher.next = Array.from({ length: 6 }, () => ({ kind: "json" as const, body: standby }));
+    const again = await getRouting(fe.url);
+    expect(watcher.calls).toHaveLength(4);
+    expect(again.body).toMatchObject({ watcher: "ok", weights: null });
+    watcher.next = [];
+  });
+
   it("asks the watcher once for concurrent requests, and serves the cached answer while it is fresh", async () => {
     await fe.frontend.close();
     fe = await frontendFor(watcher.url, { maxAgeMs: 60_000 });

@@ -57,6 +57,7 @@ describe("the String Hashr app across both clusters", () => {
         "Role/istio-watcher",
         "RoleBinding/istio-watcher",
         "Deployment/istio-watcher",
+        "PodDisruptionBudget/istio-watcher",
         "Service/istio-watcher",
         "Secret/istio-watcher-burst-kubeconfig",
         "AuthorizationPolicy/istio-watcher",

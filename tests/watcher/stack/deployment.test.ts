@@ -8,10 +8,10 @@ import { loadConfig } from "../../../watcher/src/config";
 
 const PROMETHEUS = "http://prometheus.istio-system.svc.cluster.local:9090";
 
-async function build(settings: WatcherSettings = DEFAULT_WATCHER_SETTINGS, burstScaler?: WatcherDeploymentArgs["burstScaler"]) {
+async function build(settings: WatcherSettings = DEFAULT_WATCHER_SETTINGS, burstScaler?: WatcherDeploymentArgs["burstScaler"], replicas?: number) {
   const mocks = freshMocks();
   const { primary } = makeProviders();
-  const watcher = new WatcherDeployment("watcher", { provider: primary, namespace: "hashr", image: IMAGES.watcher, prometheusUrl: PROMETHEUS, settings, dependsOn: [], burstScaler });
+  const watcher = new WatcherDeployment("watcher", { provider: primary, namespace: "hashr", image: IMAGES.watcher, prometheusUrl: PROMETHEUS, settings, dependsOn: [], burstScaler, replicas });
   await valueOf(watcher.deploymentName);
   await settleAll();
   return { mocks, env: envOf(containersOf(object(mocks, "Deployment", "istio-watcher", "primary"))[0]) };
@@ -94,7 +94,13 @@ describe("WatcherDeployment", () => {
       BURST_REPLICA_HOURLY_COST: "0.068",
       CURRENCY: "USD",
       DRY_RUN: "false",
+      LEASE_DURATION: "15s",
+      RENEW_DEADLINE: "10s",
+      RETRY_PERIOD: "2s",
     });
+    // one replica: no election, no Lease rule, no PodDisruptionBudget
+    expect(env).not.toHaveProperty("LEASE_NAME");
+    expect(objects(mocks, "PodDisruptionBudget")).toHaveLength(0);
     // without a burst scaler: no scaler wiring, nothing mounted but /tmp
     expect(env).not.toHaveProperty("SCALER");
     expect(pod.volumes.map((v: any) => v.name)).toEqual(["tmp"]);
@@ -121,6 +127,32 @@ describe("WatcherDeployment", () => {
     fs.writeFileSync(file, "apiVersion: v1\nkind: Config\n");
     const config = loadConfig({ ...env, BURST_KUBECONFIG: file });
     expect(config).toMatchObject({ scaler: "kubernetes", burstKubeconfig: file, burstDeployment: "worker-deployment", burstNamespace: "hashr" });
+  });
+
+  it.each<[number, { strategy: unknown; leaseRules: number; pdb: boolean }]>([
+    [1, { strategy: { type: "Recreate" }, leaseRules: 0, pdb: false }],
+    [2, { strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }, leaseRules: 2, pdb: true }],
+    [3, { strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } }, leaseRules: 2, pdb: true }],
+  ])("with %i replicas: the strategy, the Lease in the Role and the PodDisruptionBudget", async (replicas, expected) => {
+    const { mocks, env } = await build(DEFAULT_WATCHER_SETTINGS, undefined, replicas);
+    const dep = object(mocks, "Deployment", "istio-watcher", "primary");
+    expect(dep.inputs.spec.replicas).toBe(replicas);
+    expect(dep.inputs.spec.strategy).toEqual(expected.strategy);
+    const rules = object(mocks, "Role", "istio-watcher").inputs.rules as { apiGroups: string[]; resources: string[]; resourceNames?: string[]; verbs: string[] }[];
+    const leaseRules = rules.filter((r) => r.resources.includes("leases"));
+    expect(leaseRules).toHaveLength(expected.leaseRules);
+    expect(objects(mocks, "PodDisruptionBudget")).toHaveLength(expected.pdb ? 1 : 0);
+    if (!expected.pdb) return;
+    // exactly the Lease: get/update on its name, create (RBAC cannot limit create by name)
+    expect(leaseRules).toEqual([
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["istio-watcher-leader"], verbs: ["get", "update"] },
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+    ]);
+    const pdb = object(mocks, "PodDisruptionBudget", "istio-watcher", "primary");
+    expect(pdb.inputs.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: WATCHER_SELECTOR } });
+    // the Lease's name, and the pod's name as the identity (the downward API), as the watcher reads them
+    expect(env).toMatchObject({ LEASE_NAME: "istio-watcher-leader", POD_NAME: "field:metadata.name" });
+    expect(loadConfig({ ...env, POD_NAME: "istio-watcher-5d9c-x2k4q" })).toMatchObject({ leaseName: "istio-watcher-leader", identity: "istio-watcher-5d9c-x2k4q" });
   });
 
   it("is read by the watcher as given: its settings, its wiring, and the default queries over NAMESPACE and BURST_CLUSTER", async () => {

@@ -12,7 +12,7 @@
  */
 import { hostname } from "node:os";
 import { formatWeights, SUBSETS, type Weights } from "@istio-burst/contract";
-import { KubeApiError, readKubeError } from "../kube-errors";
+import { clientWith, KubeApiError, readKubeError } from "../kube-errors";
 import type { ChangeNote, TrafficRouter } from "../router";
 
 // @kubernetes/client-node is ESM-only: load it with import() (types only at compile time).
@@ -38,6 +38,14 @@ export interface IstioRouterOptions {
   readonly onConflict?: () => void;
   /** Called when writing the Event fails (the weight change itself stood). */
   readonly onEventError?: (err: Error) => void;
+  /** The field manager of its patches, and its Events' reporting instance: who wrote (default EVENT_COMPONENT, and the host name). */
+  readonly writer?: Writer;
+}
+
+/** Who writes: the field manager of the patches and the instance named in Events. */
+export interface Writer {
+  readonly fieldManager: string;
+  readonly instance: string;
 }
 
 interface Destination {
@@ -56,12 +64,7 @@ interface RouteRef {
 }
 
 export async function createIstioRouter(opts: IstioRouterOptions): Promise<IstioRouter> {
-  const k8s: K8s = await import("@kubernetes/client-node");
-  let kc = opts.kubeConfig;
-  if (!kc) {
-    kc = new k8s.KubeConfig();
-    kc.loadFromDefault();
-  }
+  const { k8s, kc } = await clientWith(opts.kubeConfig);
   return new IstioRouter(k8s, kc, opts);
 }
 
@@ -108,7 +111,7 @@ export class IstioRouter implements TrafficRouter {
       let patched: VirtualService;
       try {
         patched = (await this.custom.patchNamespacedCustomObject(
-          { ...this.ref, body: ops, fieldManager: EVENT_COMPONENT },
+          { ...this.ref, body: ops, fieldManager: this.opts.writer?.fieldManager ?? EVENT_COMPONENT },
           this.k8s.setHeaderOptions("Content-Type", this.k8s.PatchStrategy.JsonPatch),
         )) as VirtualService;
       } catch (err) {
@@ -159,9 +162,9 @@ export class IstioRouter implements TrafficRouter {
         reason: change.reason,
         message: change.message.slice(0, 1024),
         type: change.warning ? "Warning" : "Normal",
-        source: { component: EVENT_COMPONENT, host: hostname() },
+        source: { component: EVENT_COMPONENT, host: this.opts.writer?.instance ?? hostname() },
         reportingComponent: EVENT_COMPONENT,
-        reportingInstance: hostname(),
+        reportingInstance: this.opts.writer?.instance ?? hostname(),
         firstTimestamp: now,
         lastTimestamp: now,
         count: 1,

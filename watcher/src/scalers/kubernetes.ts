@@ -28,6 +28,8 @@ export interface KubernetesScalerOptions {
   readonly kubeConfigFile?: string;
   /** Called when a scale patch was refused with 409 and is retried (for metrics). */
   readonly onConflict?: () => void;
+  /** The field manager of its scale patches: who wrote (default SCALER_FIELD_MANAGER). */
+  readonly fieldManager?: string;
 }
 
 export async function createKubernetesScaler(opts: KubernetesScalerOptions): Promise<KubernetesScaler> {
@@ -74,7 +76,7 @@ export class KubernetesScaler implements Scaler {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.apps.patchNamespacedDeploymentScale(
-          { namespace: this.opts.namespace, name: this.opts.name, body: { spec: { replicas } }, fieldManager: SCALER_FIELD_MANAGER },
+          { namespace: this.opts.namespace, name: this.opts.name, body: { spec: { replicas } }, fieldManager: this.opts.fieldManager ?? SCALER_FIELD_MANAGER },
           this.k8s.setHeaderOptions("Content-Type", this.k8s.PatchStrategy.MergePatch),
         );
         return;

@@ -1,0 +1,128 @@
+/**
+ * Who wrote the weights and the burst replicas, and who held the watchers' Lease, over time: the
+ * VirtualService and the Lease in the primary and the burst worker Deployment, read every 250 ms. The
+ * writer of a change is the field manager that owns the field after it (the VirtualService's
+ * `spec.http`, the Deployment's `spec.replicas`): each watcher writes as `istio-burst-watcher/<pod>`.
+ * A scale to 0 leaves no owner of `spec.replicas`; its writer is the one the watcher's Event names.
+ * A read that fails (an API server away) is skipped; the next one catches up.
+ */
+import { NAMES } from "../../packages/contract/src";
+import type { Kube } from "../../packages/tooling/src/kube";
+
+export interface Write {
+  /** ms since the epoch, when the recorder saw it */
+  readonly at: number;
+  readonly what: "weights" | "replicas";
+  readonly value: string;
+  /** the field manager owning the field after the change */
+  readonly writer: string;
+}
+
+export interface Holding {
+  readonly at: number;
+  readonly holder: string;
+}
+
+interface Managed {
+  manager?: string;
+  fieldsV1?: unknown;
+}
+
+/** The watcher's field manager owning `path` (e.g. ["f:spec", "f:http"]) among the object's managedFields. */
+export function ownerOf(managedFields: Managed[] | undefined, path: string[]): string {
+  const owns = (fields: unknown) => path.reduce<unknown>((at, key) => (at && typeof at === "object" ? (at as Record<string, unknown>)[key] : undefined), fields) !== undefined;
+  const owners = (managedFields ?? []).filter((m) => owns(m.fieldsV1)).map((m) => m.manager ?? "?");
+  // a watcher's write takes the field over; Pulumi may share it where it set the same value
+  const watchers = owners.filter((o) => o.startsWith("istio-burst-watcher"));
+  return watchers.join(",") || `(no watcher among ${JSON.stringify(managedFields ?? [])})`;
+}
+
+export class WriteRecorder {
+  readonly writes: Write[] = [];
+  readonly holders: Holding[] = [];
+  private last: Record<string, string> = {};
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly primary: Kube,
+    private readonly burst: Kube,
+    private readonly namespace: string,
+  ) {}
+
+  start(): void {
+    const tick = () => {
+      this.polling = this.poll().finally(() => {
+        if (this.timer) this.timer = setTimeout(tick, 250);
+      });
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.polling;
+  }
+
+  /** The Lease's holder at `at` (the last holding seen before it). */
+  holderAt(at: number): string | undefined {
+    return [...this.holders].reverse().find((h) => h.at <= at)?.holder;
+  }
+
+  /** The writes between two times. */
+  between(from: number, to: number): Write[] {
+    return this.writes.filter((w) => w.at >= from && w.at <= to);
+  }
+
+  /** Writes whose writer was not the Lease's holder when they were seen. */
+  notByLeader(): Write[] {
+    return this.writes.filter((w) => w.writer !== `istio-burst-watcher/${this.holderAt(w.at) ?? ""}`);
+  }
+
+  private async poll(): Promise<void> {
+    await Promise.all([this.readWeights(), this.readReplicas(), this.readLease()].map((p) => p.catch(() => undefined)));
+  }
+
+  private seen(key: string, value: string): boolean {
+    const changed = this.last[key] !== undefined && this.last[key] !== value;
+    this.last[key] = value;
+    return changed;
+  }
+
+  private async readWeights(): Promise<void> {
+    const vs = (await this.primary.objects.read({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: NAMES.workerVirtualService, namespace: this.namespace } })) as {
+      metadata: { managedFields?: Managed[] };
+      spec: { http: { route: { destination: { subset: string }; weight?: number }[] }[] };
+    };
+    const value = vs.spec.http[0].route.map((r) => `${r.destination.subset}=${r.weight ?? 0}`).join(",");
+    if (this.seen("weights", value)) this.writes.push({ at: Date.now(), what: "weights", value, writer: ownerOf(vs.metadata.managedFields, ["f:spec", "f:http"]) });
+  }
+
+  private async readReplicas(): Promise<void> {
+    const d = await this.burst.apps.readNamespacedDeployment({ name: NAMES.workerDeployment, namespace: this.namespace });
+    const value = String(d.spec?.replicas ?? 0);
+    if (!this.seen("replicas", value)) return;
+    const at = Date.now();
+    // A scale to 0 through the scale subresource leaves no owner (the Scale omits `replicas: 0`): then
+    // the watcher's Event for that request names its writer (reportingInstance).
+    const owner = value === "0" ? await this.scaledDownBy() : ownerOf((d.metadata?.managedFields ?? []) as Managed[], ["f:spec", "f:replicas"]);
+    this.writes.push({ at, what: "replicas", value, writer: owner });
+  }
+
+  /** The writer the last BurstPoolScaledDown Event to 0 names (`istio-burst-watcher/<reportingInstance>`). */
+  private async scaledDownBy(): Promise<string> {
+    const events = (await this.primary.core.listNamespacedEvent({ namespace: this.namespace })).items.filter((e) => e.reason === "BurstPoolScaledDown" && / -> 0: /.test(e.message ?? ""));
+    const time = (e: (typeof events)[number]) => new Date((e.lastTimestamp ?? e.eventTime ?? 0) as string | Date).getTime();
+    const last = events.sort((a, b) => time(a) - time(b)).at(-1);
+    return last ? `istio-burst-watcher/${last.reportingInstance}` : "(no watcher's Event for the scale to 0)";
+  }
+
+  private async readLease(): Promise<void> {
+    const coordination = this.primary.config.makeApiClient(this.primary.lib.CoordinationV1Api);
+    const lease = await coordination.readNamespacedLease({ name: NAMES.watcherLease, namespace: this.namespace });
+    const holder = lease.spec?.holderIdentity ?? "";
+    if (this.last.holder !== holder) this.holders.push({ at: Date.now(), holder });
+    this.last.holder = holder;
+  }
+}
