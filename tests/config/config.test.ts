@@ -1,10 +1,9 @@
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { OWN_BURST_CA, OWN_BURST_KUBECONFIG, OWN_BURST_SERVER, OWN_BURST_TOKEN, OWN_PRIMARY_KUBECONFIG, OWN_PRIMARY_TOKEN, PULLABLE_IMAGES, freshMocks, isSecret, settleAll, valueOf } from "../helpers/pulumi";
 import { DEFAULT_WATCHER_SETTINGS } from "../../packages/contract/src";
 import type * as ConfigModule from "../../config";
+import { chartFolder } from "../helpers/temp-folders";
 
 /** Loads config.ts afresh with this stack config and returns `loadConfig` applied to it. */
 function load(config: Record<string, string>) {
@@ -444,16 +443,6 @@ describe("an existing burst cluster and no Google Cloud", () => {
     if (config.redisPassword) expect(msg).not.toContain(config.redisPassword);
   });
 });
-
-/** A folder of chart folders, each with a Chart.yaml of the version given. */
-function chartFolder(charts: Record<string, string>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-burst-charts-"));
-  for (const [chart, version] of Object.entries(charts)) {
-    fs.mkdirSync(path.join(dir, chart));
-    fs.writeFileSync(path.join(dir, chart, "Chart.yaml"), `apiVersion: v2\nname: ${chart}\nversion: ${version}\n`);
-  }
-  return dir;
-}
 
 describe("chart sources", () => {
   it("takes an https repository, an oci registry or a folder for each chart setting", () => {

@@ -4,10 +4,9 @@
  * both clusters against fake API servers. The other links against the clusters run in npm run test:e2e, against real API
  * servers (injection, RBAC, the remote secret, the gateway).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { report } from "../../doctor/src/index";
 import { ISTIO_RELEASE_LINK, chartRelease, istioReleases } from "../../doctor/src/istio-release";
@@ -16,6 +15,7 @@ import { errorText, frontendAndWatcher, isBroken, type StackView } from "../../d
 import { parseArgs, stackView } from "../../doctor/src/outputs";
 import { kubeConfigFile, startFakeKubeApi, type FakeKubeApi } from "../helpers/fake-kube-api";
 import { RENDERED_ISTIO, UPGRADE_FROM_ISTIO, pinnedIstioChart } from "../helpers/pinned-charts";
+import { testFolder } from "../helpers/temp-folders";
 
 const OUTPUTS = {
   primaryKubeconfig: "apiVersion: v1 # primary",
@@ -28,7 +28,7 @@ const OUTPUTS = {
 };
 
 function outputsFile(outputs: Record<string, unknown>): string {
-  const file = join(mkdtempSync(join(tmpdir(), "istio-burst-doctor-")), "outputs.json");
+  const file = join(testFolder("doctor"), "outputs.json");
   writeFileSync(file, JSON.stringify(outputs));
   return file;
 }

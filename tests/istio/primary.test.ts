@@ -3,6 +3,7 @@ import { join } from "node:path";
 import * as yaml from "js-yaml";
 import { dependenciesOf } from "../helpers/dependencies";
 import { pinnedIstioChart } from "../helpers/pinned-charts";
+import { chartFolder } from "../helpers/temp-folders";
 import { valueOf, programRun } from "../helpers/pulumi";
 import { EAST_WEST_IP, INGRESS_IP, RESERVED_EAST_WEST_IPS, SHAPES, providerName, runProgram, settleAll, type PulumiMocks } from "../helpers/pulumi";
 
@@ -293,19 +294,9 @@ describe("where the charts come from (istioChartRepo, prometheusChartRepo)", () 
 
   it("installs every release from a folder of chart folders, by path, with no repository", async () => {
     const { runProgram } = require("../helpers/pulumi") as typeof import("../helpers/pulumi");
-    const fs = await import("node:fs");
-    const os = await import("node:os");
     const path = await import("node:path");
-    const folder = (charts: Record<string, string>) => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-burst-charts-"));
-      for (const [chart, version] of Object.entries(charts)) {
-        fs.mkdirSync(path.join(dir, chart));
-        fs.writeFileSync(path.join(dir, chart, "Chart.yaml"), `apiVersion: v2\nname: ${chart}\nversion: ${version}\n`);
-      }
-      return dir;
-    };
-    const istio = folder({ base: PINNED, istiod: PINNED, gateway: PINNED });
-    const prometheus = folder({ prometheus: "27.37.0" });
+    const istio = chartFolder({ base: PINNED, istiod: PINNED, gateway: PINNED });
+    const prometheus = chartFolder({ prometheus: "27.37.0" });
     const { mocks } = await runProgram({ istioChartRepo: istio, prometheusChartRepo: prometheus });
     for (const r of charts(mocks)) {
       const dir = r.name === "prometheus" ? prometheus : istio;

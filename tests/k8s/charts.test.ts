@@ -2,19 +2,10 @@
  * k8s/charts.ts: where Helm charts come from (a repository, an OCI registry, a folder), checked
  * against the upstream chart layout, and the Helm release arguments for each.
  */
-import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { PINNED_VERSION_RE, helmChart, parseChartSource } from "../../k8s/charts";
+import { chartFolder } from "../helpers/temp-folders";
 
-function folderOf(charts: Record<string, string | null>): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "istio-burst-chart-source-"));
-  for (const [chart, version] of Object.entries(charts)) {
-    fs.mkdirSync(path.join(dir, chart));
-    if (version !== null) fs.writeFileSync(path.join(dir, chart, "Chart.yaml"), `apiVersion: v2\nname: ${chart}\nversion: ${version}\n`);
-  }
-  return dir;
-}
 
 describe("parseChartSource", () => {
   it("reads an https repository and an oci registry, without a trailing slash", () => {
@@ -23,7 +14,7 @@ describe("parseChartSource", () => {
   });
 
   it("reads a folder holding every chart at the pinned version, absolute or relative to the project folder", () => {
-    const dir = folderOf({ base: "1.31.4", istiod: "1.31.4" });
+    const dir = chartFolder({ base: "1.31.4", istiod: "1.31.4" });
     expect(parseChartSource(dir, ["base", "istiod"], "1.31.4")).toEqual({ ok: true, source: { kind: "folder", path: dir } });
     expect(parseChartSource(path.basename(dir), ["base", "istiod"], "1.31.4", path.dirname(dir))).toEqual({ ok: true, source: { kind: "folder", path: dir } });
   });
@@ -41,11 +32,11 @@ describe("parseChartSource", () => {
   });
 
   it("refuses a folder missing a chart, or holding another version", () => {
-    const missing = parseChartSource(folderOf({ base: "1.31.4", istiod: null }), ["base", "istiod"], "1.31.4");
+    const missing = parseChartSource(chartFolder({ base: "1.31.4", istiod: null }), ["base", "istiod"], "1.31.4");
     expect(!missing.ok && missing.reason).toMatch(/has no chart istiod \(istiod\/Chart.yaml\); it must hold base\/, istiod\//);
     expect(!missing.ok && missing.folderVersion).toBeUndefined();
     // a folder of the previous pin, left in place when only the version was moved on
-    const other = parseChartSource(folderOf({ base: "1.30.3" }), ["base"], "1.31.4");
+    const other = parseChartSource(chartFolder({ base: "1.30.3" }), ["base"], "1.31.4");
     expect(!other.ok && other.reason).toMatch(/its chart base is version 1.30.3, not the pinned 1.31.4/);
     expect(!other.ok && other.folderVersion).toBe("1.30.3");
   });

@@ -4,7 +4,6 @@
  * fails the preview naming the key.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { IMAGES, containersOf, envOf, freshMocks, makeProviders, object, runProgram, settleAll, valueOf } from "../helpers/pulumi";
@@ -19,6 +18,7 @@ import {
 } from "../../packages/contract/src";
 import { loadConfig as loadWatcherConfig } from "../../watcher/src/config";
 import type * as ConfigModule from "../../config";
+import { testFolder } from "../helpers/temp-folders";
 
 /** Per setting: a valid config value other than the default, and the value it stands for. */
 const CASES: Record<SettingKey, [config: string, value: unknown]> = {
@@ -127,7 +127,7 @@ async function stackEnv(config: Record<string, string>): Promise<{ settings: Wat
 }
 
 /** A file standing for the burst kubeconfig the pod gets mounted (the watcher checks the file exists). */
-const mountedKubeconfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "watcher-settings-")), "kubeconfig");
+const mountedKubeconfig = path.join(testFolder("watcher-settings"), "kubeconfig");
 fs.writeFileSync(mountedKubeconfig, "apiVersion: v1\nkind: Config\n");
 
 /** What the watcher makes of an env: the contract's parser by env name, and the watcher's loadConfig (which must agree). */

@@ -344,7 +344,9 @@ export async function startRedis(port?: number): Promise<RedisServer> {
   const bin = requireProgram("redis-server", "redis-server");
   const cliBin = requireProgram("redis-cli", "redis-tools");
   const p = port ?? (await freePort());
-  const tmp = makeTempDir("redis");
+  // a run killed before dispose() leaves its folder behind: the next one removes it
+  removeAbandonedTempDirs("redis");
+  const tmp = makeOwnedTempDir("redis");
   let child: ChildProcess | undefined;
   const start = async () => {
     const cmd = killedWithParent(bin, redisArgs(p, tmp.dir));

@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { IMAGES, clusterOf, containersOf, envOf, expectRestrictedContainer, freshMocks, makeProviders, object, objects, settleAll, valueOf } from "../../helpers/pulumi";
 import { BURST_KUBECONFIG_PATH, WATCHER_SELECTOR, WATCHER_SERVICE_URL, WatcherDeployment, type WatcherDeploymentArgs } from "../../../watcher/stack/deployment";
 import { DEFAULT_WATCHER_SETTINGS, defaultHealthQuery, defaultRateQuery, type WatcherSettings } from "../../../packages/contract/src";
 import { loadConfig } from "../../../watcher/src/config";
+import { testFolder } from "../../helpers/temp-folders";
 
 const PROMETHEUS = "http://prometheus.istio-system.svc.cluster.local:9090";
 
@@ -123,7 +123,7 @@ describe("WatcherDeployment", () => {
     expect(path.join(mount.mountPath, volume.secret.items[0].path)).toBe(BURST_KUBECONFIG_PATH);
     expectRestrictedContainer(c, pod);
     // the watcher's own parser takes that wiring (with a file standing for the mounted one)
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "watcher-deployment-")), "kubeconfig");
+    const file = path.join(testFolder("watcher-deployment"), "kubeconfig");
     fs.writeFileSync(file, "apiVersion: v1\nkind: Config\n");
     const config = loadConfig({ ...env, BURST_KUBECONFIG: file });
     expect(config).toMatchObject({ scaler: "kubernetes", burstKubeconfig: file, burstDeployment: "worker-deployment", burstNamespace: "hashr" });
