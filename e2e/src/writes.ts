@@ -8,6 +8,7 @@
  */
 import { NAMES } from "../../packages/contract/src";
 import type { Kube } from "../../packages/tooling/src/kube";
+import { readWorkerVirtualService, weightsLine, weightsOf } from "./worker-route";
 
 export interface Write {
   /** ms since the epoch, when the recorder saw it */
@@ -91,11 +92,8 @@ export class WriteRecorder {
   }
 
   private async readWeights(): Promise<void> {
-    const vs = (await this.primary.objects.read({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: NAMES.workerVirtualService, namespace: this.namespace } })) as {
-      metadata: { managedFields?: Managed[] };
-      spec: { http: { route: { destination: { subset: string }; weight?: number }[] }[] };
-    };
-    const value = vs.spec.http[0].route.map((r) => `${r.destination.subset}=${r.weight ?? 0}`).join(",");
+    const vs = await readWorkerVirtualService(this.primary, this.namespace);
+    const value = weightsLine(weightsOf(vs));
     if (this.seen("weights", value)) this.writes.push({ at: Date.now(), what: "weights", value, writer: ownerOf(vs.metadata.managedFields, ["f:spec", "f:http"]) });
   }
 

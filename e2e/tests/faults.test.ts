@@ -28,6 +28,7 @@ import { ownClustersValues } from "../src/stack-values";
 import { startStandInPrometheus, type StandInPrometheus } from "../src/stand-in-prometheus";
 import { ensureTools, type E2eTools } from "../src/tools";
 import { WriteRecorder } from "../src/writes";
+import { weightsLine, workerWeights } from "../src/worker-route";
 import type { Kube } from "../../packages/tooling/src/kube";
 
 const DEFAULTS = stackDefaults();
@@ -149,13 +150,8 @@ describe("an interrupted pulumi up", () => {
   });
 });
 
-/** The weights of the worker VirtualService, as the primary's API server has them. */
-async function weightsNow(): Promise<string> {
-  const vs = (await kube.primary.objects.read({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: NAMES.workerVirtualService, namespace: NAMESPACE } })) as {
-    spec: { http: { route: { destination: { subset: string }; weight?: number }[] }[] };
-  };
-  return vs.spec.http[0].route.map((r) => `${r.destination.subset}=${r.weight ?? 0}`).join(",");
-}
+/** The weights of the worker VirtualService, as the primary's API server has them (`primary=0,burst=100`). */
+const weightsNow = async (): Promise<string> => weightsLine(await workerWeights(kube.primary, NAMESPACE));
 
 /** The weights and the burst replicas, as the API servers have them. */
 async function routing(): Promise<{ weights: string; replicas: number | undefined }> {

@@ -39,6 +39,7 @@ import { spawn } from "node:child_process";
 import { ensureTools, pinnedModule, type E2eTools } from "../src/tools";
 import { secretText, serviceAccountKubeconfig } from "../../packages/tooling/src/credentials";
 import { startFrontendProcess, startWatcherProcess, type ServiceProcess } from "../src/service-processes";
+import { readWorkerVirtualService, workerWeights } from "../src/worker-route";
 
 const DEFAULTS = stackDefaults();
 const NAMESPACE = DEFAULTS.appNamespace;
@@ -173,13 +174,8 @@ function injectedSidecar(pod: import("@kubernetes/client-node").V1Pod) {
 const exportState = () => cli.json<Deployment>(["stack", "export"]);
 /** The change steps of an up, as `op name` (the last part of each URN), sorted. */
 const changedNames = (up: { changes?: { op: string; urn: string }[] }) => (up.changes ?? []).map((c) => `${c.op} ${c.urn.split("::").at(-1)}`).sort();
-const workerVirtualService = async () =>
-  (await kube.primary.objects.read({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: NAMES.workerVirtualService, namespace: NAMESPACE } })) as any;
-const virtualServiceWeights = async () => {
-  const vs = await workerVirtualService();
-  const route = vs.spec.http[0].route as { destination: { subset: string }; weight: number }[];
-  return Object.fromEntries(route.map((r) => [r.destination.subset, r.weight]));
-};
+const workerVirtualService = () => readWorkerVirtualService(kube.primary, NAMESPACE);
+const virtualServiceWeights = () => workerWeights(kube.primary, NAMESPACE);
 const burstReplicas = async () => (await kube.burst.apps.readNamespacedDeployment({ name: NAMES.workerDeployment, namespace: NAMESPACE })).spec?.replicas;
 /** The burst replicas the watcher asks for, from the env the stack gave its Deployment. */
 const burstReplicasWanted = () => Number(running.watcher!.env.BURST_REPLICAS ?? 2);
@@ -401,7 +397,7 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
     // the watcher's Deployment takes the new natural weights
     expect(changed).toEqual(["update hashr-burst-workers-deployment", "update hashr-primary-workers-deployment", "update hashr-routing-worker-vs", "update hashr-watcher-deployment"]);
     const vs = await workerVirtualService();
-    expect(vs.metadata.annotations["istio-burst/natural-weights"]).toBe("90,10");
+    expect(vs.metadata.annotations?.["istio-burst/natural-weights"]).toBe("90,10");
     const burst = await kube.burst.apps.readNamespacedDeployment({ name: NAMES.workerDeployment, namespace: NAMESPACE });
     expect(burst.spec!.template.spec!.containers.find((c) => c.name === "worker")?.image).toBe(workerImage);
     results.watcherKeptByRelease = isEqual([await virtualServiceWeights(), await burstReplicas()], [weights, replicas]);
