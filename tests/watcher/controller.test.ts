@@ -272,13 +272,20 @@ class FakeScaler {
 }
 
 describe("capacity side through the controller (fake scaler)", () => {
-  function withScaler(router: TrafficRouter, source: MetricsSource, scaler: FakeScaler, env: Record<string, string> = {}, recordEvent?: (n: { reason: string; message: string }) => Promise<void>) {
+  interface WithScaler {
+    /** the watcher's env over these tests' own */
+    env?: Record<string, string>;
+    recordEvent?: (n: { reason: string; message: string }) => Promise<void>;
+    /** whether it may write now (the leader election's answer); always, by default */
+    mayWrite?: () => boolean;
+  }
+  function withScaler(router: TrafficRouter, source: MetricsSource, scaler: FakeScaler, { env = {}, recordEvent, mayWrite }: WithScaler = {}) {
     // replicas when burst is wanted (no pre-warm): the pre-warm policies are decide()'s tables
     const config = loadConfig({ ROUTER: "local", MESH_URL: "http://127.0.0.1:9", SCALER: "local", SCALER_URL: "http://127.0.0.1:9", MIN_DWELL: "0", DOWN_STABILIZATION: "0", SCALE_DOWN_COOLDOWN: "10s", PREWARM: "off", ...env });
     const registry = new Registry();
     const metrics = createWatcherMetrics(registry);
     const { log, lines } = captureLog();
-    const c = new Controller({ source, router, scaler, recordEvent, policy: policyOf(config.settings), pricing: config.settings, pollIntervalMs: 50, dryRun: false, log, metrics, now });
+    const c = new Controller({ source, router, scaler, recordEvent, policy: policyOf(config.settings), pricing: config.settings, pollIntervalMs: 50, dryRun: false, log, metrics, now, mayWrite });
     return { c, registry, lines };
   }
 
@@ -362,7 +369,7 @@ describe("capacity side through the controller (fake scaler)", () => {
       const scaler = new FakeScaler();
       scaler.desired = scaler.ready = 2;
       const events: { reason: string; message: string }[] = [];
-      const { c } = withScaler(new LocalRouter({ meshUrl: mesh.url }), source, scaler, { MIN_DWELL: "0" }, async (n) => void events.push(n));
+      const { c } = withScaler(new LocalRouter({ meshUrl: mesh.url }), source, scaler, { env: { MIN_DWELL: "0" }, recordEvent: async (n) => void events.push(n) });
       source.rps(20);
       await ticks(c, 2);
       expect(c.status().burstPool?.paused).toBeNull();
@@ -390,10 +397,8 @@ describe("capacity side through the controller (fake scaler)", () => {
     try {
       const source = new ScriptedSource();
       const scaler = new FakeScaler();
-      const config = loadConfig({ ROUTER: "local", MESH_URL: "http://127.0.0.1:9", SCALER: "local", SCALER_URL: "http://127.0.0.1:9", MIN_DWELL: "0", PREWARM: "off" });
-      const { log } = captureLog();
       let may = false;
-      const c = new Controller({ source, router: new LocalRouter({ meshUrl: mesh.url }), scaler, policy: policyOf(config.settings), pollIntervalMs: 50, dryRun: false, log, now, mayWrite: () => may });
+      const { c } = withScaler(new LocalRouter({ meshUrl: mesh.url }), source, scaler, { mayWrite: () => may });
       source.rps(50);
       scaler.ready = 2;
       await ticks(c, 3);
@@ -414,7 +419,7 @@ describe("capacity side through the controller (fake scaler)", () => {
       const source = new ScriptedSource();
       const scaler = new FakeScaler();
       scaler.desired = scaler.ready = 2;
-      const { c, lines } = withScaler(new LocalRouter({ meshUrl: mesh.url }), source, scaler, { MIN_DWELL: "1h" });
+      const { c, lines } = withScaler(new LocalRouter({ meshUrl: mesh.url }), source, scaler, { env: { MIN_DWELL: "1h" } });
       source.rps(20);
       await ticks(c, 2);
       expect(mesh.puts).toEqual([]);
