@@ -44,6 +44,9 @@ export class WriteRecorder {
   private last: Record<string, string> = {};
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> = Promise.resolve();
+  /** reads begun, and those waiting for a read that begins after they asked */
+  private begun = 0;
+  private waiting: { after: number; done: () => void }[] = [];
 
   constructor(
     private readonly primary: Kube,
@@ -53,7 +56,11 @@ export class WriteRecorder {
 
   start(): void {
     const tick = () => {
+      const round = ++this.begun;
       this.polling = this.poll().finally(() => {
+        const ready = this.waiting.filter((w) => w.after < round);
+        this.waiting = this.waiting.filter((w) => w.after >= round);
+        for (const w of ready) w.done();
         if (this.timer) this.timer = setTimeout(tick, 250);
       });
     };
@@ -64,6 +71,22 @@ export class WriteRecorder {
     clearTimeout(this.timer);
     this.timer = undefined;
     await this.polling;
+    if (this.waiting.length === 0) return;
+    await this.poll();
+    for (const w of this.waiting.splice(0)) w.done();
+  }
+
+  /**
+   * Resolves after a whole read that began after this call: every change made before the call is then
+   * in `writes`, stamped before this resolves. A window that starts after it (`from = Date.now()`) holds
+   * no write made before it, however late the last read was.
+   */
+  async caughtUp(): Promise<void> {
+    if (this.timer) await new Promise<void>((done) => this.waiting.push({ after: this.begun, done }));
+    else await this.polling.then(() => this.poll());
+    // and a window opened now starts after the last stamp, not in the same millisecond
+    const last = Math.max(0, ...this.writes.map((w) => w.at), ...this.holders.map((h) => h.at));
+    while (Date.now() <= last) await new Promise((r) => setTimeout(r, 1));
   }
 
   /** The Lease's holder at `at` (the last holding seen before it). */

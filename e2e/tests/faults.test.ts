@@ -205,6 +205,7 @@ describe("two watchers, one leader", () => {
   it("the leader SIGKILLed mid-burst: the standby takes over within the lease duration + 2 s, nobody writes in between, and it continues from the live state", async () => {
     const leader = (await leaseHolder())!;
     const standby = alive().find((pod) => pod !== leader)!;
+    await recorder!.caughtUp();
     const killedAt = Date.now();
     watchers.get(leader)!.child.kill("SIGKILL");
     await waitFor("the standby to hold the Lease", async () => ((await leaseHolder()) === standby ? true : undefined), 60_000, 100);
@@ -226,6 +227,7 @@ describe("two watchers, one leader", () => {
 
   it("the primary's API server restarted mid-burst: no watcher crashes, nothing changes", async () => {
     const before = await routing();
+    await recorder!.caughtUp();
     const from = Date.now();
     await clusters.primary.plane.stopApiServer();
     await new Promise((r) => setTimeout(r, 5_000));
@@ -242,6 +244,7 @@ describe("two watchers, one leader", () => {
   it("the burst API server stopped for 60 s mid-burst: weights held and scaling paused while burst is healthy, traffic back to primary when it is not; scaling resumes when it is back", async () => {
     const leaderPod = (await leaseHolder())!;
     const leader = watchers.get(leaderPod)!;
+    await recorder!.caughtUp();
     const downAt = Date.now();
     await clusters.burst.plane.stopApiServer();
     await waitFor("the leader to pause scaling", async () => ((await statusOf(leader)).burstPool?.paused ? true : undefined), 30_000, 250);
