@@ -392,6 +392,33 @@ describe("capacity side through the controller (fake scaler)", () => {
     }
   });
 
+  it("an Event that cannot be written, after a scale or a pause, is logged with its reason and changes nothing else", async () => {
+    const mesh = await startFakeMesh({ primary: 100, burst: 0 });
+    try {
+      const source = new ScriptedSource();
+      const scaler = new FakeScaler();
+      const refused = async () => {
+        throw new Error("events is forbidden");
+      };
+      const { c, lines, registry } = withScaler(new LocalRouter({ meshUrl: mesh.url }), source, scaler, { recordEvent: refused });
+      source.rps(20);
+      await ticks(c, 2);
+      expect(scaler.scaleCalls).toEqual([2]);
+      scaler.failGet = 1_000;
+      await ticks(c, 1);
+      await new Promise((r) => setImmediate(r));
+      const unwritten = lines.filter((l) => l.msg === "the Kubernetes Event could not be written").map((l) => [l.reason, l.err]);
+      expect(unwritten).toEqual([
+        ["BurstPoolScaledUp", "events is forbidden"],
+        ["BurstPoolUnreachable", "events is forbidden"],
+      ]);
+      expect(await registry.metrics()).toMatch(/^watcher_scale_requests_total\{result="ok"\} 1$/m);
+      expect(c.status().burstPool?.paused).not.toBeNull();
+    } finally {
+      await mesh.close();
+    }
+  });
+
   it("writes nothing while it may not (a standby, or a leader past its renew deadline)", async () => {
     const mesh = await startFakeMesh({ primary: 100, burst: 0 });
     try {

@@ -218,20 +218,20 @@ export class Controller {
     const why = `cannot read the burst pool (${err}): scaling paused, and weights that would grow burst held, until it can be read again`;
     this.paused = { why, since: this.now() };
     this.opts.log.error({ err, scaler }, "cannot read the burst pool; scaling paused, holding weights that would grow burst");
-    this.note({ reason: "BurstPoolUnreachable", warning: true, message: `${scaler}: ${why}` });
+    void this.note({ reason: "BurstPoolUnreachable", warning: true, message: `${scaler}: ${why}` });
   }
 
   private resumeScaling(scaler: string): void {
     const seconds = this.paused ? Math.round((this.now() - this.paused.since) / 100) / 10 : undefined;
     this.paused = null;
     this.opts.log.info({ scaler, failedPolls: this.poolReadFailures, pausedS: seconds }, "burst pool can be read again; scaling resumed");
-    this.note({ reason: "BurstPoolReachable", message: `${scaler}: readable again after ${this.poolReadFailures} failed polls${seconds === undefined ? "" : ` (${seconds}s)`}; scaling resumed` });
+    void this.note({ reason: "BurstPoolReachable", message: `${scaler}: readable again after ${this.poolReadFailures} failed polls${seconds === undefined ? "" : ` (${seconds}s)`}; scaling resumed` });
   }
 
-  /** An Event, when this watcher may write; a failure to write it is logged. */
-  private note(note: ChangeNote): void {
+  /** An Event, when this watcher may write; a failure to write it is logged, never thrown. */
+  private async note(note: ChangeNote): Promise<void> {
     if (!this.mayWrite() || !this.opts.recordEvent) return;
-    this.opts.recordEvent(note).catch((err: unknown) => this.opts.log.warn({ err: errText(err), reason: note.reason }, "the Kubernetes Event could not be written"));
+    await this.opts.recordEvent(note).catch((err: unknown) => this.opts.log.warn({ err: errText(err), reason: note.reason }, "the Kubernetes Event could not be written"));
   }
 
   /** Asks the scaler for `replicas`; a failure is counted and logged, and the next decision asks again. */
@@ -263,11 +263,10 @@ export class Controller {
     this.countReplicas(replicas);
     metrics?.burstReplicas.set({ kind: "desired" }, replicas);
     log.info(fields, "scaled the burst pool");
-    const note: ChangeNote = {
+    await this.note({
       reason: from !== undefined && replicas < from ? "BurstPoolScaledDown" : "BurstPoolScaledUp",
       message: `${scaler.description}: replicas ${from ?? "?"} -> ${replicas}: ${why}`,
-    };
-    await this.opts.recordEvent?.(note).catch((err: unknown) => log.warn({ err: errText(err) }, "scaled the burst pool but the Kubernetes Event could not be written"));
+    });
   }
 
   private mayWrite(): boolean {
