@@ -30,6 +30,7 @@ const MIRRORS: Readonly<Record<string, string>> = {
   "tests/infra": "infra",
   "tests/istio": "istio",
   "tests/k8s": "k8s",
+  "tests/e2e": "e2e/src",
 };
 
 /** Folders of tests that cut across sources by design: a whole behaviour, not one file. */
@@ -141,6 +142,7 @@ describe("the mirror of a test file", () => {
     expect(mirroredSource("tests/contract/weights.test.ts")).toBe("packages/contract/src/weights.ts");
     expect(mirroredSource("tests/infra/gke-cluster.test.ts")).toBe("infra/gke-cluster/index.ts");
     expect(mirroredSource("tests/config/config.test.ts")).toBe("config.ts");
+    expect(mirroredSource("tests/e2e/writes.test.ts")).toBe("e2e/src/writes.ts");
     expect(mirroredSource("tests/istio/istio-pin.test.ts")).toBeUndefined();
   });
 });
