@@ -23,6 +23,7 @@ module.exports = {
     "^@istio-burst/contract$": "<rootDir>/packages/contract/src/index.ts",
     "^@istio-burst/tooling$": "<rootDir>/packages/tooling/src/index.ts",
   },
+  setupFilesAfterEnv: ["<rootDir>/tests/helpers/jest-setup.ts"],
   testTimeout: 60_000,
   // Tests start real services (redis-server, prometheus, chromium) on free ports; two cores.
   maxWorkers: 2,

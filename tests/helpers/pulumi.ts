@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { dependenciesOf } from "./dependencies";
+import { dropModuleExitHooks } from "./module-exit-hooks";
 
 export interface RecordedResource {
   type: string;
@@ -340,6 +341,8 @@ export async function runProgram(
     program = require("../../index");
   });
   await settleAll();
+  // the run is over: its copy of the runtime leaves nothing on the process (several runs share a test)
+  dropModuleExitHooks();
   return { mocks, program };
 }
 
