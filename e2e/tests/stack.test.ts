@@ -337,7 +337,7 @@ describe("the stack under the real Pulumi engine, on two local control planes", 
   it("istioctl analyze over both clusters finds no error", async () => {
     const messages = analyze(tools, home, { primary: clusters.primary.kubeconfig, burst: clusters.burst.kubeconfig });
     const at = (level: string) => messages.filter((m) => m.level === level);
-    mesh.analyze = { errors: at("Error").length, warnings: at("Warning").length, messages: messages.map((m) => `${m.level} ${m.code} ${m.origin ?? ""}`.trim()) };
+    mesh.analyze = { errors: at("Error").length, warnings: at("Warning").length, messages: messages.map((m) => `${m.level} ${m.code} ${m.origin ?? ""}`.trim()).sort() };
     expect(at("Error").map((m) => `${m.code} ${m.origin}: ${m.message}`)).toEqual([]);
   });
 
