@@ -5,6 +5,10 @@
  * `spec.http`, the Deployment's `spec.replicas`): each watcher writes as `istio-burst-watcher/<pod>`.
  * A scale to 0 leaves no owner of `spec.replicas`; its writer is the one the watcher's Event names.
  * A read that fails (an API server away) is skipped; the next one catches up.
+ *
+ * A change is stamped when a read sees it, up to a read's time plus 250 ms after it is made; the three
+ * objects are read side by side, and each stamped as its read returns. So a window of time that the
+ * suite opens must come after `caughtUp()`, or it may hold a write made just before it.
  */
 import { NAMES } from "../../packages/contract/src";
 import type { Kube } from "../../packages/tooling/src/kube";
